@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { type Settings, settingsSchema } from './settings.js';
+
+/**
+ * The contract between the construct and the functions: the environment variables CDK sets and the
+ * handlers read. Pure: callers pass the environment in (process.env in Lambda, a literal in tests).
+ */
+export const ENV = {
+  settings: 'APERTURE_SETTINGS',
+  uploadBucket: 'APERTURE_UPLOAD_BUCKET',
+  imageBucket: 'APERTURE_IMAGE_BUCKET',
+  table: 'APERTURE_TABLE',
+  cdnBaseUrl: 'APERTURE_CDN_BASE_URL',
+} as const;
+
+const settingsJson = z.string().transform((text, ctx): Settings => {
+  try {
+    return settingsSchema.parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `invalid settings: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+const functionEnvironmentSchema = z.object({
+  [ENV.settings]: settingsJson,
+  [ENV.uploadBucket]: z.string().min(1),
+  [ENV.imageBucket]: z.string().min(1),
+  [ENV.table]: z.string().min(1),
+  [ENV.cdnBaseUrl]: z.url(),
+});
+
+export interface FunctionEnvironment {
+  settings: Settings;
+  uploadBucket: string;
+  imageBucket: string;
+  table: string;
+  cdnBaseUrl: string;
+}
+
+/** Reads and validates the function environment; throws naming each missing or bad variable. */
+export function readFunctionEnvironment(env: Record<string, string | undefined>): FunctionEnvironment {
+  const parsed = functionEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Aperture function environment is invalid: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  return {
+    settings: values[ENV.settings],
+    uploadBucket: values[ENV.uploadBucket],
+    imageBucket: values[ENV.imageBucket],
+    table: values[ENV.table],
+    cdnBaseUrl: values[ENV.cdnBaseUrl].replace(/\/+$/, ''),
+  };
+}
+
+/** The inverse of readFunctionEnvironment: what the construct (and the local runtime) sets. */
+export function functionEnvironmentVariables(config: FunctionEnvironment): Record<string, string> {
+  return {
+    [ENV.settings]: JSON.stringify(config.settings),
+    [ENV.uploadBucket]: config.uploadBucket,
+    [ENV.imageBucket]: config.imageBucket,
+    [ENV.table]: config.table,
+    [ENV.cdnBaseUrl]: config.cdnBaseUrl,
+  };
+}

@@ -1,0 +1,68 @@
+import { OUTPUT_FORMATS, type OutputFormat } from './formats.js';
+import { encodingRevision, VARIANT_NAME_PATTERN, type VariantSpec } from './variants.js';
+
+/**
+ * The object key scheme. Every key is built from validated identifiers only (random upload ids,
+ * SHA-256 hex digests, variant names from the spec), never from anything a user named, so no input
+ * can place an object outside its prefix.
+ */
+export const UPLOADS_PREFIX = 'uploads/';
+export const ORIGINALS_PREFIX = 'originals/';
+/** The only prefix the CDN serves. */
+export const DERIVATIVES_PREFIX = 'derived/';
+
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function isUploadId(value: string): boolean {
+  return UPLOAD_ID.test(value);
+}
+
+export function isSha256Hex(value: string): boolean {
+  return SHA256_HEX.test(value);
+}
+
+function assertUploadId(uploadId: string): void {
+  if (!isUploadId(uploadId)) throw new RangeError(`not an upload id: ${JSON.stringify(uploadId)}`);
+}
+
+function assertSha256(sha256: string): void {
+  if (!isSha256Hex(sha256)) throw new RangeError(`not a lowercase SHA-256 hex digest: ${JSON.stringify(sha256)}`);
+}
+
+/** `ab/cd/abcd…`: two levels of fan-out keep any one listing prefix small. */
+function shardedHash(sha256: string): string {
+  return `${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
+export function uploadKey(uploadId: string): string {
+  assertUploadId(uploadId);
+  return `${UPLOADS_PREFIX}${uploadId}`;
+}
+
+/** The upload id an object key stands for, or undefined when the key is not an upload key. */
+export function uploadIdFromKey(key: string): string | undefined {
+  if (!key.startsWith(UPLOADS_PREFIX)) return undefined;
+  const uploadId = key.slice(UPLOADS_PREFIX.length);
+  return isUploadId(uploadId) ? uploadId : undefined;
+}
+
+export function originalKey(sha256: string): string {
+  assertSha256(sha256);
+  return `${ORIGINALS_PREFIX}${shardedHash(sha256)}`;
+}
+
+/** Where every derivative of one image lives: deleting an image removes this prefix. */
+export function derivativesPrefix(sha256: string): string {
+  assertSha256(sha256);
+  return `${DERIVATIVES_PREFIX}${shardedHash(sha256)}/`;
+}
+
+/** `derived/ab/cd/{sha256}/{variant}-{revision}.{ext}`; the revision changes whenever the spec does. */
+export function derivativeKey(sha256: string, variant: VariantSpec, format: OutputFormat): string {
+  if (!VARIANT_NAME_PATTERN.test(variant.name)) {
+    throw new RangeError(`not a variant name: ${JSON.stringify(variant.name)}`);
+  }
+  const revision = encodingRevision(variant, format);
+  return `${derivativesPrefix(sha256)}${variant.name}-${revision}.${OUTPUT_FORMATS[format].extension}`;
+}

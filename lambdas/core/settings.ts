@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { INPUT_FORMAT_NAMES } from './formats.js';
+import { DEFAULT_VARIANTS, variantSetSchema } from './variants.js';
+
+const MIB = 1024 * 1024;
+
+/**
+ * The pipeline's policy: what it accepts and what it makes. The construct validates these at synth
+ * time and hands them to every function in one environment variable, so both sides read one schema.
+ */
+export const settingsSchema = z.strictObject({
+  allowedFormats: z
+    .array(z.enum(INPUT_FORMAT_NAMES))
+    .min(1)
+    .default([...INPUT_FORMAT_NAMES]),
+  /** Largest upload accepted, in bytes. S3 single PUT/POST uploads stop at 5 GiB. */
+  maxUploadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 * MIB)
+    .default(50 * MIB),
+  /** Largest decoded image accepted, in pixels (width x height x pages): the guard against pixel floods. */
+  maxInputPixels: z.number().int().min(1).default(100_000_000),
+  /** How long a presigned upload stays usable. Short by design: a leaked URL soon stops working. */
+  presignTtlSeconds: z.number().int().min(10).max(3600).default(300),
+  variants: variantSetSchema.default(() => structuredClone([...DEFAULT_VARIANTS])),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+/** Validates and fills defaults; throws a zod error naming every offending field. */
+export function parseSettings(input: SettingsInput = {}): Settings {
+  return settingsSchema.parse(input);
+}

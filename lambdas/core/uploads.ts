@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { TooLargeError, UnsupportedImageError, ValidationError } from './errors.js';
+import { formatOfMimeType, INPUT_FORMATS, type InputFormat } from './formats.js';
+import { uploadKey } from './keys.js';
+import type { Settings } from './settings.js';
+
+export type UploadMethod = 'POST' | 'PUT';
+
+/** What `POST /v1/uploads` accepts. Unknown fields are refused so typos surface instead of being ignored. */
+const uploadRequestSchema = z.strictObject({
+  contentType: z.string().min(1).max(255),
+  size: z.number().int().positive(),
+  filename: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+    .optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
+    .transform((hex) => hex.toLowerCase())
+    .optional(),
+  collection: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
+    .optional(),
+  method: z.enum(['POST', 'PUT']).default('POST'),
+});
+
+export type UploadRequest = z.output<typeof uploadRequestSchema>;
+
+/** Checks a request body against the schema and the settings' limits; throws the error the caller earned. */
+export function parseUploadRequest(body: unknown, settings: Settings): UploadRequest & { format: InputFormat } {
+  const parsed = uploadRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    const field = issue?.path.join('.') || undefined;
+    throw new ValidationError(`${field ?? 'body'}: ${issue?.message ?? 'invalid'}`, field);
+  }
+  const request = parsed.data;
+  const format = formatOfMimeType(request.contentType);
+  if (!format || !settings.allowedFormats.includes(format)) {
+    throw new UnsupportedImageError(`content type ${request.contentType} is not accepted`, {
+      contentType: request.contentType,
+      accepted: settings.allowedFormats.map((f) => INPUT_FORMATS[f]),
+    });
+  }
+  if (request.size > settings.maxUploadBytes) {
+    throw new TooLargeError(`size ${request.size} is above the limit of ${settings.maxUploadBytes} bytes`, 'size', {
+      size: request.size,
+      limit: settings.maxUploadBytes,
+    });
+  }
+  return { ...request, format };
+}
+
+/** 128 random bits as hex: unguessable, and never derived from anything the user sent. */
+export function newUploadId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Everything a presigned upload is bound to. The object store turns it into a URL; nothing here is user-named. */
+export interface UploadGrant {
+  uploadId: string;
+  key: string;
+  method: UploadMethod;
+  /** The one MIME type S3 will accept, normalised from the sniffable format. */
+  contentType: string;
+  /** The exact byte count S3 will accept. */
+  size: number;
+  sha256: string | undefined;
+  /** Travels with the object so ingest can tie it back to its owner without trusting the request again. */
+  metadata: Record<string, string>;
+  expiresAt: Date;
+}
+
+export const UPLOAD_METADATA = {
+  owner: 'owner',
+  uploadId: 'upload-id',
+  collection: 'collection',
+} as const;
+
+export function grantUpload(
+  request: UploadRequest & { format: InputFormat },
+  owner: string,
+  settings: Settings,
+  now: Date,
+  uploadId: string = newUploadId(),
+): UploadGrant {
+  const metadata: Record<string, string> = {
+    [UPLOAD_METADATA.owner]: owner,
+    [UPLOAD_METADATA.uploadId]: uploadId,
+  };
+  if (request.collection) metadata[UPLOAD_METADATA.collection] = request.collection;
+  return {
+    uploadId,
+    key: uploadKey(uploadId),
+    method: request.method,
+    contentType: INPUT_FORMATS[request.format],
+    size: request.size,
+    sha256: request.sha256,
+    metadata,
+    expiresAt: new Date(now.getTime() + settings.presignTtlSeconds * 1000),
+  };
+}
