@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type Settings, settingsSchema } from './settings.js';
+import { parseSettings, type Settings } from './settings.js';
+import { describeIssues } from './validation.js';
 
 /**
  * The contract between the construct and the functions: the environment variables CDK sets and the
@@ -15,9 +16,9 @@ export const ENV = {
 
 const settingsJson = z.string().transform((text, ctx): Settings => {
   try {
-    return settingsSchema.parse(JSON.parse(text));
+    return parseSettings(JSON.parse(text));
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `invalid settings: ${(error as Error).message}` });
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
     return z.NEVER;
   }
 });
@@ -42,8 +43,7 @@ export interface FunctionEnvironment {
 export function readFunctionEnvironment(env: Record<string, string | undefined>): FunctionEnvironment {
   const parsed = functionEnvironmentSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`Aperture function environment is invalid: ${problems.join('; ')}`);
+    throw new Error(`Aperture function environment is invalid: ${describeIssues(parsed.error)}`);
   }
   const values = parsed.data;
   return {

@@ -27,7 +27,8 @@ function assertUploadId(uploadId: string): void {
 }
 
 function assertSha256(sha256: string): void {
-  if (!isSha256Hex(sha256)) throw new RangeError(`not a lowercase SHA-256 hex digest: ${JSON.stringify(sha256)}`);
+  if (!isSha256Hex(sha256))
+    throw new RangeError(`not a lowercase SHA-256 hex digest: ${JSON.stringify(sha256)}`);
 }
 
 /** `ab/cd/abcd…`: two levels of fan-out keep any one listing prefix small. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INPUT_FORMAT_NAMES } from './formats.js';
+import { describeIssues } from './validation.js';
 import { DEFAULT_VARIANTS, variantSetSchema } from './variants.js';
 
 const MIB = 1024 * 1024;
@@ -30,7 +31,9 @@ export const settingsSchema = z.strictObject({
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 
-/** Validates and fills defaults; throws a zod error naming every offending field. */
+/** Validates and fills defaults; throws naming every offending field. */
 export function parseSettings(input: SettingsInput = {}): Settings {
-  return settingsSchema.parse(input);
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) throw new RangeError(`invalid Aperture settings: ${describeIssues(parsed.error)}`);
+  return parsed.data;
 }

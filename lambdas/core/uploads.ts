@@ -4,6 +4,7 @@ import { TooLargeError, UnsupportedImageError, ValidationError } from './errors.
 import { formatOfMimeType, INPUT_FORMATS, type InputFormat } from './formats.js';
 import { uploadKey } from './keys.js';
 import type { Settings } from './settings.js';
+import { describeIssues } from './validation.js';
 
 export type UploadMethod = 'POST' | 'PUT';
 
@@ -32,12 +33,15 @@ const uploadRequestSchema = z.strictObject({
 export type UploadRequest = z.output<typeof uploadRequestSchema>;
 
 /** Checks a request body against the schema and the settings' limits; throws the error the caller earned. */
-export function parseUploadRequest(body: unknown, settings: Settings): UploadRequest & { format: InputFormat } {
+export function parseUploadRequest(
+  body: unknown,
+  settings: Settings,
+): UploadRequest & { format: InputFormat } {
   const parsed = uploadRequestSchema.safeParse(body);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
-    const field = issue?.path.join('.') || undefined;
-    throw new ValidationError(`${field ?? 'body'}: ${issue?.message ?? 'invalid'}`, field);
+    const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path ?? []);
+    throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'body');
   }
   const request = parsed.data;
   const format = formatOfMimeType(request.contentType);
@@ -48,10 +52,14 @@ export function parseUploadRequest(body: unknown, settings: Settings): UploadReq
     });
   }
   if (request.size > settings.maxUploadBytes) {
-    throw new TooLargeError(`size ${request.size} is above the limit of ${settings.maxUploadBytes} bytes`, 'size', {
-      size: request.size,
-      limit: settings.maxUploadBytes,
-    });
+    throw new TooLargeError(
+      `size ${request.size} is above the limit of ${settings.maxUploadBytes} bytes`,
+      'size',
+      {
+        size: request.size,
+        limit: settings.maxUploadBytes,
+      },
+    );
   }
   return { ...request, format };
 }

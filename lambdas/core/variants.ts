@@ -12,7 +12,9 @@ const encodingSchema = z.strictObject({
 });
 
 export const variantSpecSchema = z.strictObject({
-  name: z.string().regex(VARIANT_NAME_PATTERN, 'lowercase letters, digits and dashes, starting with a letter'),
+  name: z
+    .string()
+    .regex(VARIANT_NAME_PATTERN, 'lowercase letters, digits and dashes, starting with a letter'),
   /** `inside` keeps the aspect ratio within the box; `cover` fills the box and crops. */
   fit: z.enum(['inside', 'cover']),
   width: z.number().int().min(1).max(MAX_EDGE),
@@ -65,7 +67,9 @@ export function encodingRevision(variant: VariantSpec, format: OutputFormat): st
 /** A fingerprint of the whole variant set, recorded on images so reprocessing can find stale ones. */
 export function variantSetVersion(variants: readonly VariantSpec[]): string {
   const canonical = variants
-    .map((v) => [v.name, v.fit, v.width, v.height, v.formats.map((e) => [e.format, e.quality]).sort()] as const)
+    .map(
+      (v) => [v.name, v.fit, v.width, v.height, v.formats.map((e) => [e.format, e.quality]).sort()] as const,
+    )
     .sort(([a], [b]) => a.localeCompare(b));
   return digest(canonical).slice(0, 12);
 }

@@ -1,0 +1,89 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import {
+  ApertureError,
+  ConflictError,
+  NotFoundError,
+  TooLargeError,
+  TransientDependencyError,
+  UnauthorizedError,
+  UnsupportedImageError,
+  ValidationError,
+} from '../core/errors.js';
+import { parseOwner } from '../core/identity.js';
+
+/** The subset of API Gateway v2's structured result this API produces. */
+export interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function json(statusCode: number, body: unknown): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Order matters: subclasses before the classes they extend. */
+const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => ApertureError, number]> = [
+  [TooLargeError, 413],
+  [ValidationError, 400],
+  [UnauthorizedError, 401],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [UnsupportedImageError, 415],
+  [TransientDependencyError, 503],
+];
+
+/** The one place domain errors become HTTP: a stable code and a message, never a serialised error. */
+export function errorResult(error: unknown): HttpResult {
+  if (error instanceof ApertureError) {
+    const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
+    const field = error instanceof ValidationError ? error.field : undefined;
+    return json(status, { error: { code: error.code, message: error.message, ...(field ? { field } : {}) } });
+  }
+  return json(500, { error: { code: 'internal_error', message: 'internal error' } });
+}
+
+/** Answers every failure as JSON, logging what the caller must not see. */
+export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  return {
+    onError: async (request) => {
+      const { error } = request;
+      const result = errorResult(error);
+      if (result.statusCode >= 500) logger.error('request failed', { error: error as Error });
+      else
+        logger.info('request refused', { error: (error as ApertureError).code, status: result.statusCode });
+      request.response = result;
+    },
+  };
+}
+
+export function parseJsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) throw new ValidationError('a JSON body is required', 'body');
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('the body is not valid JSON', 'body');
+  }
+}
+
+/** What API Gateway puts in `requestContext.authorizer` for the two authorizers the construct uses. */
+interface AuthorizerContext {
+  jwt?: { claims?: Record<string, unknown> };
+  iam?: { userArn?: string };
+}
+
+/**
+ * The caller's identity as verified by API Gateway: the JWT `sub`, or for IAM-signed calls (the
+ * construct's default without a JWT issuer) the caller's principal ARN. Never read from the body.
+ */
+export function ownerOf(event: APIGatewayProxyEventV2): string {
+  const authorizer = (event.requestContext as { authorizer?: AuthorizerContext }).authorizer;
+  return parseOwner(authorizer?.jwt?.claims?.sub ?? authorizer?.iam?.userArn);
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
+import {
+  DERIVATIVES_PREFIX,
+  derivativeKey,
+  derivativesPrefix,
+  ORIGINALS_PREFIX,
+  originalKey,
+  UPLOADS_PREFIX,
+  uploadIdFromKey,
+  uploadKey,
+} from '../../lambdas/core/keys.js';
+import { newUploadId } from '../../lambdas/core/uploads.js';
+import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
+
+const sha = createHash('sha256').update('aperture').digest('hex');
+const thumb = DEFAULT_VARIANTS[0] as VariantSpec;
+
+/** Strings an attacker or a careless caller might try to smuggle into a key. */
+const hostile = [
+  '',
+  '../originals/aa',
+  '..%2F..%2Fetc',
+  `${sha}/../../x`,
+  sha.toUpperCase(),
+  `${sha} `,
+  `${sha}\n`,
+  'uploads/../derived/x',
+  `\u202e${'a'.repeat(31)}`,
+  'a'.repeat(33),
+  '/etc/passwd',
+];
+
+describe('key scheme', () => {
+  it('shards originals by the first two byte pairs of the hash', () => {
+    expect(originalKey(sha)).toBe(`originals/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`);
+  });
+
+  it('puts every derivative of an image under its own prefix inside the served prefix', () => {
+    for (const variant of DEFAULT_VARIANTS) {
+      for (const encoding of variant.formats) {
+        const key = derivativeKey(sha, variant, encoding.format);
+        expect(key.startsWith(derivativesPrefix(sha))).toBe(true);
+        expect(key.startsWith(DERIVATIVES_PREFIX)).toBe(true);
+        expect(key).toMatch(new RegExp(`/${variant.name}-[0-9a-f]{8}\\.(avif|webp|jpg)$`));
+      }
+    }
+  });
+
+  it('changes the derivative key when the spec that made it changes, and only then', () => {
+    const same = derivativeKey(sha, structuredClone(thumb), 'webp');
+    const wider = derivativeKey(sha, { ...thumb, width: thumb.width + 1 }, 'webp');
+    const betterQuality = derivativeKey(
+      sha,
+      { ...thumb, formats: thumb.formats.map((f) => ({ ...f, quality: f.quality + 1 })) },
+      'webp',
+    );
+    expect(same).toBe(derivativeKey(sha, thumb, 'webp'));
+    expect(new Set([same, wider, betterQuality]).size).toBe(3);
+  });
+
+  it('gives each format its own key', () => {
+    const keys = OUTPUT_FORMAT_NAMES.map((format) => derivativeKey(sha, thumb, format));
+    expect(new Set(keys).size).toBe(OUTPUT_FORMAT_NAMES.length);
+  });
+
+  it('round-trips upload ids and ignores keys that are not uploads', () => {
+    const uploadId = newUploadId();
+    expect(uploadKey(uploadId)).toBe(`${UPLOADS_PREFIX}${uploadId}`);
+    expect(uploadIdFromKey(uploadKey(uploadId))).toBe(uploadId);
+    expect(uploadIdFromKey(originalKey(sha))).toBeUndefined();
+    expect(uploadIdFromKey(`${UPLOADS_PREFIX}${uploadId}/extra`)).toBeUndefined();
+  });
+
+  it.each(hostile)('refuses to build any key from %j', (input) => {
+    expect(() => uploadKey(input)).toThrow(RangeError);
+    expect(() => originalKey(input)).toThrow(RangeError);
+    expect(() => derivativesPrefix(input)).toThrow(RangeError);
+    expect(() => derivativeKey(sha, { ...thumb, name: input }, 'webp')).toThrow(RangeError);
+  });
+
+  it('never builds a key outside its prefix, for a thousand random ids', () => {
+    for (let i = 0; i < 1000; i++) {
+      const id = newUploadId();
+      const hash = createHash('sha256').update(id).digest('hex');
+      expect(uploadKey(id).startsWith(UPLOADS_PREFIX)).toBe(true);
+      expect(originalKey(hash).startsWith(ORIGINALS_PREFIX)).toBe(true);
+      for (const key of [uploadKey(id), originalKey(hash), derivativeKey(hash, thumb, 'avif')]) {
+        expect(key.split('/')).not.toContain('..');
+        expect(key).toMatch(/^[a-z0-9/.-]+$/);
+      }
+    }
+  });
+});
