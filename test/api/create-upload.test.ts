@@ -82,7 +82,8 @@ describe('POST /v1/uploads against the local twin', () => {
     const object = await api.clients.s3.send(
       new GetObjectCommand({ Bucket: api.resources.uploadBucket, Key: `uploads/${uploadId}` }),
     );
-    return { bytes: Buffer.from(await object.Body!.transformToByteArray()), object };
+    const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+    return { bytes, object };
   }
 
   it('grants a POST upload that a browser-style form post completes', async () => {
