@@ -1,0 +1,26 @@
+import type { TwinInfo } from './index.js';
+
+/** The region every twin resource lives in; the emulators ignore it, but ARNs and signatures carry it. */
+export const TWIN_REGION = 'us-east-1';
+
+/**
+ * s3rver only accepts signed requests from its one built-in account, so the whole twin uses its
+ * keys; DynamoDB Local (started with -sharedDb) and fauxqs accept any credentials.
+ */
+export const TWIN_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/**
+ * The environment a function gets when it runs against the twin: the standard per-service endpoint
+ * variables that createAwsClients reads, plus region and credentials so nothing falls back to a
+ * developer's real AWS profile.
+ */
+export function twinEnvironment(info: TwinInfo): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_S3: info.endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: info.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: info.endpoints.sqs,
+    AWS_REGION: info.region,
+    AWS_ACCESS_KEY_ID: TWIN_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TWIN_CREDENTIALS.secretAccessKey,
+  };
+}

@@ -1,0 +1,17 @@
+import type { AddressInfo, Server } from 'node:net';
+
+/** The base URL of a server listening on host:port (IPv6 literals need brackets). */
+export function endpointUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Starts listening and resolves with the bound port, which is the OS's pick when port is 0. */
+export function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

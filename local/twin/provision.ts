@@ -1,0 +1,205 @@
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketCorsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
+import {
+  MAX_RECEIVE_COUNT,
+  visibilityTimeoutSeconds,
+  WORK_LANES,
+  type WorkLane,
+} from '../../lambdas/adapters/aws/work-queues.js';
+import { TWIN_CREDENTIALS } from './environment.js';
+
+/** Local names are fixed (nothing else shares these emulators); in AWS, CloudFormation names them. */
+export const TWIN_NAMES = {
+  uploadBucket: 'aperture-uploads',
+  imageBucket: 'aperture-images',
+  table: 'aperture-catalog',
+  queue: (lane: WorkLane) => `aperture-${lane}`,
+} as const;
+
+export interface WorkQueue {
+  url: string;
+  arn: string;
+  deadLetterUrl: string;
+  deadLetterArn: string;
+}
+
+export interface TwinResources {
+  uploadBucket: string;
+  imageBucket: string;
+  table: string;
+  queues: Record<WorkLane, WorkQueue>;
+}
+
+export interface TwinEndpoints {
+  s3: string;
+  dynamodb: string;
+  sqs: string;
+}
+
+/**
+ * Creates what the ImagePipeline construct creates (lib/storage.ts, lib/catalog.ts,
+ * lib/work-queues.ts), through the services' own APIs, so it works
+ * against any S3/DynamoDB/SQS endpoint. Idempotent: resources that exist (a persisted data dir) are
+ * kept and their settings converged.
+ */
+export async function provisionTwin(endpoints: TwinEndpoints, region: string): Promise<TwinResources> {
+  // The twin's own admin connection, not the application's: createAwsClients takes its region and
+  // credentials from the ambient environment, which the twin must not depend on.
+  const config = { region, credentials: TWIN_CREDENTIALS };
+  const s3 = new S3Client({ ...config, endpoint: endpoints.s3, forcePathStyle: true });
+  const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
+  const sqs = new SQSClient({ ...config, endpoint: endpoints.sqs });
+  try {
+    const [queues] = await Promise.all([
+      provisionQueues(sqs),
+      ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() => allowBrowserUploads(s3, TWIN_NAMES.uploadBucket)),
+      ensureBucket(s3, TWIN_NAMES.imageBucket),
+      ensureCatalogTable(dynamodb, TWIN_NAMES.table),
+    ]);
+    return {
+      uploadBucket: TWIN_NAMES.uploadBucket,
+      imageBucket: TWIN_NAMES.imageBucket,
+      table: TWIN_NAMES.table,
+      queues,
+    };
+  } finally {
+    s3.destroy();
+    dynamodb.destroy();
+    sqs.destroy();
+  }
+}
+
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    // s3rver answers BucketAlreadyExists for a bucket it already holds; S3 says BucketAlreadyOwnedByYou.
+    const exists =
+      error instanceof S3ServiceException &&
+      (error.name === 'BucketAlreadyExists' || error.name === 'BucketAlreadyOwnedByYou');
+    if (!exists) throw error;
+  }
+}
+
+/**
+ * Browsers send the bytes straight to the upload bucket with the presigned POST or PUT. Locally any
+ * origin may, and may GET them back (a dev page showing what it uploaded).
+ */
+async function allowBrowserUploads(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedOrigins: ['*'],
+            AllowedMethods: ['POST', 'PUT', 'GET'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+            MaxAgeSeconds: 3600,
+          },
+        ],
+      },
+    }),
+  );
+}
+
+async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
+  const { partitionKey, sortKey, collectionIndex, timeToLiveAttribute } = CATALOG_TABLE;
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          partitionKey,
+          sortKey,
+          collectionIndex.partitionKey,
+          collectionIndex.sortKey,
+        ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: collectionIndex.name,
+            KeySchema: [
+              { AttributeName: collectionIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // Enabling TTL twice is an error, so look first.
+  const { TimeToLiveDescription } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: table }));
+  if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+    await dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table,
+        TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  }
+}
+
+async function provisionQueues(sqs: SQSClient): Promise<Record<WorkLane, WorkQueue>> {
+  const entries = await Promise.all(
+    WORK_LANES.map(
+      async (lane) =>
+        [lane, await ensureWorkQueue(sqs, TWIN_NAMES.queue(lane), visibilityTimeoutSeconds(lane))] as const,
+    ),
+  );
+  return Object.fromEntries(entries) as Record<WorkLane, WorkQueue>;
+}
+
+/**
+ * A queue whose messages move to `{name}-dlq` after MAX_RECEIVE_COUNT receives, as every lane has.
+ * Exported so tests can make a private pair that behaves exactly like a lane.
+ */
+export async function ensureWorkQueue(
+  sqs: SQSClient,
+  name: string,
+  visibilityTimeoutSeconds: number,
+): Promise<WorkQueue> {
+  const deadLetterUrl = await createQueue(sqs, `${name}-dlq`, {});
+  const deadLetterArn = await queueArn(sqs, deadLetterUrl);
+  const url = await createQueue(sqs, name, {
+    VisibilityTimeout: String(visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+  });
+  return { url, arn: await queueArn(sqs, url), deadLetterUrl, deadLetterArn };
+}
+
+/** CreateQueue returns the existing queue when the name and attributes match. */
+async function createQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+  return QueueUrl;
+}
+
+async function queueArn(sqs: SQSClient, url: string): Promise<string> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`GetQueueAttributes returned no QueueArn for ${url}`);
+  return arn;
+}

@@ -1,0 +1,85 @@
+import { getCiphers } from 'node:crypto';
+import { createServer } from 'node:http';
+import S3rver from 's3rver';
+import { TwinStartError } from './errors.js';
+import { endpointUrl, listen } from './net.js';
+
+/** An object landed in a bucket: what an S3 `ObjectCreated` notification tells its consumer. */
+export interface ObjectCreatedRecord {
+  bucket: string;
+  /**
+   * The object key as stored. Real S3 notifications URL-encode it (spaces as `+`), so whoever turns
+   * this record into an `S3Event` for a handler must encode it the same way.
+   */
+  key: string;
+  size: number;
+  /** The MD5 hex digest, unquoted, as in S3 notifications. */
+  eTag: string;
+}
+
+export type ObjectCreatedListener = (record: ObjectCreatedRecord) => void;
+
+export interface S3Emulator {
+  endpoint: string;
+  /** Subscribes to object creations in every bucket; returns the unsubscribe function. */
+  onObjectCreated(listener: ObjectCreatedListener): () => void;
+  stop(): Promise<void>;
+}
+
+export interface S3EmulatorOptions {
+  host: string;
+  /** 0 lets the OS pick. */
+  port: number;
+  /** Where buckets and objects live; the caller owns (and removes) it. */
+  directory: string;
+}
+
+/** s3rver on a server we own, so we choose the interface, learn the port and can close every socket. */
+export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
+  // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only offers through
+  // its legacy provider: without it the second page of any listing fails with a 500. Refuse to
+  // start rather than fail later somewhere that looks unrelated.
+  if (!getCiphers().includes('des')) {
+    throw new TwinStartError(
+      'The S3 emulator (s3rver) needs the OpenSSL legacy provider for ListObjectsV2 paging: ' +
+        'run Node with NODE_OPTIONS=--openssl-legacy-provider (the npm scripts set it).',
+    );
+  }
+  const s3rver = new S3rver({ directory: options.directory, silent: true });
+  const listeners = new Set<ObjectCreatedListener>();
+  s3rver.on('event', ({ Records }) => {
+    for (const { eventName, s3 } of Records) {
+      const { key, size, eTag } = s3.object;
+      // s3rver leaves the ETag out of ObjectCreated:Copy records; the pipeline only listens for
+      // uploads (PUT, POST, multipart), which carry it, so copies are not forwarded.
+      if (!eventName.startsWith('ObjectCreated:') || size === undefined || eTag === undefined) continue;
+      const record: ObjectCreatedRecord = { bucket: s3.bucket.name, key, size, eTag };
+      // Like S3, notify after the fact: a throwing listener must not fail the upload request.
+      for (const listener of listeners) setImmediate(listener, record);
+    }
+  });
+
+  const server = createServer(s3rver.callback());
+  let port: number;
+  try {
+    port = await listen(server, options.host, options.port);
+  } catch (error) {
+    throw new TwinStartError(`The S3 emulator could not listen on ${options.host}:${options.port}`, {
+      cause: error,
+    });
+  }
+  return {
+    endpoint: endpointUrl(options.host, port),
+    onObjectCreated(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        listeners.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        // SDK clients keep sockets alive; close() alone would wait for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}

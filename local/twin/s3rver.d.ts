@@ -1,0 +1,30 @@
+/** The part of s3rver 3.x (which ships no types) that the twin uses. */
+declare module 's3rver' {
+  import { EventEmitter } from 'node:events';
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  namespace S3rver {
+    interface Options {
+      /** Where buckets and objects are stored on disk. */
+      directory?: string;
+      /** Turns off its request logging and Koa's error printing. */
+      silent?: boolean;
+    }
+
+    /** One record of an AWS-style event notification as s3rver builds it. */
+    interface EventRecord {
+      eventName: string;
+      s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
+    }
+  }
+
+  class S3rver extends EventEmitter {
+    constructor(options?: S3rver.Options);
+    /** A request listener for a server the caller creates and owns. */
+    callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    on(event: 'event', listener: (event: { Records: S3rver.EventRecord[] }) => void): this;
+    on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  }
+
+  export = S3rver;
+}

@@ -1,0 +1,118 @@
+/**
+ * The twin's own promises: provisioning survives a restart on the same data dir, uploads are
+ * announced, and stop (or a failed start) leaves no server or JVM behind.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
+import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { uploadKey } from '../../lambdas/core/keys.js';
+import { newUploadId } from '../../lambdas/core/uploads.js';
+import {
+  type ObjectCreatedRecord,
+  startTwin,
+  type Twin,
+  TwinStartError,
+  twinEnvironment,
+} from '../../local/twin/index.js';
+
+/** Whether anything accepts connections at the URL's host and port. */
+function isListening(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname)
+      .once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      })
+      .once('error', () => resolve(false));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+describe('startTwin', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function started(dataDir: string): Promise<Twin> {
+    const twin = await startTwin({ dataDir });
+    cleanups.push(() => twin.stop());
+    return twin;
+  }
+
+  it('announces uploads, keeps data across a restart on the same data dir, and stops completely', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'aperture-twin-test-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+
+    const first = await started(dataDir);
+    const records: ObjectCreatedRecord[] = [];
+    first.onObjectCreated((record) => records.push(record));
+    const clients = createAwsClients(twinEnvironment(first));
+    const { uploadBucket, imageBucket, table } = first.resources;
+
+    const uploaded = uploadKey(newUploadId());
+    const { url, fields } = await createPresignedPost(clients.s3, { Bucket: uploadBucket, Key: uploaded });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('file', new Blob(['posted']), 'photo.jpg');
+    expect((await fetch(url, { method: 'POST', body: form })).status).toBe(204);
+    // Keys arrive as stored, not URL-encoded as in a real S3 notification.
+    const spaced = `emulator test/${randomUUID()} photo.jpg`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: imageBucket, Key: spaced, Body: 'put' }));
+    await vi.waitFor(() =>
+      expect(records).toEqual([
+        { bucket: uploadBucket, key: uploaded, size: 'posted'.length, eTag: md5('posted') },
+        { bucket: imageBucket, key: spaced, size: 'put'.length, eTag: md5('put') },
+      ]),
+    );
+    const itemKey = catalogKeys.upload(newUploadId());
+    const item = { ...itemKey, status: 'pending' };
+    await clients.dynamo.send(new PutCommand({ TableName: table, Item: item }));
+
+    await first.stop();
+    await first.stop();
+    for (const endpoint of Object.values(first.endpoints)) expect(await isListening(endpoint)).toBe(false);
+
+    const second = await started(dataDir);
+    expect(second.resources).toMatchObject({ uploadBucket, imageBucket, table });
+    const again = createAwsClients(twinEnvironment(second));
+    const { Body } = await again.s3.send(new GetObjectCommand({ Bucket: imageBucket, Key: spaced }));
+    expect(await Body?.transformToString()).toBe('put');
+    expect((await again.dynamo.send(new GetCommand({ TableName: table, Key: itemKey }))).Item).toEqual(item);
+    const { TimeToLiveDescription } = await again.dynamo.send(
+      new DescribeTimeToLiveCommand({ TableName: table }),
+    );
+    expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
+  }, 60_000);
+
+  it('fails with a clear error without Java, leaving nothing listening', async () => {
+    vi.stubEnv('PATH', join(tmpdir(), `no-java-${randomUUID()}`));
+    vi.stubEnv('JAVA_HOME', undefined);
+    const ports = { s3: await freePort(), sqs: await freePort() };
+
+    const starting = startTwin({ ports });
+    await expect(starting).rejects.toThrow(TwinStartError);
+    await expect(starting).rejects.toThrow(/Java 17/);
+    for (const port of Object.values(ports))
+      expect(await isListening(`http://127.0.0.1:${port}`)).toBe(false);
+  });
+});

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+import { TWIN_CREDENTIALS, TWIN_REGION } from './local/twin/environment.js';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    // Child processes rather than worker threads: sharp's native module is not safe to load in
+    // several threads of one process.
+    pool: 'forks',
+    // No test may reach real AWS or pick up a developer's profile: every SDK client in the test
+    // workers gets the twin's region and credentials unless a test says otherwise.
+    env: {
+      AWS_REGION: TWIN_REGION,
+      AWS_ACCESS_KEY_ID: TWIN_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TWIN_CREDENTIALS.secretAccessKey,
+      // Handlers log and emit metrics through Powertools; tests assert on results, not on stdout.
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
+  },
+});
