@@ -1,0 +1,119 @@
+import { type Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { handlerEntry, projectRoot, rootLockfile } from './paths.js';
+
+/** Lambda refuses a function whose environment variables add up to more than 4 KB. */
+const ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
+/** Room for a value only known at deploy time (bucket and table names, the CDN domain). */
+const TOKEN_ALLOWANCE_BYTES = 128;
+
+/**
+ * Lets CommonJS dependencies that call `require` (or expect Node's builtins through it) keep working
+ * inside an ESM bundle, which has no `require` of its own.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);";
+
+export interface ApertureFunctionProps {
+  /** The handler module's file name in `lambdas/handlers`; it must export `handler`. */
+  readonly handlerFile: string;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/**
+ * One Aperture function: Node 22 on arm64 (Graviton: cheaper per GB-second, and the sharp layer is
+ * built for it), bundled by the local esbuild into one minified ESM file, logging to its own log group.
+ *
+ * The role is built here rather than by `Function` so that it carries no managed policy: writing to
+ * its one log group is all it starts with, and each caller grants the rest through `grant*`.
+ */
+export class ApertureFunction extends Construct {
+  public readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ApertureFunctionProps) {
+    super(scope, id);
+    const environment = {
+      ...props.environment,
+      // Stack traces point into the TypeScript sources instead of the minified bundle.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    assertEnvironmentFits(this, environment);
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.description}`,
+    });
+    logGroup.grantWrite(role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: handlerEntry(props.handlerFile),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role,
+      logGroup,
+      tracing: props.tracing,
+      environment,
+      projectRoot,
+      depsLockFilePath: rootLockfile,
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Positions are all a stack trace needs; the sources would only grow the bundle.
+        sourcesContent: false,
+        // The AWS SDK is bundled too, at the lockfile's version, rather than taken from the runtime:
+        // the handlers rely on recent client options, and tests then run the very code that ships.
+        externalModules: [],
+      },
+    });
+
+    if (props.tracing === Tracing.ACTIVE) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      });
+    }
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is chosen deliberately (docs/adr/0003): the sharp layer is built and tested for it; moving to a newer runtime is a reviewed change.',
+    });
+  }
+}
+
+function assertEnvironmentFits(scope: Construct, environment: Record<string, string>): void {
+  const bytes = Object.entries(environment).reduce(
+    (sum, [name, value]) =>
+      sum +
+      Buffer.byteLength(name) +
+      (Token.isUnresolved(value) ? TOKEN_ALLOWANCE_BYTES : Buffer.byteLength(value)),
+    0,
+  );
+  if (bytes > ENVIRONMENT_LIMIT_BYTES) {
+    throw new Error(
+      `${scope.node.path}: the function environment needs about ${bytes} bytes, over Lambda's 4 KB limit; ` +
+        'fewer or shorter variants in `settings` would fit.',
+    );
+  }
+}

@@ -1,0 +1,39 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { CATALOG_TABLE } from '../lambdas/adapters/aws/catalog-table.js';
+
+export interface CatalogProps {
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The catalog table, shaped by the key design the adapter and the local twin share
+ * (`lambdas/adapters/aws/catalog-table.ts`). On-demand: traffic follows uploads, which are bursty.
+ */
+export class Catalog extends Construct {
+  public readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: CatalogProps) {
+    super(scope, id);
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: partitionKey, type: AttributeType.STRING },
+      sortKey: { name: sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute,
+      // The AWS-managed key (aws/dynamodb) rather than the owned default: its use shows in CloudTrail.
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: collectionIndex.name,
+      partitionKey: { name: collectionIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: collectionIndex.sortKey, type: AttributeType.STRING },
+      // Listing a collection returns the links themselves, so the index carries whole items.
+      projectionType: ProjectionType.ALL,
+    });
+  }
+}

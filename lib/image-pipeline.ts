@@ -1,0 +1,166 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { HttpApi, ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type Distribution, PriceClass } from 'aws-cdk-lib/aws-cloudfront';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type IFunction, type ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { WorkLane } from '../lambdas/adapters/aws/work-queues.js';
+import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
+import { Catalog } from './catalog.js';
+import { type CdnDomain, ImageCdn } from './image-cdn.js';
+import { PipelineMonitoring } from './monitoring.js';
+import { SharpLayer } from './sharp-layer.js';
+import { ImageStorage } from './storage.js';
+import { type JwtAuthorization, UploadApi } from './upload-api.js';
+import { type LaneQueues, WorkQueues } from './work-queues.js';
+
+export interface ImagePipelineProps {
+  /**
+   * What the pipeline accepts and makes: formats, size and pixel limits, presign lifetime, variants.
+   * Validated at synth; an invalid value fails the synth naming each offending field.
+   * @default - the defaults of `lambdas/core/settings.ts` (jpeg/png/webp/avif/gif/tiff up to 50 MiB;
+   * thumb, small, medium and large variants in AVIF, WebP and JPEG)
+   */
+  readonly settings?: SettingsInput;
+  /**
+   * Origins allowed to call the API and to upload from a browser (CORS). The wildcard default is safe
+   * because no credential travels by cookie: every API call carries its own JWT or SigV4 signature and
+   * every upload its own presigned policy, so a foreign page gains nothing a script outside a browser
+   * could not do. Name your app's origins to keep other sites from using the API from their pages.
+   * @default ['*']
+   */
+  readonly allowedOrigins?: string[];
+  /**
+   * Verify JWTs from this issuer on every route; the token's `sub` is the owner.
+   * @default - no JWT authorizer: every route requires IAM (SigV4) authorization, so the API is never
+   * open; the caller's principal ARN is then the owner
+   */
+  readonly jwt?: JwtAuthorization;
+  /**
+   * What happens to the buckets, the table and the log groups when they leave the stack. With DESTROY,
+   * a bucket is only deleted once empty.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edges: the cheapest) */
+  readonly priceClass?: PriceClass;
+  /** @default - the distribution's own `*.cloudfront.net` domain */
+  readonly domain?: CdnDomain;
+  /**
+   * ARN of a WAF web ACL (scope CLOUDFRONT, in us-east-1) to attach to the CDN.
+   * @default - no web ACL
+   */
+  readonly webAclId?: string;
+  /**
+   * Bring your own upload bucket. The construct cannot change an imported bucket: it must block public
+   * access, enforce TLS, use SSE-S3, carry CORS for browser uploads and expire `uploads/` itself.
+   * @default - a new private bucket
+   */
+  readonly uploadBucket?: IBucket;
+  /**
+   * Bring your own image bucket, with the same obligations as `uploadBucket`; its policy must also let
+   * the distribution read `derived/*` (CDK cannot add the OAC statement to an imported bucket).
+   * @default - a new private bucket
+   */
+  readonly imageBucket?: IBucket;
+  /** Retention of the function and API log groups, and of the S3 and CloudFront access logs. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Stage-wide API throttling, a guard on cost and on downstream capacity. @default - 50 requests/s, bursts of 100 */
+  readonly apiThrottle?: ThrottleSettings;
+  /** X-Ray tracing of the functions. @default Tracing.DISABLED */
+  readonly tracing?: Tracing;
+  /** Where alarms notify; subscribe to it. @default - a new topic */
+  readonly alarmTopic?: ITopic;
+}
+
+/**
+ * Aperture as one construct: presigned uploads through an HTTP API, the catalog, the render queues,
+ * the sharp layer, a CDN for the derivatives, alarms and a dashboard. The minimal deployment is
+ * `new ImagePipeline(stack, 'Images')`.
+ */
+export class ImagePipeline extends Construct {
+  /** The validated settings every function receives. */
+  public readonly settings: Settings;
+  public readonly uploadBucket: IBucket;
+  public readonly imageBucket: IBucket;
+  /** Receives S3 server access logs of both buckets and the CDN's standard logs. */
+  public readonly logBucket: IBucket;
+  public readonly table: ITable;
+  public readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
+  public readonly sharpLayer: ILayerVersion;
+  public readonly distribution: Distribution;
+  /** The base of every image URL, without a trailing slash. */
+  public readonly cdnBaseUrl: string;
+  public readonly api: HttpApi;
+  /** The API's base URL, ending in `/`. */
+  public readonly apiUrl: string;
+  public readonly apiFunction: IFunction;
+  public readonly alarmTopic: ITopic;
+  public readonly alarms: readonly Alarm[];
+  public readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: ImagePipelineProps = {}) {
+    super(scope, id);
+    this.settings = parseSettings(props.settings);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const allowedOrigins = props.allowedOrigins ?? ['*'];
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const tracing = props.tracing ?? Tracing.DISABLED;
+
+    const storage = new ImageStorage(this, 'Storage', {
+      removalPolicy,
+      allowedOrigins,
+      logRetention,
+      uploadBucket: props.uploadBucket,
+      imageBucket: props.imageBucket,
+    });
+    this.uploadBucket = storage.uploadBucket;
+    this.imageBucket = storage.imageBucket;
+    this.logBucket = storage.logBucket;
+
+    this.table = new Catalog(this, 'Catalog', { removalPolicy }).table;
+    this.queues = new WorkQueues(this, 'WorkQueues').lanes;
+    this.sharpLayer = new SharpLayer(this, 'SharpLayer');
+
+    const cdn = new ImageCdn(this, 'Cdn', {
+      imageBucket: this.imageBucket,
+      logBucket: this.logBucket,
+      priceClass: props.priceClass ?? PriceClass.PRICE_CLASS_100,
+      domain: props.domain,
+      webAclId: props.webAclId,
+    });
+    this.distribution = cdn.distribution;
+    this.cdnBaseUrl = cdn.baseUrl;
+
+    const api = new UploadApi(this, 'Api', {
+      settings: this.settings,
+      uploadBucket: this.uploadBucket,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      cdnBaseUrl: this.cdnBaseUrl,
+      allowedOrigins,
+      jwt: props.jwt,
+      throttle: props.apiThrottle ?? { rateLimit: 50, burstLimit: 100 },
+      logRetention,
+      removalPolicy,
+      tracing,
+    });
+    this.api = api.httpApi;
+    this.apiUrl = api.url;
+    this.apiFunction = api.function;
+
+    const monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      lanes: this.queues,
+      apiStage: api.stage,
+      alarmTopic: props.alarmTopic,
+    });
+    monitoring.monitorFunction(this.apiFunction, 'ApiFunction');
+    this.alarmTopic = monitoring.alarmTopic;
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
+  }
+}

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { sharpLayerBuildDir } from './paths.js';
+
+/**
+ * sharp and libvips for Lambda arm64, from `layers/sharp/build` (built by `npm run build:layer`, which
+ * `npm ci` runs as postinstall). Synth never installs anything: it packages what the build left.
+ * A function using it marks `sharp` external in its bundle, so the native parts come only from here.
+ */
+export class SharpLayer extends LayerVersion {
+  constructor(scope: Construct, id: string) {
+    if (!existsSync(join(sharpLayerBuildDir, 'nodejs', 'node_modules', 'sharp', 'package.json'))) {
+      throw new Error(
+        `the sharp layer is not built (${sharpLayerBuildDir} is missing or incomplete): run \`npm run build:layer\``,
+      );
+    }
+    super(scope, id, {
+      code: Code.fromAsset(sharpLayerBuildDir, { exclude: ['.stamp'] }),
+      compatibleArchitectures: [Architecture.ARM_64],
+      compatibleRuntimes: [Runtime.NODEJS_22_X],
+      description: 'sharp (libvips) for Node.js 22 on linux-arm64',
+    });
+  }
+}

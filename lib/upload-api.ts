@@ -1,0 +1,172 @@
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  type HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { functionEnvironmentVariables } from '../lambdas/core/environment.js';
+import { UPLOADS_PREFIX } from '../lambdas/core/keys.js';
+import type { Settings } from '../lambdas/core/settings.js';
+import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
+import { ApertureFunction } from './aperture-function.js';
+import { acknowledgeWildcardResource } from './nag.js';
+
+/** Verifies callers' JWTs at the API (e.g. Cognito, Auth0, Entra ID); the `sub` claim is the owner. */
+export interface JwtAuthorization {
+  /** The issuer URL; its `/.well-known/openid-configuration` must be reachable by API Gateway. */
+  readonly issuer: string;
+  /** Accepted `aud` (or `client_id`) values. */
+  readonly audience: string[];
+}
+
+/**
+ * One JSON line per request with HTTP API context variables (the CDK default is the REST API's
+ * common log format, several of whose fields HTTP APIs leave empty). Never a token or a body.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    time: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    authorizerError: '$context.authorizer.error',
+  }),
+);
+
+export interface UploadApiProps {
+  readonly settings: Settings;
+  readonly uploadBucket: IBucket;
+  readonly imageBucket: IBucket;
+  readonly table: ITable;
+  readonly cdnBaseUrl: string;
+  readonly allowedOrigins: string[];
+  /** Absent: every route requires IAM (SigV4) authorization instead. */
+  readonly jwt?: JwtAuthorization;
+  readonly throttle: ThrottleSettings;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/**
+ * The HTTP API and the function behind all its routes. The routes are exactly `API_ROUTES`, the list
+ * the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
+ * IAM authorization otherwise.
+ */
+export class UploadApi extends Construct {
+  public readonly function: IFunction;
+  public readonly httpApi: HttpApi;
+  public readonly stage: HttpStage;
+  /** The API's base URL (the `$default` stage), ending in `/`. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: UploadApiProps) {
+    super(scope, id);
+
+    const handler = new ApertureFunction(this, 'Handler', {
+      handlerFile: 'api.ts',
+      description: 'the Aperture HTTP API',
+      environment: functionEnvironmentVariables({
+        settings: props.settings,
+        uploadBucket: props.uploadBucket.bucketName,
+        imageBucket: props.imageBucket.bucketName,
+        table: props.table.tableName,
+        cdnBaseUrl: props.cdnBaseUrl,
+      }),
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      tracing: props.tracing,
+    });
+    this.function = handler.function;
+
+    // Presigning needs exactly the permission the signed request will exercise: PutObject on uploads.
+    const uploadKeys = `${UPLOADS_PREFIX}*`;
+    BucketGrants.fromBucket(props.uploadBucket).actionsOnObjectKeys(
+      this.function,
+      uploadKeys,
+      's3:PutObject',
+    );
+    acknowledgeWildcardResource(
+      handler,
+      props.uploadBucket.arnForObjects(uploadKeys),
+      'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
+    );
+    props.table.grantReadWriteData(this.function);
+    acknowledgeWildcardResource(
+      handler,
+      `${props.table.tableArn}/index/*`,
+      "index/* names only this table's own indexes; the API queries byCollection to list images.",
+    );
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `${Stack.of(this).stackName}-api`,
+      description: 'Aperture: uploads and images',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizerFor(props.jwt),
+      corsPreflight: {
+        allowOrigins: props.allowedOrigins,
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        // Bearer tokens for JWT callers, the SigV4 headers for IAM callers.
+        allowHeaders: [
+          'authorization',
+          'content-type',
+          'x-amz-date',
+          'x-amz-security-token',
+          'x-amz-content-sha256',
+        ],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+    this.url = this.stage.url;
+
+    const integration = new HttpLambdaIntegration('Handler', this.function);
+    for (const routeKey of Object.values(API_ROUTES)) {
+      const { method, path } = parseRouteKey(routeKey);
+      this.httpApi.addRoutes({ path, methods: [method], integration });
+    }
+  }
+}
+
+function authorizerFor(jwt: JwtAuthorization | undefined): IHttpRouteAuthorizer {
+  if (!jwt) return new HttpIamAuthorizer();
+  return new HttpJwtAuthorizer('JwtAuthorizer', jwt.issuer, { jwtAudience: jwt.audience });
+}
+
+function parseRouteKey(routeKey: string): { method: HttpMethod; path: string } {
+  const [method, path, ...rest] = routeKey.split(' ');
+  const httpMethod = Object.values(HttpMethod).find((m) => m === method);
+  if (!httpMethod || !path?.startsWith('/') || rest.length > 0) {
+    throw new Error(`not an HTTP API route key: ${JSON.stringify(routeKey)}`);
+  }
+  return { method: httpMethod, path };
+}

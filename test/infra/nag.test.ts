@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type App, Validations } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { buildApertureApp } from '../../lib/aperture-app.js';
+import { ApertureStack } from '../../lib/aperture-stack.js';
+import { newApp } from './synth.js';
+
+interface Finding {
+  rule: string;
+  path: string;
+}
+
+/**
+ * Synthesises as `cdk synth` does, cdk-nag running as a validation plugin, and returns what the
+ * validation report holds beyond warnings CDK itself raises: every cdk-nag finding left unacknowledged.
+ * A finding also makes the synth itself fail, which is checked here too.
+ */
+function nagFindings(app: App): Finding[] {
+  let synthError: unknown;
+  try {
+    app.synth();
+  } catch (error) {
+    synthError = error;
+  }
+  const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as {
+    pluginReports: {
+      pluginName: string;
+      violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+    }[];
+  };
+  const findings = report.pluginReports
+    .filter((plugin) => plugin.pluginName === new AwsSolutionsChecks().name)
+    .flatMap((plugin) =>
+      plugin.violations.flatMap((v) =>
+        v.violatingConstructs.map((c) => ({ rule: v.ruleName, path: c.constructPath })),
+      ),
+    );
+  expect(synthError !== undefined, `synth failed: ${String(synthError)}`).toBe(findings.length > 0);
+  return findings;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('leaves no finding unacknowledged in the app as deployed', () => {
+    const app = newApp();
+    buildApertureApp(app);
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('leaves none either with a JWT issuer, a web ACL and tracing', () => {
+    const app = newApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new ApertureStack(app, 'Configured', {
+      pipeline: {
+        jwt: { issuer: 'https://issuer.example.com/', audience: ['aperture-app'] },
+        webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/aperture/00000000',
+        tracing: Tracing.ACTIVE,
+      },
+    });
+    expect(stack.pipeline.apiUrl).toBeTruthy();
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('leaves none with a custom domain, which enforces TLS 1.2 instead of acknowledging it', () => {
+    const app = newApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    new ApertureStack(app, 'WithDomain', {
+      pipeline: {
+        domain: {
+          names: ['images.example.com'],
+          certificate: Certificate.fromCertificateArn(
+            app,
+            'Certificate',
+            'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000',
+          ),
+        },
+      },
+    });
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('fails the synth as soon as an insecure resource joins the stack', () => {
+    const app = newApp();
+    const stack = buildApertureApp(app);
+    new Queue(stack.pipeline, 'Unprotected');
+    expect(nagFindings(app).map((f) => f.rule)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
+  });
+});

@@ -1,0 +1,182 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/core/environment.js';
+import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
+import { readContext } from '../../lib/aperture-app.js';
+import { ApertureStack } from '../../lib/aperture-stack.js';
+import { ImagePipeline, type ImagePipelineProps } from '../../lib/image-pipeline.js';
+import { logicalId, newApp } from './synth.js';
+
+/** These tests look at configuration, not code: skipping esbuild keeps them fast. */
+const noBundling = { [BUNDLING_STACKS]: [] };
+
+function synth(pipeline: (stack: Stack) => ImagePipelineProps) {
+  const app = newApp(noBundling);
+  const stack = new Stack(app, 'Options');
+  const construct = new ImagePipeline(stack, 'Pipeline', pipeline(stack));
+  return { construct, template: Template.fromStack(stack) };
+}
+
+const ISSUER = 'https://issuer.example.com/';
+const ORIGINS = ['https://app.example.com'];
+
+describe('with a JWT issuer, origins, a domain, a web ACL, tracing and DESTROY', () => {
+  let template: Template;
+  beforeAll(() => {
+    ({ template } = synth((stack) => ({
+      jwt: { issuer: ISSUER, audience: ['aperture-app'] },
+      allowedOrigins: ORIGINS,
+      domain: {
+        names: ['images.example.com'],
+        certificate: Certificate.fromCertificateArn(
+          stack,
+          'Certificate',
+          'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000',
+        ),
+      },
+      webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/aperture/00000000',
+      tracing: Tracing.ACTIVE,
+      removalPolicy: RemovalPolicy.DESTROY,
+    })));
+  });
+
+  it('puts every route behind the JWT authorizer', () => {
+    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
+    expect(Object.values(authorizers)).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          AuthorizerType: 'JWT',
+          IdentitySource: ['$request.header.Authorization'],
+          JwtConfiguration: { Issuer: ISSUER, Audience: ['aperture-app'] },
+        }),
+      }),
+    ]);
+    const [authorizerId] = Object.keys(authorizers);
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    expect(routes).toHaveLength(Object.values(API_ROUTES).length);
+    for (const route of routes) {
+      expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
+  });
+
+  it('allows only the given origins, on the API and on the upload bucket', () => {
+    const [api] = Object.values(template.findResources('AWS::ApiGatewayV2::Api'));
+    expect(api?.Properties.CorsConfiguration.AllowOrigins).toEqual(ORIGINS);
+    const cors = Object.values(template.findResources('AWS::S3::Bucket')).flatMap(
+      (bucket) => bucket.Properties.CorsConfiguration?.CorsRules ?? [],
+    );
+    expect(cors).toEqual([expect.objectContaining({ AllowedOrigins: ORIGINS })]);
+  });
+
+  it('serves the custom domain with TLS 1.2 minimum, SNI, and the web ACL', () => {
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+    expect(distribution?.Properties.DistributionConfig).toMatchObject({
+      Aliases: ['images.example.com'],
+      ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+      WebACLId: expect.stringContaining(':global/webacl/'),
+    });
+  });
+
+  it('hands the custom domain to the API as the CDN base URL', () => {
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fn?.Properties.Environment.Variables[ENV.cdnBaseUrl]).toBe('https://images.example.com');
+  });
+
+  it('traces the functions', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  it('lets the buckets and the table go with the stack', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.DeletionPolicy).toBe('Delete');
+      }
+    }
+  });
+});
+
+describe('with buckets brought along', () => {
+  it('creates only the log bucket and grants on the given upload bucket', () => {
+    const { construct, template } = synth((stack) => ({
+      uploadBucket: Bucket.fromBucketName(stack, 'Uploads', 'my-uploads'),
+      imageBucket: Bucket.fromBucketName(stack, 'Images', 'my-images'),
+    }));
+    expect(Object.keys(template.findResources('AWS::S3::Bucket'))).toEqual([logicalId(construct.logBucket)]);
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fn?.Properties.Environment.Variables).toMatchObject({
+      [ENV.uploadBucket]: 'my-uploads',
+      [ENV.imageBucket]: 'my-images',
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-uploads/uploads/*']] },
+    });
+  });
+});
+
+describe('validation at synth', () => {
+  const pipeline = (props: ImagePipelineProps) => () =>
+    new ImagePipeline(new Stack(newApp(noBundling), 'Invalid'), 'Pipeline', props);
+
+  it('names each invalid setting', () => {
+    expect(pipeline({ settings: { maxUploadBytes: 0, presignTtlSeconds: 5 } })).toThrow(
+      /invalid Aperture settings: .*maxUploadBytes.*presignTtlSeconds/,
+    );
+  });
+
+  it('refuses settings that would overflow the 4 KB function environment', () => {
+    const variants = Array.from({ length: 40 }, (_, i) => ({
+      name: `variant-${i}`,
+      fit: 'inside' as const,
+      width: 100 + i,
+      height: 100 + i,
+      formats: [{ format: 'webp' as const, quality: 80 }],
+    }));
+    expect(pipeline({ settings: { variants } })).toThrow(/over Lambda's 4 KB limit/);
+  });
+
+  it('refuses a domain without a name', () => {
+    expect(
+      pipeline({
+        domain: {
+          names: [],
+          certificate: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' } as never,
+        },
+      }),
+    ).toThrow(/domain.names/);
+  });
+});
+
+describe('CDK context', () => {
+  const contextOf = (context: Record<string, unknown>) => readContext(newApp(context));
+
+  it('defaults to a retained stack named Aperture', () => {
+    expect(contextOf({})).toEqual({ stackName: 'Aperture', removalPolicy: 'retain' });
+  });
+
+  it('reads comma-separated lists from -c and arrays from cdk.json alike', () => {
+    const fromCli = contextOf({ jwtIssuer: ISSUER, jwtAudience: 'a, b', allowedOrigins: ORIGINS.join(',') });
+    const fromJson = contextOf({ jwtIssuer: ISSUER, jwtAudience: ['a', 'b'], allowedOrigins: ORIGINS });
+    expect(fromCli).toEqual(fromJson);
+    expect(fromCli).toMatchObject({ jwtAudience: ['a', 'b'], allowedOrigins: ORIGINS });
+  });
+
+  it('rejects unknown removal policies and a lone JWT setting', () => {
+    expect(() => contextOf({ removalPolicy: 'true' })).toThrow(/removalPolicy/);
+    expect(() => contextOf({ jwtIssuer: ISSUER })).toThrow(/jwtIssuer and jwtAudience go together/);
+  });
+
+  it('builds the stack under the chosen name', () => {
+    const app = newApp({ ...noBundling, stackName: 'ImagesProd' });
+    expect(new ApertureStack(app, readContext(app).stackName).stackName).toBe('ImagesProd');
+  });
+});

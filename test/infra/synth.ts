@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { ApertureStack } from '../../lib/aperture-stack.js';
+import type { ImagePipelineProps } from '../../lib/image-pipeline.js';
+
+/** The feature flags `cdk synth` runs with, so tests synthesise exactly what a deploy would. */
+export const cdkContext: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
+export function newApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...cdkContext, ...context } });
+}
+
+export interface Synthesized {
+  app: App;
+  stack: ApertureStack;
+  template: Template;
+}
+
+/** One stack with one pipeline; bundles the functions with the local esbuild, as `cdk synth` does. */
+export function synthPipeline(pipeline?: ImagePipelineProps): Synthesized {
+  const app = newApp();
+  const stack = new ApertureStack(app, 'Test', { pipeline });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The logical id a construct's CloudFormation resource gets in its stack. */
+export function logicalId(construct: IConstruct): string {
+  const resource = construct.node.defaultChild ?? construct;
+  return Stack.of(construct).getLogicalId(resource as CfnElement);
+}
+
+/** A `Fn::GetAtt` as it appears in a template. */
+export const getAtt = (construct: IConstruct, attribute: string) => ({
+  'Fn::GetAtt': [logicalId(construct), attribute],
+});
+
+export interface PolicyStatementJson {
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  Principal?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Sid?: string;
+}
+
+export const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of every resource policy or identity policy of the given type in the template. */
+export function statementsOf(
+  template: Template,
+  type: string,
+  filter: (properties: Record<string, unknown>) => boolean = () => true,
+): PolicyStatementJson[] {
+  return Object.values(template.findResources(type))
+    .map((resource) => resource.Properties as Record<string, unknown>)
+    .filter(filter)
+    .flatMap((properties) => (properties.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement);
+}
