@@ -8,7 +8,9 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { WorkLane } from '../lambdas/adapters/aws/work-queues.js';
+import { functionEnvironmentVariables } from '../lambdas/core/environment.js';
+import type { WorkLane } from '../lambdas/core/render-jobs.js';
+import { mapLanes } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
 import { Catalog } from './catalog.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
@@ -136,12 +138,20 @@ export class ImagePipeline extends Construct {
     this.distribution = cdn.distribution;
     this.cdnBaseUrl = cdn.baseUrl;
 
-    const api = new UploadApi(this, 'Api', {
+    // One environment for every function: the contract in lambdas/core/environment.ts.
+    const environment = functionEnvironmentVariables({
       settings: this.settings,
-      uploadBucket: this.uploadBucket,
-      imageBucket: this.imageBucket,
-      table: this.table,
+      uploadBucket: this.uploadBucket.bucketName,
+      imageBucket: this.imageBucket.bucketName,
+      table: this.table.tableName,
       cdnBaseUrl: this.cdnBaseUrl,
+      queueUrls: mapLanes((lane) => this.queues[lane].queue.queueUrl),
+    });
+
+    const api = new UploadApi(this, 'Api', {
+      environment,
+      uploadBucket: this.uploadBucket,
+      table: this.table,
       allowedOrigins,
       jwt: props.jwt,
       throttle: props.apiThrottle ?? { rateLimit: 50, burstLimit: 100 },

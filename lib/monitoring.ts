@@ -12,7 +12,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { WORK_LANES, type WorkLane } from '../lambdas/adapters/aws/work-queues.js';
+import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import type { LaneQueues } from './work-queues.js';
 
 /** A render job still waiting after this long means the lane's consumers are stuck or far behind. */

@@ -16,9 +16,7 @@ import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { functionEnvironmentVariables } from '../lambdas/core/environment.js';
 import { UPLOADS_PREFIX } from '../lambdas/core/keys.js';
-import type { Settings } from '../lambdas/core/settings.js';
 import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
 import { ApertureFunction } from './aperture-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -52,11 +50,10 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 export interface UploadApiProps {
-  readonly settings: Settings;
+  /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
+  readonly environment: Record<string, string>;
   readonly uploadBucket: IBucket;
-  readonly imageBucket: IBucket;
   readonly table: ITable;
-  readonly cdnBaseUrl: string;
   readonly allowedOrigins: string[];
   /** Absent: every route requires IAM (SigV4) authorization instead. */
   readonly jwt?: JwtAuthorization;
@@ -84,13 +81,7 @@ export class UploadApi extends Construct {
     const handler = new ApertureFunction(this, 'Handler', {
       handlerFile: 'api.ts',
       description: 'the Aperture HTTP API',
-      environment: functionEnvironmentVariables({
-        settings: props.settings,
-        uploadBucket: props.uploadBucket.bucketName,
-        imageBucket: props.imageBucket.bucketName,
-        table: props.table.tableName,
-        cdnBaseUrl: props.cdnBaseUrl,
-      }),
+      environment: props.environment,
       memorySize: 256,
       timeout: Duration.seconds(10),
       logRetention: props.logRetention,

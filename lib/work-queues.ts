@@ -1,12 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  MAX_RECEIVE_COUNT,
-  visibilityTimeoutSeconds,
-  WORK_LANES,
-  type WorkLane,
-} from '../lambdas/adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../lambdas/adapters/aws/work-queues.js';
+import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 
 export interface LaneQueues {
   readonly queue: IQueue;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mapLanes, WORK_LANES, type WorkLane } from './render-jobs.js';
 import { parseSettings, type Settings } from './settings.js';
 import { describeIssues } from './validation.js';
 
@@ -12,6 +13,7 @@ export const ENV = {
   imageBucket: 'APERTURE_IMAGE_BUCKET',
   table: 'APERTURE_TABLE',
   cdnBaseUrl: 'APERTURE_CDN_BASE_URL',
+  queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
 } as const;
 
 const settingsJson = z.string().transform((text, ctx): Settings => {
@@ -29,6 +31,7 @@ const functionEnvironmentSchema = z.object({
   [ENV.imageBucket]: z.string().min(1),
   [ENV.table]: z.string().min(1),
   [ENV.cdnBaseUrl]: z.url(),
+  ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), z.url()])),
 });
 
 export interface FunctionEnvironment {
@@ -37,6 +40,8 @@ export interface FunctionEnvironment {
   imageBucket: string;
   table: string;
   cdnBaseUrl: string;
+  /** Each render lane's queue. */
+  queueUrls: Record<WorkLane, string>;
 }
 
 /** Reads and validates the function environment; throws naming each missing or bad variable. */
@@ -52,6 +57,7 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     imageBucket: values[ENV.imageBucket],
     table: values[ENV.table],
     cdnBaseUrl: values[ENV.cdnBaseUrl].replace(/\/+$/, ''),
+    queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
   };
 }
 
@@ -63,5 +69,6 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     [ENV.imageBucket]: config.imageBucket,
     [ENV.table]: config.table,
     [ENV.cdnBaseUrl]: config.cdnBaseUrl,
+    ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),
   };
 }

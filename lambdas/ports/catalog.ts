@@ -1,11 +1,17 @@
 /** The catalog of uploads, images and who links to them. The DynamoDB adapter implements it. */
+import type { ImageFacts } from '../core/image-facts.js';
+import type { Rejection } from '../core/rejections.js';
 
+/** What the API reports for an upload: its own state until accepted, then its image's. */
 export type UploadStatus = 'pending' | 'processing' | 'ready' | 'rejected' | 'failed';
+
+/** An upload's own lifecycle. Only `pending` moves, exactly once: to `accepted` or `rejected`. */
+export type UploadState = 'pending' | 'accepted' | 'rejected';
 
 export interface UploadRecord {
   uploadId: string;
   owner: string;
-  status: UploadStatus;
+  state: UploadState;
   contentType: string;
   size: number;
   sha256: string | undefined;
@@ -14,6 +20,28 @@ export interface UploadRecord {
   createdAt: Date;
   /** When the presigned URL stops working; an upload still `pending` well after it is abandoned. */
   uploadExpiresAt: Date;
+  /** Set once accepted: the content-addressed image the upload became or joined. */
+  imageId?: string | undefined;
+  /** Set once rejected. */
+  rejection?: Rejection | undefined;
+}
+
+export type ImageStatus = 'processing' | 'ready' | 'failed';
+export type VariantStatus = 'pending' | 'ready' | 'skipped' | 'failed';
+
+export interface ImageRecord extends ImageFacts {
+  imageId: string;
+  status: ImageStatus;
+  variantSetVersion: string;
+  /** How many links point at the image; kept equal to them by transactions. */
+  refCount: number;
+  createdAt: Date;
+  /** The upload that created the image: only its ingest queues the render jobs. */
+  createdByUpload: string;
+  /** Set once the render jobs are on their queues; a retried ingest queues them only while unset. */
+  jobsQueuedAt?: Date | undefined;
+  variants: Record<string, VariantStatus>;
+  failure?: Rejection | undefined;
 }
 
 /** One owner's claim on a content-addressed image. */
@@ -26,9 +54,39 @@ export interface ImageLink {
   linkedAt: Date;
 }
 
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass it back to get the next page. Absent on the last page. */
+  cursor?: string | undefined;
+}
+
+/** Why an ingest transaction was refused: the caller re-reads and decides again. */
+export type IngestConflict = 'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending';
+
 export interface Catalog {
   /** Stores a new upload; fails with ConflictError if the id is already taken. */
   recordUpload(upload: UploadRecord): Promise<void>;
+  getUpload(uploadId: string): Promise<UploadRecord | undefined>;
+  getImage(imageId: string): Promise<ImageRecord | undefined>;
   /** The owner's link to the image with this hash, if the owner has one. Other owners' links are invisible. */
   findLink(owner: string, imageId: string): Promise<ImageLink | undefined>;
+  /** The owner's links, in one collection (newest first) or all of them. */
+  listLinks(
+    owner: string,
+    options: { collection?: string; cursor?: string; limit: number },
+  ): Promise<Page<ImageLink>>;
+
+  /** `pending` → `rejected`; ConflictError (`upload_not_pending`) when the upload already moved. */
+  rejectUpload(uploadId: string, rejection: Rejection): Promise<void>;
+  /**
+   * One transaction: the image (new), the owner's link (new) and the upload (`pending` → `accepted`).
+   * ConflictError with `context.conflict` an IngestConflict when any condition fails; nothing is written then.
+   */
+  createImage(image: ImageRecord, link: ImageLink): Promise<void>;
+  /** One transaction: refCount + 1 on the existing image, the new link, the upload accepted. */
+  addLink(link: ImageLink): Promise<void>;
+  /** The owner already links the image: only the upload moves to `accepted`. */
+  acceptUpload(uploadId: string, imageId: string): Promise<void>;
+  /** Records that the render jobs were queued (idempotent). */
+  markJobsQueued(imageId: string, at: Date): Promise<void>;
 }

@@ -1,3 +1,6 @@
+import { type FunctionEnvironment, functionEnvironmentVariables } from '../../lambdas/core/environment.js';
+import { mapLanes } from '../../lambdas/core/render-jobs.js';
+import type { Settings } from '../../lambdas/core/settings.js';
 import type { TwinInfo } from './index.js';
 
 /** The region every twin resource lives in; the emulators ignore it, but ARNs and signatures carry it. */
@@ -23,4 +26,24 @@ export function twinEnvironment(info: TwinInfo): Record<string, string> {
     AWS_ACCESS_KEY_ID: TWIN_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TWIN_CREDENTIALS.secretAccessKey,
   };
+}
+
+/**
+ * Everything a handler reads when it runs against the twin: the endpoints above plus the function
+ * environment the construct would set, naming the twin's buckets, table and queues.
+ */
+export function twinFunctionEnvironment(
+  info: TwinInfo,
+  settings: Settings,
+  cdnBaseUrl: string,
+): Record<string, string> {
+  const config: FunctionEnvironment = {
+    settings,
+    uploadBucket: info.resources.uploadBucket,
+    imageBucket: info.resources.imageBucket,
+    table: info.resources.table,
+    cdnBaseUrl,
+    queueUrls: mapLanes((lane) => info.resources.queues[lane].url),
+  };
+  return { ...twinEnvironment(info), ...functionEnvironmentVariables(config) };
 }

@@ -8,12 +8,8 @@ import {
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
-import {
-  MAX_RECEIVE_COUNT,
-  visibilityTimeoutSeconds,
-  WORK_LANES,
-  type WorkLane,
-} from '../../lambdas/adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/adapters/aws/work-queues.js';
+import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { TWIN_CREDENTIALS } from './environment.js';
 
 /** Local names are fixed (nothing else shares these emulators); in AWS, CloudFormation names them. */

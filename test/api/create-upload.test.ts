@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { CATALOG_TABLE, catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { functionEnvironmentVariables } from '../../lambdas/core/environment.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
+import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent, lambdaContext } from '../support/api-events.js';
 import { makeJpeg } from '../support/images.js';
-import { twinEnv, twinInfo } from '../support/twin.js';
+import { twinInfo } from '../support/twin.js';
 
 const MAX_UPLOAD_BYTES = 200_000;
 
@@ -24,17 +25,11 @@ interface Grant {
 }
 
 function setupEnv() {
-  const { resources } = twinInfo();
-  return {
-    ...twinEnv(),
-    ...functionEnvironmentVariables({
-      settings: parseSettings({ maxUploadBytes: MAX_UPLOAD_BYTES, allowedFormats: ['jpeg', 'png', 'webp'] }),
-      uploadBucket: resources.uploadBucket,
-      imageBucket: resources.imageBucket,
-      table: resources.table,
-      cdnBaseUrl: 'http://127.0.0.1:3001',
-    }),
-  };
+  return twinFunctionEnvironment(
+    twinInfo(),
+    parseSettings({ maxUploadBytes: MAX_UPLOAD_BYTES, allowedFormats: ['jpeg', 'png', 'webp'] }),
+    'http://127.0.0.1:3001',
+  );
 }
 
 function setup(overrides: { now?: () => Date } = {}) {
@@ -140,7 +135,7 @@ describe('POST /v1/uploads against the local twin', () => {
     expect(Item).toMatchObject({
       uploadId: body.uploadId,
       owner: 'owner-a',
-      status: 'pending',
+      state: 'pending',
       contentType: 'image/png',
       size: 10,
       filename: 'Cat photo.png',
@@ -210,11 +205,14 @@ describe('POST /v1/uploads against the local twin', () => {
     await api.clients.dynamo.send(
       new PutCommand({
         TableName: api.resources.table,
-        Item: {
-          ...catalogKeys.link('owner-a', hash),
+        Item: linkToItem({
+          owner: 'owner-a',
+          imageId: hash,
           uploadId: 'f'.repeat(32),
-          linkedAt: new Date().toISOString(),
-        },
+          collection: undefined,
+          filename: undefined,
+          linkedAt: new Date(),
+        }),
       }),
     );
     const mine = await api.call({ contentType: 'image/jpeg', size: 10, sha256: hash }, 'owner-a');

@@ -8,10 +8,10 @@ import {
   MAX_RECEIVE_COUNT,
   RENDER_TIMEOUT_SECONDS,
   VISIBILITY_TIMEOUT_FACTOR,
-  WORK_LANES,
 } from '../../lambdas/adapters/aws/work-queues.js';
 import { ENV } from '../../lambdas/core/environment.js';
 import { DERIVATIVES_PREFIX, UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
+import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';

@@ -30,12 +30,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
 import { CATALOG_TABLE, catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import {
-  MAX_RECEIVE_COUNT,
-  visibilityTimeoutSeconds,
-  WORK_LANES,
-} from '../../lambdas/adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/adapters/aws/work-queues.js';
 import { uploadKey } from '../../lambdas/core/keys.js';
+import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { twinEnv, twinInfo } from '../support/twin.js';

@@ -13,6 +13,10 @@ const config: FunctionEnvironment = {
   imageBucket: 'images-bucket',
   table: 'catalog',
   cdnBaseUrl: 'https://d111.cloudfront.net',
+  queueUrls: {
+    thumbnails: 'https://sqs.eu-west-1.amazonaws.com/123456789012/thumbnails',
+    variants: 'https://sqs.eu-west-1.amazonaws.com/123456789012/variants',
+  },
 };
 
 describe('function environment', () => {

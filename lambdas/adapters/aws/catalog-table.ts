@@ -20,4 +20,6 @@ export const catalogKeys = {
   image: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'IMAGE' }),
   link: (owner: string, sha256: string) => ({ pk: `OWNER#${owner}`, sk: `IMAGE#${sha256}` }),
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
+  /** The `byCollection` partition of one owner's collection. */
+  collection: (owner: string, collection: string) => `OWNER#${owner}#COLLECTION#${collection}`,
 };

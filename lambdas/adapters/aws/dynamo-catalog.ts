@@ -1,10 +1,39 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Catalog, ImageLink, UploadRecord } from '../../ports/catalog.js';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, ValidationError } from '../../core/errors.js';
+import type { Rejection } from '../../core/rejections.js';
+import type {
+  Catalog,
+  ImageLink,
+  ImageRecord,
+  IngestConflict,
+  Page,
+  UploadRecord,
+} from '../../ports/catalog.js';
+import {
+  imageFromItem,
+  imageToItem,
+  linkFromItem,
+  linkToItem,
+  uploadFromItem,
+  uploadToItem,
+} from './catalog-items.js';
 import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
 import { toDomainError } from './dependency-errors.js';
 
-/** Abandoned `pending` uploads linger this long after their URL expires, for status queries, then expire. */
-const PENDING_UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600;
+/** Decided uploads stay queryable by id this long, then expire; images and links never do. */
+const DECIDED_UPLOAD_RETENTION_SECONDS = 30 * 24 * 3600;
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -12,58 +41,231 @@ export class DynamoCatalog implements Catalog {
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async recordUpload(upload: UploadRecord): Promise<void> {
-    try {
-      await this.dynamo.send(
+    await this.send('record upload', { uploadId: upload.uploadId }, () =>
+      this.dynamo.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            ...catalogKeys.upload(upload.uploadId),
-            type: 'upload',
-            uploadId: upload.uploadId,
-            owner: upload.owner,
-            status: upload.status,
-            contentType: upload.contentType,
-            size: upload.size,
-            sha256: upload.sha256,
-            filename: upload.filename,
-            collection: upload.collection,
-            createdAt: upload.createdAt.toISOString(),
-            uploadExpiresAt: upload.uploadExpiresAt.toISOString(),
-            [CATALOG_TABLE.timeToLiveAttribute]:
-              epochSeconds(upload.uploadExpiresAt) + PENDING_UPLOAD_RETENTION_SECONDS,
-          },
+          Item: uploadToItem(upload),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-    } catch (error) {
-      throw toDomainError(error, 'record upload', { uploadId: upload.uploadId });
-    }
+      ),
+    );
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    const item = await this.get(catalogKeys.upload(uploadId), { uploadId });
+    return item && uploadFromItem(item);
+  }
+
+  async getImage(imageId: string): Promise<ImageRecord | undefined> {
+    const item = await this.get(catalogKeys.image(imageId), { imageId });
+    return item && imageFromItem(item);
   }
 
   async findLink(owner: string, imageId: string): Promise<ImageLink | undefined> {
-    let item: Record<string, unknown> | undefined;
-    try {
-      ({ Item: item } = await this.dynamo.send(
-        new GetCommand({
+    const item = await this.get(catalogKeys.link(owner, imageId), { imageId });
+    return item && linkFromItem(item);
+  }
+
+  async listLinks(
+    owner: string,
+    options: { collection?: string; cursor?: string; limit: number },
+  ): Promise<Page<ImageLink>> {
+    const index = CATALOG_TABLE.collectionIndex;
+    const partition = options.collection
+      ? { name: index.partitionKey, value: catalogKeys.collection(owner, options.collection) }
+      : { name: CATALOG_TABLE.partitionKey, value: catalogKeys.link(owner, '').pk };
+    const startKey = options.cursor ? decodeCursor(options.cursor, partition) : undefined;
+    const { Items = [], LastEvaluatedKey } = await this.send(
+      'list links',
+      { collection: options.collection },
+      () =>
+        this.dynamo.send(
+          new QueryCommand({
+            TableName: this.table,
+            ...(options.collection
+              ? { IndexName: index.name, KeyConditionExpression: '#p = :p', ScanIndexForward: false }
+              : { KeyConditionExpression: '#p = :p AND begins_with(sk, :links)' }),
+            ExpressionAttributeNames: { '#p': partition.name },
+            ExpressionAttributeValues: {
+              ':p': partition.value,
+              ...(options.collection ? {} : { ':links': catalogKeys.link(owner, '').sk }),
+            },
+            ExclusiveStartKey: startKey,
+            Limit: options.limit,
+          }),
+        ),
+    );
+    return { items: Items.map(linkFromItem), cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey) };
+  }
+
+  async rejectUpload(uploadId: string, rejection: Rejection): Promise<void> {
+    await this.transact('reject upload', { uploadId }, [
+      { conflict: 'upload_not_pending', item: this.decideUpload(uploadId, { state: 'rejected', rejection }) },
+    ]);
+  }
+
+  async createImage(image: ImageRecord, link: ImageLink): Promise<void> {
+    await this.transact('create image', { imageId: image.imageId, uploadId: link.uploadId }, [
+      {
+        conflict: 'image_exists',
+        item: {
+          Put: {
+            TableName: this.table,
+            Item: imageToItem(image),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      },
+      { conflict: 'link_exists', item: this.putLink(link) },
+      {
+        conflict: 'upload_not_pending',
+        item: this.decideUpload(link.uploadId, { state: 'accepted', imageId: image.imageId }),
+      },
+    ]);
+  }
+
+  async addLink(link: ImageLink): Promise<void> {
+    await this.transact('add link', { imageId: link.imageId, uploadId: link.uploadId }, [
+      {
+        conflict: 'image_missing',
+        item: {
+          Update: {
+            TableName: this.table,
+            Key: catalogKeys.image(link.imageId),
+            UpdateExpression: 'ADD refCount :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+      },
+      { conflict: 'link_exists', item: this.putLink(link) },
+      {
+        conflict: 'upload_not_pending',
+        item: this.decideUpload(link.uploadId, { state: 'accepted', imageId: link.imageId }),
+      },
+    ]);
+  }
+
+  async acceptUpload(uploadId: string, imageId: string): Promise<void> {
+    await this.transact('accept upload', { uploadId, imageId }, [
+      { conflict: 'upload_not_pending', item: this.decideUpload(uploadId, { state: 'accepted', imageId }) },
+    ]);
+  }
+
+  async markJobsQueued(imageId: string, at: Date): Promise<void> {
+    await this.send('mark jobs queued', { imageId }, () =>
+      this.dynamo.send(
+        new UpdateCommand({
           TableName: this.table,
-          Key: catalogKeys.link(owner, imageId),
-          ConsistentRead: true,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression: 'SET jobsQueuedAt = if_not_exists(jobsQueuedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
         }),
-      ));
-    } catch (error) {
-      throw toDomainError(error, 'find link', { imageId });
-    }
-    if (!item) return undefined;
+      ),
+    );
+  }
+
+  private putLink(link: ImageLink): TransactItem {
     return {
-      owner,
-      imageId,
-      uploadId: String(item.uploadId),
-      collection: item.collection as string | undefined,
-      filename: item.filename as string | undefined,
-      linkedAt: new Date(String(item.linkedAt)),
+      Put: { TableName: this.table, Item: linkToItem(link), ConditionExpression: 'attribute_not_exists(pk)' },
     };
   }
+
+  /** Moves a `pending` upload to its final state, once; the condition is what makes ingest idempotent. */
+  private decideUpload(
+    uploadId: string,
+    decision: { state: 'accepted'; imageId: string } | { state: 'rejected'; rejection: Rejection },
+  ): TransactItem {
+    const outcome =
+      decision.state === 'accepted' ? { imageId: decision.imageId } : { rejection: decision.rejection };
+    const [field, value] = Object.entries(outcome)[0] as [string, unknown];
+    return {
+      Update: {
+        TableName: this.table,
+        Key: catalogKeys.upload(uploadId),
+        UpdateExpression: `SET #state = :decided, #outcome = :outcome, decidedAt = :now, ${CATALOG_TABLE.timeToLiveAttribute} = :expires`,
+        ConditionExpression: '#state = :pending',
+        ExpressionAttributeNames: { '#state': 'state', '#outcome': field },
+        ExpressionAttributeValues: {
+          ':decided': decision.state,
+          ':outcome': value,
+          ':pending': 'pending',
+          ':now': this.now().toISOString(),
+          ':expires': epochSeconds(this.now()) + DECIDED_UPLOAD_RETENTION_SECONDS,
+        },
+      },
+    };
+  }
+
+  private async get(key: Item, context: Record<string, unknown>): Promise<Item | undefined> {
+    const { Item } = await this.send('get item', context, () =>
+      this.dynamo.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
+    );
+    return Item;
+  }
+
+  /** Runs one transaction; a failed condition becomes ConflictError naming which one. */
+  private async transact(
+    operation: string,
+    context: Record<string, unknown>,
+    steps: Array<{ conflict: IngestConflict; item: TransactItem }>,
+  ): Promise<void> {
+    try {
+      await this.dynamo.send(new TransactWriteCommand({ TransactItems: steps.map((s) => s.item) }));
+    } catch (error) {
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      const failed = reasons?.findIndex((r) => r.Code === 'ConditionalCheckFailed') ?? -1;
+      const step = steps[failed];
+      if (step) {
+        throw new ConflictError(
+          `${operation}: ${step.conflict}`,
+          { ...context, conflict: step.conflict },
+          { cause: error },
+        );
+      }
+      throw toDomainError(error, operation, context);
+    }
+  }
+
+  private async send<T>(
+    operation: string,
+    context: Record<string, unknown>,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw toDomainError(error, operation, context);
+    }
+  }
+}
+
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/**
+ * A cursor is client-held, so it is checked to stay inside the caller's own partition: a forged one
+ * must never page into another owner's links.
+ */
+function decodeCursor(cursor: string, partition: { name: string; value: string }): Item {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const valid =
+    typeof key === 'object' &&
+    key !== null &&
+    (key as Item)[partition.name] === partition.value &&
+    Object.values(key as Item).every((v) => typeof v === 'string');
+  if (!valid) throw new ValidationError('the cursor is not one this API issued', 'cursor');
+  return key as Item;
 }

@@ -35,7 +35,7 @@ export async function createUpload(
   await deps.catalog.recordUpload({
     uploadId: grant.uploadId,
     owner,
-    status: 'pending',
+    state: 'pending',
     contentType: grant.contentType,
     size: grant.size,
     sha256: grant.sha256,

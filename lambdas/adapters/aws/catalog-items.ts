@@ -1,0 +1,106 @@
+import type { Rejection } from '../../core/rejections.js';
+import type { ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
+import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
+
+/**
+ * Records ⇄ DynamoDB items. Dates are stored as ISO strings (sortable, readable in the console);
+ * absent optionals are left out of the item (the client drops undefined values).
+ */
+type Item = Record<string, unknown>;
+
+/** Abandoned `pending` uploads linger this long after their URL expires, for status queries, then expire. */
+const PENDING_UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600;
+
+const iso = (date: Date | undefined) => date?.toISOString();
+const date = (value: unknown) => (typeof value === 'string' ? new Date(value) : undefined);
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export function uploadToItem(upload: UploadRecord): Item {
+  return {
+    ...catalogKeys.upload(upload.uploadId),
+    type: 'upload',
+    uploadId: upload.uploadId,
+    owner: upload.owner,
+    state: upload.state,
+    contentType: upload.contentType,
+    size: upload.size,
+    sha256: upload.sha256,
+    filename: upload.filename,
+    collection: upload.collection,
+    createdAt: iso(upload.createdAt),
+    uploadExpiresAt: iso(upload.uploadExpiresAt),
+    imageId: upload.imageId,
+    rejection: upload.rejection,
+    [CATALOG_TABLE.timeToLiveAttribute]:
+      Math.floor(upload.uploadExpiresAt.getTime() / 1000) + PENDING_UPLOAD_RETENTION_SECONDS,
+  };
+}
+
+export function uploadFromItem(item: Item): UploadRecord {
+  return {
+    uploadId: String(item.uploadId),
+    owner: String(item.owner),
+    state: item.state as UploadRecord['state'],
+    contentType: String(item.contentType),
+    size: Number(item.size),
+    sha256: text(item.sha256),
+    filename: text(item.filename),
+    collection: text(item.collection),
+    createdAt: date(item.createdAt) as Date,
+    uploadExpiresAt: date(item.uploadExpiresAt) as Date,
+    imageId: text(item.imageId),
+    rejection: item.rejection as Rejection | undefined,
+  };
+}
+
+export function imageToItem(image: ImageRecord): Item {
+  return {
+    ...catalogKeys.image(image.imageId),
+    type: 'image',
+    ...image,
+    createdAt: iso(image.createdAt),
+    jobsQueuedAt: iso(image.jobsQueuedAt),
+  };
+}
+
+export function imageFromItem(item: Item): ImageRecord {
+  const { pk: _pk, sk: _sk, type: _type, ...fields } = item;
+  return {
+    ...(fields as unknown as ImageRecord),
+    createdAt: date(item.createdAt) as Date,
+    jobsQueuedAt: date(item.jobsQueuedAt),
+  };
+}
+
+export function linkToItem(link: ImageLink): Item {
+  const linkedAt = link.linkedAt.toISOString();
+  const index = CATALOG_TABLE.collectionIndex;
+  return {
+    ...catalogKeys.link(link.owner, link.imageId),
+    type: 'link',
+    owner: link.owner,
+    imageId: link.imageId,
+    uploadId: link.uploadId,
+    collection: link.collection,
+    filename: link.filename,
+    linkedAt,
+    // Only links in a collection are indexed: a sparse index costs nothing for the rest.
+    ...(link.collection
+      ? {
+          [index.partitionKey]: catalogKeys.collection(link.owner, link.collection),
+          [index.sortKey]: `${linkedAt}#${link.imageId}`,
+        }
+      : {}),
+  };
+}
+
+export function linkFromItem(item: Item): ImageLink {
+  return {
+    owner: String(item.owner),
+    imageId: String(item.imageId),
+    uploadId: String(item.uploadId),
+    collection: text(item.collection),
+    filename: text(item.filename),
+    linkedAt: date(item.linkedAt) as Date,
+  };
+}

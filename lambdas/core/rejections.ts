@@ -1,0 +1,25 @@
+/**
+ * Why an upload was refused, as a stable machine-readable code with a human message. The codes are
+ * part of the API (`GET /v1/uploads/{id}` → `reason`), so they only ever gain members.
+ */
+export const REJECTION_REASONS = [
+  'empty',
+  'too_large',
+  'unrecognised_format',
+  'markup_not_allowed',
+  'heic_not_supported',
+  'format_not_allowed',
+  'content_type_mismatch',
+  'truncated',
+  'undecodable',
+  'too_many_pixels',
+  'checksum_mismatch',
+  'no_upload_record',
+] as const;
+
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export interface Rejection {
+  reason: RejectionReason;
+  message: string;
+}
