@@ -36,9 +36,9 @@ export interface ImageRecord extends ImageFacts {
   /** How many links point at the image; kept equal to them by transactions. */
   refCount: number;
   createdAt: Date;
-  /** The upload that created the image: only its ingest queues the render jobs. */
+  /** The upload that created the image: only its ingest stores the original and queues the render jobs. */
   createdByUpload: string;
-  /** Set once the render jobs are on their queues; a retried ingest queues them only while unset. */
+  /** Set once the original is stored and the jobs queued; a retried ingest redoes both while unset. */
   jobsQueuedAt?: Date | undefined;
   variants: Record<string, VariantStatus>;
   failure?: Rejection | undefined;

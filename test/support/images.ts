@@ -1,17 +1,30 @@
 import sharp from 'sharp';
+import type { InputFormat } from '../../lambdas/core/formats.js';
 
-/** A small photo-like JPEG made in code, so tests never depend on files nobody checked in. */
-export async function makeJpeg(width = 64, height = 48): Promise<Buffer> {
+/** Photo-like pixels (two gradients and a seed-dependent tint), so every seed gives different bytes. */
+function gradient(width: number, height: number, seed: number): Buffer {
   const pixels = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const offset = (y * width + x) * 3;
       pixels[offset] = (x * 255) / width;
       pixels[offset + 1] = (y * 255) / height;
-      pixels[offset + 2] = 128;
+      pixels[offset + 2] = (seed * 37) % 256;
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  return pixels;
+}
+
+/** An image of the given format made in code, so tests never depend on files nobody checked in. */
+export async function makeImage(
+  format: InputFormat,
+  options: { width?: number; height?: number; seed?: number } = {},
+): Promise<Buffer> {
+  const { width = 64, height = 48, seed = 0 } = options;
+  const image = sharp(gradient(width, height, seed), { raw: { width, height, channels: 3 } });
+  return image.toFormat(format, format === 'avif' ? { effort: 0 } : {}).toBuffer();
+}
+
+export function makeJpeg(width = 64, height = 48): Promise<Buffer> {
+  return makeImage('jpeg', { width, height });
 }

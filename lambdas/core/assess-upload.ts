@@ -1,0 +1,106 @@
+import sharp, { type Metadata } from 'sharp';
+import { INPUT_FORMATS } from './formats.js';
+import type { ImageFacts } from './image-facts.js';
+import type { Rejection, RejectionReason } from './rejections.js';
+import type { Settings } from './settings.js';
+import { SNIFF_BYTES, sniff } from './sniff.js';
+
+export type Assessment = { accepted: true; facts: ImageFacts } | { accepted: false; rejection: Rejection };
+
+/** What the upload claimed when it was granted; the bytes must bear it out. */
+export interface DeclaredUpload {
+  contentType: string;
+  sha256: string | undefined;
+}
+
+const reject = (reason: RejectionReason, message: string): Assessment => ({
+  accepted: false,
+  rejection: { reason, message },
+});
+
+/**
+ * Decides whether uploaded bytes become an image. The bytes are judged, never the name: the magic
+ * number must name an allowed format matching the declared type, the header must stay within the
+ * pixel budget, and the first page must actually decode (a header can parse while the data cannot,
+ * as with HEVC-coded HEIF).
+ */
+export async function assessUpload(
+  bytes: Buffer,
+  sha256: string,
+  declared: DeclaredUpload,
+  settings: Settings,
+): Promise<Assessment> {
+  if (bytes.length === 0) return reject('empty', 'the upload is empty');
+  if (declared.sha256 && declared.sha256 !== sha256) {
+    return reject('checksum_mismatch', 'the bytes do not match the SHA-256 declared for the upload');
+  }
+
+  const sniffed = sniff(bytes.subarray(0, SNIFF_BYTES));
+  if (sniffed.kind === 'markup')
+    return reject('markup_not_allowed', 'SVG, HTML and other markup are not accepted');
+  if (sniffed.kind === 'heic')
+    return reject('heic_not_supported', 'HEIC/HEIF (HEVC) images cannot be decoded');
+  if (sniffed.kind === 'unknown')
+    return reject('unrecognised_format', 'the bytes are not a known image format');
+  const { format } = sniffed;
+  if (!settings.allowedFormats.includes(format)) {
+    return reject('format_not_allowed', `${format} images are not accepted`);
+  }
+  if (INPUT_FORMATS[format] !== declared.contentType) {
+    return reject(
+      'content_type_mismatch',
+      `declared as ${declared.contentType} but the bytes are ${INPUT_FORMATS[format]}`,
+    );
+  }
+
+  const options = { limitInputPixels: settings.maxInputPixels, failOn: 'truncated' as const };
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, options).metadata();
+  } catch (error) {
+    return decodeFailure(error);
+  }
+  const { width = 0, height = 0 } = metadata;
+  const pages = metadata.pages ?? 1;
+  if (width * height * pages > settings.maxInputPixels) {
+    return reject(
+      'too_many_pixels',
+      `${width}x${height}${pages > 1 ? `x${pages} pages` : ''} is more than ${settings.maxInputPixels} pixels`,
+    );
+  }
+  try {
+    // Decoding at a small size exercises the whole first page cheaply (JPEG shrinks on load).
+    await sharp(bytes, options).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+  } catch (error) {
+    return decodeFailure(error);
+  }
+
+  return {
+    accepted: true,
+    facts: {
+      format,
+      contentType: INPUT_FORMATS[format],
+      width,
+      height,
+      pages,
+      orientation: metadata.orientation,
+      hasAlpha: metadata.hasAlpha ?? false,
+      hasIcc: Boolean(metadata.icc),
+      animated: pages > 1 && (format === 'gif' || format === 'webp'),
+      bytes: bytes.length,
+    },
+  };
+}
+
+function decodeFailure(error: unknown): Assessment {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) return reject('too_many_pixels', 'the image is over the pixel limit');
+  // A header that does not parse is not an image at all, whatever else libvips adds about its end.
+  if (/corrupt header|contains no image|unsupported image format/i.test(message)) {
+    return reject('undecodable', 'the image data cannot be decoded');
+  }
+  if (/premature end|truncated|unexpected end|short read|not enough data/i.test(message)) {
+    return reject('truncated', 'the image data ends early');
+  }
+  return reject('undecodable', 'the image data cannot be decoded');
+}

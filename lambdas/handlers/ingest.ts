@@ -1,0 +1,80 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, S3Event } from 'aws-lambda';
+import sharp from 'sharp';
+import { createAwsClients } from '../adapters/aws/clients.js';
+import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
+import { readFunctionEnvironment } from '../core/environment.js';
+import { type IngestDependencies, type IngestOutcome, ingestUpload } from '../services/ingest-upload.js';
+
+// Each upload is decoded once: libvips' operation cache would only hold memory between invocations.
+sharp.cache(false);
+
+export interface IngestHandlerDependencies extends IngestDependencies {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** S3 event keys are URL-encoded, with spaces as `+`. */
+export function decodeS3Key(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+const METRIC_BY_OUTCOME: Record<IngestOutcome['outcome'], string> = {
+  created: 'ImagesCreated',
+  linked: 'UploadsLinked',
+  rejected: 'UploadsRejected',
+  already_decided: 'DuplicateDeliveries',
+  ignored: 'ObjectsIgnored',
+};
+
+/**
+ * One S3 notification, its records in turn. A transient failure throws, so Lambda's async retries
+ * (then the on-failure queue) redeliver the event; the records already done are no-ops the second time.
+ */
+export function createIngestHandler(deps: IngestHandlerDependencies) {
+  const { logger, metrics } = deps;
+  return middy<S3Event, IngestOutcome[], Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const outcomes: IngestOutcome[] = [];
+      for (const record of event.Records) {
+        const key = decodeS3Key(record.s3.object.key);
+        const outcome = await ingestUpload(deps, { key, size: record.s3.object.size ?? 0 });
+        logger.info('upload ingested', { key, ...outcome });
+        metrics.addMetric(METRIC_BY_OUTCOME[outcome.outcome], MetricUnit.Count, 1);
+        outcomes.push(outcome);
+      }
+      return outcomes;
+    });
+}
+
+export function ingestDependenciesFromEnvironment(
+  env: Record<string, string | undefined>,
+): IngestHandlerDependencies {
+  const config = readFunctionEnvironment(env);
+  const clients = createAwsClients(env);
+  const now = () => new Date();
+  return {
+    settings: config.settings,
+    catalog: new DynamoCatalog(clients.dynamo, config.table, now),
+    store: new S3ObjectStore(clients.s3, { uploads: config.uploadBucket, images: config.imageBucket }),
+    queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
+    now,
+    logger: new Logger({ serviceName: 'aperture-ingest' }),
+    metrics: new Metrics({ namespace: 'Aperture', serviceName: 'aperture-ingest' }),
+  };
+}
+
+let coldStartHandler: ReturnType<typeof createIngestHandler> | undefined;
+
+export const handler = (event: S3Event, context: Context) => {
+  coldStartHandler ??= createIngestHandler(ingestDependenciesFromEnvironment(process.env));
+  return coldStartHandler(event, context);
+};

@@ -1,0 +1,206 @@
+import { assessUpload } from '../core/assess-upload.js';
+import { ConflictError, TooLargeError } from '../core/errors.js';
+import { readHashed } from '../core/hashing.js';
+import type { ImageFacts } from '../core/image-facts.js';
+import { originalKey, uploadIdFromKey } from '../core/keys.js';
+import type { Rejection } from '../core/rejections.js';
+import { planRenderJobs } from '../core/render-jobs.js';
+import type { Settings } from '../core/settings.js';
+import { variantSetVersion } from '../core/variants.js';
+import type { Catalog, ImageLink, ImageRecord, IngestConflict, UploadRecord } from '../ports/catalog.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { WorkQueue } from '../ports/work-queue.js';
+
+export interface IngestDependencies {
+  settings: Settings;
+  catalog: Catalog;
+  store: ObjectStore;
+  queue: WorkQueue;
+  now: () => Date;
+}
+
+/** What became of one object-created notification. */
+export type IngestOutcome =
+  | { outcome: 'ignored'; why: 'not_an_upload_key' | 'object_gone' }
+  | { outcome: 'rejected'; uploadId: string; rejection: Rejection }
+  | { outcome: 'created'; uploadId: string; imageId: string }
+  | { outcome: 'linked'; uploadId: string; imageId: string }
+  | { outcome: 'already_decided'; uploadId: string; imageId?: string };
+
+/** Lost races retried before giving up to the event's own retry. */
+const MAX_COMMIT_ATTEMPTS = 4;
+
+/**
+ * Turns an object under `uploads/` into a new image (original stored, jobs queued), a link to an image
+ * that exists, or a rejection. Every step is safe to repeat: the upload leaves `pending` exactly once
+ * (a condition in the same transaction as the link); the transaction that creates the image elects
+ * one upload, and only that upload stores the original and queues the jobs, until the image records
+ * that it did; the upload object is removed last. A crash at any point is repaired by the redelivery
+ * of the same event.
+ */
+export async function ingestUpload(
+  deps: IngestDependencies,
+  object: { key: string; size: number },
+): Promise<IngestOutcome> {
+  const uploadId = uploadIdFromKey(object.key);
+  if (!uploadId) return { outcome: 'ignored', why: 'not_an_upload_key' };
+
+  const upload = await deps.catalog.getUpload(uploadId);
+  if (!upload) {
+    // Bytes nobody was granted a URL for (or whose grant expired long ago) are not kept.
+    await deps.store.deleteUpload(object.key);
+    return {
+      outcome: 'rejected',
+      uploadId,
+      rejection: { reason: 'no_upload_record', message: 'unknown upload' },
+    };
+  }
+  if (upload.state !== 'pending') return finishDecided(deps, upload, object.key);
+
+  const assessment = await assess(deps, upload, object);
+  if (assessment === 'object_gone') return { outcome: 'ignored', why: 'object_gone' };
+  if (!assessment.accepted) {
+    const rejection = assessment.rejection;
+    const decided = await whenStillPending(() => deps.catalog.rejectUpload(uploadId, rejection));
+    if (!decided) return finishDecided(deps, await mustGetUpload(deps, uploadId), object.key);
+    await deps.store.deleteUpload(object.key);
+    return { outcome: 'rejected', uploadId, rejection };
+  }
+
+  const { facts, sha256 } = assessment;
+  const link: ImageLink = {
+    owner: upload.owner,
+    imageId: sha256,
+    uploadId,
+    collection: upload.collection,
+    filename: upload.filename,
+    linkedAt: deps.now(),
+  };
+  for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+    const existing = await deps.catalog.getImage(sha256);
+    try {
+      if (!existing) {
+        await deps.catalog.createImage(newImageRecord(deps, sha256, uploadId, facts), link);
+        await completeNewImage(deps, uploadId, sha256, object.key);
+        await deps.store.deleteUpload(object.key);
+        return { outcome: 'created', uploadId, imageId: sha256 };
+      }
+      if (await deps.catalog.findLink(upload.owner, sha256))
+        await deps.catalog.acceptUpload(uploadId, sha256);
+      else await deps.catalog.addLink(link);
+      await deps.store.deleteUpload(object.key);
+      return { outcome: 'linked', uploadId, imageId: sha256 };
+    } catch (error) {
+      const conflict = conflictOf(error);
+      if (!conflict) throw error;
+      if (conflict === 'upload_not_pending') {
+        return finishDecided(deps, await mustGetUpload(deps, uploadId), object.key);
+      }
+      // image_exists, image_missing, link_exists: someone else moved first; look again.
+    }
+  }
+  throw new ConflictError('ingest kept losing races; the event will be retried', {
+    uploadId,
+    imageId: sha256,
+  });
+}
+
+type AssessedUpload =
+  | { accepted: true; facts: ImageFacts; sha256: string }
+  | { accepted: false; rejection: Rejection };
+
+/** Reads the upload once (hashing as it streams) and judges its bytes; refuses early on the size alone. */
+async function assess(
+  deps: IngestDependencies,
+  upload: UploadRecord,
+  object: { key: string; size: number },
+): Promise<AssessedUpload | 'object_gone'> {
+  const limit = deps.settings.maxUploadBytes;
+  const tooLarge: AssessedUpload = {
+    accepted: false,
+    rejection: { reason: 'too_large', message: `the upload is over ${limit} bytes` },
+  };
+  if (object.size > limit) return tooLarge;
+  const body = await deps.store.readUpload(object.key);
+  if (!body) return 'object_gone';
+  try {
+    const { bytes, sha256 } = await readHashed(body, limit);
+    const assessment = await assessUpload(bytes, sha256, upload, deps.settings);
+    return assessment.accepted ? { ...assessment, sha256 } : assessment;
+  } catch (error) {
+    if (error instanceof TooLargeError) return tooLarge;
+    throw error;
+  }
+}
+
+function newImageRecord(
+  deps: IngestDependencies,
+  imageId: string,
+  uploadId: string,
+  facts: ImageFacts,
+): ImageRecord {
+  return {
+    ...facts,
+    imageId,
+    status: 'processing',
+    variantSetVersion: variantSetVersion(deps.settings.variants),
+    refCount: 1,
+    createdAt: deps.now(),
+    createdByUpload: uploadId,
+    variants: Object.fromEntries(deps.settings.variants.map((v) => [v.name, 'pending' as const])),
+  };
+}
+
+/**
+ * An upload decided by an earlier delivery: finish what that delivery may not have (queue the jobs
+ * it owed, remove the upload object), change nothing else.
+ */
+async function finishDecided(
+  deps: IngestDependencies,
+  upload: UploadRecord,
+  key: string,
+): Promise<IngestOutcome> {
+  if (upload.state === 'accepted' && upload.imageId)
+    await completeNewImage(deps, upload.uploadId, upload.imageId, key);
+  await deps.store.deleteUpload(key);
+  return { outcome: 'already_decided', uploadId: upload.uploadId, imageId: upload.imageId };
+}
+
+/**
+ * What only the upload that created an image does, until the image says it is done: store the
+ * original (a server-side copy of the upload, which is deleted only after this), then queue the jobs.
+ * Electing one writer also means racing uploads of the same bytes never write the same key at once.
+ */
+async function completeNewImage(
+  deps: IngestDependencies,
+  uploadId: string,
+  imageId: string,
+  uploadKey: string,
+): Promise<void> {
+  const image = await deps.catalog.getImage(imageId);
+  if (!image || image.createdByUpload !== uploadId || image.jobsQueuedAt) return;
+  await deps.store.storeOriginal(uploadKey, originalKey(imageId), image.contentType);
+  await deps.queue.enqueue(planRenderJobs(imageId, deps.settings));
+  await deps.catalog.markJobsQueued(imageId, deps.now());
+}
+
+async function mustGetUpload(deps: IngestDependencies, uploadId: string): Promise<UploadRecord> {
+  const upload = await deps.catalog.getUpload(uploadId);
+  if (!upload) throw new ConflictError('the upload record vanished during ingest', { uploadId });
+  return upload;
+}
+
+/** Runs a decision; false when the upload had already left `pending`. */
+async function whenStillPending(decide: () => Promise<void>): Promise<boolean> {
+  try {
+    await decide();
+    return true;
+  } catch (error) {
+    if (conflictOf(error) === 'upload_not_pending') return false;
+    throw error;
+  }
+}
+
+function conflictOf(error: unknown): IngestConflict | undefined {
+  return error instanceof ConflictError ? (error.context.conflict as IngestConflict | undefined) : undefined;
+}

@@ -1,0 +1,468 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
+import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { ENV } from '../../lambdas/core/environment.js';
+import { INPUT_FORMATS, type InputFormat } from '../../lambdas/core/formats.js';
+import { originalKey, uploadKey } from '../../lambdas/core/keys.js';
+import { type RenderJob, WORK_LANES } from '../../lambdas/core/render-jobs.js';
+import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
+import { sniff } from '../../lambdas/core/sniff.js';
+import { newUploadId } from '../../lambdas/core/uploads.js';
+import { variantSetVersion } from '../../lambdas/core/variants.js';
+import {
+  createIngestHandler,
+  decodeS3Key,
+  ingestDependenciesFromEnvironment,
+} from '../../lambdas/handlers/ingest.js';
+import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
+import type { IngestOutcome } from '../../lambdas/services/ingest-upload.js';
+import { objectCreatedEvent } from '../../local/events/s3-event.js';
+import { twinFunctionEnvironment } from '../../local/twin/environment.js';
+import { ensureWorkQueue } from '../../local/twin/provision.js';
+import { lambdaContext } from '../support/api-events.js';
+import { makeImage } from '../support/images.js';
+import { twinEnv, twinInfo } from '../support/twin.js';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+let seed = 1;
+/** Every call makes bytes no other test has used, so tests never see each other's images. */
+const freshImage = (format: InputFormat = 'jpeg', size?: { width: number; height: number }) =>
+  makeImage(format, { seed: seed++ + (Date.now() % 1000), ...size });
+
+describe('ingest against the local twin', () => {
+  const info = twinInfo();
+  const clients = createAwsClients(twinEnv());
+  const catalog = new DynamoCatalog(clients.dynamo, info.resources.table);
+  let queueUrls: Record<string, string>;
+
+  beforeAll(async () => {
+    // Private queues, so reading this file's jobs never hides another file's messages.
+    const run = Date.now().toString(36);
+    const entries = await Promise.all(
+      WORK_LANES.map(async (lane) => [
+        lane,
+        (await ensureWorkQueue(clients.sqs, `ingest-${run}-${lane}`, 60)).url,
+      ]),
+    );
+    queueUrls = Object.fromEntries(entries);
+  });
+
+  function ingester(settings: SettingsInput = {}, overrides: { queue?: WorkQueue } = {}) {
+    const env = {
+      ...twinFunctionEnvironment(info, parseSettings(settings), 'https://cdn.example'),
+      ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), queueUrls[lane]])),
+    };
+    const deps = { ...ingestDependenciesFromEnvironment(env), ...overrides };
+    const handler = createIngestHandler(deps);
+    return async (key: string, size: number): Promise<IngestOutcome> => {
+      const event = objectCreatedEvent({ bucket: info.resources.uploadBucket, key, size });
+      const [outcome] = await handler(event, lambdaContext('aperture-ingest'));
+      return outcome as IngestOutcome;
+    };
+  }
+
+  /** What a client does with a grant: a pending upload record, then the bytes at its key. */
+  async function upload(
+    bytes: Buffer,
+    options: { owner?: string; contentType?: string; sha256?: string; collection?: string } = {},
+  ) {
+    const uploadId = newUploadId();
+    const contentType = options.contentType ?? 'image/jpeg';
+    await catalog.recordUpload({
+      uploadId,
+      owner: options.owner ?? 'owner-a',
+      state: 'pending',
+      contentType,
+      size: bytes.length,
+      sha256: options.sha256,
+      filename: 'photo.jpg',
+      collection: options.collection,
+      createdAt: new Date(),
+      uploadExpiresAt: new Date(Date.now() + 300_000),
+    });
+    const key = uploadKey(uploadId);
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: info.resources.uploadBucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+      }),
+    );
+    return { uploadId, key, size: bytes.length };
+  }
+
+  async function exists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function originalsOf(imageId: string): Promise<string[]> {
+    const { Contents = [] } = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: info.resources.imageBucket, Prefix: originalKey(imageId) }),
+    );
+    return Contents.map((o) => o.Key ?? '');
+  }
+
+  async function linksTo(imageId: string, owners: string[]): Promise<number> {
+    const found = await Promise.all(owners.map((owner) => catalog.findLink(owner, imageId)));
+    return found.filter(Boolean).length;
+  }
+
+  /** Takes every queued job for an image off this file's queues. */
+  async function takeJobs(imageId: string): Promise<RenderJob[]> {
+    const jobs: RenderJob[] = [];
+    for (const lane of WORK_LANES) {
+      for (;;) {
+        const { Messages = [] } = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrls[lane],
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+          }),
+        );
+        if (Messages.length === 0) break;
+        for (const message of Messages) {
+          const job = JSON.parse(message.Body ?? '{}') as RenderJob;
+          if (job.imageId !== imageId) continue;
+          jobs.push(job);
+          await clients.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrls[lane], ReceiptHandle: message.ReceiptHandle }),
+          );
+        }
+      }
+    }
+    return jobs;
+  }
+
+  it.each(Object.keys(INPUT_FORMATS) as InputFormat[])(
+    'turns a new %s into an image record, a stored original and one job per lane',
+    async (format) => {
+      const bytes = await freshImage(format, { width: 80, height: 60 });
+      const sent = await upload(bytes, { contentType: INPUT_FORMATS[format], collection: 'c' });
+      const outcome = await ingester()(sent.key, sent.size);
+      const imageId = sha256(bytes);
+      expect(outcome).toEqual({ outcome: 'created', uploadId: sent.uploadId, imageId });
+
+      const image = await catalog.getImage(imageId);
+      expect(image).toMatchObject({
+        imageId,
+        format,
+        contentType: INPUT_FORMATS[format],
+        width: 80,
+        height: 60,
+        pages: 1,
+        bytes: bytes.length,
+        status: 'processing',
+        refCount: 1,
+        createdByUpload: sent.uploadId,
+        variantSetVersion: variantSetVersion(parseSettings().variants),
+        variants: { thumb: 'pending', small: 'pending', medium: 'pending', large: 'pending' },
+      });
+      expect(image?.jobsQueuedAt).toBeInstanceOf(Date);
+      expect(await catalog.getUpload(sent.uploadId)).toMatchObject({ state: 'accepted', imageId });
+      expect(await linksTo(imageId, ['owner-a'])).toBe(1);
+
+      expect(await originalsOf(imageId)).toEqual([originalKey(imageId)]);
+      expect(await exists(info.resources.uploadBucket, sent.key)).toBe(false);
+
+      const jobs = await takeJobs(imageId);
+      expect(jobs.map((j) => [j.lane, j.variants])).toEqual(
+        expect.arrayContaining([
+          ['thumbnails', ['thumb']],
+          ['variants', ['small', 'medium', 'large']],
+        ]),
+      );
+      expect(jobs).toHaveLength(2);
+      for (const job of jobs) {
+        expect(job).toEqual({
+          imageId,
+          originalKey: originalKey(imageId),
+          lane: job.lane,
+          variantSetVersion: image?.variantSetVersion,
+          variants: job.variants,
+        });
+      }
+    },
+  );
+
+  it('stores the same bytes once: a repeat by the owner adds nothing, another owner adds a link', async () => {
+    const bytes = await freshImage();
+    const imageId = sha256(bytes);
+    const ingest = ingester();
+    const first = await upload(bytes, { owner: 'owner-a' });
+    const again = await upload(bytes, { owner: 'owner-a' });
+    const other = await upload(bytes, { owner: 'owner-b' });
+
+    expect((await ingest(first.key, first.size)).outcome).toBe('created');
+    expect(await ingest(again.key, again.size)).toEqual({
+      outcome: 'linked',
+      uploadId: again.uploadId,
+      imageId,
+    });
+    expect(await ingest(other.key, other.size)).toEqual({
+      outcome: 'linked',
+      uploadId: other.uploadId,
+      imageId,
+    });
+
+    expect((await catalog.getImage(imageId))?.refCount).toBe(2);
+    expect(await linksTo(imageId, ['owner-a', 'owner-b'])).toBe(2);
+    expect(await catalog.getUpload(again.uploadId)).toMatchObject({ state: 'accepted', imageId });
+    expect(await originalsOf(imageId)).toHaveLength(1);
+    expect(await takeJobs(imageId)).toHaveLength(2);
+    for (const sent of [first, again, other]) {
+      expect(await exists(info.resources.uploadBucket, sent.key)).toBe(false);
+    }
+  });
+
+  it('ends 20 concurrent uploads of one image by 20 owners as one image, 20 links and one set of jobs', async () => {
+    const bytes = await freshImage('png');
+    const imageId = sha256(bytes);
+    const owners = Array.from({ length: 20 }, (_, i) => `racer-${i}`);
+    const sent = await Promise.all(owners.map((owner) => upload(bytes, { owner, contentType: 'image/png' })));
+    const ingest = ingester();
+    const outcomes = await Promise.all(sent.map((s) => ingest(s.key, s.size)));
+
+    expect(outcomes.filter((o) => o.outcome === 'created')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === 'linked')).toHaveLength(19);
+    expect((await catalog.getImage(imageId))?.refCount).toBe(20);
+    expect(await linksTo(imageId, owners)).toBe(20);
+    expect(await originalsOf(imageId)).toHaveLength(1);
+    expect(await takeJobs(imageId)).toHaveLength(2);
+  });
+
+  it('changes nothing when the same event arrives twice, or twice at once', async () => {
+    const bytes = await freshImage();
+    const imageId = sha256(bytes);
+    const ingest = ingester();
+    const sent = await upload(bytes);
+    await ingest(sent.key, sent.size);
+    const replay = await ingest(sent.key, sent.size);
+    expect(replay).toEqual({ outcome: 'already_decided', uploadId: sent.uploadId, imageId });
+
+    const other = await upload(bytes, { owner: 'owner-b' });
+    const both = await Promise.all([ingest(other.key, other.size), ingest(other.key, other.size)]);
+    expect(both.map((o) => o.outcome).sort()).toEqual(['already_decided', 'linked']);
+
+    expect((await catalog.getImage(imageId))?.refCount).toBe(2);
+    expect(await linksTo(imageId, ['owner-a', 'owner-b'])).toBe(2);
+    expect(await takeJobs(imageId)).toHaveLength(2);
+  });
+
+  it('repairs a crash between recording the image and queueing its jobs on the retry', async () => {
+    const bytes = await freshImage();
+    const imageId = sha256(bytes);
+    const sent = await upload(bytes);
+    const failingQueue: WorkQueue = {
+      enqueue: async () => {
+        throw new Error('simulated crash before the jobs were sent');
+      },
+    };
+    await expect(ingester({}, { queue: failingQueue })(sent.key, sent.size)).rejects.toThrow(
+      'simulated crash',
+    );
+    expect((await catalog.getImage(imageId))?.jobsQueuedAt).toBeUndefined();
+    expect(await takeJobs(imageId)).toHaveLength(0);
+
+    const retry = await ingester()(sent.key, sent.size);
+    expect(retry).toEqual({ outcome: 'already_decided', uploadId: sent.uploadId, imageId });
+    expect(await takeJobs(imageId)).toHaveLength(2);
+    expect((await catalog.getImage(imageId))?.jobsQueuedAt).toBeInstanceOf(Date);
+    expect(await exists(info.resources.uploadBucket, sent.key)).toBe(false);
+  });
+
+  describe('rejects bad uploads with a reason and keeps nothing', () => {
+    const truncate = async () => {
+      const jpeg = await freshImage('jpeg', { width: 400, height: 300 });
+      return jpeg.subarray(0, Math.floor(jpeg.length / 2));
+    };
+    const cases: Array<
+      [string, () => Promise<Buffer>, { contentType?: string; sha256?: string }, SettingsInput, string]
+    > = [
+      ['a zero-byte file', async () => Buffer.alloc(0), {}, {}, 'empty'],
+      ['a truncated JPEG', truncate, {}, {}, 'truncated'],
+      [
+        'a JPEG header over noise',
+        async () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 7)]),
+        {},
+        {},
+        'undecodable',
+      ],
+      [
+        'an image over the pixel limit',
+        () => freshImage('png', { width: 200, height: 200 }),
+        { contentType: 'image/png' },
+        { maxInputPixels: 10_000 },
+        'too_many_pixels',
+      ],
+      [
+        'an SVG with a script',
+        async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        {},
+        {},
+        'markup_not_allowed',
+      ],
+      [
+        'HTML named as a JPEG',
+        async () => Buffer.from('\n  <!doctype html><html><body>hi</body></html>'),
+        {},
+        {},
+        'markup_not_allowed',
+      ],
+      [
+        'a HEIC file',
+        async () =>
+          Buffer.concat([
+            Buffer.from([0, 0, 0, 24]),
+            Buffer.from('ftypheic\0\0\0\0mif1heic'),
+            Buffer.alloc(100),
+          ]),
+        {},
+        {},
+        'heic_not_supported',
+      ],
+      ['plain text', async () => Buffer.from('just some text'), {}, {}, 'unrecognised_format'],
+      [
+        'a PNG declared as a JPEG',
+        () => freshImage('png'),
+        { contentType: 'image/jpeg' },
+        {},
+        'content_type_mismatch',
+      ],
+      [
+        'a GIF where GIFs are not allowed',
+        () => freshImage('gif'),
+        { contentType: 'image/gif' },
+        { allowedFormats: ['jpeg', 'png'] },
+        'format_not_allowed',
+      ],
+      [
+        'bytes that do not match the declared SHA-256',
+        () => freshImage(),
+        { sha256: 'a'.repeat(64) },
+        {},
+        'checksum_mismatch',
+      ],
+      [
+        'a file over the byte limit',
+        () => freshImage('jpeg', { width: 300, height: 300 }),
+        {},
+        { maxUploadBytes: 500 },
+        'too_large',
+      ],
+    ];
+
+    it.each(cases)('%s', async (_, makeBytes, declared, settings, reason) => {
+      const bytes = await makeBytes();
+      const sent = await upload(bytes, declared);
+      const outcome = await ingester(settings)(sent.key, sent.size);
+      expect(outcome).toMatchObject({ outcome: 'rejected', uploadId: sent.uploadId, rejection: { reason } });
+      const record = await catalog.getUpload(sent.uploadId);
+      expect(record).toMatchObject({ state: 'rejected', rejection: { reason, message: expect.any(String) } });
+      expect(await exists(info.resources.uploadBucket, sent.key)).toBe(false);
+      expect(await catalog.getImage(sha256(bytes))).toBeUndefined();
+      expect(await originalsOf(sha256(bytes))).toEqual([]);
+      expect(await takeJobs(sha256(bytes))).toEqual([]);
+
+      // A replay of a rejected upload stays rejected and queues nothing.
+      expect((await ingester(settings)(sent.key, sent.size)).outcome).toBe('already_decided');
+    });
+  });
+
+  it('deletes bytes that arrive under uploads/ without a grant, and ignores other keys', async () => {
+    const key = uploadKey(newUploadId());
+    const bytes = await freshImage();
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: info.resources.uploadBucket, Key: key, Body: bytes }),
+    );
+    expect(await ingester()(key, bytes.length)).toMatchObject({
+      outcome: 'rejected',
+      rejection: { reason: 'no_upload_record' },
+    });
+    expect(await exists(info.resources.uploadBucket, key)).toBe(false);
+    expect(await ingester()('uploads/../originals/x', 10)).toEqual({
+      outcome: 'ignored',
+      why: 'not_an_upload_key',
+    });
+  });
+
+  it('decodes keys the way S3 encodes them', () => {
+    expect(decodeS3Key('uploads/a+b%2Bc%3D')).toBe('uploads/a b+c=');
+    const event = objectCreatedEvent({ bucket: 'b', key: 'uploads/a b+c=', size: 1 });
+    expect(decodeS3Key(event.Records[0]?.s3.object.key ?? '')).toBe('uploads/a b+c=');
+  });
+
+  it('never lets one owner see links of another through the catalog', async () => {
+    const bytes = await freshImage();
+    const sent = await upload(bytes, { owner: 'private-owner' });
+    await ingester()(sent.key, sent.size);
+    const { Items = [] } = await clients.dynamo.send(
+      new QueryCommand({
+        TableName: info.resources.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': catalogKeys.link('someone-else', '').pk },
+      }),
+    );
+    expect(Items.filter((item) => item.imageId === sha256(bytes))).toEqual([]);
+  });
+});
+
+const corpus = join(import.meta.dirname, '../../../shared/corpus');
+
+describe.runIf(existsSync(corpus))('ingest over ../shared/corpus', () => {
+  const files = existsSync(corpus) ? readdirSync(corpus).filter((name) => name !== 'MANIFEST.tsv') : [];
+
+  it.each(files)('%s: accepted or rejected with a reason, never a crash', async (name) => {
+    const bytes = readFileSync(join(corpus, name));
+    const info = twinInfo();
+    const clients = createAwsClients(twinEnv());
+    const catalog = new DynamoCatalog(clients.dynamo, info.resources.table);
+    const sniffed = sniff(bytes.subarray(0, 64));
+    const contentType = sniffed.kind === 'image' ? INPUT_FORMATS[sniffed.format] : 'image/jpeg';
+    const uploadId = newUploadId();
+    await catalog.recordUpload({
+      uploadId,
+      owner: 'corpus',
+      state: 'pending',
+      contentType,
+      size: bytes.length,
+      sha256: undefined,
+      filename: name,
+      collection: undefined,
+      createdAt: new Date(),
+      uploadExpiresAt: new Date(Date.now() + 300_000),
+    });
+    const key = uploadKey(uploadId);
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: info.resources.uploadBucket, Key: key, Body: bytes }),
+    );
+    const handler = createIngestHandler(
+      ingestDependenciesFromEnvironment(
+        twinFunctionEnvironment(info, parseSettings(), 'https://cdn.example'),
+      ),
+    );
+    const [outcome] = await handler(
+      objectCreatedEvent({ bucket: info.resources.uploadBucket, key, size: bytes.length }),
+      lambdaContext('aperture-ingest'),
+    );
+    expect(['created', 'linked', 'rejected']).toContain(outcome?.outcome);
+    if (outcome?.outcome === 'rejected') expect(outcome.rejection.message.length).toBeGreaterThan(0);
+    if (/\.(heic|heif)$/i.test(name))
+      expect(outcome).toMatchObject({ rejection: { reason: 'heic_not_supported' } });
+    if (sniffed.kind === 'image' && outcome?.outcome !== 'rejected') {
+      expect((await catalog.getImage(sha256(bytes)))?.format).toBe(sniffed.format);
+    }
+  });
+});
