@@ -8,6 +8,11 @@ import { describeIssues } from './validation.js';
 
 export type UploadMethod = 'POST' | 'PUT';
 
+/** A collection name: a label the owner groups images by, safe in keys and URLs. */
+export const collectionSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64');
+
 /** What `POST /v1/uploads` accepts. Unknown fields are refused so typos surface instead of being ignored. */
 const uploadRequestSchema = z.strictObject({
   contentType: z.string().min(1).max(255),
@@ -23,10 +28,7 @@ const uploadRequestSchema = z.strictObject({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
     .transform((hex) => hex.toLowerCase())
     .optional(),
-  collection: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
-    .optional(),
+  collection: collectionSchema.optional(),
   method: z.enum(['POST', 'PUT']).default('POST'),
 });
 

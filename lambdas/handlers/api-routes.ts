@@ -4,6 +4,9 @@
  */
 export const API_ROUTES = {
   createUpload: 'POST /v1/uploads',
+  getUpload: 'GET /v1/uploads/{uploadId}',
+  getImage: 'GET /v1/images/{imageId}',
+  listImages: 'GET /v1/images',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];

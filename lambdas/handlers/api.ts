@@ -1,20 +1,86 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createAwsClients } from '../adapters/aws/clients.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readFunctionEnvironment } from '../core/environment.js';
-import { API_ROUTES } from './api-routes.js';
+import { isSha256Hex, isUploadId } from '../core/keys.js';
+import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
+import { type GetImageDependencies, getImage } from './routes/get-image.js';
+import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
+import { type ListImagesDependencies, listImages } from './routes/list-images.js';
 
-export interface ApiDependencies extends CreateUploadDependencies {
+export interface ApiDependencies
+  extends CreateUploadDependencies,
+    GetUploadDependencies,
+    GetImageDependencies,
+    ListImagesDependencies {
   logger: Logger;
   metrics: Metrics;
+}
+
+/** What a route answers, plus the ids it learned, which go on every later log line of the request. */
+interface RouteOutcome {
+  result: HttpResult;
+  uploadId?: string | undefined;
+  imageId?: string | undefined;
+  /** A business event worth one log line and one count. */
+  event?: { message: string; metric: string };
+}
+
+type Route = (deps: ApiDependencies, owner: string, event: APIGatewayProxyEventV2) => Promise<RouteOutcome>;
+
+/** One line per route; typed by ApiRouteKey, so every route the construct creates is served. */
+const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
+  [API_ROUTES.createUpload]: postUpload,
+  [API_ROUTES.getUpload]: (deps, owner, event) => getUpload(deps, owner, event.pathParameters?.uploadId),
+  [API_ROUTES.getImage]: (deps, owner, event) => getImage(deps, owner, event.pathParameters?.imageId),
+  [API_ROUTES.listImages]: (deps, owner, event) => listImages(deps, owner, event.queryStringParameters),
+};
+
+const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);
+
+async function postUpload(
+  deps: ApiDependencies,
+  owner: string,
+  event: APIGatewayProxyEventV2,
+): Promise<RouteOutcome> {
+  const outcome = await createUpload(deps, owner, parseJsonBody(event));
+  return {
+    ...outcome,
+    event: outcome.uploadId
+      ? { message: 'upload granted', metric: 'UploadsGranted' }
+      : { message: 'duplicate upload answered from catalog', metric: 'DuplicateUploadsSkipped' },
+  };
+}
+
+/**
+ * The log keys for the ids a request named in its path or a route learned. Only well-formed ids are
+ * kept: a refused request is logged with its id, but nothing else a caller typed in a path reaches
+ * the log, and a missing id never blanks one appended earlier.
+ */
+function logKeys(ids: { uploadId?: string | undefined; imageId?: string | undefined }) {
+  const { uploadId, imageId } = ids;
+  return {
+    ...(uploadId && isUploadId(uploadId) ? { uploadId } : {}),
+    ...(imageId && isSha256Hex(imageId) ? { imageId } : {}),
+  };
+}
+
+/**
+ * Publishes the request's metrics, like Powertools' logMetrics, but only when it recorded any: reads
+ * and refused requests record none, and logMetrics would log a warning for each of them.
+ */
+function publishMetrics(metrics: Metrics): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  const publish = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
 }
 
 /** Builds the API handler around explicit dependencies, so tests and the local runtime run this exact code. */
@@ -22,17 +88,21 @@ export function createApiHandler(deps: ApiDependencies) {
   const { logger, metrics } = deps;
   return middy<APIGatewayProxyEventV2, HttpResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics(metrics))
     .use(httpErrors(logger))
     .handler(async (event) => {
-      if (event.routeKey !== API_ROUTES.createUpload) {
-        return json(404, { error: { code: 'route_not_found', message: `no route ${event.routeKey}` } });
+      const { routeKey } = event;
+      if (!isRouteKey(routeKey)) {
+        return json(404, { error: { code: 'route_not_found', message: `no route ${routeKey}` } });
       }
+      logger.appendKeys(logKeys(event.pathParameters ?? {}));
       const owner = ownerOf(event);
-      const outcome = await createUpload(deps, owner, parseJsonBody(event));
-      logger.appendKeys({ uploadId: outcome.uploadId, imageId: outcome.imageId });
-      logger.info(outcome.uploadId ? 'upload granted' : 'duplicate upload answered from catalog');
-      metrics.addMetric(outcome.uploadId ? 'UploadsGranted' : 'DuplicateUploadsSkipped', MetricUnit.Count, 1);
+      const outcome = await ROUTES[routeKey](deps, owner, event);
+      logger.appendKeys(logKeys(outcome));
+      if (outcome.event) {
+        logger.info(outcome.event.message);
+        metrics.addMetric(outcome.event.metric, MetricUnit.Count, 1);
+      }
       return outcome.result;
     });
 }
@@ -45,6 +115,7 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     signer: new S3UploadSigner(clients.s3, config.uploadBucket),
+    cdnBaseUrl: config.cdnBaseUrl,
     now: () => new Date(),
     logger: new Logger({ serviceName: 'aperture-api' }),
     metrics: new Metrics({ namespace: 'Aperture', serviceName: 'aperture-api' }),

@@ -3,7 +3,13 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 /** An API Gateway v2 (HTTP API) event as the JWT authorizer delivers it. */
 export function apiEvent(
   routeKey: string,
-  options: { body?: unknown; rawBody?: string; owner?: string; pathParameters?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    owner?: string;
+    pathParameters?: Record<string, string>;
+    queryStringParameters?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const [method = 'GET', path = '/'] = routeKey.split(' ');
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -12,9 +18,12 @@ export function apiEvent(
     version: '2.0',
     routeKey,
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString: options.queryStringParameters
+      ? new URLSearchParams(options.queryStringParameters).toString()
+      : '',
     headers: { 'content-type': 'application/json' },
     pathParameters: options.pathParameters,
+    ...(options.queryStringParameters ? { queryStringParameters: options.queryStringParameters } : {}),
     body,
     isBase64Encoded: false,
     requestContext: {

@@ -79,7 +79,7 @@ export class DynamoCatalog implements Catalog {
     const partition = options.collection
       ? { name: index.partitionKey, value: catalogKeys.collection(owner, options.collection) }
       : { name: CATALOG_TABLE.partitionKey, value: catalogKeys.link(owner, '').pk };
-    const startKey = options.cursor ? decodeCursor(options.cursor, partition) : undefined;
+    const startKey = options.cursor ? decodeCursor(options.cursor, owner, partition) : undefined;
     const { Items = [], LastEvaluatedKey } = await this.send(
       'list links',
       { collection: options.collection },
@@ -251,21 +251,32 @@ function encodeCursor(key: Item): string {
 }
 
 /**
- * A cursor is client-held, so it is checked to stay inside the caller's own partition: a forged one
- * must never page into another owner's links.
+ * A cursor is client-held, so it must be exactly the shape this API issues and stay inside the
+ * caller's own links: a forged one must neither page into another owner's partition nor reach
+ * DynamoDB malformed (which would answer 500 and trip the alarms).
  */
-function decodeCursor(cursor: string, partition: { name: string; value: string }): Item {
+function decodeCursor(cursor: string, owner: string, partition: { name: string; value: string }): Item {
+  const refuse = () => new ValidationError('the cursor is not one this API issued', 'cursor');
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    key = undefined;
+    throw refuse();
   }
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) throw refuse();
+  const fields = key as Item;
+  const index = CATALOG_TABLE.collectionIndex;
+  const expected =
+    partition.name === index.partitionKey
+      ? [CATALOG_TABLE.partitionKey, CATALOG_TABLE.sortKey, index.partitionKey, index.sortKey]
+      : [CATALOG_TABLE.partitionKey, CATALOG_TABLE.sortKey];
+  const ownLink = catalogKeys.link(owner, '');
   const valid =
-    typeof key === 'object' &&
-    key !== null &&
-    (key as Item)[partition.name] === partition.value &&
-    Object.values(key as Item).every((v) => typeof v === 'string');
-  if (!valid) throw new ValidationError('the cursor is not one this API issued', 'cursor');
-  return key as Item;
+    Object.keys(fields).length === expected.length &&
+    expected.every((name) => typeof fields[name] === 'string') &&
+    fields[partition.name] === partition.value &&
+    fields[CATALOG_TABLE.partitionKey] === ownLink.pk &&
+    String(fields[CATALOG_TABLE.sortKey]).startsWith(ownLink.sk);
+  if (!valid) throw refuse();
+  return fields;
 }

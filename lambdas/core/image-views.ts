@@ -1,0 +1,193 @@
+/**
+ * Catalog records → the API's JSON. Pure: what a caller may see is decided here, in one place, so
+ * shared fields (reference counts, the upload that created an image, other owners' dates) cannot leak
+ * through a route that forgets to drop them. Every view is built field by field, never by spreading
+ * a record.
+ */
+import type { ImageFacts } from './image-facts.js';
+import { DERIVATIVES_PREFIX, derivativeKey } from './keys.js';
+import type { Rejection, RejectionReason } from './rejections.js';
+import type { VariantSpec } from './variants.js';
+
+/**
+ * The parts of the catalog port's records a view reads, stated structurally because core does not
+ * import ports; passing a record of the port's types checks that the two still agree.
+ */
+type VariantStatus = 'pending' | 'ready' | 'skipped' | 'failed';
+
+interface UploadRecordLike {
+  uploadId: string;
+  state: 'pending' | 'accepted' | 'rejected';
+  createdAt: Date;
+  imageId?: string | undefined;
+  rejection?: Rejection | undefined;
+}
+
+interface ImageRecordLike extends ImageFacts {
+  imageId: string;
+  status: 'processing' | 'ready' | 'failed';
+  variants: Record<string, VariantStatus>;
+  failure?: Rejection | undefined;
+}
+
+interface ImageLinkLike {
+  imageId: string;
+  uploadId: string;
+  collection: string | undefined;
+  filename: string | undefined;
+  linkedAt: Date;
+}
+
+/** An upload's own state until accepted, then its image's. */
+type UploadStatus = 'pending' | 'rejected' | ImageRecordLike['status'];
+
+export interface UploadView {
+  uploadId: string;
+  status: UploadStatus;
+  createdAt: string;
+  imageId?: string;
+  reason?: RejectionReason;
+  message?: string;
+}
+
+/**
+ * `GET /v1/uploads/{uploadId}`: the upload's own state until it is accepted, then its image's.
+ * `image` is the record the accepted upload points at; an accepted upload whose image is gone has
+ * no status to report, so the caller answers it as not found.
+ */
+export function uploadView(upload: UploadRecordLike, image: ImageRecordLike | undefined): UploadView {
+  const base = { uploadId: upload.uploadId, createdAt: upload.createdAt.toISOString() };
+  switch (upload.state) {
+    case 'pending':
+      return { ...base, status: 'pending' };
+    case 'rejected':
+      return { ...base, status: 'rejected', ...problem(upload.rejection) };
+    case 'accepted': {
+      if (!image) throw new RangeError(`accepted upload ${upload.uploadId} needs its image to be viewed`);
+      return {
+        ...base,
+        status: image.status,
+        imageId: image.imageId,
+        ...(image.status === 'failed' ? problem(image.failure) : {}),
+      };
+    }
+  }
+}
+
+export interface VariantView {
+  name: string;
+  fit: VariantSpec['fit'];
+  width: number;
+  height: number;
+  status: VariantStatus;
+  /** One CDN URL per encoding; only once the variant is ready. */
+  urls?: Partial<Record<VariantSpec['formats'][number]['format'], string>>;
+}
+
+export interface ImageView {
+  imageId: string;
+  status: ImageRecordLike['status'];
+  format: ImageFacts['format'];
+  contentType: string;
+  width: number;
+  height: number;
+  pages: number;
+  animated: boolean;
+  hasAlpha: boolean;
+  bytes: number;
+  /** When the image entered the caller's library (their link), never when anyone else uploaded it. */
+  createdAt: string;
+  collection: string | undefined;
+  filename: string | undefined;
+  uploadId: string;
+  reason?: RejectionReason;
+  message?: string;
+  variants: VariantView[];
+}
+
+/**
+ * `GET /v1/images/{imageId}` for the owner of `link`. The variants are the *current* variant set's, so
+ * a variant added since the image was rendered shows as `pending`; one the set no longer has is
+ * not shown.
+ */
+export function imageView(
+  image: ImageRecordLike,
+  link: ImageLinkLike,
+  variants: readonly VariantSpec[],
+  cdnBaseUrl: string,
+): ImageView {
+  if (link.imageId !== image.imageId) {
+    throw new RangeError(`link to ${link.imageId} cannot describe image ${image.imageId}`);
+  }
+  return {
+    imageId: image.imageId,
+    status: image.status,
+    format: image.format,
+    contentType: image.contentType,
+    width: image.width,
+    height: image.height,
+    pages: image.pages,
+    animated: image.animated,
+    hasAlpha: image.hasAlpha,
+    bytes: image.bytes,
+    createdAt: link.linkedAt.toISOString(),
+    collection: link.collection,
+    filename: link.filename,
+    uploadId: link.uploadId,
+    ...(image.status === 'failed' ? problem(image.failure) : {}),
+    variants: variants.map((spec) => variantView(image, spec, cdnBaseUrl)),
+  };
+}
+
+function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: string): VariantView {
+  const status = image.variants[spec.name] ?? 'pending';
+  return {
+    name: spec.name,
+    fit: spec.fit,
+    width: spec.width,
+    height: spec.height,
+    status,
+    ...(status === 'ready'
+      ? {
+          urls: Object.fromEntries(
+            spec.formats.map(({ format }) => [
+              format,
+              cdnUrl(cdnBaseUrl, derivativeKey(image.imageId, spec, format)),
+            ]),
+          ),
+        }
+      : {}),
+  };
+}
+
+/**
+ * The CDN serves the image bucket with origin path `/derived`, so `derived/X` is `{cdnBaseUrl}/X`.
+ * Only derivative keys have a CDN URL.
+ */
+export function cdnUrl(cdnBaseUrl: string, key: string): string {
+  if (!key.startsWith(DERIVATIVES_PREFIX)) throw new RangeError(`not served by the CDN: ${key}`);
+  return `${cdnBaseUrl.replace(/\/+$/, '')}/${key.slice(DERIVATIVES_PREFIX.length)}`;
+}
+
+export interface LinkView {
+  imageId: string;
+  collection: string | undefined;
+  filename: string | undefined;
+  uploadId: string;
+  linkedAt: string;
+}
+
+/** One entry of `GET /v1/images`: the caller's own link, never the shared image record. */
+export function linkView(link: ImageLinkLike): LinkView {
+  return {
+    imageId: link.imageId,
+    collection: link.collection,
+    filename: link.filename,
+    uploadId: link.uploadId,
+    linkedAt: link.linkedAt.toISOString(),
+  };
+}
+
+function problem(rejection: Rejection | undefined): { reason?: RejectionReason; message?: string } {
+  return rejection ? { reason: rejection.reason, message: rejection.message } : {};
+}

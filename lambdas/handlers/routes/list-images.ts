@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ValidationError } from '../../core/errors.js';
+import { linkView } from '../../core/image-views.js';
+import { collectionSchema } from '../../core/uploads.js';
+import { describeIssues } from '../../core/validation.js';
+import type { Catalog } from '../../ports/catalog.js';
+import { type HttpResult, json } from '../http.js';
+
+export interface ListImagesDependencies {
+  catalog: Catalog;
+}
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 100;
+
+/** The query string. Unknown parameters are refused so a misspelt filter never lists everything. */
+const listQuerySchema = z.strictObject({
+  collection: collectionSchema.optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, `a whole number from 1 to ${MAX_PAGE_SIZE}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+    .default(DEFAULT_PAGE_SIZE),
+});
+
+/**
+ * `GET /v1/images?collection=&cursor=&limit=`: the caller's own links, one page at a time. The catalog
+ * checks that a cursor stays inside the caller's own partition, so a cursor replayed by someone else
+ * is refused, not followed.
+ */
+export async function listImages(
+  deps: ListImagesDependencies,
+  owner: string,
+  query: Record<string, string | undefined> | undefined,
+): Promise<{ result: HttpResult }> {
+  const parsed = listQuerySchema.safeParse(query ?? {});
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path ?? []);
+    throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
+  }
+  const { collection, cursor, limit } = parsed.data;
+  const page = await deps.catalog.listLinks(owner, {
+    limit,
+    ...(collection ? { collection } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
+  return {
+    result: json(200, {
+      items: page.items.map(linkView),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    }),
+  };
+}
