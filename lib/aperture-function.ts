@@ -1,6 +1,6 @@
 import { type Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -18,6 +18,9 @@ const TOKEN_ALLOWANCE_BYTES = 128;
 const ESM_REQUIRE_BANNER =
   "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);";
 
+/** sharp and its per-platform packages (the native addon, libvips): left to the sharp layer. */
+const SHARP_MODULES = ['sharp', '@img/*'];
+
 export interface ApertureFunctionProps {
   /** The handler module's file name in `lambdas/handlers`; it must export `handler`. */
   readonly handlerFile: string;
@@ -28,6 +31,14 @@ export interface ApertureFunctionProps {
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly tracing: Tracing;
+  /**
+   * The sharp layer, for a function that imports `sharp`. The layer is attached and `sharp` (with its
+   * `@img/*` platform packages) stays out of the bundle, an external import the runtime resolves in
+   * the layer: the native parts are then always the linux-arm64 build (ADR 3), never whatever
+   * platform the synth ran on.
+   * @default - no layer: everything the handler imports is bundled
+   */
+  readonly sharpLayer?: ILayerVersion;
 }
 
 /**
@@ -71,6 +82,7 @@ export class ApertureFunction extends Construct {
       logGroup,
       tracing: props.tracing,
       environment,
+      layers: props.sharpLayer ? [props.sharpLayer] : undefined,
       projectRoot,
       depsLockFilePath: rootLockfile,
       bundling: {
@@ -84,7 +96,8 @@ export class ApertureFunction extends Construct {
         sourcesContent: false,
         // The AWS SDK is bundled too, at the lockfile's version, rather than taken from the runtime:
         // the handlers rely on recent client options, and tests then run the very code that ships.
-        externalModules: [],
+        // Only sharp is left out, for the layer to provide; nothing is installed beside the bundle.
+        externalModules: props.sharpLayer ? SHARP_MODULES : [],
       },
     });
 

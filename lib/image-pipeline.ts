@@ -7,6 +7,7 @@ import { type IFunction, type ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lam
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironmentVariables } from '../lambdas/core/environment.js';
 import type { WorkLane } from '../lambdas/core/render-jobs.js';
@@ -14,6 +15,7 @@ import { mapLanes } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
 import { Catalog } from './catalog.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
+import { Ingest } from './ingest.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
@@ -59,8 +61,11 @@ export interface ImagePipelineProps {
   readonly webAclId?: string;
   /**
    * Bring your own upload bucket. The construct cannot change an imported bucket: it must block public
-   * access, enforce TLS, use SSE-S3, carry CORS for browser uploads and expire `uploads/` itself.
-   * @default - a new private bucket
+   * access, enforce TLS, use SSE-S3, carry CORS for browser uploads and expire `uploads/` itself. Its
+   * owner also sends its ObjectCreated events under `uploads/` to `ingestFunction`, e.g.
+   * `bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(pipeline.ingestFunction), { prefix: 'uploads/' })`
+   * where the bucket is defined; until then nothing is ingested.
+   * @default - a new private bucket, subscribed by the construct
    */
   readonly uploadBucket?: IBucket;
   /**
@@ -80,9 +85,9 @@ export interface ImagePipelineProps {
 }
 
 /**
- * Aperture as one construct: presigned uploads through an HTTP API, the catalog, the render queues,
- * the sharp layer, a CDN for the derivatives, alarms and a dashboard. The minimal deployment is
- * `new ImagePipeline(stack, 'Images')`.
+ * Aperture as one construct: presigned uploads through an HTTP API, ingest of each upload, the catalog,
+ * the render queues, the sharp layer, a CDN for the derivatives, alarms and a dashboard. The minimal
+ * deployment is `new ImagePipeline(stack, 'Images')`.
  */
 export class ImagePipeline extends Construct {
   /** The validated settings every function receives. */
@@ -101,6 +106,10 @@ export class ImagePipeline extends Construct {
   /** The API's base URL, ending in `/`. */
   public readonly apiUrl: string;
   public readonly apiFunction: IFunction;
+  /** Invoked by S3 for each new object under `uploads/` of the upload bucket. */
+  public readonly ingestFunction: IFunction;
+  /** Ingest events that failed every attempt, with their errors; an alarm fires on any. */
+  public readonly ingestFailures: IQueue;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -163,12 +172,34 @@ export class ImagePipeline extends Construct {
     this.apiUrl = api.url;
     this.apiFunction = api.function;
 
+    const ingest = new Ingest(this, 'Ingest', {
+      environment,
+      uploadBucket: this.uploadBucket,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      queues: this.queues,
+      sharpLayer: this.sharpLayer,
+      // An imported bucket's notifications are its owner's to wire (see `uploadBucket`).
+      subscribe: props.uploadBucket === undefined,
+      logRetention,
+      removalPolicy,
+      tracing,
+    });
+    this.ingestFunction = ingest.function;
+    this.ingestFailures = ingest.failures;
+
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {
       lanes: this.queues,
       apiStage: api.stage,
       alarmTopic: props.alarmTopic,
     });
     monitoring.monitorFunction(this.apiFunction, 'ApiFunction');
+    monitoring.monitorFunction(this.ingestFunction, 'IngestFunction');
+    monitoring.monitorDeadLetterQueue(
+      this.ingestFailures,
+      'Ingest',
+      'An upload event failed every ingest attempt and is parked with its error: fix the cause, then replay it.',
+    );
     this.alarmTopic = monitoring.alarmTopic;
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;

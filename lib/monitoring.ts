@@ -11,6 +11,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import type { LaneQueues } from './work-queues.js';
@@ -33,8 +34,8 @@ interface AlarmSpec {
 }
 
 /**
- * Alarms on what needs a human (parked jobs, stuck lanes, failing or throttled functions, API 5xx),
- * all notifying one SNS topic, and a dashboard of the same alarms.
+ * Alarms on what needs a human (parked jobs and events, stuck lanes, failing or throttled functions,
+ * API 5xx), all notifying one SNS topic, and a dashboard of the same alarms.
  */
 export class PipelineMonitoring extends Construct {
   public readonly alarmTopic: ITopic;
@@ -51,14 +52,10 @@ export class PipelineMonitoring extends Construct {
     for (const lane of WORK_LANES) {
       const { queue, deadLetterQueue } = props.lanes[lane];
       this.addAlarmRow(`${lane} lane`, {
-        [`${lane}DeadLetters`]: {
-          metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            statistic: 'Maximum',
-            period: Duration.minutes(1),
-          }),
-          above: 0,
-          description: `A ${lane} job failed every attempt and is parked in its DLQ: fix the cause, then redrive.`,
-        },
+        [`${lane}DeadLetters`]: deadLetters(
+          deadLetterQueue,
+          `A ${lane} job failed every attempt and is parked in its DLQ: fix the cause, then redrive.`,
+        ),
         [`${lane}OldestMessage`]: {
           metric: queue.metricApproximateAgeOfOldestMessage({
             statistic: 'Maximum',
@@ -100,6 +97,11 @@ export class PipelineMonitoring extends Construct {
     });
   }
 
+  /** An alarm on any message in a dead-letter queue: each one is work that failed for good. */
+  public monitorDeadLetterQueue(queue: IQueue, label: string, description: string): void {
+    this.addAlarmRow(label, { [`${label}DeadLetters`]: deadLetters(queue, description) });
+  }
+
   private addAlarmRow(title: string, specs: Record<string, AlarmSpec>): void {
     const widgets = Object.entries(specs).map(([id, spec]) => {
       const alarm = new Alarm(this, id, {
@@ -117,4 +119,15 @@ export class PipelineMonitoring extends Construct {
     });
     this.dashboard.addWidgets(...widgets);
   }
+}
+
+function deadLetters(queue: IQueue, description: string): AlarmSpec {
+  return {
+    metric: queue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+    }),
+    above: 0,
+    description,
+  };
 }

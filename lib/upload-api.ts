@@ -102,8 +102,9 @@ export class UploadApi extends Construct {
       props.uploadBucket.arnForObjects(uploadKeys),
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
-    // Recording uploads and reading the caller's own links is all the API does with the catalog.
-    props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // Recording uploads, reading uploads, images and links, and paging the caller's own links
+    // (a Query on the table, or on the collection index) is all the API does with the catalog.
+    props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
     acknowledgeWildcardResource(
       handler,
       `${props.table.tableArn}/index/*`,

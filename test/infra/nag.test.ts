@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type App, Validations } from 'aws-cdk-lib';
+import { type App, Stack, Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildApertureApp } from '../../lib/aperture-app.js';
 import { ApertureStack } from '../../lib/aperture-stack.js';
+import { ImagePipeline } from '../../lib/image-pipeline.js';
 import { newApp } from './synth.js';
 
 interface Finding {
@@ -79,6 +81,17 @@ describe('cdk-nag AwsSolutions', () => {
           ),
         },
       },
+    });
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('leaves none with buckets brought along, which the stack then does not subscribe to', () => {
+    const app = newApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, 'OwnBuckets');
+    new ImagePipeline(stack, 'Pipeline', {
+      uploadBucket: Bucket.fromBucketName(stack, 'Uploads', 'my-uploads'),
+      imageBucket: Bucket.fromBucketName(stack, 'Images', 'my-images'),
     });
     expect(nagFindings(app)).toEqual([]);
   });

@@ -25,10 +25,20 @@ function synth(pipeline: (stack: Stack) => ImagePipelineProps) {
 const ISSUER = 'https://issuer.example.com/';
 const ORIGINS = ['https://app.example.com'];
 
+/** The functions' properties, by role. */
+function functionsOf(construct: ImagePipeline, template: Template) {
+  const all = template.findResources('AWS::Lambda::Function');
+  return {
+    api: all[logicalId(construct.apiFunction)]?.Properties,
+    ingest: all[logicalId(construct.ingestFunction)]?.Properties,
+  };
+}
+
 describe('with a JWT issuer, origins, a domain, a web ACL, tracing and DESTROY', () => {
+  let construct: ImagePipeline;
   let template: Template;
   beforeAll(() => {
-    ({ template } = synth((stack) => ({
+    ({ construct, template } = synth((stack) => ({
       jwt: { issuer: ISSUER, audience: ['aperture-app'] },
       allowedOrigins: ORIGINS,
       domain: {
@@ -82,13 +92,16 @@ describe('with a JWT issuer, origins, a domain, a web ACL, tracing and DESTROY',
     });
   });
 
-  it('hands the custom domain to the API as the CDN base URL', () => {
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fn?.Properties.Environment.Variables[ENV.cdnBaseUrl]).toBe('https://images.example.com');
+  it('hands the custom domain to every function as the CDN base URL', () => {
+    for (const fn of Object.values(functionsOf(construct, template))) {
+      expect(fn?.Environment.Variables[ENV.cdnBaseUrl]).toBe('https://images.example.com');
+    }
   });
 
   it('traces the functions', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    for (const fn of Object.values(functionsOf(construct, template))) {
+      expect(fn?.TracingConfig).toEqual({ Mode: 'Active' });
+    }
   });
 
   it('lets the buckets and the table go with the stack', () => {
@@ -101,25 +114,50 @@ describe('with a JWT issuer, origins, a domain, a web ACL, tracing and DESTROY',
 });
 
 describe('with buckets brought along', () => {
-  it('creates only the log bucket and grants on the given upload bucket', () => {
-    const { construct, template } = synth((stack) => ({
+  let construct: ImagePipeline;
+  let template: Template;
+  beforeAll(() => {
+    ({ construct, template } = synth((stack) => ({
       uploadBucket: Bucket.fromBucketName(stack, 'Uploads', 'my-uploads'),
       imageBucket: Bucket.fromBucketName(stack, 'Images', 'my-images'),
-    }));
+    })));
+  });
+  const objectsIn = (bucket: string, pattern: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${bucket}/${pattern}`]],
+  });
+
+  it('creates only the log bucket and grants on the given buckets', () => {
     expect(Object.keys(template.findResources('AWS::S3::Bucket'))).toEqual([logicalId(construct.logBucket)]);
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fn?.Properties.Environment.Variables).toMatchObject({
-      [ENV.uploadBucket]: 'my-uploads',
-      [ENV.imageBucket]: 'my-images',
-    });
+    for (const fn of Object.values(functionsOf(construct, template))) {
+      expect(fn?.Environment.Variables).toMatchObject({
+        [ENV.uploadBucket]: 'my-uploads',
+        [ENV.imageBucket]: 'my-images',
+      });
+    }
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement,
     );
-    expect(statements).toContainEqual({
-      Effect: 'Allow',
-      Action: 's3:PutObject',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::my-uploads/uploads/*']] },
-    });
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-uploads', 'uploads/*') },
+        {
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject', 's3:GetObject'],
+          Resource: objectsIn('my-uploads', 'uploads/*'),
+        },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-images', 'originals/*') },
+      ]),
+    );
+  });
+
+  it("leaves the given upload bucket's notifications to its owner", () => {
+    expect(template.findResources('Custom::S3BucketNotifications')).toEqual({});
+    expect(
+      template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 's3.amazonaws.com' } }),
+    ).toEqual({});
+    expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual(
+      [construct.apiFunction, construct.ingestFunction].map(logicalId).sort(),
+    );
   });
 });
 

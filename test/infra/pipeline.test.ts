@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { CachePolicy } from 'aws-cdk-lib/aws-cloudfront';
-import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
 import {
@@ -10,21 +11,39 @@ import {
   VISIBILITY_TIMEOUT_FACTOR,
 } from '../../lambdas/adapters/aws/work-queues.js';
 import { ENV } from '../../lambdas/core/environment.js';
-import { DERIVATIVES_PREFIX, UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
 import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
-import { asArray, getAtt, logicalId, type Synthesized, statementsOf, synthPipeline } from './synth.js';
+import {
+  asArray,
+  bundleOf,
+  getAtt,
+  grantsOf,
+  logicalId,
+  roleStatements,
+  type Synthesized,
+  statementsOf,
+  synthPipeline,
+} from './synth.js';
 
 let synth: Synthesized;
+// Synthesising bundles every function with esbuild: seconds each on a busy CI machine.
 beforeAll(() => {
   synth = synthPipeline();
-});
+}, 120_000);
 
 const pipeline = () => synth.stack.pipeline;
 const resources = (type: string) => synth.template.findResources(type);
 const ref = (construct: Parameters<typeof logicalId>[0]) => ({ Ref: logicalId(construct) });
+const functionProperties = (fn: IFunction) => resources('AWS::Lambda::Function')[logicalId(fn)]?.Properties;
+/** The functions Aperture builds (ApertureFunction), as opposed to CDK's deploy-time helpers. */
+const apertureFunctions = () => [pipeline().apiFunction, pipeline().ingestFunction];
+/** An object ARN pattern in a bucket, as CDK renders it. */
+const objectsIn = (bucket: Parameters<typeof logicalId>[0], pattern: string) => ({
+  'Fn::Join': ['', [getAtt(bucket, 'Arn'), `/${pattern}`]],
+});
 
 /** The statement every TLS-only resource policy carries: deny anything sent without TLS. */
 const isTlsOnlyDeny = (statement: { Effect: string; Condition?: Record<string, Record<string, unknown>> }) =>
@@ -179,7 +198,10 @@ describe('work queues', () => {
   });
 
   it('encrypts every queue and refuses requests without TLS', () => {
-    const queues = WORK_LANES.flatMap((lane) => Object.values(pipeline().queues[lane]));
+    const queues = [
+      ...WORK_LANES.flatMap((lane) => Object.values(pipeline().queues[lane])),
+      pipeline().ingestFailures,
+    ];
     expect(Object.keys(resources('AWS::SQS::Queue'))).toHaveLength(queues.length);
     for (const queue of queues) {
       expect(resources('AWS::SQS::Queue')[logicalId(queue)]?.Properties.SqsManagedSseEnabled).toBe(true);
@@ -193,41 +215,82 @@ describe('work queues', () => {
 
 describe('functions', () => {
   it('run Node.js 22 on arm64', () => {
-    const functions = Object.values(resources('AWS::Lambda::Function'));
-    expect(functions.length).toBeGreaterThan(0);
-    for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    for (const fn of apertureFunctions()) {
+      expect(functionProperties(fn), fn.node.path).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+      });
     }
+  });
+
+  it("are the only functions but CDK's own handler of S3 notifications", () => {
+    const ours = apertureFunctions().map(logicalId);
+    const others = Object.entries(resources('AWS::Lambda::Function')).filter(([id]) => !ours.includes(id));
+    expect(others).toEqual([
+      [
+        expect.stringMatching(/^BucketNotificationsHandler/),
+        expect.objectContaining({
+          Properties: expect.objectContaining({
+            Description: expect.stringContaining('Custom::S3BucketNotifications'),
+          }),
+        }),
+      ],
+    ]);
   });
 
   it('are bundled by the local esbuild into an ESM file that can still require', () => {
-    const assembly = synth.app.synth();
-    const code = resources('AWS::Lambda::Function')[logicalId(pipeline().apiFunction)]?.Properties.Code;
-    expect(code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
-    const manifest = assembly.artifacts.find(AssetManifestArtifact.isAssetManifestArtifact);
-    const source = manifest?.contents.files?.[code.S3Key.replace(/\.zip$/, '')]?.source.path;
-    expect(source, 'the function code asset').toBeDefined();
-    const bundle = join(assembly.directory, source ?? '', 'index.mjs');
-    const opening = readFileSync(bundle, 'utf8').slice(0, 200);
-    expect(opening).toMatch(/^import \{ createRequire as \w+ \} from 'node:module';/);
+    for (const fn of apertureFunctions()) {
+      expect(bundleOf(synth, fn).slice(0, 200)).toMatch(
+        /^import \{ createRequire as \w+ \} from 'node:module';/,
+      );
+    }
   });
 
   it('log to their own log group with a retention', () => {
-    const fn = resources('AWS::Lambda::Function')[logicalId(pipeline().apiFunction)]?.Properties;
-    const logGroupId = fn.LoggingConfig.LogGroup.Ref;
-    expect(resources('AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(30);
+    const logGroups = apertureFunctions().map((fn) => functionProperties(fn).LoggingConfig.LogGroup.Ref);
+    expect(new Set(logGroups).size).toBe(logGroups.length);
+    for (const logGroup of logGroups) {
+      expect(resources('AWS::Logs::LogGroup')[logGroup]?.Properties.RetentionInDays).toBe(30);
+    }
   });
 
-  it('carry no managed policy', () => {
-    for (const role of Object.values(resources('AWS::IAM::Role'))) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    }
+  it("carry no managed policy (only CDK's notifications handler has the basic execution role)", () => {
+    const withManagedPolicies = Object.entries(resources('AWS::IAM::Role')).filter(
+      ([, role]) => role.Properties.ManagedPolicyArns !== undefined,
+    );
+    expect(withManagedPolicies).toEqual([
+      [
+        expect.stringMatching(/^BucketNotificationsHandler/),
+        expect.objectContaining({
+          Properties: expect.objectContaining({
+            ManagedPolicyArns: [
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+                  ],
+                ],
+              },
+            ],
+          }),
+        }),
+      ],
+    ]);
+  });
+
+  it('grant no wildcard action anywhere in the stack', () => {
+    const actions = statementsOf(synth.template, 'AWS::IAM::Policy').flatMap((s) => asArray(s.Action));
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action).not.toMatch(/\*/);
   });
 });
 
 describe('API function', () => {
-  const apiFunction = () => resources('AWS::Lambda::Function')[logicalId(pipeline().apiFunction)]?.Properties;
-  const apiStatements = () => statementsOf(synth.template, 'AWS::IAM::Policy');
+  const apiFunction = () => functionProperties(pipeline().apiFunction);
+  const apiStatements = () => roleStatements(synth.template, pipeline().apiFunction);
 
   it('has 256 MB, 10 s and the pipeline environment', () => {
     const fn = apiFunction();
@@ -259,14 +322,117 @@ describe('API function', () => {
     ]);
   });
 
-  it('may only get and put items of the catalog table', () => {
+  it('may only get and put items of the catalog table, and query it and its index', () => {
     const dynamo = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
-    expect(asArray(dynamo[0]?.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(asArray(dynamo[0]?.Action).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
     expect(dynamo[0]?.Resource).toEqual([
       getAtt(pipeline().table, 'Arn'),
       { 'Fn::Join': ['', [getAtt(pipeline().table, 'Arn'), '/index/*']] },
     ]);
+  });
+});
+
+describe('ingest function', () => {
+  const ingest = () => pipeline().ingestFunction;
+
+  it('has 1 GB, 60 s, no reserved concurrency, the sharp layer and the API function environment', () => {
+    const fn = functionProperties(ingest());
+    expect(fn).toMatchObject({ MemorySize: 1024, Timeout: 60, Layers: [ref(pipeline().sharpLayer)] });
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+    expect(fn.Environment).toEqual(functionProperties(pipeline().apiFunction).Environment);
+  });
+
+  it('imports sharp from the layer and bundles none of its code', () => {
+    // A message sharp's own loader carries (checked here), so its absence means sharp was not bundled.
+    const marker = 'Could not load the "sharp" module';
+    const sharpDist = dirname(createRequire(import.meta.url).resolve('sharp'));
+    const sharpSources = readdirSync(sharpDist).filter((file) => /\.[cm]?js$/.test(file));
+    expect(sharpSources.some((file) => readFileSync(join(sharpDist, file), 'utf8').includes(marker))).toBe(
+      true,
+    );
+
+    // Booleans, so that a failure names what went wrong instead of printing a megabyte of bundle.
+    const bundle = bundleOf(synth, ingest());
+    expect(/\bimport\s*\w+\s*from\s*["']sharp["']/.test(bundle), 'sharp is an external import').toBe(true);
+    expect(bundle.includes(marker), "sharp's loader is in the bundle").toBe(false);
+    expect(bundle.includes('@img/sharp-'), "sharp's platform packages are named in the bundle").toBe(false);
+  });
+
+  it('is invoked by S3 for objects created under uploads/ of the upload bucket, and nothing else', () => {
+    const notifications = Object.values(resources('Custom::S3BucketNotifications')).map((r) => r.Properties);
+    expect(notifications).toEqual([
+      expect.objectContaining({
+        BucketName: ref(pipeline().uploadBucket),
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: UPLOADS_PREFIX }] } },
+              LambdaFunctionArn: getAtt(ingest(), 'Arn'),
+            },
+          ],
+        },
+      }),
+    ]);
+    const invokers = Object.values(resources('AWS::Lambda::Permission'))
+      .map((r) => r.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify(getAtt(ingest(), 'Arn')));
+    expect(invokers).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(ingest(), 'Arn'),
+        Principal: 's3.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: getAtt(pipeline().uploadBucket, 'Arn'),
+      },
+    ]);
+  });
+
+  it('retries a failed event twice within 6 hours, then parks it with its error', () => {
+    expect(Object.values(resources('AWS::Lambda::EventInvokeConfig')).map((r) => r.Properties)).toEqual([
+      {
+        FunctionName: ref(ingest()),
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: { OnFailure: { Destination: getAtt(pipeline().ingestFailures, 'Arn') } },
+      },
+    ]);
+    expect(resources('AWS::SQS::Queue')[logicalId(pipeline().ingestFailures)]?.Properties).toEqual({
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('may read and delete uploads, put originals, write catalog items and queue jobs, nothing else', () => {
+    const table = getAtt(pipeline().table, 'Arn');
+    const tableIndexes = { 'Fn::Join': ['', [table, '/index/*']] };
+    const logGroup = functionProperties(ingest()).LoggingConfig.LogGroup.Ref;
+    const expected = [
+      ...['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+        action,
+        resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+      })),
+      ...['s3:GetObject', 's3:DeleteObject'].map((action) => ({
+        action,
+        resource: objectsIn(pipeline().uploadBucket, `${UPLOADS_PREFIX}*`),
+      })),
+      { action: 's3:PutObject', resource: objectsIn(pipeline().imageBucket, `${ORIGINALS_PREFIX}*`) },
+      ...['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].flatMap((action) => [
+        { action, resource: table },
+        { action, resource: tableIndexes },
+      ]),
+      ...[...WORK_LANES.map((lane) => pipeline().queues[lane].queue), pipeline().ingestFailures].map(
+        (queue) => ({ action: 'sqs:SendMessage', resource: getAtt(queue, 'Arn') }),
+      ),
+    ];
+    const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    expect(grantsOf(roleStatements(synth.template, ingest())).sort(byJson)).toEqual(expected.sort(byJson));
   });
 });
 
@@ -415,6 +581,15 @@ describe('monitoring', () => {
       Threshold: MAX_QUEUE_AGE.toSeconds(),
       ComparisonOperator: 'GreaterThanThreshold',
     });
+  });
+
+  it('alarms on the ingest function errors and throttles, and on any parked ingest event', () => {
+    const fn = ref(pipeline().ingestFunction);
+    expect(alarmOn('Errors', fn)).toMatchObject({ Threshold: 0 });
+    expect(alarmOn('Throttles', fn)).toMatchObject({ Threshold: 0 });
+    expect(
+      alarmOn('ApproximateNumberOfMessagesVisible', getAtt(pipeline().ingestFailures, 'QueueName')),
+    ).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
   it('alarms on the API function errors and throttles, and on API 5xx', () => {

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
+import { expect } from 'vitest';
 import { ApertureStack } from '../../lib/aperture-stack.js';
 import type { ImagePipelineProps } from '../../lib/image-pipeline.js';
 
@@ -61,4 +65,34 @@ export function statementsOf(
     .map((resource) => resource.Properties as Record<string, unknown>)
     .filter(filter)
     .flatMap((properties) => (properties.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement);
+}
+
+/** The statements of every identity policy attached to a function's role. */
+export function roleStatements(template: Template, fn: IFunction): PolicyStatementJson[] {
+  if (!fn.role) throw new Error(`${fn.node.path} has no role`);
+  const role = { Ref: logicalId(fn.role) };
+  return statementsOf(template, 'AWS::IAM::Policy', (properties) =>
+    asArray(properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify(role)),
+  );
+}
+
+/** Every action a list of statements allows, each paired with every resource it names. */
+export function grantsOf(statements: PolicyStatementJson[]): { action: string; resource: unknown }[] {
+  return statements.flatMap((statement) => {
+    expect(statement).toEqual({ Effect: 'Allow', Action: expect.anything(), Resource: expect.anything() });
+    return asArray(statement.Action).flatMap((action) =>
+      asArray(statement.Resource).map((resource) => ({ action, resource })),
+    );
+  });
+}
+
+/** The bundled `index.mjs` of a function, read from the cloud assembly's staged asset. */
+export function bundleOf(synth: Synthesized, fn: IFunction): string {
+  const assembly = synth.app.synth();
+  const code = synth.template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Code;
+  expect(code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+  const manifest = assembly.artifacts.find(AssetManifestArtifact.isAssetManifestArtifact);
+  const source = manifest?.contents.files?.[code.S3Key.replace(/\.zip$/, '')]?.source.path;
+  expect(source, `the code asset of ${fn.node.path}`).toBeDefined();
+  return readFileSync(join(assembly.directory, source ?? '', 'index.mjs'), 'utf8');
 }

@@ -33,9 +33,11 @@ export class S3ObjectStore implements ObjectStore {
           Bucket: this.buckets.images,
           Key: originalKey,
           CopySource: `${this.buckets.uploads}/${uploadKey}`,
-          // The original's type is the sniffed one, and the uploader's metadata stays behind.
+          // The original's type is the sniffed one; the uploader's metadata and any tags stay behind
+          // (copying tags would also need a tagging permission the function does not have).
           ContentType: contentType,
           MetadataDirective: 'REPLACE',
+          TaggingDirective: 'REPLACE',
         }),
       );
     } catch (error) {

@@ -1,0 +1,152 @@
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IDestination, IFunction, ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BucketGrants, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
+import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
+import { ApertureFunction } from './aperture-function.js';
+import { acknowledgeBucketNotificationsHandler, acknowledgeWildcardResource } from './nag.js';
+import type { LaneQueues } from './work-queues.js';
+
+/** Lambda's own limits for asynchronous invocations: the most retries, the longest wait. */
+const ASYNC_RETRY_ATTEMPTS = 2;
+const ASYNC_MAX_EVENT_AGE = Duration.hours(6);
+
+export interface IngestProps {
+  /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
+  readonly environment: Record<string, string>;
+  readonly uploadBucket: IBucket;
+  readonly imageBucket: IBucket;
+  readonly table: ITable;
+  readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
+  readonly sharpLayer: ILayerVersion;
+  /**
+   * Subscribe the function to the upload bucket's ObjectCreated events under `uploads/`. Only for a
+   * bucket the pipeline created: an imported bucket's notifications belong to its owner, who points
+   * them at `function` (see `ImagePipelineProps.uploadBucket`).
+   */
+  readonly subscribe: boolean;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/**
+ * The ingest function: S3 calls it for every new upload; it checks the bytes (magic number, decodable,
+ * pixel limit), hashes them, records or links the image in the catalog, copies a new original to the
+ * image bucket, queues its render jobs and deletes the upload.
+ *
+ * S3 invokes it asynchronously. A transient failure throws and Lambda retries twice; an event that
+ * still fails, or waits over six hours (throttled, say), lands in `failures` with the error, and an
+ * alarm says so. No reserved concurrency: ingest follows upload traffic, and a cap would only turn a
+ * burst into throttles; Lambda queues throttled events itself and keeps retrying them for those hours.
+ */
+export class Ingest extends Construct {
+  /** Give this to an imported upload bucket's ObjectCreated notification under `uploads/`. */
+  public readonly function: IFunction;
+  /**
+   * Lambda's on-failure destination: one record per event that failed every attempt, holding the S3
+   * event (`requestPayload`) and the error. Replay one by invoking the function with its payload.
+   */
+  public readonly failures: IQueue;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+
+    const ingest = new ApertureFunction(this, 'Handler', {
+      handlerFile: 'ingest.ts',
+      description: 'Aperture ingest: checks, hashes and catalogs each upload',
+      environment: props.environment,
+      // An upload (up to 50 MiB by default) is held in memory, twice while its chunks are joined, and
+      // sharp then decodes it, which for formats libvips cannot stream (AVIF, HEIF) means every pixel,
+      // up to the pixel limit (100 megapixels by default). Memory also buys CPU: Lambda gives a whole
+      // vCPU at 1,769 MB, a share of one below.
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      tracing: props.tracing,
+      sharpLayer: props.sharpLayer,
+    });
+    this.function = ingest.function;
+
+    this.failures = new Queue(this, 'Failures', {
+      // The longest SQS allows: time to notice the alarm, fix the cause and replay.
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead letter store: the ingest function's on-failure destination, after Lambda's retries.",
+    });
+    this.function.configureAsyncInvoke({
+      retryAttempts: ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: ASYNC_MAX_EVENT_AGE,
+      onFailure: sendOnlyQueueDestination(this.failures),
+    });
+
+    if (props.subscribe) {
+      const destination = new LambdaDestination(this.function);
+      props.uploadBucket.addEventNotification(EventType.OBJECT_CREATED, destination, {
+        prefix: UPLOADS_PREFIX,
+      });
+      acknowledgeBucketNotificationsHandler(this);
+    }
+
+    // Read the upload, and delete it once decided; a server-side copy reads it as the source too.
+    const uploadKeys = `${UPLOADS_PREFIX}*`;
+    BucketGrants.fromBucket(props.uploadBucket).actionsOnObjectKeys(
+      this.function,
+      uploadKeys,
+      's3:GetObject',
+      's3:DeleteObject',
+    );
+    acknowledgeWildcardResource(
+      ingest,
+      props.uploadBucket.arnForObjects(uploadKeys),
+      'Uploads arrive at random keys under uploads/; ingest may only read and delete there.',
+    );
+    // The copy's destination: originals are content-addressed keys under originals/.
+    const originalKeys = `${ORIGINALS_PREFIX}*`;
+    BucketGrants.fromBucket(props.imageBucket).actionsOnObjectKeys(
+      this.function,
+      originalKeys,
+      's3:PutObject',
+    );
+    acknowledgeWildcardResource(
+      ingest,
+      props.imageBucket.arnForObjects(originalKeys),
+      'Originals are keyed by their SHA-256 under originals/; ingest may only put objects there.',
+    );
+
+    // Item reads and conditional writes, alone or in TransactWriteItems (which checks the per-item
+    // actions); ingest never queries, scans or deletes.
+    props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    acknowledgeWildcardResource(
+      ingest,
+      `${props.table.tableArn}/index/*`,
+      "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
+    );
+
+    for (const lane of WORK_LANES) props.queues[lane].queue.grant(this.function, 'sqs:SendMessage');
+  }
+}
+
+/**
+ * An SQS on-failure destination. CDK's `SqsDestination` also grants GetQueueAttributes and GetQueueUrl;
+ * delivering the failure record needs only SendMessage.
+ */
+function sendOnlyQueueDestination(queue: IQueue): IDestination {
+  return {
+    bind: (_scope, fn) => {
+      queue.grant(fn, 'sqs:SendMessage');
+      return { destination: queue.queueArn };
+    },
+  };
+}
