@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: measures, side by side in one run, what ingest spends on an upload beyond hashing
+ * it, and how grouping render work into jobs changes the work per image (ADR 5). Prints Markdown
+ * tables and writes `test/bench/results.json`. Speed targets live here, never in timed tests.
+ *
+ *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { parseSettings } from '../../lambdas/core/settings.js';
+import { corpusImages, generatedImages } from './images.js';
+import { benchIngest, type IngestResult } from './ingest.js';
+import { benchRender, verifyRenderers } from './render.js';
+import { markdownTable, ms, type Summary } from './stats.js';
+
+/** `median / p95`, the form of every timing cell. */
+const pair = (summary: Summary, digits?: number): string =>
+  digits === undefined
+    ? `${ms(summary.medianMs)} / ${ms(summary.p95Ms)}`
+    : `${summary.medianMs.toFixed(digits)} / ${summary.p95Ms.toFixed(digits)}`;
+
+const RENDER_IMAGE = 'generated 12 MP';
+const WARM_UP_IMAGE = 'generated 1 MP';
+
+const { values: args } = parseArgs({
+  options: {
+    iterations: { type: 'string', default: '3' },
+    'ingest-iterations': { type: 'string', default: '15' },
+    concurrency: { type: 'string' },
+    'no-corpus': { type: 'boolean', default: false },
+  },
+});
+
+const count = (name: string, value: string | undefined): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new RangeError(`--${name} must be a positive integer`);
+  return parsed;
+};
+
+const renderIterations = count('iterations', args.iterations);
+const ingestIterations = count('ingest-iterations', args['ingest-iterations']);
+// sharp's default is one libvips thread per pipeline on glibc Linux without jemalloc (Lambda included).
+if (args.concurrency !== undefined) sharp.concurrency(count('concurrency', args.concurrency));
+// Lambda workers never see the same original twice; the operation cache must not flatter re-decoding.
+sharp.cache(false);
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const settings = parseSettings();
+const started = performance.now();
+
+console.log(
+  `Aperture bench: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} CPUs, Node ${process.version},` +
+    ` sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, sharp concurrency ${sharp.concurrency()}`,
+);
+
+const generated = await generatedImages();
+const corpus = args['no-corpus'] ? [] : await corpusImages(repoRoot);
+const byName = (name: string) => {
+  const image = generated.find((candidate) => candidate.name === name);
+  if (!image) throw new Error(`no image named ${name}`);
+  return image;
+};
+
+console.log('\nTimes are median / p95 (nearest rank), CPU time unless marked wall; MB = 10^6 bytes.');
+console.log(`\n## Ingest hash+probe vs raw SHA-256 (${ingestIterations} iterations, 64 KiB chunks)\n`);
+const ingest: IngestResult[] = [];
+for (const image of [...generated, ...corpus])
+  ingest.push(await benchIngest(image, settings, ingestIterations));
+console.log(
+  markdownTable(
+    ['image', 'MP', 'MB', 'SHA-256 ms/MB', 'ingest ms/MB', 'ingest ms', 'ingest wall ms', 'ingest ÷ SHA-256'],
+    ingest.map((r) => [
+      r.image,
+      r.megapixels.toFixed(1),
+      r.mb.toFixed(2),
+      pair(r.rawSha256.cpuMsPerMb, 2),
+      pair(r.ingest.cpuMsPerMb, 2),
+      pair(r.ingest.cpu),
+      pair(r.ingest.wall),
+      `${r.ratio.toFixed(1)}×`,
+    ]),
+  ),
+);
+
+console.log(`\n## Render job grouping, ${RENDER_IMAGE} JPEG q90 (${renderIterations} iterations)\n`);
+await verifyRenderers(byName(WARM_UP_IMAGE), settings);
+const render = await benchRender(byName(RENDER_IMAGE), settings, renderIterations);
+console.log(
+  markdownTable(
+    ['job per', 'SQS messages / image', 'CPU ms', 'wall ms', '× per lane', 'output KB'],
+    render.strategies.map((s) => [
+      s.strategy,
+      String(s.messagesPerImage),
+      pair(s.total.cpu),
+      pair(s.total.wall),
+      `${s.ratioToPerLane.toFixed(2)}×`,
+      (s.outputBytes / 1000).toFixed(0),
+    ]),
+  ),
+);
+const { timeToThumbnail } = render;
+console.log('\nTime to thumbnail (all three formats of `thumb` written):\n');
+console.log(
+  markdownTable(
+    ['thumbnail made by', 'wall ms'],
+    [
+      ['its own thumbnails-lane job (per lane)', pair(timeToThumbnail.perLane)],
+      ['one job for every variant (per image)', pair(timeToThumbnail.perImage)],
+    ],
+  ),
+);
+
+console.log(
+  `\nPer-lane job steps (wall ms, median; resize + AVIF + WebP + JPEG): ${Object.entries(render.perLaneSteps)
+    .map(([name, step]) => `${name} ${ms(step.medianMs)}`)
+    .join(', ')}`,
+);
+
+const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+const seconds = Math.round((performance.now() - started) / 1000);
+console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
+
+const results = {
+  date: new Date().toISOString(),
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.availableParallelism(),
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    sharp: sharp.versions.sharp,
+    libvips: sharp.versions.vips,
+    sharpConcurrency: sharp.concurrency(),
+    sharpCache: false,
+  },
+  iterations: { ingest: ingestIterations, render: renderIterations },
+  units: { ms: 'milliseconds', mb: '1,000,000 bytes', p95: 'nearest rank', ratios: 'of median CPU times' },
+  ingest,
+  render,
+  peakRssMb,
+  seconds,
+};
+const output = fileURLToPath(new URL('results.json', import.meta.url));
+await writeFile(output, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`Results written to ${output.slice(repoRoot.length)}`);
