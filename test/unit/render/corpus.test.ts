@@ -1,0 +1,96 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { UnrenderableImageError } from '../../../lambdas/core/render/errors.js';
+import { renderVariants } from '../../../lambdas/core/render/render-variants.js';
+import { SNIFF_BYTES, sniff } from '../../../lambdas/core/sniff.js';
+import { DEFAULT_VARIANTS } from '../../../lambdas/core/variants.js';
+
+/**
+ * Real-world files (camera JPEGs with odd EXIF, CMYK, 16-bit, Lab and fax TIFFs, animations, HEIC,
+ * truncated and hostile files), shared beside the repository when a machine has them. Each must
+ * render every default variant or fail with `UnrenderableImageError`; nothing may crash, come out
+ * larger than its box or the original, or carry metadata.
+ *
+ * AVIF at effort 4 is what makes this slow: every default format over the 150 files took 11.5
+ * minutes on the 2-core CI machine, WebP and JPEG alone about 1.5. The file-specific work (sniff,
+ * decode, orientation, colour, alpha, frames, pages) happens before any encoder and is the same
+ * for all three, and the AVIF encoder is covered by the other render tests, so by default the
+ * corpus is encoded to WebP and JPEG; APERTURE_CORPUS_AVIF=1 adds AVIF.
+ */
+const CORPUS = resolve(import.meta.dirname, '../../..', '../shared/corpus');
+const files = existsSync(CORPUS)
+  ? readdirSync(CORPUS)
+      .filter((name) => !name.endsWith('.tsv') && !name.startsWith('.'))
+      .sort()
+  : [];
+const LIMIT = { maxInputPixels: 100_000_000 };
+
+/**
+ * The corpus manifest says which files sharp itself renders (`sharp_result` "ok"); those of an input
+ * format must render here too, so the test cannot pass by refusing everything.
+ */
+function sharpRenders(): ReadonlySet<string> {
+  const manifest = join(CORPUS, 'MANIFEST.tsv');
+  if (!existsSync(manifest)) return new Set();
+  const rows = readFileSync(manifest, 'utf8')
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.split('\t'));
+  const column = rows[0]?.indexOf('sharp_result') ?? -1;
+  return new Set(rows.filter((row) => row[column]?.startsWith('ok')).map((row) => row[0] ?? ''));
+}
+const mustRender = sharpRenders();
+const VARIANTS =
+  process.env.APERTURE_CORPUS_AVIF === '1'
+    ? DEFAULT_VARIANTS
+    : DEFAULT_VARIANTS.map((v) => ({ ...v, formats: v.formats.filter((f) => f.format !== 'avif') }));
+
+describe.skipIf(files.length === 0)('the shared corpus', () => {
+  it.each(files)(
+    '%s renders or is refused with a reason',
+    async (name) => {
+      const bytes = readFileSync(join(CORPUS, name));
+      const sniffed = sniff(bytes.subarray(0, SNIFF_BYTES));
+      let result: Awaited<ReturnType<typeof renderVariants>>;
+      try {
+        result = await renderVariants(bytes, VARIANTS, LIMIT);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UnrenderableImageError);
+        const { reason, message } = error as UnrenderableImageError;
+        expect(message).toMatch(/\w{3}/);
+        expect(sniffed.kind === 'image' && mustRender.has(name), `${name} was refused: ${message}`).toBe(
+          false,
+        );
+        if (sniffed.kind !== 'image') expect(reason).toBe('unsupported_format');
+        return;
+      }
+      expect(sniffed.kind).toBe('image');
+      const original = await sharp(bytes).metadata();
+      const upright = original.autoOrient;
+      expect(result.objects.length).toBeGreaterThan(0);
+      for (const object of result.objects) {
+        const box = VARIANTS.find((v) => v.name === object.variant);
+        if (!box) throw new Error(`unexpected variant ${object.variant}`);
+        const metadata = await sharp(object.bytes, { animated: true }).metadata();
+        const label = `${object.variant}.${object.format}${object.page ? ` page ${object.page}` : ''}`;
+        expect([metadata.width, metadata.pageHeight ?? metadata.height], label).toEqual([
+          object.width,
+          object.height,
+        ]);
+        expect(object.width, label).toBeLessThanOrEqual(box.width);
+        expect(object.height, label).toBeLessThanOrEqual(box.height);
+        if (
+          (object.page ?? 1) === 1 &&
+          !(original.pages && original.pages > 1 && original.format === 'tiff')
+        ) {
+          expect(object.width, label).toBeLessThanOrEqual(upright.width);
+          expect(object.height, label).toBeLessThanOrEqual(upright.height);
+        }
+        expect([metadata.exif, metadata.xmp, metadata.icc], label).toEqual([undefined, undefined, undefined]);
+      }
+    },
+    120_000,
+  );
+});
