@@ -59,11 +59,23 @@ export function derivativesPrefix(sha256: string): string {
   return `${DERIVATIVES_PREFIX}${shardedHash(sha256)}/`;
 }
 
-/** `derived/ab/cd/{sha256}/{variant}-{revision}.{ext}`; the revision changes whenever the spec does. */
-export function derivativeKey(sha256: string, variant: VariantSpec, format: OutputFormat): string {
+/**
+ * `derived/ab/cd/{sha256}/{variant}-{revision}.{ext}`, or `…-{revision}-page007.{ext}` for one page
+ * of a multi-page original; the revision changes whenever the spec does.
+ */
+export function derivativeKey(
+  sha256: string,
+  variant: VariantSpec,
+  format: OutputFormat,
+  page?: number,
+): string {
   if (!VARIANT_NAME_PATTERN.test(variant.name)) {
     throw new RangeError(`not a variant name: ${JSON.stringify(variant.name)}`);
   }
+  if (page !== undefined && !(Number.isInteger(page) && page >= 1 && page <= 999)) {
+    throw new RangeError(`not a page number: ${page}`);
+  }
   const revision = encodingRevision(variant, format);
-  return `${derivativesPrefix(sha256)}${variant.name}-${revision}.${OUTPUT_FORMATS[format].extension}`;
+  const pageSuffix = page === undefined ? '' : `-page${String(page).padStart(3, '0')}`;
+  return `${derivativesPrefix(sha256)}${variant.name}-${revision}${pageSuffix}.${OUTPUT_FORMATS[format].extension}`;
 }

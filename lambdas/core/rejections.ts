@@ -1,6 +1,6 @@
 /**
- * Why an upload was refused, as a stable machine-readable code with a human message. The codes are
- * part of the API (`GET /v1/uploads/{id}` → `reason`), so they only ever gain members.
+ * Why an upload was refused or an image failed, as a stable machine-readable code with a human
+ * message. The codes are part of the API (`reason`), so they only ever gain members.
  */
 export const REJECTION_REASONS = [
   'empty',
@@ -15,6 +15,9 @@ export const REJECTION_REASONS = [
   'too_many_pixels',
   'checksum_mismatch',
   'no_upload_record',
+  // Render failures, recorded on the image:
+  'unsupported_format',
+  'retries_exhausted',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

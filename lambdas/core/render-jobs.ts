@@ -1,4 +1,5 @@
-import { originalKey } from './keys.js';
+import { z } from 'zod';
+import { isSha256Hex, originalKey } from './keys.js';
 import type { Settings } from './settings.js';
 import { type VariantSpec, variantSetVersion } from './variants.js';
 
@@ -24,15 +25,18 @@ export function laneOf(variant: VariantSpec): WorkLane {
 /**
  * One message per image and lane: the worker decodes the original once and cascades every size of
  * its lane from it (ADR 5). It names what to make and where to read; never the bytes themselves.
+ * Checked on arrival, since anything can be sent to a queue.
  */
-export interface RenderJob {
-  imageId: string;
-  originalKey: string;
-  lane: WorkLane;
-  /** The variant set the job was planned against; a worker on a newer set re-plans instead. */
-  variantSetVersion: string;
-  variants: string[];
-}
+export const renderJobSchema = z.strictObject({
+  imageId: z.string().refine(isSha256Hex, 'a lowercase SHA-256 hex digest'),
+  originalKey: z.string().min(1),
+  lane: z.enum(WORK_LANES),
+  /** The variant set the job was planned against; a job for an older set changes nothing. */
+  variantSetVersion: z.string().min(1),
+  variants: z.array(z.string()).min(1),
+});
+
+export type RenderJob = z.infer<typeof renderJobSchema>;
 
 export function planRenderJobs(imageId: string, settings: Settings): RenderJob[] {
   const version = variantSetVersion(settings.variants);

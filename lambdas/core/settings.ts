@@ -26,6 +26,8 @@ export const settingsSchema = z.strictObject({
   /** How long a presigned upload stays usable. Short by design: a leaked URL soon stops working. */
   presignTtlSeconds: z.number().int().min(10).max(3600).default(300),
   variants: variantSetSchema.default(() => structuredClone([...DEFAULT_VARIANTS])),
+  /** Keep GPS coordinates in the technical metadata stored on image records. Outputs never carry any. */
+  keepGpsMetadata: z.boolean().default(false),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

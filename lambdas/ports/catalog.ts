@@ -1,6 +1,8 @@
 /** The catalog of uploads, images and who links to them. The DynamoDB adapter implements it. */
 import type { ImageFacts } from '../core/image-facts.js';
 import type { Rejection } from '../core/rejections.js';
+import type { Placeholder } from '../core/render/placeholder.js';
+import type { TechnicalMetadata } from '../core/render/technical-metadata.js';
 
 /** What the API reports for an upload: its own state until accepted, then its image's. */
 export type UploadStatus = 'pending' | 'processing' | 'ready' | 'rejected' | 'failed';
@@ -29,7 +31,13 @@ export interface UploadRecord {
 export type ImageStatus = 'processing' | 'ready' | 'failed';
 export type VariantStatus = 'pending' | 'ready' | 'skipped' | 'failed';
 
-export interface ImageRecord extends ImageFacts {
+/** What one render job learned beyond its variants; only the thumbnails lane reports these. */
+export interface RenderExtras {
+  placeholder?: Placeholder;
+  technicalMetadata?: TechnicalMetadata;
+}
+
+export interface ImageRecord extends ImageFacts, RenderExtras {
   imageId: string;
   status: ImageStatus;
   variantSetVersion: string;
@@ -89,4 +97,19 @@ export interface Catalog {
   acceptUpload(uploadId: string, imageId: string): Promise<void>;
   /** Records that the render jobs were queued (idempotent). */
   markJobsQueued(imageId: string, at: Date): Promise<void>;
+
+  /**
+   * Records finished variants (and extras) of an image still on `variantSetVersion`, then moves it to
+   * `ready` once no variant of that set is pending. Never moves anything backwards: a replayed job
+   * rewrites the same values, a job of an older variant set or for a failed or deleted image changes
+   * nothing. Returns the image as it now stands, or undefined when the job was stale.
+   */
+  recordVariants(
+    imageId: string,
+    variantSetVersion: string,
+    variants: Readonly<Record<string, Exclude<VariantStatus, 'pending'>>>,
+    extras: RenderExtras,
+  ): Promise<ImageRecord | undefined>;
+  /** Marks the image `failed` with a reason, unless it is already `ready`. */
+  failImage(imageId: string, failure: Rejection): Promise<void>;
 }

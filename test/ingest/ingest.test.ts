@@ -29,6 +29,7 @@ import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { lambdaContext } from '../support/api-events.js';
 import { makeImage } from '../support/images.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
+import { seedUpload } from '../support/uploads.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 let seed = 1;
@@ -68,36 +69,8 @@ describe('ingest against the local twin', () => {
     };
   }
 
-  /** What a client does with a grant: a pending upload record, then the bytes at its key. */
-  async function upload(
-    bytes: Buffer,
-    options: { owner?: string; contentType?: string; sha256?: string; collection?: string } = {},
-  ) {
-    const uploadId = newUploadId();
-    const contentType = options.contentType ?? 'image/jpeg';
-    await catalog.recordUpload({
-      uploadId,
-      owner: options.owner ?? 'owner-a',
-      state: 'pending',
-      contentType,
-      size: bytes.length,
-      sha256: options.sha256,
-      filename: 'photo.jpg',
-      collection: options.collection,
-      createdAt: new Date(),
-      uploadExpiresAt: new Date(Date.now() + 300_000),
-    });
-    const key = uploadKey(uploadId);
-    await clients.s3.send(
-      new PutObjectCommand({
-        Bucket: info.resources.uploadBucket,
-        Key: key,
-        Body: bytes,
-        ContentType: contentType,
-      }),
-    );
-    return { uploadId, key, size: bytes.length };
-  }
+  const upload = (bytes: Buffer, options: Parameters<typeof seedUpload>[2] = {}) =>
+    seedUpload({ catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket }, bytes, options);
 
   async function exists(bucket: string, key: string): Promise<boolean> {
     try {
@@ -431,22 +404,14 @@ describe.runIf(existsSync(corpus))('ingest over ../shared/corpus', () => {
     const catalog = new DynamoCatalog(clients.dynamo, info.resources.table);
     const sniffed = sniff(bytes.subarray(0, 64));
     const contentType = sniffed.kind === 'image' ? INPUT_FORMATS[sniffed.format] : 'image/jpeg';
-    const uploadId = newUploadId();
-    await catalog.recordUpload({
-      uploadId,
-      owner: 'corpus',
-      state: 'pending',
-      contentType,
-      size: bytes.length,
-      sha256: undefined,
-      filename: name,
-      collection: undefined,
-      createdAt: new Date(),
-      uploadExpiresAt: new Date(Date.now() + 300_000),
-    });
-    const key = uploadKey(uploadId);
-    await clients.s3.send(
-      new PutObjectCommand({ Bucket: info.resources.uploadBucket, Key: key, Body: bytes }),
+    const { key } = await seedUpload(
+      { catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket },
+      bytes,
+      {
+        owner: 'corpus',
+        contentType,
+        filename: name,
+      },
     );
     const handler = createIngestHandler(
       ingestDependenciesFromEnvironment(

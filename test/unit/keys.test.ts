@@ -60,6 +60,15 @@ describe('key scheme', () => {
     expect(new Set([same, wider, betterQuality]).size).toBe(3);
   });
 
+  it('numbers the pages of a multi-page original, and refuses page numbers it cannot write', () => {
+    expect(derivativeKey(sha, thumb, 'webp', 7)).toBe(
+      derivativeKey(sha, thumb, 'webp').replace(/\.webp$/, '-page007.webp'),
+    );
+    for (const page of [0, -1, 1.5, 1000, Number.NaN]) {
+      expect(() => derivativeKey(sha, thumb, 'webp', page)).toThrow(RangeError);
+    }
+  });
+
   it('gives each format its own key', () => {
     const keys = OUTPUT_FORMAT_NAMES.map((format) => derivativeKey(sha, thumb, format));
     expect(new Set(keys).size).toBe(OUTPUT_FORMAT_NAMES.length);

@@ -14,7 +14,9 @@ import type {
   ImageRecord,
   IngestConflict,
   Page,
+  RenderExtras,
   UploadRecord,
+  VariantStatus,
 } from '../../ports/catalog.js';
 import {
   imageFromItem,
@@ -169,6 +171,91 @@ export class DynamoCatalog implements Catalog {
         }),
       ),
     );
+  }
+
+  async recordVariants(
+    imageId: string,
+    variantSetVersion: string,
+    variants: Readonly<Record<string, Exclude<VariantStatus, 'pending'>>>,
+    extras: RenderExtras,
+  ): Promise<ImageRecord | undefined> {
+    const names: Record<string, string> = { '#variants': 'variants', '#status': 'status' };
+    const values: Record<string, unknown> = { ':version': variantSetVersion, ':failed': 'failed' };
+    const assignments = Object.entries(variants).map(([variant, status], i) => {
+      names[`#v${i}`] = variant;
+      values[`:v${i}`] = status;
+      return `#variants.#v${i} = :v${i}`;
+    });
+    for (const [field, value] of Object.entries(extras)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      assignments.push(`#${field} = :${field}`);
+    }
+    let updated: ImageRecord | undefined;
+    try {
+      const { Attributes } = await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk) AND variantSetVersion = :version AND #status <> :failed',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      updated = Attributes && imageFromItem(Attributes);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      throw toDomainError(error, 'record variants', { imageId });
+    }
+    const complete = updated?.status === 'processing' && !Object.values(updated.variants).includes('pending');
+    return complete && updated ? this.markReady(updated) : updated;
+  }
+
+  /** `processing` → `ready`, once; a concurrent job that got there first makes this a no-op. */
+  private async markReady(image: ImageRecord): Promise<ImageRecord> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(image.imageId),
+          UpdateExpression: 'SET #status = :ready, readyAt = :now',
+          ConditionExpression: '#status = :processing AND variantSetVersion = :version',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':ready': 'ready',
+            ':processing': 'processing',
+            ':version': image.variantSetVersion,
+            ':now': this.now().toISOString(),
+          },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
+        throw toDomainError(error, 'mark image ready', { imageId: image.imageId });
+      }
+    }
+    return { ...image, status: 'ready' };
+  }
+
+  async failImage(imageId: string, failure: Rejection): Promise<void> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression: 'SET #status = :failed, failure = :failure',
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :ready',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':ready': 'ready', ':failure': failure },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      throw toDomainError(error, 'fail image', { imageId });
+    }
   }
 
   private putLink(link: ImageLink): TransactItem {

@@ -1,0 +1,45 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DerivativeStore } from '../../ports/derivative-store.js';
+import { toDomainError } from './dependency-errors.js';
+
+/** Derivatives never change under their key (the key carries the spec revision), so caches keep them for good. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+export class S3DerivativeStore implements DerivativeStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async readOriginal(key: string): Promise<Buffer | undefined> {
+    try {
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return Body ? Buffer.from(await Body.transformToByteArray()) : undefined;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw toDomainError(error, 'read original', { key });
+    }
+  }
+
+  async putDerivative(derivative: {
+    key: string;
+    bytes: Buffer;
+    contentType: string;
+    metadata: Record<string, string>;
+  }): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: derivative.key,
+          Body: derivative.bytes,
+          ContentType: derivative.contentType,
+          CacheControl: IMMUTABLE_CACHE_CONTROL,
+          Metadata: derivative.metadata,
+        }),
+      );
+    } catch (error) {
+      throw toDomainError(error, 'put derivative', { key: derivative.key });
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import sharp from 'sharp';
+import { createAwsClients } from '../adapters/aws/clients.js';
+import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
+import { MAX_RECEIVE_COUNT } from '../adapters/aws/work-queues.js';
+import { readFunctionEnvironment } from '../core/environment.js';
+import { renderJobSchema } from '../core/render-jobs.js';
+import { describeIssues } from '../core/validation.js';
+import { type RenderDependencies, type RenderOutcome, renderJob } from '../services/render-job.js';
+
+// One image per invocation at a time: libvips' cache would only hold memory between jobs, and its
+// thread pool is sized to the vCPUs Lambda gives the function.
+sharp.cache(false);
+
+export interface RenderHandlerDependencies extends RenderDependencies {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Thrown for a message that is not a render job: retried like any failure, then parked in the DLQ. */
+class MalformedJobError extends Error {
+  override readonly name = 'MalformedJobError';
+}
+
+function parseJob(record: SQSRecord) {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new MalformedJobError('the message body is not JSON');
+  }
+  const parsed = renderJobSchema.safeParse(body);
+  if (!parsed.success) throw new MalformedJobError(`not a render job: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * A batch of render jobs, one at a time (each already uses every vCPU). Each message succeeds or
+ * fails on its own (`batchItemFailures`): a bad one never fails its neighbours. A job whose image
+ * cannot be rendered is recorded as `failed` and still reported as a failure, so the message ends in
+ * the dead-letter queue for inspection; one that keeps failing for other reasons marks its image
+ * `failed` on its last delivery.
+ */
+export function createRenderHandler(deps: RenderHandlerDependencies) {
+  const { logger, metrics } = deps;
+
+  async function handleRecord(record: SQSRecord): Promise<RenderOutcome> {
+    const job = parseJob(record);
+    logger.appendKeys({ imageId: job.imageId, lane: job.lane });
+    try {
+      return await renderJob(deps, job);
+    } catch (error) {
+      if (Number(record.attributes.ApproximateReceiveCount) >= MAX_RECEIVE_COUNT) {
+        await deps.catalog.failImage(job.imageId, {
+          reason: 'retries_exhausted',
+          message: `rendering failed ${MAX_RECEIVE_COUNT} times: ${(error as Error).message}`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+      for (const record of event.Records) {
+        try {
+          const outcome = await handleRecord(record);
+          logger.info('render job done', { ...outcome });
+          metrics.addMetric(`RenderJobs_${outcome.outcome}`, MetricUnit.Count, 1);
+          if (outcome.outcome === 'failed') batchItemFailures.push({ itemIdentifier: record.messageId });
+        } catch (error) {
+          logger.error('render job failed', { messageId: record.messageId, error: error as Error });
+          metrics.addMetric('RenderJobErrors', MetricUnit.Count, 1);
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+        } finally {
+          logger.removeKeys(['imageId', 'lane']);
+        }
+      }
+      metrics.publishStoredMetrics();
+      return { batchItemFailures };
+    });
+}
+
+export function renderDependenciesFromEnvironment(
+  env: Record<string, string | undefined>,
+): RenderHandlerDependencies {
+  const config = readFunctionEnvironment(env);
+  const clients = createAwsClients(env);
+  return {
+    settings: config.settings,
+    catalog: new DynamoCatalog(clients.dynamo, config.table),
+    store: new S3DerivativeStore(clients.s3, config.imageBucket),
+    logger: new Logger({ serviceName: 'aperture-render' }),
+    metrics: new Metrics({ namespace: 'Aperture', serviceName: 'aperture-render' }),
+  };
+}
+
+let coldStartHandler: ReturnType<typeof createRenderHandler> | undefined;
+
+export const handler = (event: SQSEvent, context: Context) => {
+  coldStartHandler ??= createRenderHandler(renderDependenciesFromEnvironment(process.env));
+  return coldStartHandler(event, context);
+};

@@ -1,0 +1,92 @@
+import { derivativeKey } from '../core/keys.js';
+import type { Rejection } from '../core/rejections.js';
+import { UnrenderableImageError } from '../core/render/errors.js';
+import { makePlaceholder } from '../core/render/placeholder.js';
+import { renderVariants } from '../core/render/render-variants.js';
+import { readTechnicalMetadata } from '../core/render/technical-metadata.js';
+import type { RenderJob } from '../core/render-jobs.js';
+import type { Settings } from '../core/settings.js';
+import type { Catalog, RenderExtras, VariantStatus } from '../ports/catalog.js';
+import type { DerivativeStore } from '../ports/derivative-store.js';
+
+export interface RenderDependencies {
+  settings: Settings;
+  catalog: Catalog;
+  store: DerivativeStore;
+}
+
+export type RenderOutcome =
+  | { outcome: 'rendered'; imageId: string; objects: number; ready: boolean }
+  /** Nothing to do: the image is gone, or on another variant set than the job was planned for. */
+  | { outcome: 'stale'; imageId: string; why: 'image_gone' | 'other_variant_set' }
+  /** The original cannot be rendered, now or ever; the image is `failed` with the reason. */
+  | { outcome: 'failed'; imageId: string; failure: Rejection };
+
+/** Derivatives written at once: enough to overlap S3 latency, few enough to bound memory. */
+const PARALLEL_PUTS = 6;
+
+/**
+ * Renders one lane's variants of one image and records them. Safe to repeat: keys are
+ * content-addressed (same spec, same bytes, same key) and the record update only ever moves
+ * variants forward on the job's own variant set.
+ */
+export async function renderJob(deps: RenderDependencies, job: RenderJob): Promise<RenderOutcome> {
+  const { imageId } = job;
+  const image = await deps.catalog.getImage(imageId);
+  if (!image) return { outcome: 'stale', imageId, why: 'image_gone' };
+  if (image.status === 'failed' && image.failure)
+    return { outcome: 'failed', imageId, failure: image.failure };
+  if (image.variantSetVersion !== job.variantSetVersion)
+    return { outcome: 'stale', imageId, why: 'other_variant_set' };
+
+  const original = await deps.store.readOriginal(job.originalKey);
+  if (!original) return { outcome: 'stale', imageId, why: 'image_gone' };
+
+  const variantSet = deps.settings.variants;
+  const specs = variantSet.filter((variant) => job.variants.includes(variant.name));
+  let rendered: Awaited<ReturnType<typeof renderVariants>>;
+  let extras: RenderExtras = {};
+  try {
+    rendered = await renderVariants(original, specs, {
+      maxInputPixels: deps.settings.maxInputPixels,
+      variantSet,
+    });
+    if (job.lane === 'thumbnails') extras = await describe(original, deps.settings);
+  } catch (error) {
+    if (!(error instanceof UnrenderableImageError)) throw error;
+    const failure: Rejection = { reason: error.reason, message: error.message };
+    await deps.catalog.failImage(imageId, failure);
+    return { outcome: 'failed', imageId, failure };
+  }
+
+  const puts = rendered.objects.map((object) => {
+    const spec = specs.find((variant) => variant.name === object.variant);
+    if (!spec) throw new RangeError(`rendered a variant nobody asked for: ${object.variant}`);
+    return {
+      key: derivativeKey(imageId, spec, object.format, object.page),
+      bytes: object.bytes,
+      contentType: object.contentType,
+      metadata: { variant: object.variant, 'source-sha256': imageId },
+    };
+  });
+  for (let i = 0; i < puts.length; i += PARALLEL_PUTS) {
+    await Promise.all(puts.slice(i, i + PARALLEL_PUTS).map((put) => deps.store.putDerivative(put)));
+  }
+
+  const renderedNames = new Set(rendered.objects.map((object) => object.variant));
+  const statuses: Record<string, Exclude<VariantStatus, 'pending'>> = Object.fromEntries(
+    specs.map((variant) => [variant.name, renderedNames.has(variant.name) ? 'ready' : 'skipped']),
+  );
+  const updated = await deps.catalog.recordVariants(imageId, job.variantSetVersion, statuses, extras);
+  if (!updated) return { outcome: 'stale', imageId, why: 'other_variant_set' };
+  return { outcome: 'rendered', imageId, objects: puts.length, ready: updated.status === 'ready' };
+}
+
+/** What the thumbnails lane adds to the record: a placeholder to paint first, and camera facts. */
+async function describe(original: Buffer, settings: Settings): Promise<RenderExtras> {
+  const [placeholder, technicalMetadata] = await Promise.all([
+    makePlaceholder(original, { maxInputPixels: settings.maxInputPixels }),
+    readTechnicalMetadata(original, { includeGps: settings.keepGpsMetadata }),
+  ]);
+  return { placeholder, technicalMetadata };
+}

@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { IMMUTABLE_CACHE_CONTROL } from '../../lambdas/adapters/aws/s3-derivative-store.js';
+import { MAX_RECEIVE_COUNT } from '../../lambdas/adapters/aws/work-queues.js';
+import { derivativeKey, derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
+import type { RenderJob } from '../../lambdas/core/render-jobs.js';
+import { parseSettings } from '../../lambdas/core/settings.js';
+import { variantSetVersion } from '../../lambdas/core/variants.js';
+import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
+import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
+import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
+import { objectCreatedEvent } from '../../local/events/s3-event.js';
+import { sqsEvent } from '../../local/events/sqs-event.js';
+import { twinFunctionEnvironment } from '../../local/twin/environment.js';
+import { ensureWorkQueue } from '../../local/twin/provision.js';
+import { lambdaContext } from '../support/api-events.js';
+import { makeImage } from '../support/images.js';
+import { twinEnv, twinInfo } from '../support/twin.js';
+import { seedUpload } from '../support/uploads.js';
+
+const info = twinInfo();
+const clients = createAwsClients(twinEnv());
+const catalog = new DynamoCatalog(clients.dynamo, info.resources.table);
+const settings = parseSettings();
+const env = twinFunctionEnvironment(info, settings, 'https://cdn.example');
+const render = createRenderHandler(renderDependenciesFromEnvironment(env));
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+let seed = 500;
+
+/** Ingests bytes for real and hands back the jobs it queued (captured at the port, not sent). */
+async function ingestForJobs(bytes: Buffer, contentType = 'image/jpeg'): Promise<RenderJob[]> {
+  const jobs: RenderJob[] = [];
+  const queue: WorkQueue = { enqueue: async (queued) => void jobs.push(...queued) };
+  const ingest = createIngestHandler({ ...ingestDependenciesFromEnvironment(env), queue });
+  const sent = await seedUpload(
+    { catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket },
+    bytes,
+    {
+      contentType,
+    },
+  );
+  await ingest(objectCreatedEvent({ bucket: info.resources.uploadBucket, ...sent }), lambdaContext());
+  return jobs;
+}
+
+/** Hands jobs to the render handler as one SQS batch, the way the event source mapping would. */
+function deliver(jobs: readonly unknown[], receiveCount = 1) {
+  const messages = jobs.map((job, i) => ({
+    MessageId: `m-${i}`,
+    ReceiptHandle: `r-${i}`,
+    Body: typeof job === 'string' ? job : JSON.stringify(job),
+    Attributes: { ApproximateReceiveCount: String(receiveCount) },
+  }));
+  return render(
+    sqsEvent(messages, 'arn:aws:sqs:us-east-1:000000000000:render'),
+    lambdaContext('aperture-render'),
+  );
+}
+
+async function derivativeObjects(imageId: string) {
+  const { Contents = [] } = await clients.s3.send(
+    new ListObjectsV2Command({ Bucket: info.resources.imageBucket, Prefix: derivativesPrefix(imageId) }),
+  );
+  return Contents.map((object) => ({ key: object.Key ?? '', eTag: object.ETag ?? '' })).sort((a, b) =>
+    a.key.localeCompare(b.key),
+  );
+}
+
+describe('render workers against the local twin', () => {
+  it('renders every variant of a new image, serves them as immutable, and marks it ready when the last lands', async () => {
+    const bytes = await makeImage('jpeg', { width: 1280, height: 960, seed: seed++ });
+    const imageId = sha256(bytes);
+    const jobs = await ingestForJobs(bytes);
+    expect(jobs.map((job) => job.lane).sort()).toEqual(['thumbnails', 'variants']);
+
+    const [thumbnails, variants] = [
+      jobs.find((j) => j.lane === 'thumbnails'),
+      jobs.find((j) => j.lane === 'variants'),
+    ];
+    expect(await deliver([thumbnails])).toEqual({ batchItemFailures: [] });
+    expect((await catalog.getImage(imageId))?.status).toBe('processing');
+    expect(await deliver([variants])).toEqual({ batchItemFailures: [] });
+
+    const image = await catalog.getImage(imageId);
+    expect(image?.status).toBe('ready');
+    expect(image?.placeholder?.thumbHash).toMatch(/^[A-Za-z0-9+/=]{10,}$/);
+    expect(image?.placeholder?.dominantColour).toMatch(/^#[0-9a-f]{6}$/);
+    expect(
+      Object.values(image?.variants ?? {}).every((status) => status === 'ready' || status === 'skipped'),
+    ).toBe(true);
+
+    for (const variant of settings.variants) {
+      const status = image?.variants[variant.name];
+      for (const { format } of variant.formats) {
+        const key = derivativeKey(imageId, variant, format);
+        if (status === 'skipped') continue;
+        const head = await clients.s3.send(
+          new HeadObjectCommand({ Bucket: info.resources.imageBucket, Key: key }),
+        );
+        expect(head.CacheControl).toBe(IMMUTABLE_CACHE_CONTROL);
+        expect(head.ContentType).toBe(`image/${format}`);
+        expect(head.Metadata).toMatchObject({ variant: variant.name, 'source-sha256': imageId });
+        const { Body } = await clients.s3.send(
+          new GetObjectCommand({
+            Bucket: info.resources.imageBucket,
+            Key: key,
+          }),
+        );
+        const meta = await sharp(Buffer.from((await Body?.transformToByteArray()) ?? [])).metadata();
+        expect(meta.width).toBeLessThanOrEqual(variant.width);
+        expect(meta.height).toBeLessThanOrEqual(variant.height);
+        expect(meta.exif).toBeUndefined();
+      }
+    }
+    expect(image?.variants.thumb).toBe('ready');
+    expect(image?.variants.small).toBe('ready');
+  });
+
+  it('changes nothing when a job is delivered again', async () => {
+    const bytes = await makeImage('png', { width: 700, height: 500, seed: seed++ });
+    const imageId = sha256(bytes);
+    const jobs = await ingestForJobs(bytes, 'image/png');
+    await deliver(jobs);
+    const before = await derivativeObjects(imageId);
+    const image = await catalog.getImage(imageId);
+    expect(image?.status).toBe('ready');
+
+    expect(await deliver(jobs)).toEqual({ batchItemFailures: [] });
+    expect(await derivativeObjects(imageId)).toEqual(before);
+    expect(await catalog.getImage(imageId)).toEqual(image);
+  });
+
+  it('ignores a job planned for another variant set, writing nothing', async () => {
+    const bytes = await makeImage('jpeg', { width: 400, height: 300, seed: seed++ });
+    const imageId = sha256(bytes);
+    const [job] = await ingestForJobs(bytes);
+    expect(await deliver([{ ...job, variantSetVersion: 'older' }])).toEqual({ batchItemFailures: [] });
+    expect(await derivativeObjects(imageId)).toEqual([]);
+    expect((await catalog.getImage(imageId))?.variantSetVersion).toBe(variantSetVersion(settings.variants));
+  });
+
+  it('fails only the bad messages of a batch', async () => {
+    const bytes = await makeImage('jpeg', { width: 500, height: 400, seed: seed++ });
+    const jobs = await ingestForJobs(bytes);
+    const response = await deliver(['not json', { imageId: 'nope' }, ...jobs]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-0', 'm-1']);
+    expect((await catalog.getImage(sha256(bytes)))?.status).toBe('ready');
+  });
+
+  it('parks a poison message in the dead-letter queue with its image failed and the reason recorded', async () => {
+    // An original that passed ingest but is no longer an image: bytes swapped under the record.
+    const bytes = await makeImage('jpeg', { width: 300, height: 200, seed: seed++ });
+    const imageId = sha256(bytes);
+    const [job] = await ingestForJobs(bytes);
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: info.resources.imageBucket,
+        Key: originalKey(imageId),
+        Body: Buffer.from('garbage'),
+      }),
+    );
+
+    const queue = await ensureWorkQueue(clients.sqs, `poison-${Date.now().toString(36)}`, 1);
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(job) }));
+    for (let delivery = 1; delivery <= MAX_RECEIVE_COUNT; delivery++) {
+      const { Messages = [] } = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          MessageSystemAttributeNames: ['All'],
+          WaitTimeSeconds: 3,
+        }),
+      );
+      expect(Messages).toHaveLength(1);
+      expect(Messages[0]?.Attributes?.ApproximateReceiveCount).toBe(String(delivery));
+      const response = await render(sqsEvent(Messages, queue.arn), lambdaContext('aperture-render'));
+      // A failed item is left on the queue, as the event source mapping does, to come back after its timeout.
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: Messages[0]?.MessageId }]);
+    }
+    // The next receive finds it over the limit: SQS moves it to the dead-letter queue instead.
+    const { Messages: again = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 3 }),
+    );
+    expect(again).toEqual([]);
+    const { Messages: parked = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.deadLetterUrl, WaitTimeSeconds: 5 }),
+    );
+    expect(parked.map((m) => JSON.parse(m.Body ?? '{}').imageId)).toEqual([imageId]);
+
+    const image = await catalog.getImage(imageId);
+    expect(image).toMatchObject({
+      status: 'failed',
+      failure: { reason: 'unsupported_format', message: expect.any(String) },
+    });
+    expect(await derivativeObjects(imageId)).toEqual([]);
+  }, 20_000);
+});
