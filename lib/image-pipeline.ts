@@ -10,13 +10,13 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironmentVariables } from '../lambdas/core/environment.js';
-import type { WorkLane } from '../lambdas/core/render-jobs.js';
-import { mapLanes } from '../lambdas/core/render-jobs.js';
+import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
 import { Catalog } from './catalog.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
 import { Ingest } from './ingest.js';
 import { PipelineMonitoring } from './monitoring.js';
+import { RenderWorkers } from './render-workers.js';
 import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
 import { type JwtAuthorization, UploadApi } from './upload-api.js';
@@ -86,8 +86,8 @@ export interface ImagePipelineProps {
 
 /**
  * Aperture as one construct: presigned uploads through an HTTP API, ingest of each upload, the catalog,
- * the render queues, the sharp layer, a CDN for the derivatives, alarms and a dashboard. The minimal
- * deployment is `new ImagePipeline(stack, 'Images')`.
+ * the render queues and their sharp workers, a CDN for the derivatives, alarms and a dashboard. The
+ * minimal deployment is `new ImagePipeline(stack, 'Images')`.
  */
 export class ImagePipeline extends Construct {
   /** The validated settings every function receives. */
@@ -110,6 +110,8 @@ export class ImagePipeline extends Construct {
   public readonly ingestFunction: IFunction;
   /** Ingest events that failed every attempt, with their errors; an alarm fires on any. */
   public readonly ingestFailures: IQueue;
+  /** One sharp function per render lane, each consuming its lane's queue. */
+  public readonly renderFunctions: Readonly<Record<WorkLane, IFunction>>;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -188,6 +190,17 @@ export class ImagePipeline extends Construct {
     this.ingestFunction = ingest.function;
     this.ingestFailures = ingest.failures;
 
+    this.renderFunctions = new RenderWorkers(this, 'Render', {
+      environment,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      queues: this.queues,
+      sharpLayer: this.sharpLayer,
+      logRetention,
+      removalPolicy,
+      tracing,
+    }).functions;
+
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {
       lanes: this.queues,
       apiStage: api.stage,
@@ -195,6 +208,9 @@ export class ImagePipeline extends Construct {
     });
     monitoring.monitorFunction(this.apiFunction, 'ApiFunction');
     monitoring.monitorFunction(this.ingestFunction, 'IngestFunction');
+    for (const lane of WORK_LANES) {
+      monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);
+    }
     monitoring.monitorDeadLetterQueue(
       this.ingestFailures,
       'Ingest',
@@ -205,3 +221,5 @@ export class ImagePipeline extends Construct {
     this.dashboard = monitoring.dashboard;
   }
 }
+
+const capitalize = (word: string): string => `${word.charAt(0).toUpperCase()}${word.slice(1)}`;

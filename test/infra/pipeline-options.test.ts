@@ -31,6 +31,8 @@ function functionsOf(construct: ImagePipeline, template: Template) {
   return {
     api: all[logicalId(construct.apiFunction)]?.Properties,
     ingest: all[logicalId(construct.ingestFunction)]?.Properties,
+    thumbnails: all[logicalId(construct.renderFunctions.thumbnails)]?.Properties,
+    variants: all[logicalId(construct.renderFunctions.variants)]?.Properties,
   };
 }
 
@@ -146,6 +148,8 @@ describe('with buckets brought along', () => {
           Resource: objectsIn('my-uploads', 'uploads/*'),
         },
         { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-images', 'originals/*') },
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsIn('my-images', 'originals/*') },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-images', 'derived/*') },
       ]),
     );
   });
@@ -156,7 +160,9 @@ describe('with buckets brought along', () => {
       template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 's3.amazonaws.com' } }),
     ).toEqual({});
     expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual(
-      [construct.apiFunction, construct.ingestFunction].map(logicalId).sort(),
+      [construct.apiFunction, construct.ingestFunction, ...Object.values(construct.renderFunctions)]
+        .map(logicalId)
+        .sort(),
     );
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '../../lambdas/adapters/aws/work-queues.js';
 import { ENV } from '../../lambdas/core/environment.js';
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
-import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
+import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
@@ -39,11 +39,38 @@ const resources = (type: string) => synth.template.findResources(type);
 const ref = (construct: Parameters<typeof logicalId>[0]) => ({ Ref: logicalId(construct) });
 const functionProperties = (fn: IFunction) => resources('AWS::Lambda::Function')[logicalId(fn)]?.Properties;
 /** The functions Aperture builds (ApertureFunction), as opposed to CDK's deploy-time helpers. */
-const apertureFunctions = () => [pipeline().apiFunction, pipeline().ingestFunction];
+const apertureFunctions = () => [
+  pipeline().apiFunction,
+  pipeline().ingestFunction,
+  ...WORK_LANES.map((lane) => pipeline().renderFunctions[lane]),
+];
 /** An object ARN pattern in a bucket, as CDK renders it. */
 const objectsIn = (bucket: Parameters<typeof logicalId>[0], pattern: string) => ({
   'Fn::Join': ['', [getAtt(bucket, 'Arn'), `/${pattern}`]],
 });
+
+/** Orders grants (or anything JSON) so that lists can be compared whatever order CDK wrote them in. */
+const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+
+/**
+ * Checks that a function imports sharp from the layer and bundles none of its code: sharp's loader
+ * carries a message (checked here to be there), so its absence means sharp was not bundled.
+ */
+function expectSharpFromLayer(fn: IFunction): void {
+  const marker = 'Could not load the "sharp" module';
+  const sharpDist = dirname(createRequire(import.meta.url).resolve('sharp'));
+  const sharpSources = readdirSync(sharpDist).filter((file) => /\.[cm]?js$/.test(file));
+  expect(sharpSources.some((file) => readFileSync(join(sharpDist, file), 'utf8').includes(marker))).toBe(
+    true,
+  );
+
+  expect(functionProperties(fn).Layers, fn.node.path).toEqual([ref(pipeline().sharpLayer)]);
+  // Booleans, so that a failure names what went wrong instead of printing a megabyte of bundle.
+  const bundle = bundleOf(synth, fn);
+  expect(/\bimport\s*\w+\s*from\s*["']sharp["']/.test(bundle), 'sharp is an external import').toBe(true);
+  expect(bundle.includes(marker), "sharp's loader is in the bundle").toBe(false);
+  expect(bundle.includes('@img/sharp-'), "sharp's platform packages are named in the bundle").toBe(false);
+}
 
 /** The statement every TLS-only resource policy carries: deny anything sent without TLS. */
 const isTlsOnlyDeny = (statement: { Effect: string; Condition?: Record<string, Record<string, unknown>> }) =>
@@ -348,19 +375,7 @@ describe('ingest function', () => {
   });
 
   it('imports sharp from the layer and bundles none of its code', () => {
-    // A message sharp's own loader carries (checked here), so its absence means sharp was not bundled.
-    const marker = 'Could not load the "sharp" module';
-    const sharpDist = dirname(createRequire(import.meta.url).resolve('sharp'));
-    const sharpSources = readdirSync(sharpDist).filter((file) => /\.[cm]?js$/.test(file));
-    expect(sharpSources.some((file) => readFileSync(join(sharpDist, file), 'utf8').includes(marker))).toBe(
-      true,
-    );
-
-    // Booleans, so that a failure names what went wrong instead of printing a megabyte of bundle.
-    const bundle = bundleOf(synth, ingest());
-    expect(/\bimport\s*\w+\s*from\s*["']sharp["']/.test(bundle), 'sharp is an external import').toBe(true);
-    expect(bundle.includes(marker), "sharp's loader is in the bundle").toBe(false);
-    expect(bundle.includes('@img/sharp-'), "sharp's platform packages are named in the bundle").toBe(false);
+    expectSharpFromLayer(ingest());
   });
 
   it('is invoked by S3 for objects created under uploads/ of the upload bucket, and nothing else', () => {
@@ -431,8 +446,103 @@ describe('ingest function', () => {
         (queue) => ({ action: 'sqs:SendMessage', resource: getAtt(queue, 'Arn') }),
       ),
     ];
-    const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
     expect(grantsOf(roleStatements(synth.template, ingest())).sort(byJson)).toEqual(expected.sort(byJson));
+  });
+});
+
+describe('render functions', () => {
+  const render = (lane: WorkLane) => pipeline().renderFunctions[lane];
+  const queueOf = (lane: WorkLane) => pipeline().queues[lane].queue;
+
+  it.each(WORK_LANES)(
+    '%s: times out at its lane timeout, a sixth of its queue visibility or less',
+    (lane) => {
+      const fn = functionProperties(render(lane));
+      expect(fn.Timeout).toBe(RENDER_TIMEOUT_SECONDS[lane]);
+      const visibility = resources('AWS::SQS::Queue')[logicalId(queueOf(lane))]?.Properties.VisibilityTimeout;
+      expect(visibility).toBeGreaterThanOrEqual(6 * fn.Timeout);
+    },
+  );
+
+  it('have 1 GB for thumbnails and 2 GB for the CPU-bound variants', () => {
+    expect(WORK_LANES.map((lane) => [lane, functionProperties(render(lane)).MemorySize])).toEqual([
+      ['thumbnails', 1024],
+      ['variants', 2048],
+    ]);
+  });
+
+  it.each(WORK_LANES)('%s: has no reserved concurrency and the API function environment', (lane) => {
+    const fn = functionProperties(render(lane));
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+    expect(fn.Environment).toEqual(functionProperties(pipeline().apiFunction).Environment);
+  });
+
+  it.each(WORK_LANES)('%s: imports sharp from the layer and bundles none of its code', (lane) => {
+    expectSharpFromLayer(render(lane));
+  });
+
+  it('consume their own lane, reporting failures per message: thumbnails 5 at once, variants 1', () => {
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
+    const mappingOf = (lane: WorkLane) =>
+      mappings.filter((m) => JSON.stringify(m.FunctionName) === JSON.stringify(ref(render(lane))));
+    expect(mappings).toHaveLength(WORK_LANES.length);
+    // Exactly these properties: no ScalingConfig (maxConcurrency is deliberately unset), no filters.
+    expect(mappingOf('thumbnails')).toEqual([
+      {
+        FunctionName: ref(render('thumbnails')),
+        EventSourceArn: getAtt(queueOf('thumbnails'), 'Arn'),
+        BatchSize: 5,
+        MaximumBatchingWindowInSeconds: 0,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+    ]);
+    expect(mappingOf('variants')).toEqual([
+      {
+        FunctionName: ref(render('variants')),
+        EventSourceArn: getAtt(queueOf('variants'), 'Arn'),
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+    ]);
+  });
+
+  it.each(WORK_LANES)(
+    '%s: may get originals, put derivatives, get and update items and consume its queue, nothing else',
+    (lane) => {
+      const table = getAtt(pipeline().table, 'Arn');
+      const logGroup = functionProperties(render(lane)).LoggingConfig.LogGroup.Ref;
+      const expected = [
+        ...['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+          action,
+          resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+        })),
+        { action: 's3:GetObject', resource: objectsIn(pipeline().imageBucket, `${ORIGINALS_PREFIX}*`) },
+        { action: 's3:PutObject', resource: objectsIn(pipeline().imageBucket, `${DERIVATIVES_PREFIX}*`) },
+        ...['dynamodb:GetItem', 'dynamodb:UpdateItem'].flatMap((action) => [
+          { action, resource: table },
+          { action, resource: { 'Fn::Join': ['', [table, '/index/*']] } },
+        ]),
+        // What the SQS event source grants its function, on this lane's queue alone.
+        ...[
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ].map((action) => ({ action, resource: getAtt(queueOf(lane), 'Arn') })),
+      ];
+      expect(grantsOf(roleStatements(synth.template, render(lane))).sort(byJson)).toEqual(
+        expected.sort(byJson),
+      );
+    },
+  );
+
+  it.each(WORK_LANES)('%s: may neither delete nor list, nor touch uploads', (lane) => {
+    const s3 = grantsOf(roleStatements(synth.template, render(lane))).filter((g) =>
+      g.action.startsWith('s3:'),
+    );
+    expect(s3.map((g) => g.action).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(JSON.stringify(s3)).not.toContain(logicalId(pipeline().uploadBucket));
   });
 });
 
@@ -590,6 +700,15 @@ describe('monitoring', () => {
     expect(
       alarmOn('ApproximateNumberOfMessagesVisible', getAtt(pipeline().ingestFailures, 'QueueName')),
     ).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it.each(WORK_LANES)('%s: alarms on its render function errors and throttles', (lane) => {
+    const fn = ref(pipeline().renderFunctions[lane]);
+    expect(alarmOn('Errors', fn)).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarmOn('Throttles', fn)).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('alarms on the API function errors and throttles, and on API 5xx', () => {

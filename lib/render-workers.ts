@@ -1,0 +1,134 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction, ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { RENDER_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
+import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
+import { ApertureFunction } from './aperture-function.js';
+import { acknowledgeWildcardResource } from './nag.js';
+import type { LaneQueues } from './work-queues.js';
+
+/**
+ * Memory of each lane's render function, in MB. libvips decodes originals of up to 100 megapixels
+ * (`maxInputPixels`), fully for formats it cannot shrink on load, so neither lane goes below 1 GB.
+ * Memory also buys CPU: Lambda gives a whole vCPU at 1,769 MB, a share of one below. A thumbnails job
+ * is one small resize and three encodes; the variants lane is CPU-bound, AVIF encoding of the 1920 px
+ * variant being 80% of an image's render work (ADR 5), so it gets more than a whole vCPU.
+ */
+export const RENDER_MEMORY_MB: Readonly<Record<WorkLane, number>> = {
+  thumbnails: 1024,
+  variants: 2048,
+};
+
+/**
+ * How each lane's event source hands jobs to its function. The handler renders a batch one job after
+ * another, and all of them must be done within the lane's `RENDER_TIMEOUT_SECONDS`, or the whole batch
+ * comes back.
+ *
+ * - thumbnails: up to 5 jobs, 6 s each of the 30, some 30 times what a 12 MP original takes (0.2 s of
+ *   CPU, ADR 5): the headroom is for originals up to the 100 MP limit (not measured yet). No batching
+ *   window: a thumbnail is what a user waits for, and under a backlog one poll returns a full batch.
+ * - variants: one job per invocation: a job already takes seconds (about 6 s of CPU at 12 MP), so a
+ *   batch would only risk the timeout and make one slow image hold up, or retry, the others.
+ *
+ * `maxConcurrency` is left unset on purpose: the pollers then scale with the backlog up to the
+ * account's concurrency, and S3 and the on-demand table absorb whatever the workers write. To cap a
+ * lane (to leave concurrency to the API and ingest, say), set `maxConcurrency` here, never reserved
+ * concurrency on the function: the pollers would keep receiving, the throttled messages would count
+ * as receives, and healthy jobs would end up in the dead-letter queue.
+ */
+export const RENDER_EVENT_SOURCES: Readonly<
+  Record<WorkLane, Pick<SqsEventSourceProps, 'batchSize' | 'maxBatchingWindow'>>
+> = {
+  thumbnails: { batchSize: 5, maxBatchingWindow: Duration.seconds(0) },
+  variants: { batchSize: 1 },
+};
+
+export interface RenderWorkersProps {
+  /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
+  readonly environment: Record<string, string>;
+  readonly imageBucket: IBucket;
+  readonly table: ITable;
+  readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
+  readonly sharpLayer: ILayerVersion;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/**
+ * The render workers: one function per lane (`WORK_LANES`), all running `lambdas/handlers/render.ts`,
+ * each consuming its own lane's queue. A job names its lane, so the functions differ only in timeout,
+ * memory and batching, never in code or environment.
+ *
+ * Failures are reported per message (`ReportBatchItemFailures`): a job that threw goes back to its
+ * queue alone, and after `MAX_RECEIVE_COUNT` receives into the lane's dead-letter queue, which alarms.
+ * The queue's visibility timeout is six times the function timeout (`visibilityTimeoutSeconds`).
+ */
+export class RenderWorkers extends Construct {
+  public readonly functions: Readonly<Record<WorkLane, IFunction>>;
+
+  constructor(scope: Construct, id: string, props: RenderWorkersProps) {
+    super(scope, id);
+    const originalKeys = `${ORIGINALS_PREFIX}*`;
+    const derivedKeys = `${DERIVATIVES_PREFIX}*`;
+    const images = BucketGrants.fromBucket(props.imageBucket);
+
+    const workers = mapLanes(
+      (lane) =>
+        new ApertureFunction(this, lane, {
+          handlerFile: 'render.ts',
+          description: `Aperture render (${lane} lane): makes an image's ${lane} with sharp`,
+          environment: props.environment,
+          memorySize: RENDER_MEMORY_MB[lane],
+          timeout: Duration.seconds(RENDER_TIMEOUT_SECONDS[lane]),
+          logRetention: props.logRetention,
+          removalPolicy: props.removalPolicy,
+          tracing: props.tracing,
+          sharpLayer: props.sharpLayer,
+        }),
+    );
+
+    for (const lane of WORK_LANES) {
+      const worker = workers[lane];
+      const fn = worker.function;
+
+      // Adds the event source mapping and grants exactly the consume actions on this lane's queue.
+      fn.addEventSource(
+        new SqsEventSource(props.queues[lane].queue, {
+          ...RENDER_EVENT_SOURCES[lane],
+          reportBatchItemFailures: true,
+        }),
+      );
+
+      // Read the original, write derivatives: no delete, no list. (Without s3:ListBucket, S3 answers
+      // a missing original with 403 AccessDenied rather than 404 NoSuchKey.)
+      images.actionsOnObjectKeys(fn, originalKeys, 's3:GetObject');
+      acknowledgeWildcardResource(
+        worker,
+        props.imageBucket.arnForObjects(originalKeys),
+        'Originals are keyed by their SHA-256 under originals/; a render worker may only get objects there.',
+      );
+      images.actionsOnObjectKeys(fn, derivedKeys, 's3:PutObject');
+      acknowledgeWildcardResource(
+        worker,
+        props.imageBucket.arnForObjects(derivedKeys),
+        'Derivatives are content-addressed keys under derived/; a render worker may only put objects there.',
+      );
+
+      // Reading an image and recording its variants (conditional updates); nothing is put or deleted.
+      props.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+      acknowledgeWildcardResource(
+        worker,
+        `${props.table.tableArn}/index/*`,
+        "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
+      );
+    }
+
+    this.functions = mapLanes((lane) => workers[lane].function);
+  }
+}
