@@ -154,7 +154,7 @@ export const RENDERERS: Readonly<
 };
 
 /** The size `resize` must give each variant of a `width`x`height` original. */
-function expectedSize(
+export function expectedSize(
   variant: VariantSpec,
   width: number,
   height: number,

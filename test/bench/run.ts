@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: measures, side by side in one run, what ingest spends on an upload beyond hashing
- * it, and how grouping render work into jobs changes the work per image (ADR 5). Prints Markdown
- * tables and writes `test/bench/results.json`. Speed targets live here, never in timed tests.
+ * it, how grouping render work into jobs changes the work per image (ADR 5), and what our render
+ * pipeline costs against naive sharp and the vips and ImageMagick CLIs (those where installed).
+ * Prints Markdown tables and writes `test/bench/results.json`. Speed targets live here, never in timed
+ * tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
  */
@@ -10,10 +12,13 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { corpusImages, generatedImages } from './images.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchRender, verifyRenderers } from './render.js';
+import { benchRenderCompare, CONTENDERS, type ContenderResult } from './render-compare.js';
 import { markdownTable, ms, type Summary } from './stats.js';
 
 /** `median / p95`, the form of every timing cell. */
@@ -119,6 +124,76 @@ console.log(
     .join(', ')}`,
 );
 
+console.log(
+  `\n## Render per ${RENDER_IMAGE} JPEG: default variant set, ${DEFAULT_VARIANTS.length} variants × 3 formats (${renderIterations} iterations)\n`,
+);
+const compare = await benchRenderCompare({
+  image: byName(RENDER_IMAGE),
+  warmUp: byName(WARM_UP_IMAGE),
+  variants: DEFAULT_VARIANTS,
+  maxInputPixels: settings.maxInputPixels,
+  iterations: renderIterations,
+  threads: sharp.concurrency(),
+  repoRoot,
+});
+const timing = (r: ContenderResult, summary: Summary | null, versus: number | null | undefined): string[] =>
+  r.installed
+    ? [summary ? pair(summary) : 'n/a (no /proc)', versus == null ? 'n/a' : `${versus.toFixed(2)}×`]
+    : ['not installed', '–'];
+console.log(
+  markdownTable(
+    ['contender', 'tool', 'outputs', 'CPU ms', '× ours', 'wall ms', '× ours'],
+    compare.contenders.map((r) => [
+      r.contender,
+      r.tool,
+      String(r.outputs),
+      ...timing(r, r.cpu, r.ratioToPipeline?.cpu),
+      ...timing(r, r.wall, r.ratioToPipeline?.wall),
+    ]),
+  ),
+);
+/** A format's cell: `text` of the measured value, or why there is none. */
+const perFormat = (r: ContenderResult, text: (format: OutputFormat) => string | undefined) =>
+  OUTPUT_FORMAT_NAMES.map((format) => {
+    if (!r.installed) return 'not installed';
+    return r.bytes?.[format] == null ? 'n/a (no encoder)' : (text(format) ?? 'n/a');
+  });
+console.log(
+  `\nOutput KB per format (all ${compare.variants.length} variants) and PSNR of the ${compare.psnrVariant} variant` +
+    ' against an unencoded Lanczos resize (dB, higher keeps more):\n',
+);
+console.log(
+  markdownTable(
+    [
+      'contender',
+      ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} KB (× ours)`),
+      ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} dB`),
+    ],
+    compare.contenders.map((r) => [
+      r.contender,
+      ...perFormat(r, (format) => {
+        const bytes = r.bytes?.[format];
+        const versus = r.bytesRatioToPipeline?.[format];
+        return bytes == null ? undefined : `${(bytes / 1000).toFixed(1)} (${versus?.toFixed(2) ?? '–'}×)`;
+      }),
+      ...perFormat(r, (format) => r.psnrDb?.[format]?.toFixed(2)),
+    ]),
+  ),
+);
+console.log('');
+for (const r of compare.contenders) {
+  console.log(
+    `- ${r.contender}: ${CONTENDERS[r.contender]}${r.installed ? '' : `; not installed: ${r.install}`}`,
+  );
+}
+console.log(`\n${compare.cpuMeasure}`);
+for (const caveat of compare.caveats) console.log(`- ${caveat}`);
+const { pipelinePeakRss } = compare;
+console.log(
+  `\nPeak RSS of renderVariants alone on the ${RENDER_IMAGE} JPEG, in a fresh process: ${pipelinePeakRss.peakRssMb} MB` +
+    ` (${pipelinePeakRss.beforeRenderRssMb} MB before rendering: Node, tsx, sharp, the original).`,
+);
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -140,6 +215,7 @@ const results = {
   units: { ms: 'milliseconds', mb: '1,000,000 bytes', p95: 'nearest rank', ratios: 'of median CPU times' },
   ingest,
   render,
+  renderCompare: compare,
   peakRssMb,
   seconds,
 };
