@@ -1,9 +1,12 @@
 import { type Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag.js';
 import { handlerEntry, projectRoot, rootLockfile } from './paths.js';
 
 /** Lambda refuses a function whose environment variables add up to more than 4 KB. */
@@ -112,6 +115,26 @@ export class ApertureFunction extends Construct {
       reason:
         'Node.js 22 is chosen deliberately (docs/adr/0003): the sharp layer is built and tested for it; moving to a newer runtime is a reviewed change.',
     });
+  }
+
+  /**
+   * Grants object actions under one key prefix of a bucket, and nothing else there. cdk-nag flags the
+   * prefix wildcard (AwsSolutions-IAM5); it is acknowledged here with the caller's reason.
+   */
+  grantObjectActions(bucket: IBucket, prefix: string, actions: readonly string[], reason: string): void {
+    const keys = `${prefix}*`;
+    BucketGrants.fromBucket(bucket).actionsOnObjectKeys(this.function, keys, ...actions);
+    acknowledgeWildcardResource(this, bucket.arnForObjects(keys), reason);
+  }
+
+  /** Grants item actions on the catalog table; CDK adds the table's `index/*` to any such grant. */
+  grantTableActions(table: ITable, ...actions: string[]): void {
+    table.grant(this.function, ...actions);
+    acknowledgeWildcardResource(
+      this,
+      `${table.tableArn}/index/*`,
+      "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
+    );
   }
 }
 

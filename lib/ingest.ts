@@ -2,14 +2,14 @@ import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IDestination, IFunction, ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BucketGrants, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
-import { acknowledgeBucketNotificationsHandler, acknowledgeWildcardResource } from './nag.js';
+import { acknowledgeBucketNotificationsHandler } from './nag.js';
 import type { LaneQueues } from './work-queues.js';
 
 /** Lambda's own limits for asynchronous invocations: the most retries, the longest wait. */
@@ -100,39 +100,23 @@ export class Ingest extends Construct {
     }
 
     // Read the upload, and delete it once decided; a server-side copy reads it as the source too.
-    const uploadKeys = `${UPLOADS_PREFIX}*`;
-    BucketGrants.fromBucket(props.uploadBucket).actionsOnObjectKeys(
-      this.function,
-      uploadKeys,
-      's3:GetObject',
-      's3:DeleteObject',
-    );
-    acknowledgeWildcardResource(
-      ingest,
-      props.uploadBucket.arnForObjects(uploadKeys),
+    ingest.grantObjectActions(
+      props.uploadBucket,
+      UPLOADS_PREFIX,
+      ['s3:GetObject', 's3:DeleteObject'],
       'Uploads arrive at random keys under uploads/; ingest may only read and delete there.',
     );
     // The copy's destination: originals are content-addressed keys under originals/.
-    const originalKeys = `${ORIGINALS_PREFIX}*`;
-    BucketGrants.fromBucket(props.imageBucket).actionsOnObjectKeys(
-      this.function,
-      originalKeys,
-      's3:PutObject',
-    );
-    acknowledgeWildcardResource(
-      ingest,
-      props.imageBucket.arnForObjects(originalKeys),
+    ingest.grantObjectActions(
+      props.imageBucket,
+      ORIGINALS_PREFIX,
+      ['s3:PutObject'],
       'Originals are keyed by their SHA-256 under originals/; ingest may only put objects there.',
     );
 
     // Item reads and conditional writes, alone or in TransactWriteItems (which checks the per-item
     // actions); ingest never queries, scans or deletes.
-    props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    acknowledgeWildcardResource(
-      ingest,
-      `${props.table.tableArn}/index/*`,
-      "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
-    );
+    ingest.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     for (const lane of WORK_LANES) props.queues[lane].queue.grant(this.function, 'sqs:SendMessage');
   }

@@ -3,13 +3,12 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction, ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RENDER_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
-import { acknowledgeWildcardResource } from './nag.js';
 import type { LaneQueues } from './work-queues.js';
 
 /**
@@ -74,9 +73,6 @@ export class RenderWorkers extends Construct {
 
   constructor(scope: Construct, id: string, props: RenderWorkersProps) {
     super(scope, id);
-    const originalKeys = `${ORIGINALS_PREFIX}*`;
-    const derivedKeys = `${DERIVATIVES_PREFIX}*`;
-    const images = BucketGrants.fromBucket(props.imageBucket);
 
     const workers = mapLanes(
       (lane) =>
@@ -107,26 +103,21 @@ export class RenderWorkers extends Construct {
 
       // Read the original, write derivatives: no delete, no list. (Without s3:ListBucket, S3 answers
       // a missing original with 403 AccessDenied rather than 404 NoSuchKey.)
-      images.actionsOnObjectKeys(fn, originalKeys, 's3:GetObject');
-      acknowledgeWildcardResource(
-        worker,
-        props.imageBucket.arnForObjects(originalKeys),
+      worker.grantObjectActions(
+        props.imageBucket,
+        ORIGINALS_PREFIX,
+        ['s3:GetObject'],
         'Originals are keyed by their SHA-256 under originals/; a render worker may only get objects there.',
       );
-      images.actionsOnObjectKeys(fn, derivedKeys, 's3:PutObject');
-      acknowledgeWildcardResource(
-        worker,
-        props.imageBucket.arnForObjects(derivedKeys),
+      worker.grantObjectActions(
+        props.imageBucket,
+        DERIVATIVES_PREFIX,
+        ['s3:PutObject'],
         'Derivatives are content-addressed keys under derived/; a render worker may only put objects there.',
       );
 
       // Reading an image and recording its variants (conditional updates); nothing is put or deleted.
-      props.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-      acknowledgeWildcardResource(
-        worker,
-        `${props.table.tableArn}/index/*`,
-        "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
-      );
+      worker.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     }
 
     this.functions = mapLanes((lane) => workers[lane].function);

@@ -14,12 +14,11 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { UPLOADS_PREFIX } from '../lambdas/core/keys.js';
 import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
 import { ApertureFunction } from './aperture-function.js';
-import { acknowledgeWildcardResource } from './nag.js';
 
 /** Verifies callers' JWTs at the API (e.g. Cognito, Auth0, Entra ID); the `sub` claim is the owner. */
 export interface JwtAuthorization {
@@ -91,25 +90,15 @@ export class UploadApi extends Construct {
     this.function = handler.function;
 
     // Presigning needs exactly the permission the signed request will exercise: PutObject on uploads.
-    const uploadKeys = `${UPLOADS_PREFIX}*`;
-    BucketGrants.fromBucket(props.uploadBucket).actionsOnObjectKeys(
-      this.function,
-      uploadKeys,
-      's3:PutObject',
-    );
-    acknowledgeWildcardResource(
-      handler,
-      props.uploadBucket.arnForObjects(uploadKeys),
+    handler.grantObjectActions(
+      props.uploadBucket,
+      UPLOADS_PREFIX,
+      ['s3:PutObject'],
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
     // Recording uploads, reading uploads, images and links, and paging the caller's own links
     // (a Query on the table, or on the collection index) is all the API does with the catalog.
-    props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
-    acknowledgeWildcardResource(
-      handler,
-      `${props.table.tableArn}/index/*`,
-      "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
-    );
+    handler.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

@@ -94,8 +94,11 @@ function text(value: unknown): string | undefined {
 
 const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);
 
+/** Six significant digits: rationals like 1/30 s or a 57.019002375 mm zoom need no more. */
 function positive(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+    ? Number(value.toPrecision(6))
+    : undefined;
 }
 
 /**
