@@ -80,8 +80,9 @@ export async function ingestUpload(
     const existing = await deps.catalog.getImage(sha256);
     try {
       if (!existing) {
-        await deps.catalog.createImage(newImageRecord(deps, sha256, uploadId, facts), link);
-        await completeNewImage(deps, uploadId, sha256, object.key);
+        const image = newImageRecord(deps, sha256, uploadId, facts);
+        await deps.catalog.createImage(image, link);
+        await completeNewImage(deps, uploadId, image, object.key);
         await deps.store.deleteUpload(object.key);
         return { outcome: 'created', uploadId, imageId: sha256 };
       }
@@ -160,8 +161,9 @@ async function finishDecided(
   upload: UploadRecord,
   key: string,
 ): Promise<IngestOutcome> {
-  if (upload.state === 'accepted' && upload.imageId)
-    await completeNewImage(deps, upload.uploadId, upload.imageId, key);
+  if (upload.state === 'accepted' && upload.imageId) {
+    await completeNewImage(deps, upload.uploadId, await deps.catalog.getImage(upload.imageId), key);
+  }
   await deps.store.deleteUpload(key);
   return { outcome: 'already_decided', uploadId: upload.uploadId, imageId: upload.imageId };
 }
@@ -174,11 +176,11 @@ async function finishDecided(
 async function completeNewImage(
   deps: IngestDependencies,
   uploadId: string,
-  imageId: string,
+  image: ImageRecord | undefined,
   uploadKey: string,
 ): Promise<void> {
-  const image = await deps.catalog.getImage(imageId);
   if (!image || image.createdByUpload !== uploadId || image.jobsQueuedAt) return;
+  const { imageId } = image;
   await deps.store.storeOriginal(uploadKey, originalKey(imageId), image.contentType);
   await deps.queue.enqueue(planRenderJobs(imageId, deps.settings));
   await deps.catalog.markJobsQueued(imageId, deps.now());

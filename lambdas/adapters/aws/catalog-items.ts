@@ -11,6 +11,9 @@ type Item = Record<string, unknown>;
 /** Abandoned `pending` uploads linger this long after their URL expires, for status queries, then expire. */
 const PENDING_UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600;
 
+/** DynamoDB TTL attributes are epoch seconds. */
+export const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
 const iso = (date: Date | undefined) => date?.toISOString();
 const date = (value: unknown) => (typeof value === 'string' ? new Date(value) : undefined);
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -32,7 +35,7 @@ export function uploadToItem(upload: UploadRecord): Item {
     imageId: upload.imageId,
     rejection: upload.rejection,
     [CATALOG_TABLE.timeToLiveAttribute]:
-      Math.floor(upload.uploadExpiresAt.getTime() / 1000) + PENDING_UPLOAD_RETENTION_SECONDS,
+      epochSeconds(upload.uploadExpiresAt) + PENDING_UPLOAD_RETENTION_SECONDS,
   };
 }
 

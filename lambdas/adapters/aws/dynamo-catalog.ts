@@ -19,6 +19,7 @@ import type {
   VariantStatus,
 } from '../../ports/catalog.js';
 import {
+  epochSeconds,
   imageFromItem,
   imageToItem,
   linkFromItem,
@@ -36,8 +37,6 @@ type Item = Record<string, unknown>;
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
 >[number];
-
-const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 export class DynamoCatalog implements Catalog {
   constructor(
