@@ -1,14 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { createAwsClients } from '../adapters/aws/clients.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
-import { readFunctionEnvironment } from '../core/environment.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
 import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
@@ -109,22 +108,16 @@ export function createApiHandler(deps: ApiDependencies) {
 
 /** Production wiring: clients and config built once per cold start from the validated environment. */
 export function apiDependenciesFromEnvironment(env: Record<string, string | undefined>): ApiDependencies {
-  const config = readFunctionEnvironment(env);
-  const clients = createAwsClients(env);
+  const { config, clients, logger, metrics } = functionRuntime(env, 'aperture-api');
   return {
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     signer: new S3UploadSigner(clients.s3, config.uploadBucket),
     cdnBaseUrl: config.cdnBaseUrl,
     now: () => new Date(),
-    logger: new Logger({ serviceName: 'aperture-api' }),
-    metrics: new Metrics({ namespace: 'Aperture', serviceName: 'aperture-api' }),
+    logger,
+    metrics,
   };
 }
 
-let coldStartHandler: ReturnType<typeof createApiHandler> | undefined;
-
-export const handler = (event: APIGatewayProxyEventV2, context: Context) => {
-  coldStartHandler ??= createApiHandler(apiDependenciesFromEnvironment(process.env));
-  return coldStartHandler(event, context);
-};
+export const handler = onColdStart(() => createApiHandler(apiDependenciesFromEnvironment(process.env)));

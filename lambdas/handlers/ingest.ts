@@ -1,16 +1,15 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, S3Event } from 'aws-lambda';
 import sharp from 'sharp';
-import { createAwsClients } from '../adapters/aws/clients.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
-import { readFunctionEnvironment } from '../core/environment.js';
 import { type IngestDependencies, type IngestOutcome, ingestUpload } from '../services/ingest-upload.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
 
 // Each upload is decoded once: libvips' operation cache would only hold memory between invocations.
 sharp.cache(false);
@@ -58,8 +57,7 @@ export function createIngestHandler(deps: IngestHandlerDependencies) {
 export function ingestDependenciesFromEnvironment(
   env: Record<string, string | undefined>,
 ): IngestHandlerDependencies {
-  const config = readFunctionEnvironment(env);
-  const clients = createAwsClients(env);
+  const { config, clients, logger, metrics } = functionRuntime(env, 'aperture-ingest');
   const now = () => new Date();
   return {
     settings: config.settings,
@@ -67,14 +65,9 @@ export function ingestDependenciesFromEnvironment(
     store: new S3ObjectStore(clients.s3, { uploads: config.uploadBucket, images: config.imageBucket }),
     queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
     now,
-    logger: new Logger({ serviceName: 'aperture-ingest' }),
-    metrics: new Metrics({ namespace: 'Aperture', serviceName: 'aperture-ingest' }),
+    logger,
+    metrics,
   };
 }
 
-let coldStartHandler: ReturnType<typeof createIngestHandler> | undefined;
-
-export const handler = (event: S3Event, context: Context) => {
-  coldStartHandler ??= createIngestHandler(ingestDependenciesFromEnvironment(process.env));
-  return coldStartHandler(event, context);
-};
+export const handler = onColdStart(() => createIngestHandler(ingestDependenciesFromEnvironment(process.env)));

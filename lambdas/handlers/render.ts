@@ -1,17 +1,16 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import sharp from 'sharp';
-import { createAwsClients } from '../adapters/aws/clients.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
 import { MAX_RECEIVE_COUNT } from '../adapters/aws/work-queues.js';
-import { readFunctionEnvironment } from '../core/environment.js';
 import { renderJobSchema } from '../core/render-jobs.js';
 import { describeIssues } from '../core/validation.js';
 import { type RenderDependencies, type RenderOutcome, renderJob } from '../services/render-job.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
 
 // One image at a time per invocation: libvips' operation cache would only hold memory between jobs.
 // Its thread pool stays at sharp's default (1 on glibc Linux, as on Lambda): the bench saw no gain
@@ -92,20 +91,14 @@ export function createRenderHandler(deps: RenderHandlerDependencies) {
 export function renderDependenciesFromEnvironment(
   env: Record<string, string | undefined>,
 ): RenderHandlerDependencies {
-  const config = readFunctionEnvironment(env);
-  const clients = createAwsClients(env);
+  const { config, clients, logger, metrics } = functionRuntime(env, 'aperture-render');
   return {
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     store: new S3DerivativeStore(clients.s3, config.imageBucket),
-    logger: new Logger({ serviceName: 'aperture-render' }),
-    metrics: new Metrics({ namespace: 'Aperture', serviceName: 'aperture-render' }),
+    logger,
+    metrics,
   };
 }
 
-let coldStartHandler: ReturnType<typeof createRenderHandler> | undefined;
-
-export const handler = (event: SQSEvent, context: Context) => {
-  coldStartHandler ??= createRenderHandler(renderDependenciesFromEnvironment(process.env));
-  return coldStartHandler(event, context);
-};
+export const handler = onColdStart(() => createRenderHandler(renderDependenciesFromEnvironment(process.env)));

@@ -1,0 +1,39 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
+import { type FunctionEnvironment, readFunctionEnvironment } from '../core/environment.js';
+
+/** What every Aperture function builds from its environment, once per cold start. */
+export interface FunctionRuntime {
+  config: FunctionEnvironment;
+  clients: AwsClients;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function functionRuntime(
+  env: Record<string, string | undefined>,
+  serviceName: string,
+): FunctionRuntime {
+  return {
+    config: readFunctionEnvironment(env),
+    clients: createAwsClients(env),
+    logger: new Logger({ serviceName }),
+    metrics: new Metrics({ namespace: 'Aperture', serviceName }),
+  };
+}
+
+/**
+ * The Lambda entry point: builds the handler on the first invocation, not at import, so tests and the
+ * local runtime can import a handler module without a function environment.
+ */
+export function onColdStart<Event, Result>(
+  build: () => (event: Event, context: Context) => Promise<Result>,
+): (event: Event, context: Context) => Promise<Result> {
+  let built: ((event: Event, context: Context) => Promise<Result>) | undefined;
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
+}
