@@ -22,6 +22,9 @@ import { ImageStorage } from './storage.js';
 import { type JwtAuthorization, UploadApi } from './upload-api.js';
 import { type LaneQueues, WorkQueues } from './work-queues.js';
 
+// What `settings.variants` is built from, for stacks that embed the construct.
+export { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../lambdas/core/variants.js';
+
 export interface ImagePipelineProps {
   /**
    * What the pipeline accepts and makes: formats, size and pixel limits, presign lifetime, variants.

@@ -79,6 +79,8 @@ export interface VariantView {
   fit: VariantSpec['fit'];
   width: number;
   height: number;
+  /** Whether a mark is tiled over it (a preview to show in place of the unmarked variants). */
+  watermarked: boolean;
   status: VariantStatus;
   /** One CDN URL per encoding; only once the variant is ready. */
   urls?: Partial<Record<VariantSpec['formats'][number]['format'], string>>;
@@ -146,6 +148,7 @@ function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: stri
     fit: spec.fit,
     width: spec.width,
     height: spec.height,
+    watermarked: spec.watermark !== undefined,
     status,
     ...(status === 'ready'
       ? {

@@ -11,6 +11,38 @@ const encodingSchema = z.strictObject({
   quality: z.number().int().min(1).max(100),
 });
 
+/** Aperture's mark: an iris ring around a hexagon, white edged in black so it shows on any picture. */
+export const APERTURE_MARK_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">' +
+  '<circle cx="50" cy="50" r="38" fill="none" stroke="#000" stroke-width="14"/>' +
+  '<circle cx="50" cy="50" r="38" fill="none" stroke="#fff" stroke-width="8"/>' +
+  '<polygon points="50,28 69,39 69,61 50,72 31,61 31,39" fill="#fff" stroke="#000" stroke-width="3"/>' +
+  '</svg>';
+
+/**
+ * The settings travel in one Lambda environment variable (4 KB for all of them), so a mark is small.
+ * It is shapes only: `<text>` needs fonts that Lambda does not have (it would render as nothing), and
+ * nothing may be fetched while rendering (no `<image>`, no external `href`), nor scripted.
+ */
+const MAX_MARK_SVG_CHARS = 2048;
+const FORBIDDEN_IN_MARK = /<\s*(text|image|script|foreignObject|style)\b|\bhref\s*=\s*["'](?!#)/i;
+
+const watermarkSchema = z.strictObject({
+  /** SVG shapes tiled across the picture. @default the Aperture mark */
+  svg: z
+    .string()
+    .max(MAX_MARK_SVG_CHARS)
+    .regex(/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/, 'an SVG document')
+    .refine((svg) => !FORBIDDEN_IN_MARK.test(svg), {
+      message: 'shapes only: no text, images, scripts, styles or external references',
+    })
+    .default(APERTURE_MARK_SVG),
+  /** Of the mark, from barely visible to opaque. */
+  opacity: z.number().min(0.05).max(1).default(0.3),
+});
+
+export type Watermark = z.output<typeof watermarkSchema>;
+
 export const variantSpecSchema = z.strictObject({
   name: z
     .string()
@@ -25,6 +57,11 @@ export const variantSpecSchema = z.strictObject({
     .refine((encodings) => new Set(encodings.map((e) => e.format)).size === encodings.length, {
       message: 'each format may appear once per variant',
     }),
+  /**
+   * Tiles a mark over this variant's pixels only; no other variant is made from them. A watermarked
+   * variant is a still: an animation's is its first frame.
+   */
+  watermark: watermarkSchema.optional(),
 });
 
 export const variantSetSchema = z
@@ -34,7 +71,7 @@ export const variantSetSchema = z
     message: 'variant names must be unique',
   });
 
-export type VariantSpec = z.infer<typeof variantSpecSchema>;
+export type VariantSpec = z.output<typeof variantSpecSchema>;
 export type VariantEncoding = z.infer<typeof encodingSchema>;
 
 const everyFormat = (quality: { avif: number; webp: number; jpeg: number }): VariantEncoding[] => [
@@ -52,6 +89,24 @@ export const DEFAULT_VARIANTS: readonly VariantSpec[] = [
   { name: 'large', fit: 'inside', width: 1920, height: 1920, formats: everyFormat(standardQuality) },
 ];
 
+/**
+ * A preview to show before a sale or a sign-in: 1200 px on the long edge with a tiled mark, off by
+ * default (add it to `settings.variants`).
+ */
+export function watermarkedPreview(watermark: z.input<typeof watermarkSchema> = {}): VariantSpec {
+  return variantSpecSchema.parse({
+    name: 'preview',
+    fit: 'inside',
+    width: 1200,
+    height: 1200,
+    formats: [
+      { format: 'webp', quality: 75 },
+      { format: 'jpeg', quality: 75 },
+    ],
+    watermark,
+  });
+}
+
 const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /**
@@ -61,15 +116,18 @@ const digest = (value: unknown): string => createHash('sha256').update(JSON.stri
 export function encodingRevision(variant: VariantSpec, format: OutputFormat): string {
   const encoding = variant.formats.find((e) => e.format === format);
   if (!encoding) throw new RangeError(`variant ${variant.name} has no ${format} encoding`);
-  return digest([variant.fit, variant.width, variant.height, encoding.format, encoding.quality]).slice(0, 8);
+  const pixels = [variant.fit, variant.width, variant.height, encoding.format, encoding.quality];
+  // Unwatermarked variants keep the revisions they had before watermarks existed.
+  return digest(variant.watermark ? [...pixels, variant.watermark] : pixels).slice(0, 8);
 }
 
 /** A fingerprint of the whole variant set, recorded on images so reprocessing can find stale ones. */
 export function variantSetVersion(variants: readonly VariantSpec[]): string {
-  const canonical = variants
-    .map(
-      (v) => [v.name, v.fit, v.width, v.height, v.formats.map((e) => [e.format, e.quality]).sort()] as const,
-    )
-    .sort(([a], [b]) => a.localeCompare(b));
+  const canonical = [...variants]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((v) => {
+      const spec = [v.name, v.fit, v.width, v.height, v.formats.map((e) => [e.format, e.quality]).sort()];
+      return v.watermark ? [...spec, v.watermark] : spec;
+    });
   return digest(canonical).slice(0, 12);
 }

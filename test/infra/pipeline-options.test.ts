@@ -9,7 +9,12 @@ import { ENV } from '../../lambdas/core/environment.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { readContext } from '../../lib/aperture-app.js';
 import { ApertureStack } from '../../lib/aperture-stack.js';
-import { ImagePipeline, type ImagePipelineProps } from '../../lib/image-pipeline.js';
+import {
+  DEFAULT_VARIANTS,
+  ImagePipeline,
+  type ImagePipelineProps,
+  watermarkedPreview,
+} from '../../lib/image-pipeline.js';
 import { logicalId, newApp } from './synth.js';
 
 /** These tests look at configuration, not code: skipping esbuild keeps them fast. */
@@ -186,6 +191,10 @@ describe('validation at synth', () => {
       formats: [{ format: 'webp' as const, quality: 80 }],
     }));
     expect(pipeline({ settings: { variants } })).toThrow(/over Lambda's 4 KB limit/);
+  });
+
+  it('fits the default variants and a watermarked preview with its mark in the function environment', () => {
+    expect(pipeline({ settings: { variants: [...DEFAULT_VARIANTS, watermarkedPreview()] } })).not.toThrow();
   });
 
   it('refuses a domain without a name', () => {

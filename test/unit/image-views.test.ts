@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cdnUrl, imageView, linkView, uploadView } from '../../lambdas/core/image-views.js';
 import { derivativeKey } from '../../lambdas/core/keys.js';
-import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
+import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
 import type { ImageLink, ImageRecord, UploadRecord } from '../../lambdas/ports/catalog.js';
 
 const sha = createHash('sha256').update('image-views').digest('hex');
@@ -130,10 +130,18 @@ describe('image view', () => {
       filename: 'cat.jpg',
       uploadId: 'c'.repeat(32),
       variants: [
-        { name: 'thumb', fit: 'cover', width: 300, height: 300, status: 'failed' },
-        { name: 'small', fit: 'inside', width: 640, height: 640, status: 'pending' },
+        { name: 'thumb', fit: 'cover', width: 300, height: 300, watermarked: false, status: 'failed' },
+        { name: 'small', fit: 'inside', width: 640, height: 640, watermarked: false, status: 'pending' },
       ],
     });
+  });
+
+  it('tells a watermarked preview from the unmarked variants', () => {
+    const view = imageView(image(), link(), [thumb, watermarkedPreview()], CDN);
+    expect(view.variants.map((v) => [v.name, v.watermarked])).toEqual([
+      ['thumb', false],
+      ['preview', true],
+    ]);
   });
 
   it('gives a ready variant one CDN URL per encoding, at its derivative key under the CDN origin path', () => {

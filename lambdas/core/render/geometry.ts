@@ -5,7 +5,7 @@ export interface Size {
   height: number;
 }
 
-type Box = Pick<VariantSpec, 'fit' | 'width' | 'height'>;
+type Box = Pick<VariantSpec, 'fit' | 'width' | 'height' | 'watermark'>;
 
 /** Where one variant's box puts an original: what comes out, and what it is cut from. */
 export interface Placement {
@@ -72,12 +72,12 @@ export interface VariantPlan {
 /**
  * Native placements of the same kind come out identical: every `inside` box holding the whole
  * original leaves it as it is, and every `cover` box it cannot fill crops it alike when the boxes
- * share an aspect ratio.
+ * share an aspect ratio. A mark changes the pixels, so watermarked variants only repeat each other.
  */
 function duplicateGroup(box: Box): string {
-  if (box.fit === 'inside') return 'inside';
   const divisor = gcd(box.width, box.height);
-  return `cover:${box.width / divisor}:${box.height / divisor}`;
+  const kind = box.fit === 'inside' ? 'inside' : `cover:${box.width / divisor}:${box.height / divisor}`;
+  return box.watermark ? `${kind}:${JSON.stringify(box.watermark)}` : kind;
 }
 
 function gcd(a: number, b: number): number {

@@ -6,6 +6,7 @@ import { unrenderable } from './errors.js';
 import { cropFrames, dropOpaqueAlpha, type Frames, firstFrame, readFrames } from './frames.js';
 import { area, type PlannedVariant, planVariants, type Size } from './geometry.js';
 import { type DecodeOptions, openOriginal, type Source } from './original.js';
+import { applyWatermark } from './watermark.js';
 
 export interface RenderedObject {
   variant: string;
@@ -53,6 +54,7 @@ export interface RenderOptions extends DecodeOptions {
  * - Animated GIF and WebP stay animated in WebP (each frame resized, timing kept); AVIF and JPEG get
  *   the first frame. A multi-page TIFF gets its `inside` variants for each page (up to
  *   `MAX_RENDERED_PAGES`) and its thumbnails of the first page.
+ * - A variant with a `watermark` gets the mark tiled over its pixels (see `applyWatermark`).
  *
  * Each picture is decoded once, scaled on load to the largest size any variant needs (JPEG and WebP
  * decode straight to a fraction of their size); each smaller variant is resized from the smallest
@@ -101,10 +103,13 @@ async function renderSource(source: Source, planned: readonly PlannedVariant[]):
   let wholeFrames: Frames[] = [dropOpaqueAlpha(await source.decode(decodeSize))];
   const objects: RenderedObject[] = [];
   for (const [index, { variant, placement }] of ordered.entries()) {
-    const from = smallestHolding(wholeFrames, placement.scaled);
-    const frames =
+    const whole = smallestHolding(wholeFrames, placement.scaled);
+    // A watermarked variant is a still, and its marked pixels are never cascaded.
+    const from = variant.watermark ? firstFrame(whole) : whole;
+    const made =
       variant.fit === 'inside' ? await resize(from, placement.output) : await crop(from, placement);
-    if (variant.fit === 'inside') wholeFrames.push(frames);
+    if (variant.fit === 'inside' && !variant.watermark) wholeFrames.push(made);
+    const frames = variant.watermark ? await applyWatermark(made, variant.watermark) : made;
     // Let go of frames larger than what is left needs (an animation's can be hundreds of MB).
     const rest = ordered.slice(index + 1).map((p) => p.placement.scaled);
     if (rest.length > 0) {
