@@ -5,7 +5,7 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RENDER_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
+import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
@@ -24,15 +24,9 @@ export const RENDER_MEMORY_MB: Readonly<Record<WorkLane, number>> = {
 };
 
 /**
- * How each lane's event source hands jobs to its function. The handler renders a batch one job after
- * another, and all of them must be done within the lane's `RENDER_TIMEOUT_SECONDS`, or the whole batch
- * comes back.
- *
- * - thumbnails: up to 5 jobs, 6 s each of the 30, some 30 times what a 12 MP original takes (0.2 s of
- *   CPU, ADR 5): the headroom is for originals up to the 100 MP limit (not measured yet). No batching
- *   window: a thumbnail is what a user waits for, and under a backlog one poll returns a full batch.
- * - variants: one job per invocation: a job already takes seconds (about 6 s of CPU at 12 MP), so a
- *   batch would only risk the timeout and make one slow image hold up, or retry, the others.
+ * How each lane's event source hands jobs to its function: `RENDER_BATCH_SIZE` (why those sizes is
+ * there), and no batching window: a thumbnail is what a user waits for, and under a backlog one poll
+ * returns a full batch anyway.
  *
  * `maxConcurrency` is left unset on purpose: the pollers then scale with the backlog up to the
  * account's concurrency, and S3 and the on-demand table absorb whatever the workers write. To cap a
@@ -42,10 +36,7 @@ export const RENDER_MEMORY_MB: Readonly<Record<WorkLane, number>> = {
  */
 export const RENDER_EVENT_SOURCES: Readonly<
   Record<WorkLane, Pick<SqsEventSourceProps, 'batchSize' | 'maxBatchingWindow'>>
-> = {
-  thumbnails: { batchSize: 5, maxBatchingWindow: Duration.seconds(0) },
-  variants: { batchSize: 1 },
-};
+> = mapLanes((lane) => ({ batchSize: RENDER_BATCH_SIZE[lane], maxBatchingWindow: Duration.seconds(0) }));
 
 export interface RenderWorkersProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */

@@ -10,7 +10,8 @@ import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import type { ImageRecord, ImageStatus, VariantStatus } from '../../lambdas/ports/catalog.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
-import { apiEvent, lambdaContext } from '../support/api-events.js';
+import { lambdaContext } from '../../local/events/lambda-context.js';
+import { apiEvent } from '../support/api-events.js';
 import { twinInfo } from '../support/twin.js';
 
 const CDN = 'https://cdn.example.test';
@@ -46,7 +47,7 @@ async function call(
 ): Promise<Answer> {
   const response = await handler(
     apiEvent(routeKey, { ...options, ...(owner ? { owner } : {}) }),
-    lambdaContext(),
+    lambdaContext('aperture-api'),
   );
   return { status: response.statusCode, text: response.body, body: JSON.parse(response.body) };
 }

@@ -26,7 +26,7 @@ import type { IngestOutcome } from '../../lambdas/services/ingest-upload.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
-import { lambdaContext } from '../support/api-events.js';
+import { lambdaContext } from '../../local/events/lambda-context.js';
 import { makeImage } from '../support/images.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';

@@ -16,6 +16,20 @@ export const RENDER_TIMEOUT_SECONDS: Readonly<Record<WorkLane, number>> = {
 };
 
 /**
+ * Jobs per invocation of each lane's function, rendered one after another, all within the lane's
+ * `RENDER_TIMEOUT_SECONDS` or the whole batch comes back.
+ *
+ * - thumbnails: up to 5 jobs, 6 s each of the 30, some 30 times what a 12 MP original takes (0.2 s of
+ *   CPU, ADR 5): the headroom is for originals up to the 100 MP limit (not measured yet).
+ * - variants: one job per invocation: a job already takes seconds (about 6 s of CPU at 12 MP), so a
+ *   batch would only risk the timeout and make one slow image hold up, or retry, the others.
+ */
+export const RENDER_BATCH_SIZE: Readonly<Record<WorkLane, number>> = {
+  thumbnails: 5,
+  variants: 1,
+};
+
+/**
  * AWS's rule for SQS event sources: visibility at least six times the function timeout, so a message
  * is not handed to a second invocation while retries of the first are still running.
  */
