@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { parseOwner } from '../../lambdas/core/identity.js';
+import { httpApiEvent } from '../events/http-api-event.js';
+import { lambdaContext } from '../events/lambda-context.js';
+import { endpointUrl, listen } from '../twin/net.js';
+import type { LocalJwt } from './local-jwt.js';
+import { routeMatcher } from './route-matcher.js';
+
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Files served as they are, by URL path (the demo page). */
+export type StaticFiles = ReadonlyMap<string, { contentType: string; body: Buffer }>;
+
+export interface LocalApiOptions {
+  host: string;
+  /** 0 lets the OS pick. */
+  port: number;
+  /** The API function's handler, called with the event API Gateway would send. */
+  handler: ApiHandler;
+  routeKeys: readonly string[];
+  jwt: LocalJwt;
+  /** Served on GET outside the API's routes, with `contentSecurityPolicy`. */
+  staticFiles?: StaticFiles;
+  contentSecurityPolicy?: string;
+}
+
+export interface LocalApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The local-only route that hands out tokens; API Gateway has no such thing. */
+export const LOCAL_TOKEN_PATH = '/local/token';
+/** API Gateway's largest request payload. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** The construct's API function timeout. */
+const API_TIMEOUT_SECONDS = 10;
+const CORS_HEADERS = 'authorization,content-type,x-amz-date,x-amz-security-token,x-amz-content-sha256';
+
+class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+}
+
+/**
+ * Plays API Gateway's HTTP API in front of the API handler: CORS preflight, route matching (an
+ * unmatched request never reaches the function), the JWT authorizer, the 10 MB payload limit, the
+ * v2 event and the structured result, with API Gateway's own answers (`{"message": ...}`) for what
+ * it refuses itself. Besides, it serves the demo page and the local token route.
+ */
+export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const match = routeMatcher(options.routeKeys);
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        const status = error instanceof PayloadTooLargeError ? 413 : 500;
+        send(response, status, {
+          message: status === 413 ? 'Request Entity Too Large' : 'Internal Server Error',
+        });
+      } else response.destroy();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const method = request.method ?? 'GET';
+    const url = new URL(request.url ?? '/', 'http://local');
+    const origin = request.headers.origin;
+    if (origin) response.setHeader('access-control-allow-origin', '*');
+    if (method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      response.writeHead(204, {
+        'access-control-allow-methods': [...new Set(options.routeKeys.map((key) => key.split(' ')[0]))].join(
+          ',',
+        ),
+        'access-control-allow-headers': CORS_HEADERS,
+        'access-control-max-age': '3600',
+      });
+      response.end();
+      return;
+    }
+    const body = await readBody(request);
+    if (method === 'POST' && url.pathname === LOCAL_TOKEN_PATH) return issueToken(body, response);
+
+    const route = match(method, url.pathname);
+    if (!route) {
+      const file = method === 'GET' || method === 'HEAD' ? options.staticFiles?.get(url.pathname) : undefined;
+      if (!file) return send(response, 404, { message: 'Not Found' });
+      response.writeHead(200, {
+        'content-type': file.contentType,
+        'content-length': file.body.length,
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+        ...(options.contentSecurityPolicy
+          ? { 'content-security-policy': options.contentSecurityPolicy }
+          : {}),
+      });
+      response.end(method === 'HEAD' ? undefined : file.body);
+      return;
+    }
+
+    const claims = options.jwt.verify(bearerToken(request.headers.authorization));
+    if (!claims) {
+      response.setHeader('www-authenticate', 'Bearer');
+      return send(response, 401, { message: 'Unauthorized' });
+    }
+    const event = httpApiEvent(
+      {
+        method,
+        url: request.url ?? '/',
+        headers: request.headers,
+        body,
+        sourceIp: request.socket.remoteAddress ?? '',
+      },
+      route,
+      claims,
+    );
+    const result = await options.handler(
+      event,
+      lambdaContext('aperture-api', { timeoutSeconds: API_TIMEOUT_SECONDS }),
+    );
+    const resultBody = result.body ?? '';
+    response.writeHead(result.statusCode ?? 200, {
+      ...(result.headers as Record<string, string>),
+      'content-length': Buffer.byteLength(resultBody, result.isBase64Encoded ? 'base64' : 'utf8'),
+    });
+    response.end(Buffer.from(resultBody, result.isBase64Encoded ? 'base64' : 'utf8'));
+  }
+
+  function issueToken(body: Buffer, response: ServerResponse) {
+    let owner: string;
+    try {
+      owner = parseOwner((JSON.parse(body.toString('utf8')) as { owner?: unknown }).owner);
+    } catch {
+      return send(response, 400, {
+        error: { code: 'invalid_request', message: 'send {"owner": "<printable ASCII>"}' },
+      });
+    }
+    send(response, 200, { token: options.jwt.issue(owner) });
+  }
+
+  const port = await listen(server, options.host, options.port);
+  return {
+    url: endpointUrl(options.host, port),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The authorizer's identity source is the Authorization header; a `Bearer ` prefix is optional. */
+function bearerToken(header: string | undefined): string {
+  return (header ?? '').replace(/^Bearer\s+/i, '').trim();
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}
