@@ -1,6 +1,6 @@
 import { type Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -125,6 +125,20 @@ export class ApertureFunction extends Construct {
     const keys = `${prefix}*`;
     BucketGrants.fromBucket(bucket).actionsOnObjectKeys(this.function, keys, ...actions);
     acknowledgeWildcardResource(this, bucket.arnForObjects(keys), reason);
+  }
+
+  /**
+   * Grants listing a bucket under one key prefix only (`s3:prefix` condition): S3 then also answers a
+   * missing key there with 404 rather than 403.
+   */
+  grantListing(bucket: IBucket, prefix: string): void {
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+      }),
+    );
   }
 
   /** Grants item actions on the catalog table; CDK adds the table's `index/*` to any such grant. */

@@ -11,12 +11,13 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IDistribution } from 'aws-cdk-lib/aws-cloudfront';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { UPLOADS_PREFIX } from '../lambdas/core/keys.js';
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
 import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
 import { ApertureFunction } from './aperture-function.js';
 
@@ -52,6 +53,10 @@ export interface UploadApiProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly uploadBucket: IBucket;
+  /** Where a deleted image's original and derivatives are removed. */
+  readonly imageBucket: IBucket;
+  /** Whose edge caches a delete clears. */
+  readonly distribution: IDistribution;
   readonly table: ITable;
   readonly allowedOrigins: string[];
   /** Absent: every route requires IAM (SigV4) authorization instead. */
@@ -96,9 +101,28 @@ export class UploadApi extends Construct {
       ['s3:PutObject'],
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
-    // Recording uploads, reading uploads, images and links, and paging the caller's own links
-    // (a Query on the table, or on the collection index) is all the API does with the catalog.
-    handler.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
+    // Recording uploads, reading uploads, images and links, paging the caller's own links (a Query on
+    // the table, or on the collection index), and a delete's unlink transaction and record removal.
+    handler.grantTableActions(
+      props.table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    // Deleting an image's last link removes its objects: every derivative (listed, since older variant
+    // sets left keys no spec names any more) and the original; then the CDN forgets them.
+    handler.grantListing(props.imageBucket, DERIVATIVES_PREFIX);
+    for (const prefix of [DERIVATIVES_PREFIX, ORIGINALS_PREFIX]) {
+      handler.grantObjectActions(
+        props.imageBucket,
+        prefix,
+        ['s3:DeleteObject'],
+        `A deleted image's objects are under ${prefix} at keys derived from its hash; the API deletes only there.`,
+      );
+    }
+    props.distribution.grantCreateInvalidation(handler.function);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -111,7 +135,7 @@ export class UploadApi extends Construct {
       defaultAuthorizer: authorizerFor(props.jwt),
       corsPreflight: {
         allowOrigins: props.allowedOrigins,
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.DELETE],
         // Bearer tokens for JWT callers, the SigV4 headers for IAM callers.
         allowHeaders: [
           'authorization',

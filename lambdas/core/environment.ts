@@ -13,6 +13,7 @@ export const ENV = {
   imageBucket: 'APERTURE_IMAGE_BUCKET',
   table: 'APERTURE_TABLE',
   cdnBaseUrl: 'APERTURE_CDN_BASE_URL',
+  distributionId: 'APERTURE_DISTRIBUTION_ID',
   queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
 } as const;
 
@@ -31,6 +32,7 @@ const functionEnvironmentSchema = z.object({
   [ENV.imageBucket]: z.string().min(1),
   [ENV.table]: z.string().min(1),
   [ENV.cdnBaseUrl]: z.url(),
+  [ENV.distributionId]: z.string().min(1).optional(),
   ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), z.url()])),
 });
 
@@ -40,6 +42,8 @@ export interface FunctionEnvironment {
   imageBucket: string;
   table: string;
   cdnBaseUrl: string;
+  /** The CloudFront distribution whose caches a delete clears; none where nothing caches (locally). */
+  distributionId?: string | undefined;
   /** Each render lane's queue. */
   queueUrls: Record<WorkLane, string>;
 }
@@ -57,6 +61,7 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     imageBucket: values[ENV.imageBucket],
     table: values[ENV.table],
     cdnBaseUrl: values[ENV.cdnBaseUrl].replace(/\/+$/, ''),
+    distributionId: values[ENV.distributionId],
     queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
   };
 }
@@ -69,6 +74,7 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     [ENV.imageBucket]: config.imageBucket,
     [ENV.table]: config.table,
     [ENV.cdnBaseUrl]: config.cdnBaseUrl,
+    ...(config.distributionId ? { [ENV.distributionId]: config.distributionId } : {}),
     ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),
   };
 }

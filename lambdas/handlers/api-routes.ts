@@ -7,6 +7,7 @@ export const API_ROUTES = {
   getUpload: 'GET /v1/uploads/{uploadId}',
   getImage: 'GET /v1/images/{imageId}',
   listImages: 'GET /v1/images',
+  deleteImage: 'DELETE /v1/images/{imageId}',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];

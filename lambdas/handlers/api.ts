@@ -3,13 +3,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
 import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
 import { functionRuntime, onColdStart } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
+import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/delete-image.js';
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
@@ -18,7 +21,8 @@ export interface ApiDependencies
   extends CreateUploadDependencies,
     GetUploadDependencies,
     GetImageDependencies,
-    ListImagesDependencies {
+    ListImagesDependencies,
+    DeleteImageRouteDependencies {
   logger: Logger;
   metrics: Metrics;
 }
@@ -40,6 +44,8 @@ const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
   [API_ROUTES.getUpload]: (deps, owner, event) => getUpload(deps, owner, event.pathParameters?.uploadId),
   [API_ROUTES.getImage]: (deps, owner, event) => getImage(deps, owner, event.pathParameters?.imageId),
   [API_ROUTES.listImages]: (deps, owner, event) => listImages(deps, owner, event.queryStringParameters),
+  [API_ROUTES.deleteImage]: (deps, owner, event) =>
+    deleteImageRoute(deps, owner, event.pathParameters?.imageId),
 };
 
 const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);
@@ -114,6 +120,8 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     signer: new S3UploadSigner(clients.s3, config.uploadBucket),
     cdnBaseUrl: config.cdnBaseUrl,
+    objects: new S3ImageObjects(clients.s3, config.imageBucket),
+    cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
     now: () => new Date(),
     logger,
     metrics,

@@ -50,6 +50,12 @@ export interface ImageRecord extends ImageFacts, RenderExtras {
   jobsQueuedAt?: Date | undefined;
   variants: Record<string, VariantStatus>;
   failure?: Rejection | undefined;
+  /**
+   * Set when the last link went: the image's bytes are being removed and no one may link it, render
+   * it or change its status. The record itself goes last, so a new upload of the same bytes waits
+   * (its ingest is retried) instead of racing the removal.
+   */
+  deletingSince?: Date | undefined;
 }
 
 /** One owner's claim on a content-addressed image. */
@@ -70,6 +76,9 @@ export interface Page<T> {
 
 /** Why an ingest transaction was refused: the caller re-reads and decides again. */
 export type IngestConflict = 'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending';
+
+/** What removing an owner's link did: nothing, or the image is still others', or it was the last link. */
+export type UnlinkOutcome = 'not_linked' | 'unlinked' | 'last_link';
 
 export interface Catalog {
   /** Stores a new upload; fails with ConflictError if the id is already taken. */
@@ -110,6 +119,15 @@ export interface Catalog {
     variants: Readonly<Record<string, Exclude<VariantStatus, 'pending'>>>,
     extras: RenderExtras,
   ): Promise<ImageRecord | undefined>;
-  /** Marks the image `failed` with a reason, unless it is already `ready`. */
+  /** Marks the image `failed` with a reason, unless it is already `ready` (or being deleted). */
   failImage(imageId: string, failure: Rejection): Promise<void>;
+
+  /**
+   * One transaction: the owner's link goes and the image's reference count drops; when it was the
+   * last link, the image is marked `deletingSince` `at`. Retries by itself when a racing upload or
+   * delete moves the count first.
+   */
+  unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome>;
+  /** Removes the record of an image marked for deletion with no links; a no-op when it is gone already. */
+  deleteImageRecord(imageId: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { assessUpload } from '../core/assess-upload.js';
-import { ConflictError, TooLargeError } from '../core/errors.js';
+import { ConflictError, TooLargeError, TransientDependencyError } from '../core/errors.js';
 import { readHashed } from '../core/hashing.js';
 import type { ImageFacts } from '../core/image-facts.js';
 import { originalKey, uploadIdFromKey } from '../core/keys.js';
@@ -78,6 +78,13 @@ export async function ingestUpload(
   };
   for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
     const existing = await deps.catalog.getImage(sha256);
+    if (existing?.deletingSince) {
+      // Its bytes are being removed; once the record is gone, a retry stores them afresh.
+      throw new TransientDependencyError('the same image is being deleted; the upload is retried after', {
+        uploadId,
+        imageId: sha256,
+      });
+    }
     try {
       if (!existing) {
         const image = newImageRecord(deps, sha256, uploadId, facts);

@@ -33,7 +33,7 @@ const PARALLEL_PUTS = 6;
 export async function renderJob(deps: RenderDependencies, job: RenderJob): Promise<RenderOutcome> {
   const { imageId } = job;
   const image = await deps.catalog.getImage(imageId);
-  if (!image) return { outcome: 'stale', imageId, why: 'image_gone' };
+  if (!image || image.deletingSince) return { outcome: 'stale', imageId, why: 'image_gone' };
   if (image.status === 'failed' && image.failure)
     return { outcome: 'failed', imageId, failure: image.failure };
   if (image.variantSetVersion !== job.variantSetVersion)

@@ -338,29 +338,64 @@ describe('API function', () => {
     for (const action of actions) expect(action).not.toMatch(/\*/);
   });
 
-  it('may put objects under uploads/ only, and touch no other bucket', () => {
+  it('may put uploads, and delete and list (its own prefix) only where a deleted image lives', () => {
     const s3 = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
-    expect(s3).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: { 'Fn::Join': ['', [getAtt(pipeline().uploadBucket, 'Arn'), `/${UPLOADS_PREFIX}*`]] },
-      },
-    ]);
+    const objects = (bucket: string, prefix: string) => ({
+      'Fn::Join': ['', [getAtt(bucket, 'Arn'), `/${prefix}*`]],
+    });
+    expect(s3).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: objects(pipeline().uploadBucket, UPLOADS_PREFIX),
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: getAtt(pipeline().imageBucket, 'Arn'),
+          Condition: { StringLike: { 's3:prefix': [`${DERIVATIVES_PREFIX}*`] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:DeleteObject',
+          Resource: [
+            objects(pipeline().imageBucket, DERIVATIVES_PREFIX),
+            objects(pipeline().imageBucket, ORIGINALS_PREFIX),
+          ],
+        },
+      ]),
+    );
+    expect(s3).toHaveLength(3);
   });
 
-  it('may only get and put items of the catalog table, and query it and its index', () => {
+  it('may invalidate its own distribution only', () => {
+    const cloudfront = apiStatements().filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('cloudfront:')),
+    );
+    expect(cloudfront).toHaveLength(1);
+    expect(cloudfront[0]?.Action).toBe('cloudfront:CreateInvalidation');
+    expect(JSON.stringify(cloudfront[0]?.Resource)).toContain(JSON.stringify(ref(pipeline().distribution)));
+  });
+
+  it('may get, put, update and delete items of the catalog table, and query it and its index', () => {
     const dynamo = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
     expect(asArray(dynamo[0]?.Action).sort()).toEqual([
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
+      'dynamodb:UpdateItem',
     ]);
     expect(dynamo[0]?.Resource).toEqual([
       getAtt(pipeline().table, 'Arn'),
       { 'Fn::Join': ['', [getAtt(pipeline().table, 'Arn'), '/index/*']] },
     ]);
+  });
+
+  it('is told the distribution whose caches a delete clears', () => {
+    expect(apiFunction().Environment.Variables[ENV.distributionId]).toEqual(ref(pipeline().distribution));
   });
 });
 
@@ -501,6 +536,7 @@ describe('render functions', () => {
         FunctionName: ref(render('variants')),
         EventSourceArn: getAtt(queueOf('variants'), 'Arn'),
         BatchSize: 1,
+        MaximumBatchingWindowInSeconds: 0,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       },
     ]);
@@ -556,7 +592,7 @@ describe('HTTP API', () => {
 
   it('answers CORS preflights for the allowed origins', () => {
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: { AllowOrigins: ['*'], AllowMethods: ['GET', 'POST'] },
+      CorsConfiguration: { AllowOrigins: ['*'], AllowMethods: ['GET', 'POST', 'DELETE'] },
     });
   });
 

@@ -63,6 +63,7 @@ export function imageToItem(image: ImageRecord): Item {
     ...image,
     createdAt: iso(image.createdAt),
     jobsQueuedAt: iso(image.jobsQueuedAt),
+    deletingSince: iso(image.deletingSince),
   };
 }
 
@@ -72,6 +73,7 @@ export function imageFromItem(item: Item): ImageRecord {
     ...(fields as unknown as ImageRecord),
     createdAt: date(item.createdAt) as Date,
     jobsQueuedAt: date(item.jobsQueuedAt),
+    deletingSince: date(item.deletingSince),
   };
 }
 

@@ -1,9 +1,11 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface AwsClients {
+  cloudfront: CloudFrontClient;
   s3: S3Client;
   dynamo: DynamoDBDocumentClient;
   sqs: SQSClient;
@@ -32,6 +34,8 @@ function commonConfig(env: Environment, endpoint: string | undefined) {
 export function createAwsClients(env: Environment): AwsClients {
   const s3Endpoint = env.AWS_ENDPOINT_URL_S3;
   return {
+    // Global service; no twin emulates it (the local CDN caches nothing to invalidate).
+    cloudfront: new CloudFrontClient({ region: env.AWS_REGION }),
     s3: new S3Client({
       ...commonConfig(env, s3Endpoint),
       forcePathStyle: Boolean(s3Endpoint),

@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -15,6 +16,7 @@ import type {
   IngestConflict,
   Page,
   RenderExtras,
+  UnlinkOutcome,
   UploadRecord,
   VariantStatus,
 } from '../../ports/catalog.js';
@@ -32,6 +34,11 @@ import { toDomainError } from './dependency-errors.js';
 
 /** Decided uploads stay queryable by id this long, then expire; images and links never do. */
 const DECIDED_UPLOAD_RETENTION_SECONDS = 30 * 24 * 3600;
+/** Rounds of read-then-write an unlink tries before giving up on a very busy image. */
+const MAX_UNLINK_ATTEMPTS = 5;
+
+/** Why a catalog transaction was refused. */
+type CatalogConflict = IngestConflict | 'link_missing' | 'image_changed';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<
@@ -139,7 +146,8 @@ export class DynamoCatalog implements Catalog {
             TableName: this.table,
             Key: catalogKeys.image(link.imageId),
             UpdateExpression: 'ADD refCount :one',
-            ConditionExpression: 'attribute_exists(pk)',
+            // An image being deleted takes no new links: the upload waits for the record to go.
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletingSince)',
             ExpressionAttributeValues: { ':one': 1 },
           },
         },
@@ -198,7 +206,8 @@ export class DynamoCatalog implements Catalog {
           TableName: this.table,
           Key: catalogKeys.image(imageId),
           UpdateExpression: `SET ${assignments.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk) AND variantSetVersion = :version AND #status <> :failed',
+          ConditionExpression:
+            'attribute_exists(pk) AND variantSetVersion = :version AND #status <> :failed AND attribute_not_exists(deletingSince)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -246,7 +255,8 @@ export class DynamoCatalog implements Catalog {
           TableName: this.table,
           Key: catalogKeys.image(imageId),
           UpdateExpression: 'SET #status = :failed, failure = :failure',
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :ready',
+          ConditionExpression:
+            'attribute_exists(pk) AND #status <> :ready AND attribute_not_exists(deletingSince)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed', ':ready': 'ready', ':failure': failure },
         }),
@@ -254,6 +264,62 @@ export class DynamoCatalog implements Catalog {
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
       throw toDomainError(error, 'fail image', { imageId });
+    }
+  }
+
+  async unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome> {
+    for (let attempt = 1; attempt <= MAX_UNLINK_ATTEMPTS; attempt++) {
+      const [link, image] = await Promise.all([this.findLink(owner, imageId), this.getImage(imageId)]);
+      if (!link) return 'not_linked';
+      const last = !image || image.refCount <= 1;
+      const removeLink: TransactItem = {
+        Delete: {
+          TableName: this.table,
+          Key: catalogKeys.link(owner, imageId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      };
+      // The count read above must still hold: a link added or removed meanwhile means read again.
+      const updateImage: TransactItem | undefined = image && {
+        Update: {
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression: last
+            ? 'SET refCount = :zero, deletingSince = :at'
+            : 'SET refCount = :seen - :one',
+          ConditionExpression: 'refCount = :seen AND attribute_not_exists(deletingSince)',
+          ExpressionAttributeValues: {
+            ':seen': image.refCount,
+            ...(last ? { ':zero': 0, ':at': at.toISOString() } : { ':one': 1 }),
+          },
+        },
+      };
+      try {
+        await this.transact('unlink image', { imageId }, [
+          { conflict: 'link_missing', item: removeLink },
+          ...(updateImage ? [{ conflict: 'image_changed' as const, item: updateImage }] : []),
+        ]);
+        return last ? 'last_link' : 'unlinked';
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    throw new ConflictError('unlink image: the image kept changing', { imageId });
+  }
+
+  async deleteImageRecord(imageId: string): Promise<void> {
+    try {
+      await this.dynamo.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          ConditionExpression: 'attribute_exists(deletingSince) AND refCount = :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      throw toDomainError(error, 'delete image record', { imageId });
     }
   }
 
@@ -300,7 +366,7 @@ export class DynamoCatalog implements Catalog {
   private async transact(
     operation: string,
     context: Record<string, unknown>,
-    steps: Array<{ conflict: IngestConflict; item: TransactItem }>,
+    steps: Array<{ conflict: CatalogConflict; item: TransactItem }>,
   ): Promise<void> {
     try {
       await this.dynamo.send(new TransactWriteCommand({ TransactItems: steps.map((s) => s.item) }));

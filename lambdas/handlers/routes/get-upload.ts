@@ -22,9 +22,10 @@ export async function getUpload(
   const upload = await deps.catalog.getUpload(uploadId);
   if (!upload || upload.owner !== owner) throw notFound();
 
-  const image =
+  const stored =
     upload.state === 'accepted' && upload.imageId ? await deps.catalog.getImage(upload.imageId) : undefined;
-  // Accepted, but its image has since gone: there is no status left to report.
+  const image = stored?.deletingSince ? undefined : stored;
+  // Accepted, but its image has since gone (or is going): there is no status left to report.
   if (upload.state === 'accepted' && !image) throw notFound();
   return { result: json(200, uploadView(upload, image)), uploadId, imageId: upload.imageId };
 }
