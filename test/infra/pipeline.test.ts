@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CachePolicy } from 'aws-cdk-lib/aws-cloudfront';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
 import {
@@ -340,7 +341,7 @@ describe('API function', () => {
 
   it('may put uploads, and delete and list (its own prefix) only where a deleted image lives', () => {
     const s3 = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
-    const objects = (bucket: string, prefix: string) => ({
+    const objects = (bucket: IConstruct, prefix: string) => ({
       'Fn::Join': ['', [getAtt(bucket, 'Arn'), `/${prefix}*`]],
     });
     expect(s3).toEqual(
