@@ -3,7 +3,11 @@ import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
   CachePolicy,
+  Function as CloudFrontFunction,
   Distribution,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
@@ -17,7 +21,17 @@ import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DERIVATIVES_PREFIX } from '../lambdas/core/keys.js';
+import type { Settings } from '../lambdas/core/settings.js';
+import {
+  CDN_CORS,
+  CDN_RESPONSE_HEADERS,
+  STRICT_TRANSPORT_SECURITY,
+} from '../lambdas/edge/response-headers.js';
+import { viewerRequestCode } from '../lambdas/edge/viewer-request-code.js';
 import { ACCESS_LOG_PREFIXES } from './storage.js';
+
+/** How long CloudFront remembers that a derivative is missing. */
+export const MISSING_OBJECT_TTL = Duration.seconds(10);
 
 /** A custom domain for the CDN. */
 export interface CdnDomain {
@@ -28,6 +42,8 @@ export interface CdnDomain {
 }
 
 export interface ImageCdnProps {
+  /** The validated settings: their variants decide what the viewer-request function can negotiate. */
+  readonly settings: Settings;
   readonly imageBucket: IBucket;
   readonly logBucket: IBucket;
   readonly priceClass: PriceClass;
@@ -41,6 +57,10 @@ export interface ImageCdnProps {
  * besides, in case the origin path is ever changed. Objects carry their own
  * `Cache-Control: public, max-age=31536000, immutable` (their keys change whenever their bytes would),
  * which CACHING_OPTIMIZED honours up to its one-year maximum.
+ *
+ * A viewer-request function (lambdas/edge/viewer-request.js) rewrites a format-less variant URL to the
+ * derivative of the best format the viewer's Accept header allows, so the cache key is that object's
+ * and `Vary: Accept` tells browser and proxy caches the URL's answer depends on the header.
  */
 export class ImageCdn extends Construct {
   public readonly distribution: Distribution;
@@ -52,21 +72,41 @@ export class ImageCdn extends Construct {
     const [primaryName] = props.domain?.names ?? [];
     if (props.domain && !primaryName) throw new Error('ImageCdn: domain.names must name at least one host');
 
-    const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      comment: 'Aperture images: HSTS, nosniff, no framing, strict referrer',
+    const responseHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Aperture images: HSTS, nosniff, no framing, strict referrer, Vary: Accept, public CORS',
       securityHeadersBehavior: {
         strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
+          accessControlMaxAge: Duration.seconds(STRICT_TRANSPORT_SECURITY.maxAgeSeconds),
+          includeSubdomains: STRICT_TRANSPORT_SECURITY.includeSubdomains,
           override: true,
         },
+        // CloudFront's only value for it: nosniff.
         contentTypeOptions: { override: true },
-        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        frameOptions: {
+          frameOption: enumMember(HeadersFrameOption, CDN_RESPONSE_HEADERS['x-frame-options']),
+          override: true,
+        },
         referrerPolicy: {
-          referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          referrerPolicy: enumMember(HeadersReferrerPolicy, CDN_RESPONSE_HEADERS['referrer-policy']),
           override: true,
         },
       },
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'Vary', value: CDN_RESPONSE_HEADERS.vary, override: true }],
+      },
+      corsBehavior: {
+        accessControlAllowOrigins: [CDN_CORS.allowOrigin],
+        accessControlAllowMethods: [...CDN_CORS.allowMethods],
+        accessControlAllowHeaders: ['*'],
+        accessControlAllowCredentials: false,
+        originOverride: true,
+      },
+    });
+
+    const negotiateFormat = new CloudFrontFunction(this, 'NegotiateFormat', {
+      comment: 'Aperture: format-less variant URLs to the AVIF, WebP or JPEG the Accept header allows',
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(viewerRequestCode(props.settings)),
     });
 
     this.distribution = new Distribution(this, 'Distribution', {
@@ -78,8 +118,12 @@ export class ImageCdn extends Construct {
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: securityHeaders,
+        responseHeadersPolicy: responseHeaders,
+        functionAssociations: [{ function: negotiateFormat, eventType: FunctionEventType.VIEWER_REQUEST }],
       },
+      // A missing derivative may be rendered moments later (a URL shared before its image is ready):
+      // CloudFront forgets the 404 soon, and says so here rather than by a default.
+      errorResponses: [{ httpStatus: 404, ttl: MISSING_OBJECT_TTL }],
       httpVersion: HttpVersion.HTTP2_AND_3,
       // Only a custom certificate can carry a TLS policy; *.cloudfront.net keeps CloudFront's own.
       minimumProtocolVersion: props.domain ? SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
@@ -101,6 +145,20 @@ export class ImageCdn extends Construct {
         principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
         actions: ['s3:GetObject'],
         notResources: [props.imageBucket.arnForObjects(`${DERIVATIVES_PREFIX}*`)],
+      }),
+    );
+
+    // S3 tells a missing key from a forbidden one only to a reader that may list the bucket: without
+    // this, a derivative not (yet) rendered would be a 403. No viewer request can become a listing:
+    // the origin path puts `/derived/` before every path and no query string reaches the origin.
+    props.imageBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudFrontTellsMissingFromForbidden',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:ListBucket'],
+        resources: [props.imageBucket.bucketArn],
+        conditions: { StringEquals: { 'AWS:SourceArn': this.distribution.distributionArn } },
       }),
     );
 
@@ -126,4 +184,12 @@ export class ImageCdn extends Construct {
       });
     }
   }
+}
+
+/** The member of a CDK string enum with this value: the shared header values are plain strings. */
+function enumMember<E extends Record<string, string>>(enumeration: E, value: string): E[keyof E] {
+  const member = Object.values(enumeration).find((candidate) => candidate === value);
+  if (member === undefined)
+    throw new RangeError(`${value} is none of ${Object.values(enumeration).join(', ')}`);
+  return member as E[keyof E];
 }

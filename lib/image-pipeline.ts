@@ -143,6 +143,7 @@ export class ImagePipeline extends Construct {
     this.sharpLayer = new SharpLayer(this, 'SharpLayer');
 
     const cdn = new ImageCdn(this, 'Cdn', {
+      settings: this.settings,
       imageBucket: this.imageBucket,
       logBucket: this.logBucket,
       priceClass: props.priceClass ?? PriceClass.PRICE_CLASS_100,
@@ -159,12 +160,15 @@ export class ImagePipeline extends Construct {
       imageBucket: this.imageBucket.bucketName,
       table: this.table.tableName,
       cdnBaseUrl: this.cdnBaseUrl,
+      distributionId: this.distribution.distributionId,
       queueUrls: mapLanes((lane) => this.queues[lane].queue.queueUrl),
     });
 
     const api = new UploadApi(this, 'Api', {
       environment,
       uploadBucket: this.uploadBucket,
+      imageBucket: this.imageBucket,
+      distribution: this.distribution,
       table: this.table,
       allowedOrigins,
       jwt: props.jwt,

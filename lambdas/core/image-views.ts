@@ -4,9 +4,13 @@
  * through a route that forgets to drop them. Every view is built field by field, never by spreading
  * a record.
  */
+import type { OutputFormat } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
-import { DERIVATIVES_PREFIX, derivativeKey } from './keys.js';
+import { DERIVATIVES_PREFIX, derivativeKey, negotiatedKey } from './keys.js';
 import type { Rejection, RejectionReason } from './rejections.js';
+import { orientedSize, place, type Size } from './render/geometry.js';
+import type { Placeholder } from './render/placeholder.js';
+import type { TechnicalMetadata } from './render/technical-metadata.js';
 import type { VariantSpec } from './variants.js';
 
 /**
@@ -28,6 +32,8 @@ interface ImageRecordLike extends ImageFacts {
   status: 'processing' | 'ready' | 'failed';
   variants: Record<string, VariantStatus>;
   failure?: Rejection | undefined;
+  placeholder?: Placeholder | undefined;
+  technicalMetadata?: TechnicalMetadata | undefined;
 }
 
 interface ImageLinkLike {
@@ -77,13 +83,18 @@ export function uploadView(upload: UploadRecordLike, image: ImageRecordLike | un
 export interface VariantView {
   name: string;
   fit: VariantSpec['fit'];
+  /** The box. */
   width: number;
   height: number;
   /** Whether a mark is tiled over it (a preview to show in place of the unmarked variants). */
   watermarked: boolean;
   status: VariantStatus;
-  /** One CDN URL per encoding; only once the variant is ready. */
-  urls?: Partial<Record<VariantSpec['formats'][number]['format'], string>>;
+  /** The size rendered from the box and the upright original (page 1's, for a multi-page TIFF); once ready. */
+  output?: Size;
+  /** The CDN URL that serves the best format the viewer accepts (AVIF, WebP, then JPEG); once ready. */
+  url?: string;
+  /** One CDN URL per encoding; once ready. */
+  urls?: Partial<Record<OutputFormat, string>>;
 }
 
 export interface ImageView {
@@ -104,6 +115,10 @@ export interface ImageView {
   uploadId: string;
   reason?: RejectionReason;
   message?: string;
+  /** What to show while a variant loads; once the thumbnails are rendered. */
+  placeholder?: Placeholder;
+  /** What the camera recorded (GPS only with `settings.keepGpsMetadata`); once the thumbnails are rendered. */
+  technicalMetadata?: TechnicalMetadata;
   variants: VariantView[];
 }
 
@@ -137,29 +152,70 @@ export function imageView(
     filename: link.filename,
     uploadId: link.uploadId,
     ...(image.status === 'failed' ? problem(image.failure) : {}),
+    ...(image.placeholder ? { placeholder: placeholderView(image.placeholder) } : {}),
+    ...(image.technicalMetadata ? { technicalMetadata: technicalMetadataView(image.technicalMetadata) } : {}),
     variants: variants.map((spec) => variantView(image, spec, cdnBaseUrl)),
   };
 }
 
 function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: string): VariantView {
   const status = image.variants[spec.name] ?? 'pending';
-  return {
+  const view: VariantView = {
     name: spec.name,
     fit: spec.fit,
     width: spec.width,
     height: spec.height,
     watermarked: spec.watermark !== undefined,
     status,
-    ...(status === 'ready'
-      ? {
-          urls: Object.fromEntries(
-            spec.formats.map(({ format }) => [
-              format,
-              cdnUrl(cdnBaseUrl, derivativeKey(image.imageId, spec, format)),
-            ]),
-          ),
-        }
-      : {}),
+  };
+  if (status !== 'ready') return view;
+  const page = describedPage(image, spec);
+  return {
+    ...view,
+    output: renderedSize(spec, image),
+    url: cdnUrl(cdnBaseUrl, negotiatedKey(image.imageId, spec, page)),
+    urls: Object.fromEntries(
+      spec.formats.map(({ format }) => [
+        format,
+        cdnUrl(cdnBaseUrl, derivativeKey(image.imageId, spec, format, page)),
+      ]),
+    ),
+  };
+}
+
+/**
+ * A multi-page TIFF's `inside` variants are rendered once per page (its thumbnails are of the
+ * document and name no page), so the view describes their page 1; no other variant has pages.
+ */
+function describedPage(image: ImageRecordLike, spec: VariantSpec): number | undefined {
+  return image.format === 'tiff' && image.pages > 1 && spec.fit === 'inside' ? 1 : undefined;
+}
+
+/** What `place` gives the upright original; a fresh object, since `place` may hand back its input. */
+function renderedSize(spec: VariantSpec, image: ImageRecordLike): Size {
+  const { width, height } = place(
+    spec,
+    orientedSize({ width: image.width, height: image.height }, image.orientation),
+  ).output;
+  return { width, height };
+}
+
+function placeholderView(placeholder: Placeholder): Placeholder {
+  return { thumbHash: placeholder.thumbHash, dominantColour: placeholder.dominantColour };
+}
+
+function technicalMetadataView(metadata: TechnicalMetadata): TechnicalMetadata {
+  return {
+    cameraMake: metadata.cameraMake,
+    cameraModel: metadata.cameraModel,
+    lens: metadata.lens,
+    iso: metadata.iso,
+    exposureTime: metadata.exposureTime,
+    fNumber: metadata.fNumber,
+    focalLength: metadata.focalLength,
+    takenAt: metadata.takenAt,
+    latitude: metadata.latitude,
+    longitude: metadata.longitude,
   };
 }
 

@@ -69,13 +69,28 @@ export function derivativeKey(
   format: OutputFormat,
   page?: number,
 ): string {
+  const revision = encodingRevision(variant, format);
+  return `${derivativesPrefix(sha256)}${variantName(variant)}-${revision}${pageSuffix(page)}.${OUTPUT_FORMATS[format].extension}`;
+}
+
+/**
+ * `derived/ab/cd/{sha256}/{variant}` (`…-page001` for one page): no object has this key; the CDN's
+ * viewer-request function rewrites it to the derivative of the best format the viewer accepts.
+ */
+export function negotiatedKey(sha256: string, variant: VariantSpec, page?: number): string {
+  return `${derivativesPrefix(sha256)}${variantName(variant)}${pageSuffix(page)}`;
+}
+
+function variantName(variant: VariantSpec): string {
   if (!VARIANT_NAME_PATTERN.test(variant.name)) {
     throw new RangeError(`not a variant name: ${JSON.stringify(variant.name)}`);
   }
-  if (page !== undefined && !(Number.isInteger(page) && page >= 1 && page <= 999)) {
+  return variant.name;
+}
+
+function pageSuffix(page: number | undefined): string {
+  if (page === undefined) return '';
+  if (!(Number.isInteger(page) && page >= 1 && page <= 999))
     throw new RangeError(`not a page number: ${page}`);
-  }
-  const revision = encodingRevision(variant, format);
-  const pageSuffix = page === undefined ? '' : `-page${String(page).padStart(3, '0')}`;
-  return `${derivativesPrefix(sha256)}${variant.name}-${revision}${pageSuffix}.${OUTPUT_FORMATS[format].extension}`;
+  return `-page${String(page).padStart(3, '0')}`;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cdnUrl, imageView, linkView, uploadView } from '../../lambdas/core/image-views.js';
 import { derivativeKey } from '../../lambdas/core/keys.js';
+import type { TechnicalMetadata } from '../../lambdas/core/render/technical-metadata.js';
 import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
 import type { ImageLink, ImageRecord, UploadRecord } from '../../lambdas/ports/catalog.js';
 
@@ -56,7 +57,7 @@ const link = (overrides: Partial<ImageLink> = {}): ImageLink => ({
   ...overrides,
 });
 
-const [thumb, small] = DEFAULT_VARIANTS as [VariantSpec, VariantSpec];
+const [thumb, small, medium] = DEFAULT_VARIANTS as [VariantSpec, VariantSpec, VariantSpec];
 
 describe('upload view', () => {
   it('reports a pending upload by its own state', () => {
@@ -154,15 +155,113 @@ describe('image view', () => {
     );
   });
 
-  it.each(['pending', 'skipped', 'failed'] as const)('gives a %s variant no URLs', (status) => {
+  it('gives a ready variant one format-less URL, which the CDN negotiates by Accept', () => {
+    const view = imageView(image({ status: 'ready', variants: { thumb: 'ready' } }), link(), [thumb], CDN);
+    expect(view.variants[0]?.url).toBe(`${CDN}/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}/thumb`);
+  });
+
+  it.each(['pending', 'skipped', 'failed'] as const)('gives a %s variant no URLs and no size', (status) => {
     const view = imageView(image({ variants: { thumb: status } }), link(), [thumb], CDN);
-    expect(view.variants[0]).not.toHaveProperty('urls');
+    for (const field of ['urls', 'url', 'output']) expect(view.variants[0]).not.toHaveProperty(field);
+  });
+
+  it.each([
+    ['upright', undefined, { thumb: [300, 300], small: [640, 480], medium: [1024, 768] }],
+    ['turned a quarter by EXIF', 6, { thumb: [300, 300], small: [480, 640], medium: [768, 1024] }],
+    ['mirrored by EXIF', 2, { thumb: [300, 300], small: [640, 480], medium: [1024, 768] }],
+  ] as const)('gives each ready variant its rendered size, for an original %s', (_, orientation, sizes) => {
+    const ready = image({
+      width: 4000,
+      height: 3000,
+      orientation,
+      variants: { thumb: 'ready', small: 'ready', medium: 'ready' },
+    });
+    const view = imageView(ready, link(), [thumb, small, medium], CDN);
+    expect(
+      Object.fromEntries(view.variants.map((v) => [v.name, [v.output?.width, v.output?.height]])),
+    ).toEqual(sizes);
+  });
+
+  it('never gives a size larger than the original', () => {
+    const tiny = image({
+      width: 200,
+      height: 100,
+      orientation: 1,
+      variants: { thumb: 'ready', medium: 'ready' },
+    });
+    const view = imageView(tiny, link(), [thumb, medium], CDN);
+    expect(view.variants.map((v) => v.output)).toEqual([
+      { width: 100, height: 100 },
+      { width: 200, height: 100 },
+    ]);
+  });
+
+  it('describes page 1 of a multi-page TIFF’s per-page variants; its thumbnail has no page', () => {
+    const tiff = image({
+      format: 'tiff',
+      contentType: 'image/tiff',
+      pages: 4,
+      variants: { thumb: 'ready', medium: 'ready' },
+    });
+    const [thumbView, mediumView] = imageView(tiff, link(), [thumb, medium], CDN).variants;
+    expect(mediumView?.url).toMatch(/\/medium-page001$/);
+    expect(mediumView?.urls?.webp).toBe(
+      `${CDN}/${derivativeKey(sha, medium, 'webp', 1).slice('derived/'.length)}`,
+    );
+    expect(thumbView?.url).toMatch(/\/thumb$/);
+    expect(thumbView?.urls?.webp).toBe(
+      `${CDN}/${derivativeKey(sha, thumb, 'webp').slice('derived/'.length)}`,
+    );
+  });
+
+  it.each([
+    ['a single-page TIFF', { format: 'tiff', contentType: 'image/tiff', pages: 1 }],
+    ['an animated GIF', { format: 'gif', contentType: 'image/gif', pages: 12, animated: true }],
+  ] as const)('gives %s no pages', (_, facts) => {
+    const view = imageView(image({ ...facts, variants: { medium: 'ready' } }), link(), [medium], CDN);
+    expect(view.variants[0]?.url).toMatch(/\/medium$/);
   });
 
   it('only lists the encodings a variant has', () => {
     const webpOnly: VariantSpec = { ...thumb, formats: [{ format: 'webp', quality: 70 }] };
     const view = imageView(image({ variants: { thumb: 'ready' } }), link(), [webpOnly], CDN);
     expect(Object.keys(view.variants[0]?.urls ?? {})).toEqual(['webp']);
+  });
+
+  it('shows the placeholder and the technical metadata once the thumbnails lane stored them', () => {
+    const everyField: Required<TechnicalMetadata> = {
+      cameraMake: 'Canon',
+      cameraModel: 'EOS R5',
+      lens: 'RF24-105mm F4 L IS USM',
+      iso: 400,
+      exposureTime: 0.004,
+      fNumber: 8,
+      focalLength: 50,
+      takenAt: '2024-05-06T07:08:09+02:00',
+      latitude: 48.8583701,
+      longitude: 2.2944813,
+    };
+    const rendered = image({
+      placeholder: { thumbHash: 'HBkSHYSIeHiPiHh8eJd4eTN0EEQG', dominantColour: '#a0b0c0' },
+      technicalMetadata: everyField,
+    });
+    expect(imageView(rendered, link(), [thumb], CDN)).toMatchObject({
+      placeholder: { thumbHash: 'HBkSHYSIeHiPiHh8eJd4eTN0EEQG', dominantColour: '#a0b0c0' },
+      technicalMetadata: everyField,
+    });
+  });
+
+  it('leaves out what the record lacks and anything the record carries beyond the known fields', () => {
+    expect(imageView(image(), link(), [thumb], CDN)).not.toHaveProperty('placeholder');
+    expect(imageView(image(), link(), [thumb], CDN)).not.toHaveProperty('technicalMetadata');
+    const padded = image({
+      placeholder: { thumbHash: 'x', dominantColour: '#000000', internal: 1 } as ImageRecord['placeholder'],
+      technicalMetadata: { iso: 100, serialNumber: 'AB123' } as ImageRecord['technicalMetadata'],
+    });
+    const text = JSON.stringify(imageView(padded, link(), [thumb], CDN));
+    expect(text).toContain('"iso":100');
+    expect(text).not.toContain('internal');
+    expect(text).not.toContain('AB123');
   });
 
   it('reports why a failed image failed', () => {

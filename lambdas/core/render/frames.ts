@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import type { Size } from './geometry.js';
+import { orientedSize, type Size } from './geometry.js';
 
 /**
  * Decoded 8-bit sRGB pixels, interleaved, not premultiplied: one frame or an animation's frames
@@ -74,13 +74,6 @@ function displayedAt(orientation: number, x: number, y: number, w: number, h: nu
       return [x, y];
   }
 }
-
-/** Whether an EXIF orientation turns the image a quarter, swapping width and height. */
-export const swapsAxes = (orientation: number | undefined): boolean =>
-  orientation !== undefined && orientation >= 5 && orientation <= 8;
-
-export const orientedSize = (size: Size, orientation: number | undefined): Size =>
-  swapsAxes(orientation) ? { width: size.height, height: size.width } : size;
 
 /**
  * Applies an EXIF orientation to every frame. libvips rotates multi-frame images by a half turn at

@@ -5,6 +5,13 @@ export interface Size {
   height: number;
 }
 
+/** Whether an EXIF orientation turns the image a quarter, swapping width and height. */
+export const swapsAxes = (orientation: number | undefined): boolean =>
+  orientation !== undefined && orientation >= 5 && orientation <= 8;
+
+export const orientedSize = (size: Size, orientation: number | undefined): Size =>
+  swapsAxes(orientation) ? { width: size.height, height: size.width } : size;
+
 type Box = Pick<VariantSpec, 'fit' | 'width' | 'height' | 'watermark'>;
 
 /** Where one variant's box puts an original: what comes out, and what it is cut from. */

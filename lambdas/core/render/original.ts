@@ -2,8 +2,8 @@ import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp'
 import type { InputFormat } from '../formats.js';
 import { SNIFF_BYTES, sniff } from '../sniff.js';
 import { UnrenderableImageError, unrenderable } from './errors.js';
-import { type Frames, orientedSize, orientFrames } from './frames.js';
-import type { Size } from './geometry.js';
+import { type Frames, orientFrames } from './frames.js';
+import { orientedSize, type Size } from './geometry.js';
 
 /**
  * Pages of a multi-page TIFF rendered at most. Each page costs a decode and every `inside` variant
