@@ -8,8 +8,8 @@ import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
-import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
+import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';
 import { makeJpeg } from '../support/images.js';
 import { twinInfo } from '../support/twin.js';
@@ -261,7 +261,10 @@ describe('POST /v1/uploads against the local twin', () => {
 
   it('answers a route it does not serve with a JSON 404', async () => {
     const handler = createApiHandler(apiDependenciesFromEnvironment(setupEnv()));
-    const response = await handler(apiEvent('DELETE /v1/everything', { owner: 'owner-a' }), lambdaContext('aperture-api'));
+    const response = await handler(
+      apiEvent('DELETE /v1/everything', { owner: 'owner-a' }),
+      lambdaContext('aperture-api'),
+    );
     expect(response.statusCode).toBe(404);
     expect(JSON.parse(response.body).error.code).toBe('route_not_found');
   });

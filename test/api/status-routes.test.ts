@@ -9,8 +9,8 @@ import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lam
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import type { ImageRecord, ImageStatus, VariantStatus } from '../../lambdas/ports/catalog.js';
-import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
+import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';
 import { twinInfo } from '../support/twin.js';
 

@@ -23,10 +23,10 @@ import {
 } from '../../lambdas/handlers/ingest.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
 import type { IngestOutcome } from '../../lambdas/services/ingest-upload.js';
+import { lambdaContext } from '../../local/events/lambda-context.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
-import { lambdaContext } from '../../local/events/lambda-context.js';
 import { makeImage } from '../support/images.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';

@@ -19,11 +19,11 @@ import { variantSetVersion } from '../../lambdas/core/variants.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
 import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
+import { lambdaContext } from '../../local/events/lambda-context.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { sqsEvent } from '../../local/events/sqs-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
-import { lambdaContext } from '../../local/events/lambda-context.js';
 import { makeImage } from '../support/images.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';
@@ -49,7 +49,10 @@ async function ingestForJobs(bytes: Buffer, contentType = 'image/jpeg'): Promise
       contentType,
     },
   );
-  await ingest(objectCreatedEvent({ bucket: info.resources.uploadBucket, ...sent }), lambdaContext('aperture-ingest'));
+  await ingest(
+    objectCreatedEvent({ bucket: info.resources.uploadBucket, ...sent }),
+    lambdaContext('aperture-ingest'),
+  );
   return jobs;
 }
 
