@@ -1,0 +1,153 @@
+/**
+ * The browser's side of Aperture's HTTP API: the JSON it reads and one typed call per route. The API
+ * is the page's own origin; every image URL comes from its answers, so nothing here knows where the
+ * CDN is.
+ */
+
+import type { ImageView, UploadView } from '../lambdas/core/image-views.js';
+
+// The API's JSON, typed by the very modules that build it (type-only: nothing of them is bundled).
+export type { OutputFormat } from '../lambdas/core/formats.js';
+export type { ImageView, UploadView, VariantView } from '../lambdas/core/image-views.js';
+export type { Placeholder } from '../lambdas/core/render/placeholder.js';
+export type { TechnicalMetadata } from '../lambdas/core/render/technical-metadata.js';
+export type ImageStatus = ImageView['status'];
+export type UploadStatus = UploadView['status'];
+
+/** `POST /v1/uploads` answered 201: what `@uppy/aws-s3`'s signer hands to the S3 POST. */
+export interface UploadGrant {
+  uploadId: string;
+  method: 'POST' | 'PUT';
+  url: string;
+  fields: Record<string, string>;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+/** `POST /v1/uploads` answered 200: the owner already has these bytes. */
+export interface DuplicateUpload {
+  duplicate: true;
+  imageId: string;
+}
+
+export interface ImageLink {
+  imageId: string;
+  collection?: string;
+  filename?: string;
+  uploadId: string;
+  linkedAt: string;
+}
+
+export interface ImagePage {
+  items: ImageLink[];
+  cursor?: string;
+}
+
+export interface UploadRequest {
+  contentType: string;
+  size: number;
+  filename: string;
+  sha256?: string;
+  method: 'POST';
+}
+
+/** A refused call: the API's `{"error": {"code", "message", "field"?}}`, or any other HTTP failure. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** True for the rejection a fetch gets when its signal is aborted, which callers ignore. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** Calls one of the page origin's JSON routes; a 204 resolves to `undefined`. */
+async function call<T>(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; signal: AbortSignal },
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+  if (response.status === 204) return undefined as T;
+  const answer: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw toApiError(response, answer);
+  return answer as T;
+}
+
+/**
+ * The API's own errors carry a code; API Gateway's refusals (401, 404 for an unknown route, 413) are
+ * `{"message": ...}` only.
+ */
+function toApiError(response: Response, answer: unknown): ApiError {
+  const { error, message } = (answer ?? {}) as {
+    error?: { code?: unknown; message?: unknown; field?: unknown };
+    message?: unknown;
+  };
+  if (typeof error?.code === 'string' && typeof error.message === 'string') {
+    return new ApiError(
+      response.status,
+      error.code,
+      error.message,
+      typeof error.field === 'string' ? error.field : undefined,
+    );
+  }
+  const text = typeof message === 'string' ? message : response.statusText;
+  return new ApiError(response.status, 'http_error', `${response.status} ${text}`.trim());
+}
+
+/** `POST /local/token`: a JWT for `owner`, issued by the local runtime only. */
+export async function fetchToken(owner: string, signal: AbortSignal): Promise<string> {
+  const { token } = await call<{ token: string }>('POST', '/local/token', { body: { owner }, signal });
+  return token;
+}
+
+/** The API as one owner: every call carries their token and stops when `signal` aborts. */
+export class ApiClient {
+  constructor(
+    private readonly token: string,
+    readonly signal: AbortSignal,
+  ) {}
+
+  createUpload(request: UploadRequest): Promise<UploadGrant | DuplicateUpload> {
+    return this.#call('POST', '/v1/uploads', request);
+  }
+
+  getUpload(uploadId: string): Promise<UploadView> {
+    return this.#call('GET', `/v1/uploads/${encodeURIComponent(uploadId)}`);
+  }
+
+  listImages(cursor?: string): Promise<ImagePage> {
+    const query = new URLSearchParams({ limit: '50' });
+    if (cursor) query.set('cursor', cursor);
+    return this.#call('GET', `/v1/images?${query}`);
+  }
+
+  getImage(imageId: string): Promise<ImageView> {
+    return this.#call('GET', `/v1/images/${encodeURIComponent(imageId)}`);
+  }
+
+  deleteImage(imageId: string): Promise<void> {
+    return this.#call('DELETE', `/v1/images/${encodeURIComponent(imageId)}`);
+  }
+
+  #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return call<T>(method, path, { token: this.token, body, signal: this.signal });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The local demo page: sign in as an owner, upload through the presigned flow, watch each upload
+ * through ingest and rendering, browse, inspect and delete the owner's images. This module only
+ * finds the page's elements and connects the parts.
+ */
+import { isAbort } from './api.js';
+import { DetailDialog } from './detail.js';
+import { acceptFiles } from './drop-zone.js';
+import { Gallery } from './gallery.js';
+import { type Session, trackIdentity } from './identity.js';
+import { UploadList, type UploadRow } from './upload-list.js';
+import { followUpload } from './upload-status.js';
+import { Uploader } from './uploader.js';
+
+function byId<T extends HTMLElement>(id: string, type: abstract new () => T): T {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new Error(`the page has no ${type.name} #${id}`);
+  return element;
+}
+
+let session: Session | undefined;
+const currentSession = (): Session => {
+  if (!session) throw new Error('not signed in yet');
+  return session;
+};
+
+const gallery = new Gallery(
+  {
+    grid: byId('gallery', HTMLUListElement),
+    more: byId('more', HTMLButtonElement),
+    status: byId('gallery-status', HTMLElement),
+  },
+  (imageId) => void openDetail(imageId),
+);
+
+const detail = new DetailDialog(
+  {
+    dialog: byId('detail', HTMLDialogElement),
+    title: byId('detail-title', HTMLElement),
+    body: byId('detail-body', HTMLElement),
+    error: byId('detail-error', HTMLElement),
+    close: byId('detail-close', HTMLButtonElement),
+    remove: byId('delete-button', HTMLButtonElement),
+  },
+  async (imageId) => {
+    await currentSession().api.deleteImage(imageId);
+    gallery.remove(imageId);
+  },
+);
+
+const uploads = new UploadList(byId('uploads', HTMLOListElement));
+
+const uploader = new Uploader(({ name, size }) => {
+  const row = uploads.add(name, size);
+  return {
+    progress: (fraction) => row.progress(fraction),
+    duplicate: (imageId) => {
+      row.show('duplicate');
+      showImage(imageId);
+    },
+    uploaded: (uploadId) => void follow(uploadId, row),
+    failed: (message) => row.show('error', message),
+  };
+});
+
+/** Shows an upload's progress through ingest and rendering, and its image as soon as it has one. */
+async function follow(uploadId: string, row: UploadRow): Promise<void> {
+  try {
+    await followUpload(currentSession().api, uploadId, (upload) => {
+      row.show(upload.status, [upload.reason, upload.message].filter(Boolean).join(': '));
+      if (upload.imageId) showImage(upload.imageId);
+    });
+  } catch (error) {
+    if (!isAbort(error)) row.show('error', `Lost track of the upload: ${(error as Error).message}`);
+  }
+}
+
+/** Puts the image's latest view on its card; a card that cannot be read says so itself. */
+function showImage(imageId: string): void {
+  gallery.refresh(imageId).catch(() => {});
+}
+
+/** Opens the image as it is now, not as its card last saw it. */
+async function openDetail(imageId: string): Promise<void> {
+  const image = await gallery.refresh(imageId).catch(() => undefined);
+  if (image) detail.show(image);
+}
+
+acceptFiles(byId('drop-zone', HTMLElement), byId('file-input', HTMLInputElement), (files) =>
+  uploader.add(files),
+);
+
+trackIdentity(
+  {
+    form: byId('owner-form', HTMLFormElement),
+    input: byId('owner-input', HTMLInputElement),
+    status: byId('owner-status', HTMLOutputElement),
+  },
+  (next) => {
+    session = next;
+    detail.close();
+    uploads.clear();
+    uploader.useSession(next);
+    void gallery.load(next);
+  },
+);
