@@ -1,0 +1,151 @@
+import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
+import { UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
+import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
+import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
+import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
+import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
+import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
+import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
+import { LocalJwt } from '../api/local-jwt.js';
+import { startLocalApi } from '../api/server.js';
+import { startLocalCdn } from '../cdn/server.js';
+import { twinFunctionEnvironment } from '../twin/environment.js';
+import { startTwin, type TwinInfo, twinEnvironment } from '../twin/index.js';
+import { buildWebAssets } from '../web/assets.js';
+import { startQueuePoller } from './queue-poller.js';
+import { startS3Trigger } from './s3-trigger.js';
+
+export interface LocalPipelineOptions {
+  /** Where S3 objects, the DynamoDB database and the token signing key are kept between runs. */
+  dataDir: string;
+  /** Wipe `dataDir` first. */
+  fresh?: boolean;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 lets the OS pick. @default 3000 */
+  apiPort?: number;
+  /** 0 lets the OS pick. @default 3001 */
+  cdnPort?: number;
+  settings?: SettingsInput;
+  /** Render invocations at once per lane. @default the machine's cores */
+  workers?: number;
+}
+
+export interface LocalPipeline {
+  apiUrl: string;
+  cdnUrl: string;
+  twin: TwinInfo;
+  /** Stops accepting work, lets what is under way finish, and closes every server. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** What the demo page may load: itself, the CDN's images, ThumbHash data URLs, and calls to S3 for uploads. */
+function contentSecurityPolicy(cdnUrl: string, s3Url: string): string {
+  return [
+    "default-src 'self'",
+    `img-src 'self' data: blob: ${cdnUrl}`,
+    `connect-src 'self' ${s3Url} ${cdnUrl}`,
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * The whole pipeline on one machine: the twin's emulators (S3, DynamoDB, SQS), the very handlers
+ * Lambda runs, wired as AWS wires them (S3 notifications → ingest, SQS → the render lanes, API
+ * Gateway → the API), the CDN, and the demo page at the API's root.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.fresh) await rm(options.dataDir, { recursive: true, force: true });
+  const settings = parseSettings(options.settings);
+  const logger = new Logger({ serviceName: 'aperture-local' });
+  const [twin, jwt, staticFiles] = await Promise.all([
+    startTwin({ dataDir: options.dataDir, host }),
+    LocalJwt.inDataDir(options.dataDir),
+    buildWebAssets(),
+  ]);
+  const stops: Array<() => Promise<void>> = [() => twin.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => logger.error('stop failed', { error: error as Error }));
+  };
+  try {
+    const clients = createAwsClients(twinEnvironment(twin));
+    stops.push(async () => {
+      clients.s3.destroy();
+      clients.sqs.destroy();
+      clients.dynamo.destroy();
+    });
+    const cdn = await startLocalCdn({
+      host,
+      port: options.cdnPort ?? 3001,
+      s3: clients.s3,
+      bucket: twin.resources.imageBucket,
+      settings,
+    });
+    stops.push(() => cdn.stop());
+
+    const env = twinFunctionEnvironment(twin, settings, cdn.url);
+    const ingest = createIngestHandler(ingestDependenciesFromEnvironment(env));
+    const render = createRenderHandler(renderDependenciesFromEnvironment(env));
+    const api = createApiHandler(apiDependenciesFromEnvironment(env));
+
+    const trigger = startS3Trigger({
+      twin,
+      bucket: twin.resources.uploadBucket,
+      prefix: UPLOADS_PREFIX,
+      functionName: 'aperture-ingest',
+      timeoutSeconds: 60,
+      handler: ingest,
+      logger,
+    });
+    stops.push(() => trigger.stop());
+    for (const lane of WORK_LANES) {
+      const poller = startQueuePoller({
+        sqs: clients.sqs,
+        queue: twin.resources.queues[lane],
+        region: twin.region,
+        batchSize: RENDER_BATCH_SIZE[lane],
+        concurrency: options.workers ?? availableParallelism(),
+        functionName: `aperture-render-${lane}`,
+        timeoutSeconds: RENDER_TIMEOUT_SECONDS[lane],
+        handler: render,
+        logger,
+      });
+      stops.push(() => poller.stop());
+    }
+
+    const server = await startLocalApi({
+      host,
+      port: options.apiPort ?? 3000,
+      handler: api,
+      routeKeys: Object.values(API_ROUTES),
+      jwt,
+      staticFiles,
+      contentSecurityPolicy: contentSecurityPolicy(cdn.url, twin.endpoints.s3),
+    });
+    stops.push(() => server.stop());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      apiUrl: server.url,
+      cdnUrl: cdn.url,
+      twin: { region: twin.region, endpoints: twin.endpoints, resources: twin.resources },
+      stop: () => {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,261 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INPUT_FORMAT_NAMES, INPUT_FORMATS, OUTPUT_FORMATS } from '../../lambdas/core/formats.js';
+import { SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
+import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
+import { ApiClient } from '../support/api-client.js';
+import { makeImage } from '../support/images.js';
+import { isListening, npmStart, type RunningPipeline } from '../support/npm-start.js';
+
+const run = promisify(execFile);
+/** Debian's package; `.ci/run` installs it when missing. */
+const CHROMIUM = '/usr/bin/chromium';
+/** The twin's one account (s3rver checks the key), as the banner tells users to export. */
+const AWS_CLI_ENV = {
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_DEFAULT_REGION: 'us-east-1',
+};
+
+function commandExists(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, command)));
+}
+const REPOSITORY = resolve(import.meta.dirname, '../..');
+const CORPUS = resolve(REPOSITORY, '../shared/corpus');
+/** Corpus files up to this size go through the whole pipeline; the render core takes every file elsewhere. */
+const MAX_CORPUS_PIXELS = 2_000_000;
+const SETTLE_TIMEOUT_MS = 240_000;
+
+interface Sample {
+  name: string;
+  bytes: Buffer;
+}
+
+/** Generated images of every input format, and the small corpus files plus one 12 MP photo when present. */
+async function samples(): Promise<Sample[]> {
+  const generated = await Promise.all(
+    INPUT_FORMAT_NAMES.map(async (format, seed) => ({
+      name: `generated.${format}`,
+      bytes: await makeImage(format, { width: 800, height: 600, seed: seed + 100 }),
+    })),
+  );
+  if (!existsSync(join(CORPUS, 'MANIFEST.tsv'))) return generated;
+  const rows = readFileSync(join(CORPUS, 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.split('\t'));
+  const chosen = rows.slice(1).filter(([name, , , size]) => {
+    const [width = 0, height = 0] = (size ?? '').split('x').map(Number);
+    return (
+      name === 'immich__japanese-shop.jpg' || (width * height > 0 && width * height <= MAX_CORPUS_PIXELS)
+    );
+  });
+  const files = new Set(readdirSync(CORPUS));
+  return [
+    ...generated,
+    ...chosen
+      .map(([name = '']) => name)
+      .filter((name) => files.has(name))
+      .map((name) => ({ name, bytes: readFileSync(join(CORPUS, name)) })),
+  ];
+}
+
+/** What a browser would declare: the type the bytes are, or a guess from nothing when unknown. */
+function declaredType(bytes: Buffer): string {
+  const sniffed = sniff(bytes.subarray(0, SNIFF_BYTES));
+  return sniffed.kind === 'image' && sniffed.format in INPUT_FORMATS
+    ? INPUT_FORMATS[sniffed.format as keyof typeof INPUT_FORMATS]
+    : 'application/octet-stream';
+}
+
+let pipeline: RunningPipeline;
+let stopped = false;
+
+beforeAll(async () => {
+  pipeline = await npmStart(['--fresh']);
+}, 180_000);
+
+afterAll(async () => {
+  if (!stopped) await pipeline?.interrupt();
+});
+
+describe('npm start', () => {
+  const settled = new Map<string, Record<string, unknown>>();
+  let client: ApiClient;
+
+  it('takes uploads of the corpus through the API, both presigned flows, and settles every one', async () => {
+    client = await ApiClient.forOwner(pipeline.apiUrl, 'e2e-owner');
+    const all = await samples();
+    let index = 0;
+    const refusedAtApi: string[] = [];
+    // A few uploads at a time, as an app's users would send them.
+    const worker = async () => {
+      for (let sample = all[index++]; sample; sample = all[index++]) {
+        const method = index % 2 === 0 ? 'POST' : 'PUT';
+        const answer = await client.upload(sample.bytes, {
+          contentType: declaredType(sample.bytes),
+          filename: sample.name,
+          method,
+        });
+        if (answer.status !== 201) {
+          expect(answer.status, `${sample.name}: ${JSON.stringify(answer.body)}`).toBeGreaterThanOrEqual(400);
+          expect(answer.body).toHaveProperty('error.code');
+          refusedAtApi.push(sample.name);
+          continue;
+        }
+        expect(answer.s3Status, `${sample.name} ${method}`).toBeLessThan(300);
+        settled.set(sample.name, await client.settle(String(answer.body.uploadId), SETTLE_TIMEOUT_MS));
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+
+    expect(settled.size + refusedAtApi.length).toBe(all.length);
+    for (const [name, upload] of settled) {
+      expect(['ready', 'rejected', 'failed'], name).toContain(upload.status);
+      if (upload.status !== 'ready') expect(upload.reason, `${name} says why`).toEqual(expect.any(String));
+    }
+    for (const sample of all.filter((s) => s.name.startsWith('generated.'))) {
+      expect(settled.get(sample.name)?.status, sample.name).toBe('ready');
+    }
+  }, 600_000);
+
+  it('serves every ready variant from the CDN as CloudFront would', async () => {
+    const ready = [...settled.values()].filter((upload) => upload.status === 'ready');
+    expect(ready.length).toBeGreaterThan(0);
+    for (const upload of ready) {
+      const { body: image } = await client.call('GET', `/v1/images/${String(upload.imageId)}`);
+      const variants = image.variants as Array<{
+        name: string;
+        status: string;
+        urls?: Record<string, string>;
+      }>;
+      expect(variants.every((v) => v.status === 'ready' || v.status === 'skipped')).toBe(true);
+      for (const variant of variants.filter((v) => v.status === 'ready')) {
+        const spec = DEFAULT_VARIANTS.find((v) => v.name === variant.name);
+        for (const [format, url] of Object.entries(variant.urls ?? {})) {
+          expect(url.startsWith(pipeline.cdnUrl), url).toBe(true);
+          const response = await fetch(url);
+          expect(response.status, url).toBe(200);
+          expect(response.headers.get('content-type')).toBe(
+            OUTPUT_FORMATS[format as keyof typeof OUTPUT_FORMATS].mime,
+          );
+          expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+          const bytes = Buffer.from(await response.arrayBuffer());
+          const { width = 0, height = 0, format: decoded } = await sharp(bytes).metadata();
+          expect(decoded === 'heif' ? 'avif' : decoded).toBe(format);
+          expect(width).toBeLessThanOrEqual(spec?.width ?? 0);
+          expect(height).toBeLessThanOrEqual(spec?.height ?? 0);
+          const etag = response.headers.get('etag');
+          expect(etag).toBeTruthy();
+          const revalidated = await fetch(url, { headers: { 'if-none-match': etag ?? '' } });
+          expect(revalidated.status, `${url} revalidated`).toBe(304);
+          expect((await revalidated.arrayBuffer()).byteLength).toBe(0);
+        }
+      }
+    }
+  }, 300_000);
+
+  it('gives tokens from `npm run token` that the API accepts', async () => {
+    const { stdout } = await run(
+      'npm',
+      ['run', '--silent', 'token', '--', 'e2e-owner', '--data-dir', pipeline.dataDir],
+      {
+        cwd: REPOSITORY,
+      },
+    );
+    const viaCli = new ApiClient(pipeline.apiUrl, stdout.trim());
+    const { status, body } = await viaCli.call('GET', '/v1/images?limit=1');
+    expect(status).toBe(200);
+    expect(body.items).toHaveLength(1);
+  }, 60_000);
+
+  it.runIf(commandExists('aws'))(
+    'lets the AWS CLI list the local buckets, table and queues',
+    async () => {
+      const aws = (endpoint: string, ...args: string[]) =>
+        run('aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], {
+          env: { ...process.env, ...AWS_CLI_ENV },
+        }).then(({ stdout }) => stdout);
+      const buckets = await aws(pipeline.emulators.s3, 's3api', 'list-buckets');
+      expect(JSON.parse(buckets).Buckets.map((b: { Name: string }) => b.Name)).toEqual(
+        expect.arrayContaining(['aperture-uploads', 'aperture-images']),
+      );
+      const tables = await aws(pipeline.emulators.dynamodb, 'dynamodb', 'list-tables');
+      expect(JSON.parse(tables).TableNames).toContain('aperture-catalog');
+      const queues = await aws(pipeline.emulators.sqs, 'sqs', 'list-queues');
+      expect(JSON.parse(queues).QueueUrls.join(' ')).toMatch(
+        /aperture-thumbnails.*aperture-variants|aperture-variants.*aperture-thumbnails/,
+      );
+    },
+    60_000,
+  );
+
+  it.runIf(existsSync(CHROMIUM))(
+    'lets a browser upload an image through the page and see it in the gallery',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--headless=new'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+        const problems: string[] = [];
+        page.on('pageerror', (error) => problems.push(error.message));
+        page.on('console', (message) => {
+          if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+            problems.push(message.text());
+        });
+        await page.goto(`${pipeline.apiUrl}/`);
+        await page.getByTestId('owner-input').fill('browser-owner');
+        await page.getByTestId('owner-form').getByRole('button', { name: 'Switch' }).click();
+        await expect.poll(() => page.getByTestId('owner-status').textContent()).toContain('browser-owner');
+
+        const photo = await makeImage('jpeg', { width: 1600, height: 1200, seed: 4242 });
+        await page
+          .getByTestId('file-input')
+          .setInputFiles({ name: 'harbour.jpg', mimeType: 'image/jpeg', buffer: photo });
+        const row = page.getByTestId('upload-row').first();
+        await expect
+          .poll(() => row.getAttribute('data-status'), { timeout: SETTLE_TIMEOUT_MS })
+          .toBe('ready');
+
+        const card = page.locator(
+          `[data-testid="gallery-card"][data-image-id="${createHash('sha256').update(photo).digest('hex')}"]`,
+        );
+        await expect.poll(() => card.getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
+        // The picture itself loaded from the CDN, not just its placeholder.
+        const picture = () =>
+          card.locator('img').evaluate((element) => {
+            const img = element as unknown as { complete: boolean; naturalWidth: number; currentSrc: string };
+            return img.complete && img.naturalWidth > 0 ? img.currentSrc : '';
+          });
+        await expect.poll(picture, { timeout: 30_000 }).toContain(new URL(pipeline.cdnUrl).host);
+        expect(problems).toEqual([]);
+        await page.screenshot({
+          path: process.env.APERTURE_SCREENSHOT ?? join(pipeline.dataDir, 'demo-page.png'),
+        });
+      } finally {
+        await browser.close();
+      }
+    },
+    300_000,
+  );
+
+  it('stops everything on Ctrl-C, leaving nothing listening', async () => {
+    const urls = [pipeline.apiUrl, pipeline.cdnUrl, ...Object.values(pipeline.emulators)];
+    for (const url of urls) expect(await isListening(url), url).toBe(true);
+    const exit = await pipeline.interrupt();
+    stopped = true;
+    // npm passes Ctrl-C on to the runtime and then ends by the same signal, as a shell's Ctrl-C would.
+    expect([0, 'SIGINT'], pipeline.output().slice(-2000)).toContain(exit);
+    expect(pipeline.output()).toContain('SIGINT: stopping');
+    expect(pipeline.output()).not.toMatch(/stop failed|Error:/);
+    for (const url of urls) expect(await isListening(url), url).toBe(false);
+  }, 60_000);
+});
