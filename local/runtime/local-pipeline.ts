@@ -64,6 +64,8 @@ function contentSecurityPolicy(cdnUrl: string, s3Url: string): string {
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const host = options.host ?? '127.0.0.1';
+  // In Lambda, metrics are log lines CloudWatch turns into metrics; here they would only be noise.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (options.fresh) await rm(options.dataDir, { recursive: true, force: true });
   const settings = parseSettings(options.settings);
   const logger = new Logger({ serviceName: 'aperture-local' });

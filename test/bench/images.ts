@@ -48,12 +48,17 @@ export const GENERATED_SIZES = [
   { name: 'generated 24 MP', width: 6000, height: 4000 },
 ] as const;
 
+/** A photo-like JPEG at q90; each seed gives other bytes. */
+export function photoLikeJpeg(width: number, height: number, seed: number): Promise<Buffer> {
+  return sharp(photoLike(width, height, seed), { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
 export async function generatedImages(): Promise<BenchImage[]> {
   const images: BenchImage[] = [];
   for (const [index, { name, width, height }] of GENERATED_SIZES.entries()) {
-    const bytes = await sharp(photoLike(width, height, index + 1), { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
+    const bytes = await photoLikeJpeg(width, height, index + 1);
     images.push({ name, source: 'generated', width, height, bytes });
   }
   return images;

@@ -6,8 +6,10 @@
  * tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
+ *   npm run bench -- --only latency --latency-images 50
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { corpusImages, generatedImages } from './images.js';
 import { benchIngest, type IngestResult } from './ingest.js';
+import { benchLocalLatency, type LatencyResult } from './local-latency.js';
 import { benchRender, verifyRenderers } from './render.js';
 import { benchRenderCompare, CONTENDERS, type ContenderResult } from './render-compare.js';
 import { markdownTable, ms, type Summary } from './stats.js';
@@ -36,8 +39,18 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
+    /** Comma-separated sections to run: ingest, render, latency. */
+    only: { type: 'string', default: 'ingest,render,latency' },
+    'latency-images': { type: 'string', default: '50' },
   },
 });
+const SECTIONS = ['ingest', 'render', 'latency'] as const;
+const sections = new Set(args.only.split(','));
+for (const section of sections) {
+  if (!SECTIONS.includes(section as (typeof SECTIONS)[number])) {
+    throw new RangeError(`--only takes ${SECTIONS.join(', ')}; not ${section}`);
+  }
+}
 
 const count = (name: string, value: string | undefined): number => {
   const parsed = Number(value);
@@ -46,6 +59,7 @@ const count = (name: string, value: string | undefined): number => {
 };
 
 const renderIterations = count('iterations', args.iterations);
+const latencyImages = count('latency-images', args['latency-images']);
 const ingestIterations = count('ingest-iterations', args['ingest-iterations']);
 // sharp's default is one libvips thread per pipeline on glibc Linux without jemalloc (Lambda included).
 if (args.concurrency !== undefined) sharp.concurrency(count('concurrency', args.concurrency));
@@ -70,129 +84,171 @@ const byName = (name: string) => {
 };
 
 console.log('\nTimes are median / p95 (nearest rank), CPU time unless marked wall; MB = 10^6 bytes.');
-console.log(`\n## Ingest hash+probe vs raw SHA-256 (${ingestIterations} iterations, 64 KiB chunks)\n`);
 const ingest: IngestResult[] = [];
-for (const image of [...generated, ...corpus])
-  ingest.push(await benchIngest(image, settings, ingestIterations));
-console.log(
-  markdownTable(
-    ['image', 'MP', 'MB', 'SHA-256 ms/MB', 'ingest ms/MB', 'ingest ms', 'ingest wall ms', 'ingest ÷ SHA-256'],
-    ingest.map((r) => [
-      r.image,
-      r.megapixels.toFixed(1),
-      r.mb.toFixed(2),
-      pair(r.rawSha256.cpuMsPerMb, 2),
-      pair(r.ingest.cpuMsPerMb, 2),
-      pair(r.ingest.cpu),
-      pair(r.ingest.wall),
-      `${r.ratio.toFixed(1)}×`,
-    ]),
-  ),
-);
-
-console.log(`\n## Render job grouping, ${RENDER_IMAGE} JPEG q90 (${renderIterations} iterations)\n`);
-await verifyRenderers(byName(WARM_UP_IMAGE), settings);
-const render = await benchRender(byName(RENDER_IMAGE), settings, renderIterations);
-console.log(
-  markdownTable(
-    ['job per', 'SQS messages / image', 'CPU ms', 'wall ms', '× per lane', 'output KB'],
-    render.strategies.map((s) => [
-      s.strategy,
-      String(s.messagesPerImage),
-      pair(s.total.cpu),
-      pair(s.total.wall),
-      `${s.ratioToPerLane.toFixed(2)}×`,
-      (s.outputBytes / 1000).toFixed(0),
-    ]),
-  ),
-);
-const { timeToThumbnail } = render;
-console.log('\nTime to thumbnail (all three formats of `thumb` written):\n');
-console.log(
-  markdownTable(
-    ['thumbnail made by', 'wall ms'],
-    [
-      ['its own thumbnails-lane job (per lane)', pair(timeToThumbnail.perLane)],
-      ['one job for every variant (per image)', pair(timeToThumbnail.perImage)],
-    ],
-  ),
-);
-
-console.log(
-  `\nPer-lane job steps (wall ms, median; resize + AVIF + WebP + JPEG): ${Object.entries(render.perLaneSteps)
-    .map(([name, step]) => `${name} ${ms(step.medianMs)}`)
-    .join(', ')}`,
-);
-
-console.log(
-  `\n## Render per ${RENDER_IMAGE} JPEG: default variant set, ${DEFAULT_VARIANTS.length} variants × 3 formats (${renderIterations} iterations)\n`,
-);
-const compare = await benchRenderCompare({
-  image: byName(RENDER_IMAGE),
-  warmUp: byName(WARM_UP_IMAGE),
-  variants: DEFAULT_VARIANTS,
-  maxInputPixels: settings.maxInputPixels,
-  iterations: renderIterations,
-  threads: sharp.concurrency(),
-  repoRoot,
-});
-const timing = (r: ContenderResult, summary: Summary | null, versus: number | null | undefined): string[] =>
-  r.installed
-    ? [summary ? pair(summary) : 'n/a (no /proc)', versus == null ? 'n/a' : `${versus.toFixed(2)}×`]
-    : ['not installed', '–'];
-console.log(
-  markdownTable(
-    ['contender', 'tool', 'outputs', 'CPU ms', '× ours', 'wall ms', '× ours'],
-    compare.contenders.map((r) => [
-      r.contender,
-      r.tool,
-      String(r.outputs),
-      ...timing(r, r.cpu, r.ratioToPipeline?.cpu),
-      ...timing(r, r.wall, r.ratioToPipeline?.wall),
-    ]),
-  ),
-);
-/** A format's cell: `text` of the measured value, or why there is none. */
-const perFormat = (r: ContenderResult, text: (format: OutputFormat) => string | undefined) =>
-  OUTPUT_FORMAT_NAMES.map((format) => {
-    if (!r.installed) return 'not installed';
-    return r.bytes?.[format] == null ? 'n/a (no encoder)' : (text(format) ?? 'n/a');
-  });
-console.log(
-  `\nOutput KB per format (all ${compare.variants.length} variants) and PSNR of the ${compare.psnrVariant} variant` +
-    ' against an unencoded Lanczos resize (dB, higher keeps more):\n',
-);
-console.log(
-  markdownTable(
-    [
-      'contender',
-      ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} KB (× ours)`),
-      ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} dB`),
-    ],
-    compare.contenders.map((r) => [
-      r.contender,
-      ...perFormat(r, (format) => {
-        const bytes = r.bytes?.[format];
-        const versus = r.bytesRatioToPipeline?.[format];
-        return bytes == null ? undefined : `${(bytes / 1000).toFixed(1)} (${versus?.toFixed(2) ?? '–'}×)`;
-      }),
-      ...perFormat(r, (format) => r.psnrDb?.[format]?.toFixed(2)),
-    ]),
-  ),
-);
-console.log('');
-for (const r of compare.contenders) {
+if (sections.has('ingest')) {
+  console.log(`\n## Ingest hash+probe vs raw SHA-256 (${ingestIterations} iterations, 64 KiB chunks)\n`);
+  for (const image of [...generated, ...corpus])
+    ingest.push(await benchIngest(image, settings, ingestIterations));
   console.log(
-    `- ${r.contender}: ${CONTENDERS[r.contender]}${r.installed ? '' : `; not installed: ${r.install}`}`,
+    markdownTable(
+      [
+        'image',
+        'MP',
+        'MB',
+        'SHA-256 ms/MB',
+        'ingest ms/MB',
+        'ingest ms',
+        'ingest wall ms',
+        'ingest ÷ SHA-256',
+      ],
+      ingest.map((r) => [
+        r.image,
+        r.megapixels.toFixed(1),
+        r.mb.toFixed(2),
+        pair(r.rawSha256.cpuMsPerMb, 2),
+        pair(r.ingest.cpuMsPerMb, 2),
+        pair(r.ingest.cpu),
+        pair(r.ingest.wall),
+        `${r.ratio.toFixed(1)}×`,
+      ]),
+    ),
   );
 }
-console.log(`\n${compare.cpuMeasure}`);
-for (const caveat of compare.caveats) console.log(`- ${caveat}`);
-const { pipelinePeakRss } = compare;
-console.log(
-  `\nPeak RSS of renderVariants alone on the ${RENDER_IMAGE} JPEG, in a fresh process: ${pipelinePeakRss.peakRssMb} MB` +
-    ` (${pipelinePeakRss.beforeRenderRssMb} MB before rendering: Node, tsx, sharp, the original).`,
-);
+
+let render: Awaited<ReturnType<typeof benchRender>> | undefined;
+let compare: Awaited<ReturnType<typeof benchRenderCompare>> | undefined;
+if (sections.has('render')) {
+  console.log(`\n## Render job grouping, ${RENDER_IMAGE} JPEG q90 (${renderIterations} iterations)\n`);
+  await verifyRenderers(byName(WARM_UP_IMAGE), settings);
+  render = await benchRender(byName(RENDER_IMAGE), settings, renderIterations);
+  console.log(
+    markdownTable(
+      ['job per', 'SQS messages / image', 'CPU ms', 'wall ms', '× per lane', 'output KB'],
+      render.strategies.map((s) => [
+        s.strategy,
+        String(s.messagesPerImage),
+        pair(s.total.cpu),
+        pair(s.total.wall),
+        `${s.ratioToPerLane.toFixed(2)}×`,
+        (s.outputBytes / 1000).toFixed(0),
+      ]),
+    ),
+  );
+  const { timeToThumbnail } = render;
+  console.log('\nTime to thumbnail (all three formats of `thumb` written):\n');
+  console.log(
+    markdownTable(
+      ['thumbnail made by', 'wall ms'],
+      [
+        ['its own thumbnails-lane job (per lane)', pair(timeToThumbnail.perLane)],
+        ['one job for every variant (per image)', pair(timeToThumbnail.perImage)],
+      ],
+    ),
+  );
+
+  console.log(
+    `\nPer-lane job steps (wall ms, median; resize + AVIF + WebP + JPEG): ${Object.entries(
+      render.perLaneSteps,
+    )
+      .map(([name, step]) => `${name} ${ms(step.medianMs)}`)
+      .join(', ')}`,
+  );
+
+  console.log(
+    `\n## Render per ${RENDER_IMAGE} JPEG: default variant set, ${DEFAULT_VARIANTS.length} variants × 3 formats (${renderIterations} iterations)\n`,
+  );
+  compare = await benchRenderCompare({
+    image: byName(RENDER_IMAGE),
+    warmUp: byName(WARM_UP_IMAGE),
+    variants: DEFAULT_VARIANTS,
+    maxInputPixels: settings.maxInputPixels,
+    iterations: renderIterations,
+    threads: sharp.concurrency(),
+    repoRoot,
+  });
+  const timing = (
+    r: ContenderResult,
+    summary: Summary | null,
+    versus: number | null | undefined,
+  ): string[] =>
+    r.installed
+      ? [summary ? pair(summary) : 'n/a (no /proc)', versus == null ? 'n/a' : `${versus.toFixed(2)}×`]
+      : ['not installed', '–'];
+  console.log(
+    markdownTable(
+      ['contender', 'tool', 'outputs', 'CPU ms', '× ours', 'wall ms', '× ours'],
+      compare.contenders.map((r) => [
+        r.contender,
+        r.tool,
+        String(r.outputs),
+        ...timing(r, r.cpu, r.ratioToPipeline?.cpu),
+        ...timing(r, r.wall, r.ratioToPipeline?.wall),
+      ]),
+    ),
+  );
+  /** A format's cell: `text` of the measured value, or why there is none. */
+  const perFormat = (r: ContenderResult, text: (format: OutputFormat) => string | undefined) =>
+    OUTPUT_FORMAT_NAMES.map((format) => {
+      if (!r.installed) return 'not installed';
+      return r.bytes?.[format] == null ? 'n/a (no encoder)' : (text(format) ?? 'n/a');
+    });
+  console.log(
+    `\nOutput KB per format (all ${compare.variants.length} variants) and PSNR of the ${compare.psnrVariant} variant` +
+      ' against an unencoded Lanczos resize (dB, higher keeps more):\n',
+  );
+  console.log(
+    markdownTable(
+      [
+        'contender',
+        ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} KB (× ours)`),
+        ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} dB`),
+      ],
+      compare.contenders.map((r) => [
+        r.contender,
+        ...perFormat(r, (format) => {
+          const bytes = r.bytes?.[format];
+          const versus = r.bytesRatioToPipeline?.[format];
+          return bytes == null ? undefined : `${(bytes / 1000).toFixed(1)} (${versus?.toFixed(2) ?? '–'}×)`;
+        }),
+        ...perFormat(r, (format) => r.psnrDb?.[format]?.toFixed(2)),
+      ]),
+    ),
+  );
+  console.log('');
+  for (const r of compare.contenders) {
+    console.log(
+      `- ${r.contender}: ${CONTENDERS[r.contender]}${r.installed ? '' : `; not installed: ${r.install}`}`,
+    );
+  }
+  console.log(`\n${compare.cpuMeasure}`);
+  for (const caveat of compare.caveats) console.log(`- ${caveat}`);
+  const { pipelinePeakRss } = compare;
+  console.log(
+    `\nPeak RSS of renderVariants alone on the ${RENDER_IMAGE} JPEG, in a fresh process: ${pipelinePeakRss.peakRssMb} MB` +
+      ` (${pipelinePeakRss.beforeRenderRssMb} MB before rendering: Node, tsx, sharp, the original).`,
+  );
+}
+
+let latency: LatencyResult | undefined;
+if (sections.has('latency')) {
+  const photo = { width: 2400, height: 1800, uploaders: 4 };
+  console.log(
+    `\n## Upload to thumbnail and to ready on the local runtime: ${latencyImages} photo-like ${photo.width}x${photo.height} JPEGs, ${photo.uploaders} uploaders at once\n`,
+  );
+  latency = await benchLocalLatency({ images: latencyImages, ...photo });
+  console.log(
+    markdownTable(
+      ['from S3 upload done to', 'wall ms (median / p95)'],
+      [
+        ['`thumb` ready (first thumbnail)', pair(latency.toFirstThumbnail)],
+        ['image `ready` (every variant)', pair(latency.toReady)],
+      ],
+    ),
+  );
+  console.log(
+    `\n${latency.images} images in ${latency.totalSeconds} s wall, ${latency.workersPerLane} render invocations at once per lane.`,
+  );
+}
 
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
@@ -213,12 +269,14 @@ const results = {
   },
   iterations: { ingest: ingestIterations, render: renderIterations },
   units: { ms: 'milliseconds', mb: '1,000,000 bytes', p95: 'nearest rank', ratios: 'of median CPU times' },
-  ingest,
-  render,
-  renderCompare: compare,
+  ...(sections.has('ingest') ? { ingest } : {}),
+  ...(render ? { render, renderCompare: compare } : {}),
+  ...(latency ? { latency } : {}),
   peakRssMb,
   seconds,
 };
 const output = fileURLToPath(new URL('results.json', import.meta.url));
-await writeFile(output, `${JSON.stringify(results, null, 2)}\n`);
+// A run of some sections keeps the others' last results.
+const previous: object = existsSync(output) ? JSON.parse(await readFile(output, 'utf8')) : {};
+await writeFile(output, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log(`Results written to ${output.slice(repoRoot.length)}`);
