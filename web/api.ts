@@ -5,6 +5,7 @@
  */
 
 import type { ImageView, UploadView } from '../lambdas/core/image-views.js';
+import type { UploadGrantView } from '../lambdas/ports/upload-signer.js';
 
 // The API's JSON, typed by the very modules that build it (type-only: nothing of them is bundled).
 export type { OutputFormat } from '../lambdas/core/formats.js';
@@ -13,16 +14,8 @@ export type { Placeholder } from '../lambdas/core/render/placeholder.js';
 export type { TechnicalMetadata } from '../lambdas/core/render/technical-metadata.js';
 export type ImageStatus = ImageView['status'];
 export type UploadStatus = UploadView['status'];
-
 /** `POST /v1/uploads` answered 201: what `@uppy/aws-s3`'s signer hands to the S3 POST. */
-export interface UploadGrant {
-  uploadId: string;
-  method: 'POST' | 'PUT';
-  url: string;
-  fields: Record<string, string>;
-  headers: Record<string, string>;
-  expiresAt: string;
-}
+export type UploadGrant = UploadGrantView;
 
 /** `POST /v1/uploads` answered 200: the owner already has these bytes. */
 export interface DuplicateUpload {

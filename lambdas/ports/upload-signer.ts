@@ -1,6 +1,6 @@
 import type { UploadGrant, UploadMethod } from '../core/uploads.js';
 
-/** What a client needs to send the bytes itself: the shape Uppy's `getUploadParameters` expects. */
+/** What a client needs to send the bytes itself: what Uppy's `@uppy/aws-s3` signer returns. */
 export interface PresignedUpload {
   method: UploadMethod;
   url: string;
@@ -12,4 +12,11 @@ export interface PresignedUpload {
 
 export interface UploadSigner {
   presign(grant: UploadGrant): Promise<PresignedUpload>;
+}
+
+/** `POST /v1/uploads` answered 201: the presigned upload and which upload it is, until when. */
+export interface UploadGrantView extends PresignedUpload {
+  uploadId: string;
+  /** ISO 8601. */
+  expiresAt: string;
 }

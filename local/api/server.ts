@@ -7,7 +7,7 @@ import type {
 import { parseOwner } from '../../lambdas/core/identity.js';
 import { httpApiEvent } from '../events/http-api-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
-import { endpointUrl, listen } from '../twin/net.js';
+import { endpointUrl, listen, stopServer } from '../twin/net.js';
 import type { LocalJwt } from './local-jwt.js';
 import { routeMatcher } from './route-matcher.js';
 
@@ -147,11 +147,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const port = await listen(server, options.host, options.port);
   return {
     url: endpointUrl(options.host, port),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    stop: () => stopServer(server),
   };
 }
 

@@ -11,7 +11,7 @@ import { DERIVATIVES_PREFIX } from '../../lambdas/core/keys.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import { CDN_CORS, CDN_RESPONSE_HEADERS } from '../../lambdas/edge/response-headers.js';
 import { loadViewerRequest, type ViewerRequestHandler } from '../../lambdas/edge/viewer-request-code.js';
-import { endpointUrl, listen } from '../twin/net.js';
+import { endpointUrl, listen, stopServer } from '../twin/net.js';
 import { viewerRequestEvent } from './viewer-request-event.js';
 
 export interface LocalCdnOptions {
@@ -70,12 +70,7 @@ export async function startLocalCdn(options: LocalCdnOptions): Promise<LocalCdn>
   }
   return {
     url: endpointUrl(options.host, port),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Browsers and SDK clients keep sockets alive; close() alone would wait for them to time out.
-        server.closeAllConnections();
-      }),
+    stop: () => stopServer(server),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 
 /** The base URL of a server listening on host:port (IPv6 literals need brackets). */
@@ -13,5 +14,16 @@ export function listen(server: Server, host: string, port: number): Promise<numb
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
+  });
+}
+
+/**
+ * Stops a server and drops its kept-alive connections: browsers and SDK clients keep sockets open,
+ * and close() alone would wait for them to time out.
+ */
+export function stopServer(server: HttpServer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
   });
 }

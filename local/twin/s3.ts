@@ -2,7 +2,7 @@ import { getCiphers } from 'node:crypto';
 import { createServer } from 'node:http';
 import S3rver from 's3rver';
 import { TwinStartError } from './errors.js';
-import { endpointUrl, listen } from './net.js';
+import { endpointUrl, listen, stopServer } from './net.js';
 
 /** An object landed in a bucket: what an S3 `ObjectCreated` notification tells its consumer. */
 export interface ObjectCreatedRecord {
@@ -74,12 +74,9 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        listeners.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        // SDK clients keep sockets alive; close() alone would wait for them to time out.
-        server.closeAllConnections();
-      }),
+    stop: () => {
+      listeners.clear();
+      return stopServer(server);
+    },
   };
 }

@@ -8,6 +8,7 @@ import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
+import type { UploadGrantView } from '../../lambdas/ports/upload-signer.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';
@@ -16,14 +17,7 @@ import { twinInfo } from '../support/twin.js';
 
 const MAX_UPLOAD_BYTES = 200_000;
 
-interface Grant {
-  uploadId: string;
-  method: 'POST' | 'PUT';
-  url: string;
-  fields: Record<string, string>;
-  headers: Record<string, string>;
-  expiresAt: string;
-}
+type Grant = UploadGrantView;
 
 function setupEnv() {
   return twinFunctionEnvironment(

@@ -1,7 +1,7 @@
 import type { Settings } from '../../core/settings.js';
 import { grantUpload, parseUploadRequest } from '../../core/uploads.js';
 import type { Catalog } from '../../ports/catalog.js';
-import type { UploadSigner } from '../../ports/upload-signer.js';
+import type { UploadGrantView, UploadSigner } from '../../ports/upload-signer.js';
 import { type HttpResult, json } from '../http.js';
 
 export interface CreateUploadDependencies {
@@ -45,8 +45,13 @@ export async function createUpload(
     uploadExpiresAt: grant.expiresAt,
   });
   const presigned = await deps.signer.presign(grant);
+  const view: UploadGrantView = {
+    uploadId: grant.uploadId,
+    ...presigned,
+    expiresAt: grant.expiresAt.toISOString(),
+  };
   return {
-    result: json(201, { uploadId: grant.uploadId, ...presigned, expiresAt: grant.expiresAt.toISOString() }),
+    result: json(201, view),
     uploadId: grant.uploadId,
   };
 }
