@@ -16,10 +16,12 @@ import {
   SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { FunctionUrlOrigin, OriginGroup, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
 import { DERIVATIVES_PREFIX } from '../lambdas/core/keys.js';
 import type { Settings } from '../lambdas/core/settings.js';
 import {
@@ -49,6 +51,12 @@ export interface ImageCdnProps {
   readonly priceClass: PriceClass;
   readonly domain?: CdnDomain;
   readonly webAclId?: string;
+  /**
+   * Where CloudFront asks for a derivative S3 does not have (the on-demand renderer's URL), by the
+   * same path. Reached through its own Origin Access Control.
+   * @default - none: a missing derivative is a 404
+   */
+  readonly fallbackOrigin?: IFunctionUrl;
 }
 
 /**
@@ -109,12 +117,23 @@ export class ImageCdn extends Construct {
       code: FunctionCode.fromInline(viewerRequestCode(props.settings)),
     });
 
+    const derivatives = S3BucketOrigin.withOriginAccessControl(props.imageBucket, {
+      originPath: `/${DERIVATIVES_PREFIX.replace(/\/$/, '')}`,
+    });
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Aperture image CDN',
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(props.imageBucket, {
-          originPath: `/${DERIVATIVES_PREFIX.replace(/\/$/, '')}`,
-        }),
+        origin: props.fallbackOrigin
+          ? new OriginGroup({
+              primaryOrigin: derivatives,
+              fallbackOrigin: FunctionUrlOrigin.withOriginAccessControl(props.fallbackOrigin, {
+                readTimeout: Duration.seconds(ON_DEMAND_TIMEOUT_SECONDS + 2),
+              }),
+              // S3 answers 404 for a missing key (CloudFront may list derived/); 403 as well with a
+              // bucket of your own that does not grant the listing.
+              fallbackStatusCodes: [403, 404],
+            })
+          : derivatives,
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,

@@ -9,13 +9,14 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { functionEnvironmentVariables } from '../lambdas/core/environment.js';
+import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
 import { Catalog } from './catalog.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
 import { Ingest } from './ingest.js';
 import { PipelineMonitoring } from './monitoring.js';
+import { OnDemandRenderer } from './on-demand-renderer.js';
 import { RenderWorkers } from './render-workers.js';
 import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
@@ -115,6 +116,8 @@ export class ImagePipeline extends Construct {
   public readonly ingestFailures: IQueue;
   /** One sharp function per render lane, each consuming its lane's queue. */
   public readonly renderFunctions: Readonly<Record<WorkLane, IFunction>>;
+  /** The CDN's fallback origin: renders a variant S3 does not have yet. */
+  public readonly onDemandFunction: IFunction;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -142,7 +145,23 @@ export class ImagePipeline extends Construct {
     this.queues = new WorkQueues(this, 'WorkQueues').lanes;
     this.sharpLayer = new SharpLayer(this, 'SharpLayer');
 
+    const onDemand = new OnDemandRenderer(this, 'OnDemand', {
+      environment: rendererEnvironmentVariables({
+        settings: this.settings,
+        imageBucket: this.imageBucket.bucketName,
+        table: this.table.tableName,
+      }),
+      imageBucket: this.imageBucket,
+      table: this.table,
+      sharpLayer: this.sharpLayer,
+      logRetention,
+      removalPolicy,
+      tracing,
+    });
+    this.onDemandFunction = onDemand.function;
+
     const cdn = new ImageCdn(this, 'Cdn', {
+      fallbackOrigin: onDemand.url,
       settings: this.settings,
       imageBucket: this.imageBucket,
       logBucket: this.logBucket,
@@ -215,6 +234,7 @@ export class ImagePipeline extends Construct {
     });
     monitoring.monitorFunction(this.apiFunction, 'ApiFunction');
     monitoring.monitorFunction(this.ingestFunction, 'IngestFunction');
+    monitoring.monitorFunction(this.onDemandFunction, 'OnDemandFunction');
     for (const lane of WORK_LANES) {
       monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);
     }

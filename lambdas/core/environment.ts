@@ -26,11 +26,15 @@ const settingsJson = z.string().transform((text, ctx): Settings => {
   }
 });
 
-const functionEnvironmentSchema = z.object({
+/** What every function reads, the on-demand renderer included. */
+const rendererEnvironmentSchema = z.object({
   [ENV.settings]: settingsJson,
-  [ENV.uploadBucket]: z.string().min(1),
   [ENV.imageBucket]: z.string().min(1),
   [ENV.table]: z.string().min(1),
+});
+
+const functionEnvironmentSchema = rendererEnvironmentSchema.extend({
+  [ENV.uploadBucket]: z.string().min(1),
   [ENV.cdnBaseUrl]: z.url(),
   [ENV.distributionId]: z.string().min(1).optional(),
   ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), z.url()])),
@@ -66,13 +70,32 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
   };
 }
 
+/** What the on-demand renderer reads. It sits behind the CDN, so it cannot be told the CDN's address. */
+export type RendererEnvironment = Pick<FunctionEnvironment, 'settings' | 'imageBucket' | 'table'>;
+
+export function readRendererEnvironment(env: Record<string, string | undefined>): RendererEnvironment {
+  const parsed = rendererEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Aperture renderer environment is invalid: ${describeIssues(parsed.error)}`);
+  }
+  const values = parsed.data;
+  return { settings: values[ENV.settings], imageBucket: values[ENV.imageBucket], table: values[ENV.table] };
+}
+
+/** The inverse of readRendererEnvironment: what the construct sets on the on-demand renderer. */
+export function rendererEnvironmentVariables(config: RendererEnvironment): Record<string, string> {
+  return {
+    [ENV.settings]: JSON.stringify(config.settings),
+    [ENV.imageBucket]: config.imageBucket,
+    [ENV.table]: config.table,
+  };
+}
+
 /** The inverse of readFunctionEnvironment: what the construct (and the local runtime) sets. */
 export function functionEnvironmentVariables(config: FunctionEnvironment): Record<string, string> {
   return {
-    [ENV.settings]: JSON.stringify(config.settings),
+    ...rendererEnvironmentVariables(config),
     [ENV.uploadBucket]: config.uploadBucket,
-    [ENV.imageBucket]: config.imageBucket,
-    [ENV.table]: config.table,
     [ENV.cdnBaseUrl]: config.cdnBaseUrl,
     ...(config.distributionId ? { [ENV.distributionId]: config.distributionId } : {}),
     ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),

@@ -94,3 +94,40 @@ function pageSuffix(page: number | undefined): string {
     throw new RangeError(`not a page number: ${page}`);
   return `-page${String(page).padStart(3, '0')}`;
 }
+
+/** One derivative a key names: which image, which variant of the spec, which format and page. */
+export interface DerivativeAddress {
+  imageId: string;
+  variant: VariantSpec;
+  format: OutputFormat;
+  page: number | undefined;
+}
+
+const DERIVATIVE_KEY =
+  /^derived\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\/([a-z][a-z0-9-]*?)(?:-page(\d{3}))?\.(\w+)$/;
+
+/**
+ * The derivative a key names, when it is exactly the key `derivativeKey` builds for a variant of
+ * `variants` in one of its formats: the current revision only, a page only on a page-able key. Any
+ * other key (another size, an old revision, a made-up name) names nothing, so a request for it can
+ * never make anything be rendered.
+ */
+export function parseDerivativeKey(
+  key: string,
+  variants: readonly VariantSpec[],
+): DerivativeAddress | undefined {
+  const match = DERIVATIVE_KEY.exec(key);
+  if (!match) return undefined;
+  const [, shard1, shard2, imageId = '', nameAndRevision = '', pageDigits, extension] = match;
+  if (shard1 !== imageId.slice(0, 2) || shard2 !== imageId.slice(2, 4)) return undefined;
+  const page = pageDigits === undefined ? undefined : Number(pageDigits);
+  if (page === 0) return undefined;
+  for (const variant of variants) {
+    if (!nameAndRevision.startsWith(`${variant.name}-`)) continue;
+    for (const { format } of variant.formats) {
+      if (OUTPUT_FORMATS[format].extension !== extension) continue;
+      if (derivativeKey(imageId, variant, format, page) === key) return { imageId, variant, format, page };
+    }
+  }
+  return undefined;
+}

@@ -5,19 +5,20 @@ import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
 import { type FunctionEnvironment, readFunctionEnvironment } from '../core/environment.js';
 
 /** What every Aperture function builds from its environment, once per cold start. */
-export interface FunctionRuntime {
-  config: FunctionEnvironment;
+export interface FunctionRuntime<Config = FunctionEnvironment> {
+  config: Config;
   clients: AwsClients;
   logger: Logger;
   metrics: Metrics;
 }
 
-export function functionRuntime(
+export function functionRuntime<Config = FunctionEnvironment>(
   env: Record<string, string | undefined>,
   serviceName: string,
-): FunctionRuntime {
+  readConfig: (env: Record<string, string | undefined>) => Config = readFunctionEnvironment as never,
+): FunctionRuntime<Config> {
   return {
-    config: readFunctionEnvironment(env),
+    config: readConfig(env),
     clients: createAwsClients(env),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: 'Aperture', serviceName }),

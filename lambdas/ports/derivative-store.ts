@@ -2,6 +2,8 @@
 export interface DerivativeStore {
   /** The original's bytes, or undefined when it is gone (the image was deleted meanwhile). */
   readOriginal(key: string): Promise<Buffer | undefined>;
+  /** A derivative's bytes, or undefined when it is not there (yet). */
+  readDerivative(key: string): Promise<Buffer | undefined>;
   /**
    * Writes one derivative, served as immutable for a year. The key is content-addressed, so writing
    * it again writes the same bytes: a retry is harmless.

@@ -22,7 +22,18 @@ export interface LocalCdnOptions {
   /** The image bucket; only its `derived/` objects are served. */
   bucket: string;
   settings: Pick<Settings, 'variants'>;
+  /**
+   * The distribution's fallback origin (the on-demand renderer): asked, by the same path, for what
+   * S3 does not have. Without it a missing object is a 404.
+   */
+  fallbackOrigin?: FallbackOrigin;
 }
+
+/** An origin CloudFront fails over to: a path (below the origin path) in, an HTTP answer out. */
+export type FallbackOrigin = (
+  method: 'GET' | 'HEAD',
+  path: string,
+) => Promise<{ statusCode: number; headers: Record<string, string>; body: Buffer }>;
 
 export interface LocalCdn {
   /** The CDN base URL, without a trailing slash: `derived/X` is served at `{url}/X`. */
@@ -49,7 +60,8 @@ const DERIVATIVE_PATH = /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/;
 /**
  * CloudFront for the local runtime: GET and HEAD of the image bucket's derivatives, through the very
  * viewer-request function the distribution runs, with the headers the distribution's policy adds.
- * A missing object is a 404, as the distribution answers; S3 failing or unreachable is a 502.
+ * A missing object goes to the fallback origin (the on-demand renderer) when there is one, else is a
+ * 404, as the distribution answers; S3 failing or unreachable is a 502.
  */
 export async function startLocalCdn(options: LocalCdnOptions): Promise<LocalCdn> {
   const viewerRequest = loadViewerRequest(options.settings);
@@ -105,6 +117,9 @@ async function serve(
   } catch (error) {
     // The SDK throws for S3's 304 Not Modified as for its 404s; anything else is S3 failing.
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 && options.fallbackOrigin) {
+      return failOver(response, await options.fallbackOrigin(request.method, result.uri));
+    }
     return answer(response, status === 304 || status === 404 ? status : 502);
   }
   const { metadata, body } = found;
@@ -120,6 +135,13 @@ async function serve(
   response.writeHead(200);
   if (body) await pipeline(body, response);
   else response.end();
+}
+
+/** Serves the fallback origin's answer as CloudFront would: its status, its headers, its body. */
+function failOver(response: ServerResponse, fallback: Awaited<ReturnType<FallbackOrigin>>): void {
+  for (const [name, value] of Object.entries(fallback.headers)) response.setHeader(name, value);
+  response.writeHead(fallback.statusCode);
+  response.end(fallback.body);
 }
 
 interface StoredObject {

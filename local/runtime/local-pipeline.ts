@@ -2,17 +2,27 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
+import {
+  ON_DEMAND_TIMEOUT_SECONDS,
+  RENDER_BATCH_SIZE,
+  RENDER_TIMEOUT_SECONDS,
+} from '../../lambdas/adapters/aws/work-queues.js';
 import { UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
 import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
+import {
+  createOnDemandHandler,
+  onDemandDependenciesFromEnvironment,
+} from '../../lambdas/handlers/on-demand.js';
 import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
 import { LocalJwt } from '../api/local-jwt.js';
 import { startLocalApi } from '../api/server.js';
 import { startLocalCdn } from '../cdn/server.js';
+import { functionUrlEvent } from '../events/function-url-event.js';
+import { lambdaContext } from '../events/lambda-context.js';
 import { twinFunctionEnvironment } from '../twin/environment.js';
 import { startTwin, type TwinInfo, twinEnvironment } from '../twin/index.js';
 import { buildWebAssets } from '../web/assets.js';
@@ -86,12 +96,27 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       clients.sqs.destroy();
       clients.dynamo.destroy();
     });
+    // The functions are told the CDN's address, and the CDN falls back to one of them: it calls the
+    // on-demand renderer through `onDemand`, built once the address is known.
+    let onDemand: ReturnType<typeof createOnDemandHandler> | undefined;
     const cdn = await startLocalCdn({
       host,
       port: options.cdnPort ?? 3001,
       s3: clients.s3,
       bucket: twin.resources.imageBucket,
       settings,
+      fallbackOrigin: async (method, path) => {
+        if (!onDemand) throw new Error('the on-demand renderer is not ready yet');
+        const result = await onDemand(
+          functionUrlEvent(method, path),
+          lambdaContext('aperture-on-demand', { timeoutSeconds: ON_DEMAND_TIMEOUT_SECONDS }),
+        );
+        return {
+          statusCode: result.statusCode ?? 200,
+          headers: (result.headers ?? {}) as Record<string, string>,
+          body: Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8'),
+        };
+      },
     });
     stops.push(() => cdn.stop());
 
@@ -99,6 +124,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const ingest = createIngestHandler(ingestDependenciesFromEnvironment(env));
     const render = createRenderHandler(renderDependenciesFromEnvironment(env));
     const api = createApiHandler(apiDependenciesFromEnvironment(env));
+    onDemand = createOnDemandHandler(onDemandDependenciesFromEnvironment(env));
 
     const trigger = startS3Trigger({
       twin,

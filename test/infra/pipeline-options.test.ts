@@ -165,7 +165,12 @@ describe('with buckets brought along', () => {
       template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 's3.amazonaws.com' } }),
     ).toEqual({});
     expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual(
-      [construct.apiFunction, construct.ingestFunction, ...Object.values(construct.renderFunctions)]
+      [
+        construct.apiFunction,
+        construct.ingestFunction,
+        ...Object.values(construct.renderFunctions),
+        construct.onDemandFunction,
+      ]
         .map(logicalId)
         .sort(),
     );

@@ -44,6 +44,7 @@ const apertureFunctions = () => [
   pipeline().apiFunction,
   pipeline().ingestFunction,
   ...WORK_LANES.map((lane) => pipeline().renderFunctions[lane]),
+  pipeline().onDemandFunction,
 ];
 /** An object ARN pattern in a bucket, as CDK renders it. */
 const objectsIn = (bucket: Parameters<typeof logicalId>[0], pattern: string) => ({
@@ -620,25 +621,58 @@ describe('CDN', () => {
       .DistributionConfig;
 
   it('reads the image bucket through Origin Access Control, under /derived only', () => {
-    expect(Object.values(resources('AWS::CloudFront::OriginAccessControl'))).toEqual([
-      expect.objectContaining({
-        Properties: {
-          OriginAccessControlConfig: expect.objectContaining({
-            OriginAccessControlOriginType: 's3',
-            SigningBehavior: 'always',
-            SigningProtocol: 'sigv4',
-          }),
-        },
-      }),
-    ]);
-    expect(distribution().Origins).toEqual([
+    const controls = Object.values(resources('AWS::CloudFront::OriginAccessControl')).map(
+      (r) => r.Properties.OriginAccessControlConfig,
+    );
+    for (const type of ['s3', 'lambda']) {
+      expect(controls).toContainEqual(
+        expect.objectContaining({
+          OriginAccessControlOriginType: type,
+          SigningBehavior: 'always',
+          SigningProtocol: 'sigv4',
+        }),
+      );
+    }
+    expect(controls).toHaveLength(2);
+    expect(distribution().Origins).toContainEqual(
       expect.objectContaining({
         DomainName: getAtt(pipeline().imageBucket, 'RegionalDomainName'),
         OriginPath: `/${DERIVATIVES_PREFIX.slice(0, -1)}`,
         OriginAccessControlId: expect.anything(),
         S3OriginConfig: { OriginAccessIdentity: '' },
       }),
+    );
+  });
+
+  it('fails over to the on-demand renderer, only CloudFront may call it, and only for a missing object', () => {
+    const config = distribution();
+    const [group] = config.OriginGroups.Items;
+    expect(config.DefaultCacheBehavior.TargetOriginId).toBe(group.Id);
+    expect(group.FailoverCriteria.StatusCodes.Items.sort()).toEqual([403, 404]);
+    const [primary, fallback] = group.Members.Items.map((m: { OriginId: string }) =>
+      config.Origins.find((o: { Id: string }) => o.Id === m.OriginId),
+    );
+    expect(primary.S3OriginConfig).toBeDefined();
+    const urls = Object.entries(resources('AWS::Lambda::Url'));
+    expect(urls).toHaveLength(1);
+    const [[urlId, url]] = urls as [[string, { Properties: Record<string, unknown> }]];
+    expect(url.Properties).toMatchObject({
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: getAtt(pipeline().onDemandFunction, 'Arn'),
+    });
+    expect(JSON.stringify(fallback.DomainName)).toContain(urlId);
+    expect(fallback.OriginAccessControlId).toBeDefined();
+    const invokers = Object.values(resources('AWS::Lambda::Permission'))
+      .map((r) => r.Properties)
+      .filter((p) => p.Principal === 'cloudfront.amazonaws.com');
+    // Only the distribution (SourceArn) may invoke the renderer, through its URL or directly.
+    expect(invokers.map((p) => p.Action).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunctionUrl',
     ]);
+    for (const invoker of invokers) {
+      expect(JSON.stringify(invoker.SourceArn)).toContain(`"Ref":"${logicalId(pipeline().distribution)}"`);
+    }
   });
 
   it('lets only this distribution read the image bucket, and nothing outside derived/', () => {

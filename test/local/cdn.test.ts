@@ -245,6 +245,43 @@ const refusesConnections = (port: number) =>
     socket.on('error', () => resolve(true));
   });
 
+describe('failing over to the fallback origin', () => {
+  it('asks it, by the rewritten path, only for what S3 does not have, and serves its answer', async () => {
+    const asked: string[] = [];
+    const withFallback = await startLocalCdn({
+      host: '127.0.0.1',
+      port: 0,
+      s3,
+      bucket,
+      settings,
+      fallbackOrigin: async (method, path) => {
+        asked.push(`${method} ${path}`);
+        return {
+          statusCode: 200,
+          headers: { 'content-type': 'image/webp', 'x-from': 'fallback' },
+          body: Buffer.from('made'),
+        };
+      },
+    });
+    try {
+      const stored = await putDerivative(newImageId(), thumb, 'webp');
+      const present = await send(stored.path, { base: withFallback.url });
+      expect(present.body).toEqual(stored.body);
+
+      const missing = derivativeKey(newImageId(), thumb, 'webp').slice(DERIVATIVES_PREFIX.length - 1);
+      const rendered = await send(missing, { base: withFallback.url });
+      expect([rendered.status, rendered.headers['x-from'], rendered.body.toString()]).toEqual([
+        200,
+        'fallback',
+        'made',
+      ]);
+      expect(asked).toEqual([`GET ${missing}`]);
+    } finally {
+      await withFallback.stop();
+    }
+  });
+});
+
 describe('life cycle', () => {
   it('answers 502 when S3 cannot be reached', async () => {
     const unreachable = new S3Client({

@@ -7,6 +7,7 @@ import {
   derivativesPrefix,
   ORIGINALS_PREFIX,
   originalKey,
+  parseDerivativeKey,
   UPLOADS_PREFIX,
   uploadIdFromKey,
   uploadKey,
@@ -100,5 +101,41 @@ describe('key scheme', () => {
         expect(key).toMatch(/^[a-z0-9/.-]+$/);
       }
     }
+  });
+});
+
+describe('the derivative a key names', () => {
+  const variants = DEFAULT_VARIANTS;
+  const medium = variants.find((v) => v.name === 'medium') as VariantSpec;
+
+  it('names exactly what derivativeKey built, for every variant, format and a page', () => {
+    for (const variant of variants) {
+      for (const format of OUTPUT_FORMAT_NAMES) {
+        for (const page of [undefined, 1, 42]) {
+          expect(parseDerivativeKey(derivativeKey(sha, variant, format, page), variants)).toEqual({
+            imageId: sha,
+            variant,
+            format,
+            page,
+          });
+        }
+      }
+    }
+  });
+
+  it.each([
+    ['another size', derivativeKey(sha, { ...medium, width: 4000 }, 'webp')],
+    [
+      'another quality (an old revision)',
+      derivativeKey(sha, { ...medium, formats: [{ format: 'webp', quality: 5 }] }, 'webp'),
+    ],
+    ['a variant nobody configured', derivativeKey(sha, { ...medium, name: 'huge' }, 'webp')],
+    ['the wrong shard', derivativeKey(sha, medium, 'webp').replace(`/${sha.slice(0, 2)}/`, '/00/')],
+    ['page zero', derivativeKey(sha, medium, 'webp', 1).replace('page001', 'page000')],
+    ['a format-less key', `derived/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}/medium`],
+    ['an original', originalKey(sha)],
+    ['a path escape', `${derivativesPrefix(sha)}../../../originals/x.webp`],
+  ])('names nothing for %s', (_, key) => {
+    expect(parseDerivativeKey(key, variants)).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
  * - image   `IMAGE#{sha256}`   / `IMAGE`             the content-addressed record, with its reference count
  * - link    `OWNER#{owner}`    / `IMAGE#{sha256}`    one owner's claim on an image
  * - upload  `UPLOAD#{uploadId}`/ `UPLOAD`            one presigned upload and its fate
+ * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
  * The `byCollection` index lists an owner's links in one collection, newest first.
  */
 export const CATALOG_TABLE = {
@@ -20,6 +21,7 @@ export const catalogKeys = {
   image: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'IMAGE' }),
   link: (owner: string, sha256: string) => ({ pk: `OWNER#${owner}`, sk: `IMAGE#${sha256}` }),
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
+  lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   /** The `byCollection` partition of one owner's collection. */
   collection: (owner: string, collection: string) => `OWNER#${owner}#COLLECTION#${collection}`,
 };

@@ -11,13 +11,21 @@ export class S3DerivativeStore implements DerivativeStore {
     private readonly bucket: string,
   ) {}
 
-  async readOriginal(key: string): Promise<Buffer | undefined> {
+  readOriginal(key: string): Promise<Buffer | undefined> {
+    return this.read(key, 'read original');
+  }
+
+  readDerivative(key: string): Promise<Buffer | undefined> {
+    return this.read(key, 'read derivative');
+  }
+
+  private async read(key: string, operation: string): Promise<Buffer | undefined> {
     try {
       const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return Body ? Buffer.from(await Body.transformToByteArray()) : undefined;
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw toDomainError(error, 'read original', { key });
+      throw toDomainError(error, operation, { key });
     }
   }
 

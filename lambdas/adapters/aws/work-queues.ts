@@ -1,6 +1,6 @@
 import type { WorkLane } from '../../core/render-jobs.js';
 
-/** The render work queues' shared numbers, read by the construct and the local twin alike. */
+/** The render functions' and their queues' shared numbers, read by the construct and the local runtime alike. */
 
 /** Receives before a message is parked in its lane's dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 3;
@@ -14,6 +14,12 @@ export const RENDER_TIMEOUT_SECONDS: Readonly<Record<WorkLane, number>> = {
   thumbnails: 30,
   variants: 120,
 };
+
+/**
+ * The on-demand renderer's timeout: one variant of one image, within the 30 s CloudFront waits for
+ * an origin's answer by default.
+ */
+export const ON_DEMAND_TIMEOUT_SECONDS = 28;
 
 /**
  * Jobs per invocation of each lane's function, rendered one after another, all within the lane's

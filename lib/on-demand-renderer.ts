@@ -1,0 +1,78 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  FunctionUrlAuthType,
+  type IFunctionUrl,
+  type ILayerVersion,
+  type Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
+import { ApertureFunction } from './aperture-function.js';
+
+export interface OnDemandRendererProps {
+  /** The renderer's environment (`rendererEnvironmentVariables`): no CDN address, which would be a cycle. */
+  readonly environment: Record<string, string>;
+  readonly imageBucket: IBucket;
+  readonly table: ITable;
+  readonly sharpLayer: ILayerVersion;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/**
+ * The CDN's fallback origin: a function URL that renders a variant S3 does not have yet (a variant
+ * added to the spec, a job still queued), stores it and answers with it. Only CloudFront may call it
+ * (IAM auth, signed by the distribution's Origin Access Control), and it renders only keys of the
+ * configured spec, so no URL can make it burn compute on sizes nobody asked for.
+ */
+export class OnDemandRenderer extends Construct {
+  public readonly url: IFunctionUrl;
+  public readonly function: ApertureFunction['function'];
+
+  constructor(scope: Construct, id: string, props: OnDemandRendererProps) {
+    super(scope, id);
+    const renderer = new ApertureFunction(this, 'Handler', {
+      handlerFile: 'on-demand.ts',
+      description: 'Aperture on-demand render: a missing variant, once, behind CloudFront',
+      environment: props.environment,
+      // As the variants lane: an original up to the pixel limit, one variant in every format.
+      memorySize: 2048,
+      timeout: Duration.seconds(ON_DEMAND_TIMEOUT_SECONDS),
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      tracing: props.tracing,
+      sharpLayer: props.sharpLayer,
+    });
+    this.function = renderer.function;
+
+    renderer.grantObjectActions(
+      props.imageBucket,
+      ORIGINALS_PREFIX,
+      ['s3:GetObject'],
+      'Originals are keyed by their SHA-256 under originals/; the renderer only reads them.',
+    );
+    renderer.grantObjectActions(
+      props.imageBucket,
+      DERIVATIVES_PREFIX,
+      ['s3:GetObject', 's3:PutObject'],
+      'Derivatives are content-addressed keys under derived/; the renderer reads what others stored and writes what it renders.',
+    );
+    // A derivative not there yet must read as 404 while the renderer waits for another's render.
+    renderer.grantListing(props.imageBucket, DERIVATIVES_PREFIX);
+    // Reading the image, recording a rendered variant, and the render lease (put and delete).
+    renderer.grantTableActions(
+      props.table,
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    );
+
+    this.url = renderer.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+  }
+}
