@@ -11,7 +11,9 @@ import {
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
+  KeyGroup,
   type PriceClass,
+  PublicKey,
   ResponseHeadersPolicy,
   SecurityPolicyProtocol,
   ViewerProtocolPolicy,
@@ -57,6 +59,11 @@ export interface ImageCdnProps {
    * @default - none: a missing derivative is a 404
    */
   readonly fallbackOrigin?: IFunctionUrl;
+  /**
+   * Private delivery: only URLs signed with the matching private key are served.
+   * @default - public delivery
+   */
+  readonly signersPublicKeyPem?: string;
 }
 
 /**
@@ -74,6 +81,8 @@ export class ImageCdn extends Construct {
   public readonly distribution: Distribution;
   /** `https://` and the custom domain's first name, or the distribution's own domain. */
   public readonly baseUrl: string;
+  /** With private delivery, the id of the public key URLs must be signed for. */
+  public readonly keyPairId: string | undefined;
 
   constructor(scope: Construct, id: string, props: ImageCdnProps) {
     super(scope, id);
@@ -117,6 +126,15 @@ export class ImageCdn extends Construct {
       code: FunctionCode.fromInline(viewerRequestCode(props.settings)),
     });
 
+    const signers =
+      props.signersPublicKeyPem === undefined
+        ? undefined
+        : new PublicKey(this, 'SignersKey', {
+            encodedKey: props.signersPublicKeyPem,
+            comment: 'Aperture private delivery: signs image URLs',
+          });
+    this.keyPairId = signers?.publicKeyId;
+
     const derivatives = S3BucketOrigin.withOriginAccessControl(props.imageBucket, {
       originPath: `/${DERIVATIVES_PREFIX.replace(/\/$/, '')}`,
     });
@@ -139,6 +157,7 @@ export class ImageCdn extends Construct {
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: responseHeaders,
         functionAssociations: [{ function: negotiateFormat, eventType: FunctionEventType.VIEWER_REQUEST }],
+        trustedKeyGroups: signers ? [new KeyGroup(this, 'Signers', { items: [signers] })] : undefined,
       },
       // A missing derivative may be rendered moments later (a URL shared before its image is ready):
       // CloudFront forgets the 404 soon, and says so here rather than by a default.

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { HttpApi, ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { type Distribution, PriceClass } from 'aws-cdk-lib/aws-cloudfront';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
@@ -6,6 +6,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IFunction, type ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -25,6 +26,16 @@ import { type LaneQueues, WorkQueues } from './work-queues.js';
 
 // What `settings.variants` is built from, for stacks that embed the construct.
 export { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../lambdas/core/variants.js';
+
+/** The key pair of private delivery (see `ImagePipelineProps.privateDelivery`). */
+export interface PrivateDelivery {
+  /** The public key, PEM-encoded (RSA 2048 or ECDSA P-256), that CloudFront checks signatures with. */
+  readonly publicKeyPem: string;
+  /** A secret whose text is the matching private key, PEM-encoded. */
+  readonly privateKey: ISecret;
+  /** How long a signed URL works. @default Duration.hours(1) */
+  readonly urlTtl?: Duration;
+}
 
 export interface ImagePipelineProps {
   /**
@@ -86,6 +97,12 @@ export interface ImagePipelineProps {
   readonly tracing?: Tracing;
   /** Where alarms notify; subscribe to it. @default - a new topic */
   readonly alarmTopic?: ITopic;
+  /**
+   * Private delivery: the CDN serves only URLs signed with this key pair, and the image API hands
+   * out signed URLs. The API reads the private key from the secret when it first signs.
+   * @default - public delivery: anyone with a derivative's URL may fetch it
+   */
+  readonly privateDelivery?: PrivateDelivery;
 }
 
 /**
@@ -162,6 +179,7 @@ export class ImagePipeline extends Construct {
 
     const cdn = new ImageCdn(this, 'Cdn', {
       fallbackOrigin: onDemand.url,
+      signersPublicKeyPem: props.privateDelivery?.publicKeyPem,
       settings: this.settings,
       imageBucket: this.imageBucket,
       logBucket: this.logBucket,
@@ -180,6 +198,14 @@ export class ImagePipeline extends Construct {
       table: this.table.tableName,
       cdnBaseUrl: this.cdnBaseUrl,
       distributionId: this.distribution.distributionId,
+      signedUrls:
+        props.privateDelivery && cdn.keyPairId
+          ? {
+              keyPairId: cdn.keyPairId,
+              privateKeySecret: props.privateDelivery.privateKey.secretArn,
+              ttlSeconds: (props.privateDelivery.urlTtl ?? Duration.hours(1)).toSeconds(),
+            }
+          : undefined,
       queueUrls: mapLanes((lane) => this.queues[lane].queue.queueUrl),
     });
 
@@ -199,6 +225,7 @@ export class ImagePipeline extends Construct {
     this.api = api.httpApi;
     this.apiUrl = api.url;
     this.apiFunction = api.function;
+    props.privateDelivery?.privateKey.grantRead(this.apiFunction);
 
     const ingest = new Ingest(this, 'Ingest', {
       environment,

@@ -14,6 +14,7 @@ export const ENV = {
   table: 'APERTURE_TABLE',
   cdnBaseUrl: 'APERTURE_CDN_BASE_URL',
   distributionId: 'APERTURE_DISTRIBUTION_ID',
+  signedUrls: 'APERTURE_SIGNED_URLS',
   queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
 } as const;
 
@@ -37,6 +38,17 @@ const functionEnvironmentSchema = rendererEnvironmentSchema.extend({
   [ENV.uploadBucket]: z.string().min(1),
   [ENV.cdnBaseUrl]: z.url(),
   [ENV.distributionId]: z.string().min(1).optional(),
+  [ENV.signedUrls]: z
+    .string()
+    .transform((text) => JSON.parse(text) as unknown)
+    .pipe(
+      z.strictObject({
+        keyPairId: z.string().min(1),
+        privateKeySecret: z.string().min(1),
+        ttlSeconds: z.number().int().min(60),
+      }),
+    )
+    .optional(),
   ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), z.url()])),
 });
 
@@ -48,8 +60,20 @@ export interface FunctionEnvironment {
   cdnBaseUrl: string;
   /** The CloudFront distribution whose caches a delete clears; none where nothing caches (locally). */
   distributionId?: string | undefined;
+  /**
+   * Private delivery: the CDN only serves signed URLs, which the API signs with the key pair's
+   * private key (held in a Secrets Manager secret), each valid for `ttlSeconds`.
+   */
+  signedUrls?: SignedUrlConfig | undefined;
   /** Each render lane's queue. */
   queueUrls: Record<WorkLane, string>;
+}
+
+export interface SignedUrlConfig {
+  keyPairId: string;
+  /** The ARN or name of the secret holding the PEM private key. */
+  privateKeySecret: string;
+  ttlSeconds: number;
 }
 
 /** Reads and validates the function environment; throws naming each missing or bad variable. */
@@ -66,6 +90,7 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     table: values[ENV.table],
     cdnBaseUrl: values[ENV.cdnBaseUrl].replace(/\/+$/, ''),
     distributionId: values[ENV.distributionId],
+    signedUrls: values[ENV.signedUrls],
     queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
   };
 }
@@ -98,6 +123,7 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     [ENV.uploadBucket]: config.uploadBucket,
     [ENV.cdnBaseUrl]: config.cdnBaseUrl,
     ...(config.distributionId ? { [ENV.distributionId]: config.distributionId } : {}),
+    ...(config.signedUrls ? { [ENV.signedUrls]: JSON.stringify(config.signedUrls) } : {}),
     ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),
   };
 }

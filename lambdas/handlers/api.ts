@@ -3,11 +3,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { AwsClients } from '../adapters/aws/clients.js';
 import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
+import { CloudFrontUrlSigner } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
+import { readSecretText } from '../adapters/aws/secret-text.js';
+import type { SignedUrlConfig } from '../core/environment.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
+import type { UrlSigner } from '../ports/url-signer.js';
 import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
 import { functionRuntime, onColdStart } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
@@ -122,10 +127,20 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     cdnBaseUrl: config.cdnBaseUrl,
     objects: new S3ImageObjects(clients.s3, config.imageBucket),
     cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
+    urlSigner: urlSignerFor(config.signedUrls, clients),
     now: () => new Date(),
     logger,
     metrics,
   };
+}
+
+function urlSignerFor(config: SignedUrlConfig | undefined, clients: AwsClients): UrlSigner | undefined {
+  if (!config) return undefined;
+  return new CloudFrontUrlSigner({
+    keyPairId: config.keyPairId,
+    ttlSeconds: config.ttlSeconds,
+    loadPrivateKey: () => readSecretText(clients.secrets, config.privateKeySecret),
+  });
 }
 
 export const handler = onColdStart(() => createApiHandler(apiDependenciesFromEnvironment(process.env)));

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { CloudFrontUrlSigner } from '../../lambdas/adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
 import { derivativeKey } from '../../lambdas/core/keys.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
@@ -418,5 +419,66 @@ describe('every read route', () => {
       text: expect.any(String),
       body: { error: { code: 'unauthorized', message: expect.any(String) } },
     });
+  });
+});
+
+describe('private delivery', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPairId = 'K2JCJMDEHXQW5F';
+
+  /** CloudFront's check of a canned-policy signed URL: the policy it rebuilds, signed by the key pair. */
+  function verifiesAsCloudFrontWould(signedUrl: string, unsignedUrl: string): boolean {
+    const url = new URL(signedUrl);
+    const expires = Number(url.searchParams.get('Expires'));
+    const policy = JSON.stringify({
+      Statement: [{ Resource: unsignedUrl, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }],
+    });
+    const signature = (url.searchParams.get('Signature') ?? '')
+      .replace(/-/g, '+')
+      .replace(/_/g, '=')
+      .replace(/~/g, '/');
+    return (
+      url.searchParams.get('Key-Pair-Id') === keyPairId &&
+      expires > Date.now() / 1000 &&
+      // The signer rounds the expiry to the nearest second.
+      expires <= Date.now() / 1000 + 601 &&
+      verify('RSA-SHA1', Buffer.from(policy), publicKey, Buffer.from(signature, 'base64'))
+    );
+  }
+
+  it('signs every CDN URL of the view, each valid for the configured time', async () => {
+    const env = twinFunctionEnvironment(twinInfo(), settings, `${CDN}/`);
+    let keyLoads = 0;
+    const signing = createApiHandler({
+      ...apiDependenciesFromEnvironment(env),
+      urlSigner: new CloudFrontUrlSigner({
+        keyPairId,
+        ttlSeconds: 600,
+        loadPrivateKey: async () => {
+          keyLoads += 1;
+          return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+        },
+      }),
+    });
+    const { imageId } = await ingestAccepted(ownerA, {
+      status: 'ready',
+      variants: Object.fromEntries(settings.variants.map((v) => [v.name, 'ready'])),
+    });
+    const unsigned = (await getImage(ownerA, imageId)).body;
+    for (let i = 0; i < 2; i++) {
+      const response = await signing(
+        apiEvent(API_ROUTES.getImage, { owner: ownerA, pathParameters: { imageId } }),
+        lambdaContext('aperture-api'),
+      );
+      const view = JSON.parse(response.body);
+      view.variants.forEach((variant: { url: string; urls: Record<string, string> }, v: number) => {
+        const plain = unsigned.variants[v];
+        expect(verifiesAsCloudFrontWould(variant.url, plain.url), `${variant.url} ${plain.url}`).toBe(true);
+        for (const [format, url] of Object.entries(variant.urls)) {
+          expect(verifiesAsCloudFrontWould(url, plain.urls[format]), `${plain.name} ${format}`).toBe(true);
+        }
+      });
+    }
+    expect(keyLoads).toBe(1);
   });
 });

@@ -1,8 +1,10 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { generateKeyPairSync } from 'node:crypto';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/core/environment.js';
@@ -236,5 +238,53 @@ describe('CDK context', () => {
   it('builds the stack under the chosen name', () => {
     const app = newApp({ ...noBundling, stackName: 'ImagesProd' });
     expect(new ApertureStack(app, readContext(app).stackName).stackName).toBe('ImagesProd');
+  });
+});
+
+describe('private delivery', () => {
+  const publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+
+  it('makes the CDN trust only the key group, and the API sign with the secret it may read', () => {
+    let secretArn = '';
+    const { template, construct } = synth((stack) => {
+      const privateKey = new Secret(stack, 'SigningKey');
+      secretArn = stack.resolve(privateKey.secretArn).Ref;
+      return { privateDelivery: { publicKeyPem, privateKey, urlTtl: Duration.minutes(10) } };
+    });
+    const [publicKeyId] = Object.keys(template.findResources('AWS::CloudFront::PublicKey'));
+    template.hasResourceProperties('AWS::CloudFront::PublicKey', {
+      PublicKeyConfig: Match.objectLike({ EncodedKey: publicKeyPem }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::KeyGroup', {
+      KeyGroupConfig: Match.objectLike({ Items: [{ Ref: publicKeyId }] }),
+    });
+    const [groupId] = Object.keys(template.findResources('AWS::CloudFront::KeyGroup'));
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ TrustedKeyGroups: [{ Ref: groupId }] }),
+      }),
+    });
+
+    const api = template.findResources('AWS::Lambda::Function')[logicalId(construct.apiFunction)];
+    const signedUrls = api?.Properties.Environment.Variables[ENV.signedUrls];
+    expect(JSON.stringify(signedUrls)).toContain(publicKeyId);
+    expect(JSON.stringify(signedUrls)).toContain(secretArn);
+    expect(JSON.stringify(signedUrls)).toContain('\\"ttlSeconds\\":600');
+    const reads = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.filter((s: { Action: string | string[] }) =>
+        [s.Action].flat().includes('secretsmanager:GetSecretValue'),
+      ).map((s: { Resource: unknown }) => ({ roles: policy.Properties.Roles, resource: s.Resource })),
+    );
+    expect(reads).toEqual([{ roles: [expect.anything()], resource: { Ref: secretArn } }]);
+    expect(JSON.stringify(reads[0]?.roles)).toContain('Api');
+  });
+
+  it('is off by default: no key group, nothing signed', () => {
+    const { template, construct } = synth(() => ({}));
+    expect(template.findResources('AWS::CloudFront::KeyGroup')).toEqual({});
+    const api = template.findResources('AWS::Lambda::Function')[logicalId(construct.apiFunction)];
+    expect(api?.Properties.Environment.Variables[ENV.signedUrls]).toBeUndefined();
   });
 });

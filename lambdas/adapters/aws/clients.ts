@@ -1,12 +1,14 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface AwsClients {
   cloudfront: CloudFrontClient;
   s3: S3Client;
+  secrets: SecretsManagerClient;
   dynamo: DynamoDBDocumentClient;
   sqs: SQSClient;
 }
@@ -51,5 +53,6 @@ export function createAwsClients(env: Environment): AwsClients {
       },
     ),
     sqs: new SQSClient(commonConfig(env, env.AWS_ENDPOINT_URL_SQS)),
+    secrets: new SecretsManagerClient({ region: env.AWS_REGION }),
   };
 }

@@ -1,8 +1,9 @@
 import { NotFoundError } from '../../core/errors.js';
-import { imageView } from '../../core/image-views.js';
+import { type ImageView, imageView } from '../../core/image-views.js';
 import { isSha256Hex } from '../../core/keys.js';
 import type { Settings } from '../../core/settings.js';
 import type { Catalog } from '../../ports/catalog.js';
+import type { UrlSigner } from '../../ports/url-signer.js';
 import { type HttpResult, json } from '../http.js';
 
 export interface GetImageDependencies {
@@ -10,6 +11,8 @@ export interface GetImageDependencies {
   catalog: Catalog;
   /** Where the CDN serves `derived/`, without a trailing slash. */
   cdnBaseUrl: string;
+  /** With private delivery, every CDN URL handed out is signed. */
+  urlSigner: UrlSigner | undefined;
 }
 
 /**
@@ -26,10 +29,22 @@ export async function getImage(
   if (!link) throw notFound();
   const image = await deps.catalog.getImage(imageId);
   if (!image) throw notFound();
-  return {
-    result: json(200, imageView(image, link, deps.settings.variants, deps.cdnBaseUrl)),
-    imageId,
-  };
+  const view = imageView(image, link, deps.settings.variants, deps.cdnBaseUrl);
+  return { result: json(200, deps.urlSigner ? await signed(view, deps.urlSigner) : view), imageId };
+}
+
+/** The view with each variant's URLs signed. */
+async function signed(view: ImageView, signer: UrlSigner): Promise<ImageView> {
+  const variants = await Promise.all(
+    view.variants.map(async (variant) => {
+      if (!variant.url || !variant.urls) return variant;
+      const urls = await Promise.all(
+        Object.entries(variant.urls).map(async ([format, url]) => [format, await signer.sign(url)] as const),
+      );
+      return { ...variant, url: await signer.sign(variant.url), urls: Object.fromEntries(urls) };
+    }),
+  );
+  return { ...view, variants };
 }
 
 function notFound(): NotFoundError {
