@@ -22,6 +22,7 @@ import { RenderWorkers } from './render-workers.js';
 import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
 import { type JwtAuthorization, UploadApi } from './upload-api.js';
+import { VariantSetUpkeep } from './variant-set-upkeep.js';
 import { type LaneQueues, WorkQueues } from './work-queues.js';
 
 // What `settings.variants` is built from, for stacks that embed the construct.
@@ -135,6 +136,8 @@ export class ImagePipeline extends Construct {
   public readonly renderFunctions: Readonly<Record<WorkLane, IFunction>>;
   /** The CDN's fallback origin: renders a variant S3 does not have yet. */
   public readonly onDemandFunction: IFunction;
+  /** Moves images to the current variant set after a deploy that changes it, and hourly. */
+  public readonly reprocessFunction: IFunction;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -254,6 +257,16 @@ export class ImagePipeline extends Construct {
       tracing,
     }).functions;
 
+    this.reprocessFunction = new VariantSetUpkeep(this, 'VariantSetUpkeep', {
+      environment,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      queues: this.queues,
+      logRetention,
+      removalPolicy,
+      tracing,
+    }).function;
+
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {
       lanes: this.queues,
       apiStage: api.stage,
@@ -262,6 +275,7 @@ export class ImagePipeline extends Construct {
     monitoring.monitorFunction(this.apiFunction, 'ApiFunction');
     monitoring.monitorFunction(this.ingestFunction, 'IngestFunction');
     monitoring.monitorFunction(this.onDemandFunction, 'OnDemandFunction');
+    monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
     for (const lane of WORK_LANES) {
       monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);
     }

@@ -8,13 +8,14 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
+import { INGEST_RETRY_WINDOW_SECONDS } from '../lambdas/core/uploads.js';
 import { ApertureFunction } from './aperture-function.js';
 import { acknowledgeBucketNotificationsHandler } from './nag.js';
 import type { LaneQueues } from './work-queues.js';
 
 /** Lambda's own limits for asynchronous invocations: the most retries, the longest wait. */
 const ASYNC_RETRY_ATTEMPTS = 2;
-const ASYNC_MAX_EVENT_AGE = Duration.hours(6);
+const ASYNC_MAX_EVENT_AGE = Duration.seconds(INGEST_RETRY_WINDOW_SECONDS);
 
 export interface IngestProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */

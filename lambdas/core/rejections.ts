@@ -18,6 +18,11 @@ export const REJECTION_REASONS = [
   // Render failures, recorded on the image:
   'unsupported_format',
   'retries_exhausted',
+  // Found by `aperture reconcile`:
+  /** The image's original is gone from the bucket: it can never be rendered again. */
+  'original_missing',
+  /** The upload was never ingested and its bytes were removed long after its URL expired. */
+  'abandoned',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

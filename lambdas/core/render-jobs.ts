@@ -39,9 +39,29 @@ export const renderJobSchema = z.strictObject({
 export type RenderJob = z.infer<typeof renderJobSchema>;
 
 export function planRenderJobs(imageId: string, settings: Settings): RenderJob[] {
+  return planVariantJobs(
+    imageId,
+    settings,
+    settings.variants.map((v) => v.name),
+  );
+}
+
+/**
+ * The jobs that render only the named variants of an image (a reprocess, a repair), one per lane
+ * that has any of them, as ingest plans every variant.
+ */
+export function planVariantJobs(
+  imageId: string,
+  settings: Settings,
+  variantNames: readonly string[],
+): RenderJob[] {
+  const unknown = variantNames.filter((name) => !settings.variants.some((v) => v.name === name));
+  if (unknown.length > 0) throw new RangeError(`variants not in the variant set: ${unknown.join(', ')}`);
   const version = variantSetVersion(settings.variants);
   return WORK_LANES.flatMap((lane) => {
-    const variants = settings.variants.filter((v) => laneOf(v) === lane).map((v) => v.name);
+    const variants = settings.variants
+      .filter((v) => laneOf(v) === lane && variantNames.includes(v.name))
+      .map((v) => v.name);
     return variants.length === 0
       ? []
       : [{ imageId, originalKey: originalKey(imageId), lane, variantSetVersion: version, variants }];

@@ -74,6 +74,24 @@ export interface Page<T> {
   cursor?: string | undefined;
 }
 
+/** One item of a whole-catalog scan. */
+export type CatalogEntry =
+  | { kind: 'image'; image: ImageRecord }
+  | { kind: 'link'; link: ImageLink }
+  | { kind: 'upload'; upload: UploadRecord };
+
+/**
+ * What an image is to be rendered as: its variant set, each variant's status, the image's status and
+ * when its render jobs were last queued. Operations replace it as a whole, never field by field.
+ */
+export interface VariantPlan {
+  variantSetVersion: string;
+  status: ImageStatus;
+  variants: Record<string, VariantStatus>;
+  /** Unset only while the ingest that created the image has not queued its jobs yet. */
+  jobsQueuedAt: Date | undefined;
+}
+
 /** Why an ingest transaction was refused: the caller re-reads and decides again. */
 export type IngestConflict = 'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending';
 
@@ -119,8 +137,11 @@ export interface Catalog {
     variants: Readonly<Record<string, Exclude<VariantStatus, 'pending'>>>,
     extras: RenderExtras,
   ): Promise<ImageRecord | undefined>;
-  /** Marks the image `failed` with a reason, unless it is already `ready` (or being deleted). */
-  failImage(imageId: string, failure: Rejection): Promise<void>;
+  /**
+   * Marks the image `failed` with a reason, unless it is being deleted or, without `evenIfReady`,
+   * already `ready` (a render failure never takes back what is served; a lost original does).
+   */
+  failImage(imageId: string, failure: Rejection, options?: { evenIfReady?: boolean }): Promise<void>;
 
   /**
    * One transaction: the owner's link goes and the image's reference count drops; when it was the
@@ -130,4 +151,31 @@ export interface Catalog {
   unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome>;
   /** Removes the record of an image marked for deletion with no links; a no-op when it is gone already. */
   deleteImageRecord(imageId: string): Promise<void>;
+
+  // Operations (`aperture` CLI): whole-catalog reads, and repairs that only apply to what was seen.
+
+  /** One page of every image, link and upload, in no useful order (a strongly consistent scan). */
+  scanCatalog(cursor?: string): Promise<Page<CatalogEntry>>;
+  /**
+   * Replaces the image's variant plan while it is still exactly `expected` and not being deleted: how
+   * an image moves to a new variant set, or has variants rendered again. False when the image changed
+   * meanwhile (a render landed, another run got there first): read it again and decide again.
+   */
+  replaceVariantPlan(
+    imageId: string,
+    expected: VariantPlan,
+    next: VariantPlan & { jobsQueuedAt: Date },
+  ): Promise<boolean>;
+  /** Sets the reference count to `count` while it is still `expected`; false when it moved. */
+  correctRefCount(imageId: string, expected: number, count: number): Promise<boolean>;
+  /**
+   * Marks an image that no link points at for deletion (`deletingSince`, reference count 0) while
+   * its count is still `expected`, as the last unlink would have; false when it moved.
+   */
+  markUnlinkedImageForDeletion(imageId: string, expected: number, at: Date): Promise<boolean>;
+  /**
+   * Removes a link whose image is gone or being deleted (no reference count changes), checked in the
+   * same transaction; false, and nothing removed, when the image is there after all.
+   */
+  deleteDanglingLink(owner: string, imageId: string): Promise<boolean>;
 }

@@ -27,6 +27,7 @@ import { twinFunctionEnvironment } from '../twin/environment.js';
 import { startTwin, type TwinInfo, twinEnvironment } from '../twin/index.js';
 import { buildWebAssets } from '../web/assets.js';
 import { startQueuePoller } from './queue-poller.js';
+import { publishRuntimeFile } from './runtime-file.js';
 import { startS3Trigger } from './s3-trigger.js';
 
 export interface LocalPipelineOptions {
@@ -161,6 +162,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       contentSecurityPolicy: contentSecurityPolicy(cdn.url, twin.endpoints.s3),
     });
     stops.push(() => server.stop());
+    // Lets `aperture --local` find this running runtime instead of starting emulators of its own.
+    stops.push(await publishRuntimeFile(options.dataDir, twin, settings, cdn.url));
 
     let stopping: Promise<void> | undefined;
     return {

@@ -172,6 +172,7 @@ describe('with buckets brought along', () => {
         construct.ingestFunction,
         ...Object.values(construct.renderFunctions),
         construct.onDemandFunction,
+        construct.reprocessFunction,
       ]
         .map(logicalId)
         .sort(),

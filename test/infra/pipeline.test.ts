@@ -45,6 +45,7 @@ const apertureFunctions = () => [
   pipeline().ingestFunction,
   ...WORK_LANES.map((lane) => pipeline().renderFunctions[lane]),
   pipeline().onDemandFunction,
+  pipeline().reprocessFunction,
 ];
 /** An object ARN pattern in a bucket, as CDK renders it. */
 const objectsIn = (bucket: Parameters<typeof logicalId>[0], pattern: string) => ({
@@ -307,6 +308,27 @@ describe('functions', () => {
           }),
         }),
       ],
+    ]);
+  });
+
+  it('reprocess hourly, reading the catalog, listing derivatives and queuing jobs, nothing else', () => {
+    const rules = Object.values(resources('AWS::Events::Rule')).map((r) => r.Properties);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(1 hour)',
+        Targets: [expect.objectContaining({ Arn: getAtt(pipeline().reprocessFunction, 'Arn') })],
+      }),
+    ]);
+    const actions = roleStatements(synth.template, pipeline().reprocessFunction)
+      .flatMap((s) => asArray(s.Action))
+      .filter((a) => !a.startsWith('logs:'))
+      .sort();
+    expect([...new Set(actions)]).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+      's3:ListBucket',
+      'sqs:SendMessage',
     ]);
   });
 

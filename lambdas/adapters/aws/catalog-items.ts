@@ -1,5 +1,5 @@
 import type { Rejection } from '../../core/rejections.js';
-import type { ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
+import type { CatalogEntry, ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
 import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
 
 /**
@@ -108,4 +108,18 @@ export function linkFromItem(item: Item): ImageLink {
     filename: text(item.filename),
     linkedAt: date(item.linkedAt) as Date,
   };
+}
+
+/** A scanned item as a catalog entry; items of other kinds (render leases) are none. */
+export function entryFromItem(item: Item): CatalogEntry[] {
+  switch (item.type) {
+    case 'image':
+      return [{ kind: 'image', image: imageFromItem(item) }];
+    case 'link':
+      return [{ kind: 'link', link: linkFromItem(item) }];
+    case 'upload':
+      return [{ kind: 'upload', upload: uploadFromItem(item) }];
+    default:
+      return [];
+  }
 }

@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +12,7 @@ import { ConflictError, ValidationError } from '../../core/errors.js';
 import type { Rejection } from '../../core/rejections.js';
 import type {
   Catalog,
+  CatalogEntry,
   ImageLink,
   ImageRecord,
   IngestConflict,
@@ -18,9 +20,11 @@ import type {
   RenderExtras,
   UnlinkOutcome,
   UploadRecord,
+  VariantPlan,
   VariantStatus,
 } from '../../ports/catalog.js';
 import {
+  entryFromItem,
   epochSeconds,
   imageFromItem,
   imageToItem,
@@ -248,23 +252,28 @@ export class DynamoCatalog implements Catalog {
     return { ...image, status: 'ready' };
   }
 
-  async failImage(imageId: string, failure: Rejection): Promise<void> {
-    try {
-      await this.dynamo.send(
+  async failImage(
+    imageId: string,
+    failure: Rejection,
+    options: { evenIfReady?: boolean } = {},
+  ): Promise<void> {
+    const notReady = options.evenIfReady ? '' : ' AND #status <> :ready';
+    await this.conditional('fail image', { imageId }, () =>
+      this.dynamo.send(
         new UpdateCommand({
           TableName: this.table,
           Key: catalogKeys.image(imageId),
           UpdateExpression: 'SET #status = :failed, failure = :failure',
-          ConditionExpression:
-            'attribute_exists(pk) AND #status <> :ready AND attribute_not_exists(deletingSince)',
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince)${notReady}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':ready': 'ready', ':failure': failure },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':failure': failure,
+            ...(options.evenIfReady ? {} : { ':ready': 'ready' }),
+          },
         }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
-      throw toDomainError(error, 'fail image', { imageId });
-    }
+      ),
+    );
   }
 
   async unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome> {
@@ -320,6 +329,124 @@ export class DynamoCatalog implements Catalog {
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
       throw toDomainError(error, 'delete image record', { imageId });
+    }
+  }
+
+  async scanCatalog(cursor?: string): Promise<Page<CatalogEntry>> {
+    const { Items = [], LastEvaluatedKey } = await this.send('scan catalog', {}, () =>
+      this.dynamo.send(
+        new ScanCommand({
+          TableName: this.table,
+          ConsistentRead: true,
+          // The cursor is the previous page's, handed straight back by the same process.
+          ExclusiveStartKey: cursor
+            ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+            : undefined,
+        }),
+      ),
+    );
+    return {
+      items: Items.flatMap(entryFromItem),
+      cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey),
+    };
+  }
+
+  async replaceVariantPlan(
+    imageId: string,
+    expected: VariantPlan,
+    next: VariantPlan & { jobsQueuedAt: Date },
+  ): Promise<boolean> {
+    const queued = expected.jobsQueuedAt ? 'jobsQueuedAt = :queued' : 'attribute_not_exists(jobsQueuedAt)';
+    return this.conditional('replace variant plan', { imageId }, () =>
+      this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression:
+            'SET variantSetVersion = :nextVersion, #status = :nextStatus, #variants = :nextVariants, jobsQueuedAt = :nextQueued',
+          // A map compares equal only with every entry the same: no render has landed meanwhile.
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince) AND variantSetVersion = :version AND #status = :status AND #variants = :variants AND ${queued}`,
+          ExpressionAttributeNames: { '#status': 'status', '#variants': 'variants' },
+          ExpressionAttributeValues: {
+            ':version': expected.variantSetVersion,
+            ':status': expected.status,
+            ':variants': expected.variants,
+            ...(expected.jobsQueuedAt ? { ':queued': expected.jobsQueuedAt.toISOString() } : {}),
+            ':nextVersion': next.variantSetVersion,
+            ':nextStatus': next.status,
+            ':nextVariants': next.variants,
+            ':nextQueued': next.jobsQueuedAt.toISOString(),
+          },
+        }),
+      ),
+    );
+  }
+
+  async correctRefCount(imageId: string, expected: number, count: number): Promise<boolean> {
+    return this.conditional('correct reference count', { imageId }, () =>
+      this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression: 'SET refCount = :count',
+          ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
+          ExpressionAttributeValues: { ':expected': expected, ':count': count },
+        }),
+      ),
+    );
+  }
+
+  async markUnlinkedImageForDeletion(imageId: string, expected: number, at: Date): Promise<boolean> {
+    return this.conditional('mark unlinked image for deletion', { imageId }, () =>
+      this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: catalogKeys.image(imageId),
+          UpdateExpression: 'SET refCount = :zero, deletingSince = :at',
+          ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
+          ExpressionAttributeValues: { ':expected': expected, ':zero': 0, ':at': at.toISOString() },
+        }),
+      ),
+    );
+  }
+
+  async deleteDanglingLink(owner: string, imageId: string): Promise<boolean> {
+    try {
+      await this.transact('delete dangling link', { imageId }, [
+        {
+          conflict: 'image_exists',
+          item: {
+            ConditionCheck: {
+              TableName: this.table,
+              Key: catalogKeys.image(imageId),
+              ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(deletingSince)',
+            },
+          },
+        },
+        {
+          conflict: 'link_missing',
+          item: { Delete: { TableName: this.table, Key: catalogKeys.link(owner, imageId) } },
+        },
+      ]);
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  /** Runs one conditional write: false when its condition failed, as the caller expected it might. */
+  private async conditional(
+    operation: string,
+    context: Record<string, unknown>,
+    call: () => Promise<unknown>,
+  ): Promise<boolean> {
+    try {
+      await call();
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw toDomainError(error, operation, context);
     }
   }
 

@@ -1,0 +1,97 @@
+import { derivativesPrefix } from '../../core/keys.js';
+import { FINDING_KINDS, type Finding, type FindingKind } from '../../services/reconcile/findings.js';
+import { type ReconcileReport, reconcile } from '../../services/reconcile/reconcile.js';
+import type { Command } from '../command.js';
+import { count, table } from '../format.js';
+import { readProgress } from '../progress.js';
+
+/** Findings listed one per line in the human output; `--json` has them all. */
+const LISTED_FINDINGS = 50;
+
+const LABELS: Readonly<Record<FindingKind, string>> = {
+  dangling_link: 'links to missing images',
+  ref_count_mismatch: 'wrong reference counts',
+  unlinked_image: 'images no link points at',
+  stuck_deletion: 'deletions never finished',
+  missing_original: 'images without their original',
+  missing_variants: 'images with variants to render again',
+  unmarked_ready: 'images done but not marked ready',
+  orphan_original: 'originals without an image',
+  orphan_derivatives: 'derivatives without an image',
+  abandoned_upload: 'abandoned upload objects',
+};
+
+export const reconcileCommand: Command = {
+  summary: 'find (and with --fix repair) where the catalog and the buckets disagree',
+  usage: '  --fix           repair what is found, each finding checked again first (default: report only)',
+  options: { fix: { type: 'boolean', default: false } },
+  queuesJobs: (values) => Boolean(values.fix),
+  async run(context, values) {
+    const progress = readProgress(context.progress, 'reconcile');
+    const report = await reconcile(
+      { ...context.adapters, now: context.now, onProgress: progress.onProgress },
+      { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs },
+    );
+    progress.done();
+    return { text: describeReconcile(report), json: report };
+  },
+};
+
+function describeReconcile(report: ReconcileReport): string {
+  const header = report.fix ? ['', 'found', 'repaired', 'cleared on a second look'] : ['', 'found'];
+  const rows = FINDING_KINDS.map((kind) =>
+    report.fix
+      ? [LABELS[kind], count(report.found[kind]), count(report.repaired[kind]), count(report.cleared[kind])]
+      : [LABELS[kind], count(report.found[kind])],
+  );
+  const listed = report.findings
+    .slice(0, LISTED_FINDINGS)
+    .map((finding) => `  ${finding.kind}  ${describe(finding)}`);
+  const more = report.findings.length - listed.length;
+  return [
+    report.findings.length === 0
+      ? 'The catalog and the buckets agree.'
+      : report.fix
+        ? `${count(report.findings.length)} inconsistencies found and repaired where they still held.`
+        : `${count(report.findings.length)} inconsistencies found; nothing changed (--fix repairs them).`,
+    '',
+    table([header, ...rows]),
+    ...(report.fix
+      ? ['', `render jobs queued: thumbnails ${report.jobs.thumbnails}, variants ${report.jobs.variants}`]
+      : []),
+    ...(report.outdatedImages > 0
+      ? ['', `${count(report.outdatedImages)} images are on an older variant set: aperture reprocess`]
+      : []),
+    ...(listed.length > 0 ? ['', ...listed] : []),
+    ...(more > 0 ? [`  … and ${count(more)} more (--json lists them all)`] : []),
+  ].join('\n');
+}
+
+function describe(finding: Finding): string {
+  switch (finding.kind) {
+    case 'orphan_original':
+      return finding.key;
+    case 'orphan_derivatives':
+      return `${derivativesPrefix(finding.imageId)} (${finding.keys.length} objects)`;
+    case 'dangling_link':
+      return `owner ${finding.owner} → image ${finding.imageId}`;
+    case 'unlinked_image':
+      return `image ${finding.imageId} (reference count ${finding.refCount})`;
+    case 'ref_count_mismatch':
+      return `image ${finding.imageId}: reference count ${finding.refCount}, links ${finding.links}`;
+    case 'stuck_deletion':
+      return `image ${finding.imageId}: being deleted since ${finding.deletingSince.toISOString()}`;
+    case 'missing_original':
+    case 'unmarked_ready':
+      return `image ${finding.imageId}`;
+    case 'missing_variants': {
+      const parts = [
+        ...(finding.absent.length > 0 ? [`gone: ${finding.absent.join(', ')}`] : []),
+        ...(finding.stalled.length > 0 ? [`stalled: ${finding.stalled.join(', ')}`] : []),
+      ];
+      return `image ${finding.imageId}: ${parts.join('; ')}`;
+    }
+    case 'abandoned_upload':
+      return `${finding.key} (upload ${finding.state})`;
+  }
+}

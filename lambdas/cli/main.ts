@@ -1,0 +1,162 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DEFAULT_STUCK_AFTER_MS } from '../services/variant-renders.js';
+import { parseDuration } from './arguments.js';
+import type { Command, OptionValues } from './command.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { reprocessCommand } from './commands/reprocess.js';
+import { statsCommand } from './commands/stats.js';
+import { progressLine } from './progress.js';
+import {
+  openTarget,
+  pipelineAdapters,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  type TargetDependencies,
+} from './target.js';
+import { UsageError } from './usage-error.js';
+
+/** `aperture`: the operator's command line. Each subcommand is one file in `commands/`. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  stats: statsCommand,
+  reprocess: reprocessCommand,
+  reconcile: reconcileCommand,
+};
+
+const COMMON_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  'stuck-after': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...TARGET_OPTIONS,
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
+const COMMON_USAGE = `Options of every command:
+  --json                  one JSON document on stdout instead of text
+  --stuck-after D         work queued (or begun) longer ago than this and not finished is taken
+                          for lost: 90s, 30m, 2h, 1d (default 1h)
+  -h, --help              this help`;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const commands = Object.entries(COMMANDS).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return `Usage: aperture <command> [options]   (npm run aperture -- <command> [options])
+
+Operates an Aperture pipeline: a deployment on AWS with your credentials, or the local runtime.
+
+Commands:
+${commands.join('\n')}
+
+${COMMON_USAGE}
+
+${TARGET_USAGE}
+
+Progress goes to stderr. Exit status: 0 done, 1 failed, 2 wrong usage.
+aperture <command> --help shows a command's own flags.
+`;
+}
+
+function commandUsage(name: string, command: Command): string {
+  return `Usage: aperture ${name} [options]
+
+${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.
+
+Options:
+${command.usage}
+
+${COMMON_USAGE}
+
+${TARGET_USAGE}
+`;
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Progress is rewritten in place on a terminal, added as lines in a log. */
+  stderrIsTerminal: boolean;
+}
+
+export interface CliDependencies extends TargetDependencies {
+  /** @default the clock */
+  now?: () => Date;
+}
+
+/** Runs one command line; resolves with the exit status (0 done, 1 failed, 2 wrong usage). */
+export async function runCli(argv: readonly string[], io: CliIo, deps: CliDependencies): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === '-h' || name === '--help') {
+    io.stdout(usage());
+    return 0;
+  }
+  const command = name === undefined ? undefined : COMMANDS[name];
+  const help = command && name ? commandUsage(name, command) : usage();
+  try {
+    if (!command) throw new UsageError(name === undefined ? 'no command given' : `unknown command "${name}"`);
+    const values = readOptions(args, command);
+    if (values.help) {
+      io.stdout(help);
+      return 0;
+    }
+    const stuckAfter = values['stuck-after'];
+    const stuckAfterMs =
+      typeof stuckAfter === 'string' ? parseDuration(stuckAfter, '--stuck-after') : DEFAULT_STUCK_AFTER_MS;
+    const target = await openTarget(values, deps);
+    try {
+      if (command.queuesJobs(values) && !target.queuesLive) {
+        throw new QueuesOfflineError(
+          'the local runtime is not running, so nothing would take the render jobs this queues: start it (npm start); a dry run works without it',
+        );
+      }
+      const result = await command.run(
+        {
+          adapters: pipelineAdapters(target),
+          now: deps.now ?? (() => new Date()),
+          stuckAfterMs,
+          progress: progressLine(io.stderr, io.stderrIsTerminal),
+        },
+        values,
+      );
+      io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+      return 0;
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.stderr(`aperture: ${(error as Error).message}\n\n${help}`);
+      return 2;
+    }
+    io.stderr(`aperture ${name}: ${describeFailure(error)}\n`);
+    return 1;
+  }
+}
+
+function readOptions(args: readonly string[], command: Command): OptionValues {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { ...COMMON_OPTIONS, ...command.options },
+    strict: true,
+    allowPositionals: false,
+  });
+  return values as OptionValues;
+}
+
+/** The command would queue render jobs where nothing reads them (a stopped local runtime's queues). */
+class QueuesOfflineError extends Error {
+  override readonly name = 'QueuesOfflineError';
+}
+
+/** Node's parseArgs throws TypeErrors with these codes for unknown flags, missing values and strays. */
+function isParseArgsError(error: unknown): boolean {
+  return String((error as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+}
+
+/** The error and its causes, one per clause: an SDK error behind a domain error is what helps. */
+function describeFailure(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current !== undefined && parts.length < 4; current = (current as Error).cause) {
+    parts.push(current instanceof Error ? `${current.name}: ${current.message}` : String(current));
+  }
+  return parts.join(' ← ');
+}

@@ -1,0 +1,136 @@
+import type { ParseArgsConfig } from 'node:util';
+import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
+import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
+import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
+import { S3ObjectInventory } from '../adapters/aws/s3-object-inventory.js';
+import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
+import { ENV, type FunctionEnvironment, readFunctionEnvironment } from '../core/environment.js';
+import { WORK_LANES } from '../core/render-jobs.js';
+import { UsageError } from './usage-error.js';
+
+/** Where the pipeline is: an AWS deployment (operator credentials) or the local runtime. */
+export interface Target {
+  config: FunctionEnvironment;
+  clients: AwsClients;
+  /** False when render jobs would be lost: the local runtime is not running, so nothing reads its queues. */
+  queuesLive: boolean;
+  close(): Promise<void>;
+}
+
+/** The local runtime as `local/runtime/local-target.ts` opens it; passed in, as lambdas/ does not import local/. */
+export interface LocalTarget {
+  env: Record<string, string>;
+  running: boolean;
+  close(): Promise<void>;
+}
+
+export interface TargetDependencies {
+  env: Record<string, string | undefined>;
+  openLocal: (dataDir: string) => Promise<LocalTarget>;
+  readFile: (path: string) => Promise<string>;
+}
+
+/** Flags that name one resource each, and the function environment variable each one sets. */
+const RESOURCE_FLAGS: Readonly<Record<string, string>> = {
+  table: ENV.table,
+  'upload-bucket': ENV.uploadBucket,
+  'image-bucket': ENV.imageBucket,
+  ...Object.fromEntries(WORK_LANES.map((lane) => [`${lane}-queue-url`, ENV.queueUrl(lane)])),
+};
+
+export const TARGET_OPTIONS = {
+  local: { type: 'boolean', default: false },
+  'data-dir': { type: 'string' },
+  'env-file': { type: 'string' },
+  settings: { type: 'string' },
+  ...Object.fromEntries(Object.keys(RESOURCE_FLAGS).map((flag) => [flag, { type: 'string' }])),
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const TARGET_USAGE = `Where the pipeline is (later ones win):
+  APERTURE_* variables      the function environment, as every Aperture function has it
+  --env-file FILE           that environment as JSON (aws lambda get-function-configuration
+                            --function-name <any Aperture function> --query Environment.Variables)
+  --table NAME, --upload-bucket NAME, --image-bucket NAME,
+  ${WORK_LANES.map((lane) => `--${lane}-queue-url URL`).join(', ')}
+  --settings FILE           the pipeline's settings as JSON (what the functions run with)
+  --local [--data-dir DIR]  the local runtime (npm start) whose data is in DIR (default .aperture,
+                            env APERTURE_DATA_DIR); if it is not running, its data is opened
+  AWS credentials and region come from the usual AWS_* variables and profiles; AWS_ENDPOINT_URL_S3,
+  _DYNAMODB and _SQS point the CLI at emulators.`;
+
+type TargetValues = Record<string, string | boolean | undefined>;
+
+/** Builds the environment from env, `--local`, `--env-file` and flags, in that order, and reads it as a function would. */
+export async function openTarget(values: TargetValues, deps: TargetDependencies): Promise<Target> {
+  const dataDir = String(values['data-dir'] ?? deps.env.APERTURE_DATA_DIR ?? '.aperture');
+  const local = values.local ? await deps.openLocal(dataDir) : undefined;
+  try {
+    const env: Record<string, string | undefined> = {
+      ...deps.env,
+      ...local?.env,
+      ...(typeof values['env-file'] === 'string' ? await readEnvFile(values['env-file'], deps) : {}),
+      ...(typeof values.settings === 'string'
+        ? { [ENV.settings]: await deps.readFile(values.settings) }
+        : {}),
+      ...Object.fromEntries(
+        Object.entries(RESOURCE_FLAGS).flatMap(([flag, name]) =>
+          typeof values[flag] === 'string' ? [[name, values[flag]]] : [],
+        ),
+      ),
+    };
+    let config: FunctionEnvironment;
+    try {
+      config = readFunctionEnvironment(env);
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}\nSay where the pipeline is (see aperture --help).`);
+    }
+    const clients = createAwsClients(env);
+    return {
+      config,
+      clients,
+      queuesLive: local?.running ?? true,
+      close: async () => {
+        for (const client of Object.values(clients)) client.destroy();
+        await local?.close();
+      },
+    };
+  } catch (error) {
+    await local?.close();
+    throw error;
+  }
+}
+
+async function readEnvFile(path: string, deps: TargetDependencies): Promise<Record<string, string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await deps.readFile(path));
+  } catch (error) {
+    throw new UsageError(`--env-file ${path}: ${(error as Error).message}`);
+  }
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((value) => typeof value === 'string');
+  if (!valid) throw new UsageError(`--env-file ${path}: not a JSON object of strings`);
+  return parsed as Record<string, string>;
+}
+
+/** The adapters every command builds on, as the functions build theirs. */
+export function pipelineAdapters(target: Target) {
+  const { config, clients } = target;
+  return {
+    settings: config.settings,
+    catalog: new DynamoCatalog(clients.dynamo, config.table),
+    inventory: new S3ObjectInventory(clients.s3, {
+      uploads: config.uploadBucket,
+      images: config.imageBucket,
+    }),
+    queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
+    objects: new S3ImageObjects(clients.s3, config.imageBucket),
+    cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
+  };
+}
+
+export type PipelineAdapters = ReturnType<typeof pipelineAdapters>;

@@ -1,0 +1,63 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { S3ObjectInventory } from '../adapters/aws/s3-object-inventory.js';
+import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
+import {
+  type ReprocessDependencies,
+  type ReprocessReport,
+  reprocessImages,
+} from '../services/reprocess-images.js';
+import { DEFAULT_STUCK_AFTER_MS } from '../services/variant-renders.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
+
+export interface ReprocessHandlerDependencies extends ReprocessDependencies {
+  logger: Logger;
+}
+
+/** Images planned at once; the queue's consumers scale with what is queued, so no pacing here. */
+const CONCURRENCY = 8;
+
+/**
+ * `aperture reprocess` run by the deployment itself, every hour (lib/variant-set-upkeep.ts). A run
+ * cut short by the function's timeout loses nothing: images it moved are current and skipped by the
+ * next run, which carries on with the rest.
+ */
+export function createReprocessHandler(deps: ReprocessHandlerDependencies) {
+  const { logger } = deps;
+  return middy<unknown, ReprocessReport, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async () => {
+      const report = await reprocessImages(deps, {
+        dryRun: false,
+        prune: false,
+        stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
+        concurrency: CONCURRENCY,
+      });
+      logger.info('reprocess run done', { ...report });
+      return report;
+    });
+}
+
+export function reprocessDependenciesFromEnvironment(
+  env: Record<string, string | undefined>,
+): ReprocessHandlerDependencies {
+  const { config, clients, logger } = functionRuntime(env, 'aperture-reprocess');
+  return {
+    settings: config.settings,
+    catalog: new DynamoCatalog(clients.dynamo, config.table),
+    inventory: new S3ObjectInventory(clients.s3, {
+      uploads: config.uploadBucket,
+      images: config.imageBucket,
+    }),
+    queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
+    now: () => new Date(),
+    logger,
+  };
+}
+
+export const handler = onColdStart(() =>
+  createReprocessHandler(reprocessDependenciesFromEnvironment(process.env)),
+);

@@ -1,0 +1,280 @@
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX, uploadIdFromKey } from '../../core/keys.js';
+import type { Settings } from '../../core/settings.js';
+import { imageIdOfDerivativeKey, imageIdOfOriginalKey } from '../../core/stored-keys.js';
+import { INGEST_RETRY_WINDOW_SECONDS } from '../../core/uploads.js';
+import { storedVariants } from '../../core/variant-set-plan.js';
+import { variantSetVersion } from '../../core/variants.js';
+import type { Catalog, ImageRecord, UploadState } from '../../ports/catalog.js';
+import type { ObjectInventory, StoredObject } from '../../ports/object-inventory.js';
+import { type BulkReadDependencies, catalogEntries, type ReadCounts, storedObjects } from '../bulk-reads.js';
+import { pendingVariants, rendersQueuedSince, stalledVariants } from '../variant-renders.js';
+
+/** One inconsistency between the catalog and the buckets, each kind with its own repair. */
+export type Finding =
+  /** An original whose image has no record: nothing can ever serve or render it. */
+  | { kind: 'orphan_original'; imageId: string; key: string }
+  /** Derivatives of an image that has no record. */
+  | { kind: 'orphan_derivatives'; imageId: string; keys: string[] }
+  /** A link to an image that has no record, or one being deleted (it blocks a new upload of the same bytes). */
+  | { kind: 'dangling_link'; owner: string; imageId: string }
+  /** An image no link points at, not marked for deletion: the last unlink's work, undone. */
+  | { kind: 'unlinked_image'; imageId: string; refCount: number }
+  /** A reference count that is not the number of links. */
+  | { kind: 'ref_count_mismatch'; imageId: string; refCount: number; links: number }
+  /** An image marked for deletion long ago whose purge never finished. */
+  | { kind: 'stuck_deletion'; imageId: string; deletingSince: Date }
+  /** An image past ingest whose original is not in the bucket. */
+  | { kind: 'missing_original'; imageId: string }
+  /**
+   * Variants of the current set to render again: `absent` are `ready` with objects gone, `stalled`
+   * are `pending` with jobs queued longer ago than the threshold.
+   */
+  | { kind: 'missing_variants'; imageId: string; absent: string[]; stalled: string[] }
+  /** `processing` with every variant done and stored, long since: the write that marks it `ready` was lost. */
+  | { kind: 'unmarked_ready'; imageId: string }
+  /** Bytes under `uploads/` long past any ingest: the upload was never ingested, or its object never removed. */
+  | { kind: 'abandoned_upload'; key: string; uploadId: string | undefined; state: UploadState | 'unknown' };
+
+export type FindingKind = Finding['kind'];
+
+/** Every kind, in the order repairs run: links and counts first, as deletions depend on them. */
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'dangling_link',
+  'ref_count_mismatch',
+  'unlinked_image',
+  'stuck_deletion',
+  'missing_original',
+  'missing_variants',
+  'unmarked_ready',
+  'orphan_original',
+  'orphan_derivatives',
+  'abandoned_upload',
+];
+
+export type AuditDependencies = BulkReadDependencies;
+
+export interface Audit {
+  findings: Finding[];
+  /** Images on an older variant set: not inconsistent, only due for `aperture reprocess`. */
+  outdatedImages: number;
+}
+
+/** Who links to which image (owners by image id), as one scan saw it. */
+type LinkOwners = Map<string, string[]>;
+
+/** How the audit judges time: `settled` work is old enough not to be under way any more. */
+interface Clock {
+  now: Date;
+  settled: (date: Date) => boolean;
+  stuckAfterMs: number;
+}
+
+/**
+ * Compares the whole catalog (one consistent scan) with the whole image and upload buckets (one
+ * listing each) and names every inconsistency. Anything younger than `stuckAfterMs` is left out, as
+ * it may be work under way (an ingest between its record and its original, a purge between its
+ * objects and its record); so are uploads still within the presigned URL's lifetime and ingest's
+ * retry window. A scan is not a snapshot, so a finding is re-checked before it is repaired.
+ */
+export async function findInconsistencies(
+  deps: AuditDependencies,
+  options: { stuckAfterMs: number },
+): Promise<Audit> {
+  const now = deps.now();
+  const clock: Clock = {
+    now,
+    settled: (date) => date.getTime() <= now.getTime() - options.stuckAfterMs,
+    stuckAfterMs: options.stuckAfterMs,
+  };
+  const read: ReadCounts = { catalogItems: 0, objects: 0 };
+  const counted = (object: StoredObject): StoredObject => {
+    read.objects += 1;
+    deps.onProgress?.(read);
+    return object;
+  };
+
+  const [{ images, links }, originals] = await Promise.all([
+    readCatalog(deps, read),
+    readOriginals(deps.inventory, counted),
+  ]);
+  const records = recordFindings(images, links, originals, deps.settings, clock);
+  const findings = [...records.findings];
+  for (const [imageId, object] of originals) {
+    if (!images.has(imageId) && clock.settled(object.lastModified))
+      findings.push({ kind: 'orphan_original', imageId, key: object.key });
+  }
+  findings.push(...(await derivativeFindings(deps, images, records.renderable, clock, counted)));
+  findings.push(...(await abandonedUploads(deps, clock, counted)));
+  return { findings, outdatedImages: records.outdatedImages };
+}
+
+/** Every image record, and the owners of every link, from one scan. */
+async function readCatalog(
+  deps: AuditDependencies,
+  read: ReadCounts,
+): Promise<{ images: Map<string, ImageRecord>; links: LinkOwners }> {
+  const images = new Map<string, ImageRecord>();
+  const links: LinkOwners = new Map();
+  for await (const entry of catalogEntries(deps.catalog)) {
+    read.catalogItems += 1;
+    deps.onProgress?.(read);
+    if (entry.kind === 'image') images.set(entry.image.imageId, entry.image);
+    else if (entry.kind === 'link') {
+      const owners = links.get(entry.link.imageId);
+      if (owners) owners.push(entry.link.owner);
+      else links.set(entry.link.imageId, [entry.link.owner]);
+    }
+  }
+  return { images, links };
+}
+
+/** Every original, by the image it holds. */
+async function readOriginals(
+  inventory: ObjectInventory,
+  counted: (object: StoredObject) => StoredObject,
+): Promise<Map<string, StoredObject>> {
+  const originals = new Map<string, StoredObject>();
+  for await (const object of storedObjects(inventory, 'images', ORIGINALS_PREFIX)) {
+    const imageId = imageIdOfOriginalKey(counted(object).key);
+    if (imageId) originals.set(imageId, object);
+  }
+  return originals;
+}
+
+/**
+ * What the records say against each other and against the originals. Also hands back the images
+ * whose variants are worth checking against their derivatives: linked, past ingest, not failed,
+ * with their original, on the current variant set.
+ */
+function recordFindings(
+  images: ReadonlyMap<string, ImageRecord>,
+  links: LinkOwners,
+  originals: ReadonlyMap<string, StoredObject>,
+  settings: Settings,
+  clock: Clock,
+): { findings: Finding[]; renderable: Map<string, ImageRecord>; outdatedImages: number } {
+  const findings: Finding[] = [];
+  const renderable = new Map<string, ImageRecord>();
+  let outdatedImages = 0;
+  const version = variantSetVersion(settings.variants);
+  for (const [imageId, owners] of links) {
+    const image = images.get(imageId);
+    if (!image || image.deletingSince) {
+      for (const owner of owners) findings.push({ kind: 'dangling_link', owner, imageId });
+    }
+  }
+  for (const image of images.values()) {
+    const { imageId, refCount } = image;
+    if (image.deletingSince) {
+      if (clock.settled(image.deletingSince))
+        findings.push({ kind: 'stuck_deletion', imageId, deletingSince: image.deletingSince });
+      continue;
+    }
+    const linkCount = links.get(imageId)?.length ?? 0;
+    if (linkCount === 0) {
+      findings.push({ kind: 'unlinked_image', imageId, refCount });
+      continue;
+    }
+    if (refCount !== linkCount)
+      findings.push({ kind: 'ref_count_mismatch', imageId, refCount, links: linkCount });
+    // Until ingest has queued the jobs, it may still be storing the original: its business, for a while.
+    const ingested = image.jobsQueuedAt !== undefined || clock.settled(image.createdAt);
+    if (image.status === 'failed' || !ingested) continue;
+    if (!originals.has(imageId)) findings.push({ kind: 'missing_original', imageId });
+    else if (image.variantSetVersion !== version) outdatedImages += 1;
+    else renderable.set(imageId, image);
+  }
+  return { findings, renderable, outdatedImages };
+}
+
+/** One pass over `derived/`: derivatives of no image, and renderable images' variants to render again. */
+async function derivativeFindings(
+  deps: AuditDependencies,
+  images: ReadonlyMap<string, ImageRecord>,
+  renderable: ReadonlyMap<string, ImageRecord>,
+  clock: Clock,
+  counted: (object: StoredObject) => StoredObject,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const checkVariants = (image: ImageRecord, keys: readonly string[]) => {
+    const stored = storedVariants(image.imageId, deps.settings.variants, keys);
+    const absent = deps.settings.variants
+      .map((v) => v.name)
+      .filter((name) => image.variants[name] === 'ready' && !stored.has(name));
+    const stalled = stalledVariants(image, deps.settings, clock.now, clock.stuckAfterMs);
+    if (absent.length > 0 || stalled.length > 0)
+      findings.push({ kind: 'missing_variants', imageId: image.imageId, absent, stalled });
+    else if (
+      image.status === 'processing' &&
+      pendingVariants(image, deps.settings).length === 0 &&
+      clock.settled(rendersQueuedSince(image))
+    )
+      findings.push({ kind: 'unmarked_ready', imageId: image.imageId });
+  };
+  const unseen = new Map(renderable);
+  for await (const { imageId, objects } of derivativeGroups(deps.inventory, counted)) {
+    const keys = objects.map((object) => object.key);
+    const newest = new Date(Math.max(...objects.map((object) => object.lastModified.getTime())));
+    if (!images.has(imageId)) {
+      if (clock.settled(newest)) findings.push({ kind: 'orphan_derivatives', imageId, keys });
+      continue;
+    }
+    const image = unseen.get(imageId);
+    unseen.delete(imageId);
+    if (image) checkVariants(image, keys);
+  }
+  // Renderable images without a single derivative.
+  for (const image of unseen.values()) checkVariants(image, []);
+  return findings;
+}
+
+/** Objects under `uploads/` older than any ingest of them could be: the URL's lifetime plus ingest's retries. */
+async function abandonedUploads(
+  deps: AuditDependencies,
+  clock: Clock,
+  counted: (object: StoredObject) => StoredObject,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const graceMs = (deps.settings.presignTtlSeconds + INGEST_RETRY_WINDOW_SECONDS) * 1000;
+  for await (const object of storedObjects(deps.inventory, 'uploads', UPLOADS_PREFIX)) {
+    if (counted(object).lastModified.getTime() > clock.now.getTime() - graceMs) continue;
+    const uploadId = uploadIdFromKey(object.key);
+    const upload = uploadId ? await deps.catalog.getUpload(uploadId) : undefined;
+    findings.push({ kind: 'abandoned_upload', key: object.key, uploadId, state: upload?.state ?? 'unknown' });
+  }
+  return findings;
+}
+
+/** How many links each of `imageIds` has, by a scan of its own (a second look, for re-checking findings). */
+export async function countLinks(
+  catalog: Catalog,
+  imageIds: ReadonlySet<string>,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const entry of catalogEntries(catalog)) {
+    if (entry.kind === 'link' && imageIds.has(entry.link.imageId))
+      counts.set(entry.link.imageId, (counts.get(entry.link.imageId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * `derived/` one image at a time: keys come in order, and an image's all share its prefix, so they
+ * arrive together. Keys that name no image's prefix are passed over.
+ */
+async function* derivativeGroups(
+  inventory: ObjectInventory,
+  counted: (object: StoredObject) => StoredObject,
+): AsyncGenerator<{ imageId: string; objects: StoredObject[] }> {
+  let group: { imageId: string; objects: StoredObject[] } | undefined;
+  for await (const object of storedObjects(inventory, 'images', DERIVATIVES_PREFIX)) {
+    const imageId = imageIdOfDerivativeKey(counted(object).key);
+    if (!imageId) continue;
+    if (group?.imageId !== imageId) {
+      if (group) yield group;
+      group = { imageId, objects: [] };
+    }
+    group.objects.push(object);
+  }
+  if (group) yield group;
+}

@@ -1,0 +1,177 @@
+import { mapLanes, planVariantJobs, type RenderJob, type WorkLane } from '../core/render-jobs.js';
+import { planVariantSet, staleDerivativeKeys } from '../core/variant-set-plan.js';
+import { variantSetVersion } from '../core/variants.js';
+import type { Catalog, ImageRecord } from '../ports/catalog.js';
+import type { ObjectInventory, StoredObject } from '../ports/object-inventory.js';
+import { catalogEntries, derivativesOf, forEachConcurrently } from './bulk-reads.js';
+import {
+  pendingVariants,
+  queueVariantRenders,
+  stalledVariants,
+  type VariantRenderDependencies,
+} from './variant-renders.js';
+
+export interface ReprocessDependencies extends VariantRenderDependencies {
+  inventory: ObjectInventory;
+  /** Told after each image, with the report so far (a progress line). */
+  onProgress?: (report: ReprocessReport) => void;
+}
+
+export interface ReprocessOptions {
+  /** Plan and count, change nothing. */
+  dryRun: boolean;
+  /** Also remove the derivatives no variant of the set names, from images complete on it. */
+  prune: boolean;
+  /** Renders queued longer ago than this and still pending are queued again. */
+  stuckAfterMs: number;
+  /** Images worked on at once. */
+  concurrency: number;
+}
+
+export interface ReprocessReport {
+  variantSetVersion: string;
+  dryRun: boolean;
+  /** Images read. */
+  images: number;
+  /** On the current variant set already (complete, or with its renders under way). */
+  current: number;
+  /** Moved to the current variant set (on a dry run: would be). */
+  moved: number;
+  /** On the current set with stalled renders, queued again. */
+  requeued: number;
+  /** Left alone: failed, being deleted, not yet through ingest, or changed by others throughout. */
+  left: { failed: number; deleting: number; ingesting: number; changed: number };
+  jobs: Record<WorkLane, number>;
+  /** For each variant, how many images it was queued for. */
+  variants: Record<string, number>;
+  /** Derivatives of other revisions removed with `prune`. */
+  pruned: { objects: number; bytes: number };
+}
+
+/** Reads of an image that kept changing under the run before it is left for the next run. */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Brings every image to the current variant set, rendering only what is missing: an image on an
+ * older set moves to the current one with the variants already stored (same spec, same key) kept
+ * `ready`, those the worker would skip `skipped`, and the rest queued. Safe to replay and to run
+ * twice at once: each move is a compare-and-set on the record as read (a lost race re-reads and
+ * plans again, so nothing is queued twice), an image already moved is left alone, and an image
+ * whose renders stalled (a run interrupted between moving it and queuing its jobs) has them queued
+ * again once `stuckAfterMs` has passed. `ready` images stay `ready`; nothing is removed unless
+ * `prune`, and then only from images whose every variant is stored.
+ */
+export async function reprocessImages(
+  deps: ReprocessDependencies,
+  options: ReprocessOptions,
+): Promise<ReprocessReport> {
+  const report: ReprocessReport = {
+    variantSetVersion: variantSetVersion(deps.settings.variants),
+    dryRun: options.dryRun,
+    images: 0,
+    current: 0,
+    moved: 0,
+    requeued: 0,
+    left: { failed: 0, deleting: 0, ingesting: 0, changed: 0 },
+    jobs: mapLanes(() => 0),
+    variants: {},
+    pruned: { objects: 0, bytes: 0 },
+  };
+  await forEachConcurrently(scannedImages(deps.catalog), options.concurrency, async (scanned) => {
+    report.images += 1;
+    let image: ImageRecord | undefined = scanned;
+    for (let attempt = 1; image; attempt++) {
+      if ((await reprocessImage(deps, options, report, image)) === 'done') break;
+      if (attempt === MAX_ATTEMPTS) {
+        report.left.changed += 1;
+        break;
+      }
+      image = await deps.catalog.getImage(image.imageId);
+    }
+    deps.onProgress?.(report);
+  });
+  return report;
+}
+
+async function* scannedImages(catalog: Catalog): AsyncGenerator<ImageRecord> {
+  for await (const entry of catalogEntries(catalog)) {
+    if (entry.kind === 'image') yield entry.image;
+  }
+}
+
+/** One image, as read: 'changed' when it moved under us before anything was done. */
+async function reprocessImage(
+  deps: ReprocessDependencies,
+  options: ReprocessOptions,
+  report: ReprocessReport,
+  image: ImageRecord,
+): Promise<'done' | 'changed'> {
+  const { settings } = deps;
+  if (image.deletingSince) report.left.deleting += 1;
+  else if (image.status === 'failed') report.left.failed += 1;
+  // Until ingest has stored the original and queued the jobs, the image is ingest's to finish.
+  else if (!image.jobsQueuedAt) report.left.ingesting += 1;
+  else if (image.variantSetVersion !== report.variantSetVersion) {
+    const objects = await derivativesOf(deps.inventory, image.imageId);
+    const plan = planVariantSet(
+      image,
+      settings.variants,
+      objects.map((object) => object.key),
+    );
+    const jobs = options.dryRun
+      ? planVariantJobs(image.imageId, settings, plan.render)
+      : await queueVariantRenders(deps, image, plan.variants, plan.render);
+    if (!jobs) return 'changed';
+    report.moved += 1;
+    tallyJobs(report, jobs);
+    if (options.prune && plan.render.length === 0) await prune(deps, options, report, objects);
+  } else {
+    const stalled = stalledVariants(image, settings, deps.now(), options.stuckAfterMs);
+    if (stalled.length > 0) {
+      const variants = {
+        ...image.variants,
+        ...Object.fromEntries(stalled.map((name) => [name, 'pending' as const])),
+      };
+      const jobs = options.dryRun
+        ? planVariantJobs(image.imageId, settings, stalled)
+        : await queueVariantRenders(deps, image, variants, stalled);
+      if (!jobs) return 'changed';
+      report.requeued += 1;
+      tallyJobs(report, jobs);
+    } else {
+      report.current += 1;
+      if (options.prune && pendingVariants(image, settings).length === 0) {
+        await prune(deps, options, report, await derivativesOf(deps.inventory, image.imageId));
+      }
+    }
+  }
+  return 'done';
+}
+
+/** Removes (on a dry run: counts) the derivatives that no variant of the current set names. */
+async function prune(
+  deps: ReprocessDependencies,
+  options: ReprocessOptions,
+  report: ReprocessReport,
+  objects: readonly StoredObject[],
+): Promise<void> {
+  const stale = new Set(
+    staleDerivativeKeys(
+      objects.map((object) => object.key),
+      deps.settings.variants,
+    ),
+  );
+  if (stale.size === 0) return;
+  if (!options.dryRun) await deps.inventory.remove('images', [...stale]);
+  report.pruned.objects += stale.size;
+  report.pruned.bytes += objects
+    .filter((object) => stale.has(object.key))
+    .reduce((sum, o) => sum + o.bytes, 0);
+}
+
+function tallyJobs(report: ReprocessReport, jobs: readonly RenderJob[]): void {
+  for (const job of jobs) {
+    report.jobs[job.lane] += 1;
+    for (const variant of job.variants) report.variants[variant] = (report.variants[variant] ?? 0) + 1;
+  }
+}

@@ -1,0 +1,67 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { DERIVATIVES_PREFIX } from '../lambdas/core/keys.js';
+import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
+import { ApertureFunction } from './aperture-function.js';
+import type { LaneQueues } from './work-queues.js';
+
+export interface VariantSetUpkeepProps {
+  /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
+  readonly environment: Record<string, string>;
+  readonly imageBucket: IBucket;
+  readonly table: ITable;
+  readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/**
+ * How often the variant set is enforced: within this long of a deploy that changes it, images start
+ * moving to it; a run cut short is carried on by the next. Operators who cannot wait run
+ * `aperture reprocess` right after the deploy.
+ */
+const EVERY = Duration.hours(1);
+
+/**
+ * Keeps every image on the current variant set without an operator: the reprocess function
+ * (`lambdas/handlers/reprocess.ts`, what `aperture reprocess` does) runs every hour. A run over
+ * images already current only reads them, so the schedule costs a scan when there is nothing to do.
+ */
+export class VariantSetUpkeep extends Construct {
+  public readonly function: IFunction;
+
+  constructor(scope: Construct, id: string, props: VariantSetUpkeepProps) {
+    super(scope, id);
+    const reprocess = new ApertureFunction(this, 'Reprocess', {
+      handlerFile: 'reprocess.ts',
+      description:
+        'Aperture reprocess: moves images to the current variant set, queuing only what is missing',
+      environment: props.environment,
+      memorySize: 512,
+      // Lambda's longest: a run cut short is carried on by the next (moved images are skipped).
+      timeout: Duration.minutes(15),
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      tracing: props.tracing,
+    });
+    this.function = reprocess.function;
+
+    // Reading every image, moving its record (compare-and-set), listing what is stored of it.
+    reprocess.grantTableActions(props.table, 'dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    reprocess.grantListing(props.imageBucket, DERIVATIVES_PREFIX);
+    for (const lane of WORK_LANES) props.queues[lane].queue.grant(this.function, 'sqs:SendMessage');
+
+    new Rule(this, 'Hourly', {
+      description: 'Aperture: finish moving images to the current variant set',
+      schedule: Schedule.rate(EVERY),
+      targets: [new LambdaFunction(this.function, { retryAttempts: 0 })],
+    });
+  }
+}
