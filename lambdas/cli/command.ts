@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { PipelineAdapters } from '../adapters/aws/pipeline-adapters.js';
 import type { ProgressLine } from './progress.js';
-import type { PipelineAdapters } from './target.js';
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 

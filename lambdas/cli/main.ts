@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { pipelineAdapters } from '../adapters/aws/pipeline-adapters.js';
 import { DEFAULT_STUCK_AFTER_MS } from '../services/variant-renders.js';
 import { parseDuration } from './arguments.js';
 import type { Command, OptionValues } from './command.js';
@@ -6,13 +7,7 @@ import { reconcileCommand } from './commands/reconcile.js';
 import { reprocessCommand } from './commands/reprocess.js';
 import { statsCommand } from './commands/stats.js';
 import { progressLine } from './progress.js';
-import {
-  openTarget,
-  pipelineAdapters,
-  TARGET_OPTIONS,
-  TARGET_USAGE,
-  type TargetDependencies,
-} from './target.js';
+import { openTarget, TARGET_OPTIONS, TARGET_USAGE, type TargetDependencies } from './target.js';
 import { UsageError } from './usage-error.js';
 
 /** `aperture`: the operator's command line. Each subcommand is one file in `commands/`. */
@@ -110,7 +105,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDepend
       }
       const result = await command.run(
         {
-          adapters: pipelineAdapters(target),
+          adapters: pipelineAdapters(target.config, target.clients),
           now: deps.now ?? (() => new Date()),
           stuckAfterMs,
           progress: progressLine(io.stderr, io.stderrIsTerminal),

@@ -1,10 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
 import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
-import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
-import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
-import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
-import { S3ObjectInventory } from '../adapters/aws/s3-object-inventory.js';
-import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
 import { ENV, type FunctionEnvironment, readFunctionEnvironment } from '../core/environment.js';
 import { WORK_LANES } from '../core/render-jobs.js';
 import { UsageError } from './usage-error.js';
@@ -116,21 +111,3 @@ async function readEnvFile(path: string, deps: TargetDependencies): Promise<Reco
   if (!valid) throw new UsageError(`--env-file ${path}: not a JSON object of strings`);
   return parsed as Record<string, string>;
 }
-
-/** The adapters every command builds on, as the functions build theirs. */
-export function pipelineAdapters(target: Target) {
-  const { config, clients } = target;
-  return {
-    settings: config.settings,
-    catalog: new DynamoCatalog(clients.dynamo, config.table),
-    inventory: new S3ObjectInventory(clients.s3, {
-      uploads: config.uploadBucket,
-      images: config.imageBucket,
-    }),
-    queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
-    objects: new S3ImageObjects(clients.s3, config.imageBucket),
-    cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
-  };
-}
-
-export type PipelineAdapters = ReturnType<typeof pipelineAdapters>;

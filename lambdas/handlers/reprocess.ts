@@ -2,9 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
-import { S3ObjectInventory } from '../adapters/aws/s3-object-inventory.js';
-import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
+import { pipelineAdapters } from '../adapters/aws/pipeline-adapters.js';
 import {
   type ReprocessDependencies,
   type ReprocessReport,
@@ -45,17 +43,7 @@ export function reprocessDependenciesFromEnvironment(
   env: Record<string, string | undefined>,
 ): ReprocessHandlerDependencies {
   const { config, clients, logger } = functionRuntime(env, 'aperture-reprocess');
-  return {
-    settings: config.settings,
-    catalog: new DynamoCatalog(clients.dynamo, config.table),
-    inventory: new S3ObjectInventory(clients.s3, {
-      uploads: config.uploadBucket,
-      images: config.imageBucket,
-    }),
-    queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
-    now: () => new Date(),
-    logger,
-  };
+  return { ...pipelineAdapters(config, clients), now: () => new Date(), logger };
 }
 
 export const handler = onColdStart(() =>
