@@ -12,6 +12,12 @@ function gradient(width: number, height: number, seed: number): Buffer {
       pixels[offset + 2] = (seed * 37) % 256;
     }
   }
+  // The tint alone repeats every 256 seeds: the seed's 32 bits, black or white along the first row,
+  // keep every seed's image distinct even through lossy encoders (tests share one twin, where equal
+  // bytes are one image).
+  for (let bit = 0; bit < 32 && bit < width; bit++) {
+    pixels.fill((seed >>> bit) & 1 ? 255 : 0, bit * 3, bit * 3 + 3);
+  }
   return pixels;
 }
 
