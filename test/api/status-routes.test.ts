@@ -6,13 +6,14 @@ import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
 import { derivativeKey } from '../../lambdas/core/keys.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
-import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lambdas/core/variants.js';
+import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import type { ImageRecord, ImageStatus, VariantStatus } from '../../lambdas/ports/catalog.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';
+import { imageRecord } from '../support/catalog-records.js';
 import { twinInfo } from '../support/twin.js';
 
 const CDN = 'https://cdn.example.test';
@@ -109,26 +110,16 @@ async function ingestAccepted(
     await catalog.addLink(link);
   } else {
     await catalog.createImage(
-      {
-        imageId,
-        format: 'jpeg',
-        contentType: 'image/jpeg',
+      imageRecord(imageId, settings, {
         width: 800,
         height: 600,
-        pages: 1,
-        orientation: undefined,
-        hasAlpha: false,
-        hasIcc: false,
-        animated: false,
-        bytes: 1000,
         status: options.status ?? 'processing',
-        variantSetVersion: variantSetVersion(settings.variants),
-        refCount: 1,
         createdAt: new Date(Date.now() - 86_400_000),
         createdByUpload: uploadId,
+        jobsQueuedAt: undefined,
         variants: options.variants ?? Object.fromEntries(settings.variants.map((v) => [v.name, 'pending'])),
         failure: options.failure,
-      },
+      }),
       link,
     );
   }

@@ -15,15 +15,9 @@ import type { VariantSpec } from '../../lambdas/core/variants.js';
 import type { Finding } from '../../lambdas/services/reconcile/findings.js';
 import type { ReconcileReport } from '../../lambdas/services/reconcile/reconcile.js';
 import { repairFinding } from '../../lambdas/services/reconcile/repairs.js';
+import { imageRecord } from '../support/catalog-records.js';
 import { makeImage } from '../support/images.js';
-import {
-  aperture,
-  imageRecord,
-  link,
-  privateWorldForFile,
-  sha256,
-  uploadRecord,
-} from '../support/operations.js';
+import { aperture, link, privateWorldForFile, sha256, uploadRecord } from '../support/operations.js';
 
 const settings = parseSettings();
 const HOUR = 3_600_000;

@@ -6,8 +6,9 @@ import { parseSettings, type Settings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lambdas/core/variants.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
 import { type ReprocessReport, reprocessImages } from '../../lambdas/services/reprocess-images.js';
+import { imageRecord } from '../support/catalog-records.js';
 import { makeImage } from '../support/images.js';
-import { aperture, imageRecord, privateWorldForFile, sha256 } from '../support/operations.js';
+import { aperture, privateWorldForFile, sha256 } from '../support/operations.js';
 
 const HOUR = 3_600_000;
 const everyFormat = (quality: number) =>

@@ -6,14 +6,8 @@ import { newUploadId } from '../../lambdas/core/uploads.js';
 import { DEFAULT_VARIANTS, variantSetVersion } from '../../lambdas/core/variants.js';
 import type { UploadRecord } from '../../lambdas/ports/catalog.js';
 import type { PipelineStats } from '../../lambdas/services/pipeline-stats.js';
-import {
-  aperture,
-  imageRecord,
-  link,
-  privateWorldForFile,
-  sha256,
-  uploadRecord,
-} from '../support/operations.js';
+import { imageRecord } from '../support/catalog-records.js';
+import { aperture, link, privateWorldForFile, sha256, uploadRecord } from '../support/operations.js';
 
 const settings = parseSettings();
 const HOUR = 3_600_000;

@@ -14,7 +14,6 @@ import { derivativesPrefix } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
-import { variantSetVersion } from '../../lambdas/core/variants.js';
 import type { ImageLink, ImageRecord, UploadRecord } from '../../lambdas/ports/catalog.js';
 import { ingestUpload } from '../../lambdas/services/ingest-upload.js';
 import { renderJob } from '../../lambdas/services/render-job.js';
@@ -154,35 +153,6 @@ export async function aperture(
     },
   );
   return { status, stdout, stderr };
-}
-
-/** An image record as ingest would have made it, for planting; fields overridable. */
-export function imageRecord(
-  imageId: string,
-  settings: Settings,
-  fields: Partial<ImageRecord> = {},
-): ImageRecord {
-  return {
-    imageId,
-    format: 'jpeg',
-    contentType: 'image/jpeg',
-    width: 1600,
-    height: 1200,
-    pages: 1,
-    orientation: undefined,
-    hasAlpha: false,
-    hasIcc: false,
-    animated: false,
-    bytes: 1000,
-    status: 'ready',
-    variantSetVersion: variantSetVersion(settings.variants),
-    refCount: 1,
-    createdAt: new Date(),
-    createdByUpload: '0'.repeat(32),
-    jobsQueuedAt: new Date(),
-    variants: Object.fromEntries(settings.variants.map((v) => [v.name, 'ready' as const])),
-    ...fields,
-  };
 }
 
 export function link(owner: string, imageId: string): ImageLink {
