@@ -17,3 +17,11 @@ export function parseRate(text: string, flag: string): number {
     throw new UsageError(`${flag} takes a rate such as 25 or 25/s, not "${text}"`);
   return rate;
 }
+
+/** A whole number of at least 1. */
+export function parsePositiveInteger(text: string, flag: string): number {
+  const value = Number(text.trim());
+  if (!(Number.isInteger(value) && value >= 1))
+    throw new UsageError(`${flag} takes a whole number of 1 or more, not "${text}"`);
+  return value;
+}

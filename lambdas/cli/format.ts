@@ -41,3 +41,12 @@ export function table(rows: readonly (readonly string[])[], indent = '  '): stri
     )
     .join('\n');
 }
+
+/** `1h02m`, `3m05s`, `42s`: a duration as a progress line shows it. */
+export function duration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`;
+  if (minutes > 0) return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+  return `${seconds}s`;
+}

@@ -1,8 +1,15 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { pipelineAdapters } from '../adapters/aws/pipeline-adapters.js';
 import { DEFAULT_STUCK_AFTER_MS } from '../services/variant-renders.js';
+import {
+  API_TARGET_OPTIONS,
+  API_TARGET_USAGE,
+  type ApiTargetDependencies,
+  openApiTarget,
+} from './api-target.js';
 import { parseDuration } from './arguments.js';
-import type { Command, OptionValues } from './command.js';
+import type { ApiCommand, Command, CommandResult, OptionValues, PipelineCommand } from './command.js';
+import { ingestCommand } from './commands/ingest.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { reprocessCommand } from './commands/reprocess.js';
 import { statsCommand } from './commands/stats.js';
@@ -15,36 +22,56 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   stats: statsCommand,
   reprocess: reprocessCommand,
   reconcile: reconcileCommand,
+  ingest: ingestCommand,
 };
 
 const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
-  'stuck-after': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
+const PIPELINE_OPTIONS = {
+  ...COMMON_OPTIONS,
+  'stuck-after': { type: 'string' },
   ...TARGET_OPTIONS,
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
+const API_OPTIONS = { ...COMMON_OPTIONS, ...API_TARGET_OPTIONS } satisfies NonNullable<
+  ParseArgsConfig['options']
+>;
+
 const COMMON_USAGE = `Options of every command:
   --json                  one JSON document on stdout instead of text
+  -h, --help              this help`;
+
+const PIPELINE_USAGE = `${COMMON_USAGE}
   --stuck-after D         work queued (or begun) longer ago than this and not finished is taken
                           for lost: 90s, 30m, 2h, 1d (default 1h)
-  -h, --help              this help`;
+
+${TARGET_USAGE}`;
+
+const API_USAGE = `${COMMON_USAGE}
+
+${API_TARGET_USAGE}`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const commands = Object.entries(COMMANDS).map(
-    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
-  );
+  const commands = (target: Command['target']) =>
+    Object.entries(COMMANDS)
+      .filter(([, command]) => command.target === target)
+      .map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`)
+      .join('\n');
   return `Usage: aperture <command> [options]   (npm run aperture -- <command> [options])
 
 Operates an Aperture pipeline: a deployment on AWS with your credentials, or the local runtime.
 
-Commands:
-${commands.join('\n')}
+Commands on the catalog, buckets and queues (operator credentials):
+${commands('pipeline')}
+
+Commands that bring images in through the HTTP API (an API identity):
+${commands('api')}
 
 ${COMMON_USAGE}
-
-${TARGET_USAGE}
 
 Progress goes to stderr. Exit status: 0 done, 1 failed, 2 wrong usage.
 aperture <command> --help shows a command's own flags.
@@ -52,16 +79,15 @@ aperture <command> --help shows a command's own flags.
 }
 
 function commandUsage(name: string, command: Command): string {
-  return `Usage: aperture ${name} [options]
+  const operands = command.target === 'api' ? ` ${command.operands}` : '';
+  return `Usage: aperture ${name}${operands} [options]
 
 ${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.
 
 Options:
 ${command.usage}
 
-${COMMON_USAGE}
-
-${TARGET_USAGE}
+${command.target === 'api' ? API_USAGE : PIPELINE_USAGE}
 `;
 }
 
@@ -72,9 +98,11 @@ export interface CliIo {
   stderrIsTerminal: boolean;
 }
 
-export interface CliDependencies extends TargetDependencies {
+export interface CliDependencies extends TargetDependencies, ApiTargetDependencies {
   /** @default the clock */
   now?: () => Date;
+  /** Ctrl-C: commands that can stop cleanly do. */
+  signal?: AbortSignal;
 }
 
 /** Runs one command line; resolves with the exit status (0 done, 1 failed, 2 wrong usage). */
@@ -88,35 +116,17 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDepend
   const help = command && name ? commandUsage(name, command) : usage();
   try {
     if (!command) throw new UsageError(name === undefined ? 'no command given' : `unknown command "${name}"`);
-    const values = readOptions(args, command);
+    const { values, operands } = readOptions(args, command);
     if (values.help) {
       io.stdout(help);
       return 0;
     }
-    const stuckAfter = values['stuck-after'];
-    const stuckAfterMs =
-      typeof stuckAfter === 'string' ? parseDuration(stuckAfter, '--stuck-after') : DEFAULT_STUCK_AFTER_MS;
-    const target = await openTarget(values, deps);
-    try {
-      if (command.queuesJobs(values) && !target.queuesLive) {
-        throw new QueuesOfflineError(
-          'the local runtime is not running, so nothing would take the render jobs this queues: start it (npm start); a dry run works without it',
-        );
-      }
-      const result = await command.run(
-        {
-          adapters: pipelineAdapters(target.config, target.clients),
-          now: deps.now ?? (() => new Date()),
-          stuckAfterMs,
-          progress: progressLine(io.stderr, io.stderrIsTerminal),
-        },
-        values,
-      );
-      io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
-      return 0;
-    } finally {
-      await target.close();
-    }
+    const result =
+      command.target === 'api'
+        ? await runApiCommand(command, values, operands, io, deps)
+        : await runPipelineCommand(command, values, io, deps);
+    io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    return result.failed ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
       io.stderr(`aperture: ${(error as Error).message}\n\n${help}`);
@@ -127,14 +137,67 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDepend
   }
 }
 
-function readOptions(args: readonly string[], command: Command): OptionValues {
-  const { values } = parseArgs({
+async function runPipelineCommand(
+  command: PipelineCommand,
+  values: OptionValues,
+  io: CliIo,
+  deps: CliDependencies,
+): Promise<CommandResult> {
+  const stuckAfter = values['stuck-after'];
+  const stuckAfterMs =
+    typeof stuckAfter === 'string' ? parseDuration(stuckAfter, '--stuck-after') : DEFAULT_STUCK_AFTER_MS;
+  const target = await openTarget(values, deps);
+  try {
+    if (command.queuesJobs(values) && !target.queuesLive) {
+      throw new QueuesOfflineError(
+        'the local runtime is not running, so nothing would take the render jobs this queues: start it (npm start); a dry run works without it',
+      );
+    }
+    return await command.run(
+      {
+        adapters: pipelineAdapters(target.config, target.clients),
+        now: deps.now ?? (() => new Date()),
+        stuckAfterMs,
+        progress: progressLine(io.stderr, io.stderrIsTerminal),
+      },
+      values,
+    );
+  } finally {
+    await target.close();
+  }
+}
+
+async function runApiCommand(
+  command: ApiCommand,
+  values: OptionValues,
+  operands: string[],
+  io: CliIo,
+  deps: CliDependencies,
+): Promise<CommandResult> {
+  const api = await openApiTarget(values, deps);
+  return command.run(
+    {
+      api,
+      now: deps.now ?? (() => new Date()),
+      progress: progressLine(io.stderr, io.stderrIsTerminal),
+      signal: deps.signal ?? new AbortController().signal,
+    },
+    values,
+    operands,
+  );
+}
+
+function readOptions(
+  args: readonly string[],
+  command: Command,
+): { values: OptionValues; operands: string[] } {
+  const { values, positionals } = parseArgs({
     args: [...args],
-    options: { ...COMMON_OPTIONS, ...command.options },
+    options: { ...(command.target === 'api' ? API_OPTIONS : PIPELINE_OPTIONS), ...command.options },
     strict: true,
-    allowPositionals: false,
+    allowPositionals: command.target === 'api',
   });
-  return values as OptionValues;
+  return { values: values as OptionValues, operands: positionals };
 }
 
 /** The command would queue render jobs where nothing reads them (a stopped local runtime's queues). */

@@ -47,6 +47,16 @@ export function ratePerSecond(done: number, startedAt: number, now: number = Dat
   return `${(done / seconds).toFixed(1)}/s`;
 }
 
+const BAR_WIDTH = 24;
+
+/** `[#########---------------] 37%`, or a bar of dots while the whole is not known yet. */
+export function progressBar(fraction: number | undefined): string {
+  if (fraction === undefined) return `[${'.'.repeat(BAR_WIDTH)}]    `;
+  const clamped = Math.min(Math.max(fraction, 0), 1);
+  const filled = Math.round(clamped * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${`${Math.floor(clamped * 100)}%`.padStart(4)}`;
+}
+
 /** The progress of a pass over the whole catalog and buckets (stats, reconcile): what was read, how fast. */
 export function readProgress(
   progress: ProgressLine,

@@ -54,7 +54,7 @@ export const TARGET_USAGE = `Where the pipeline is (later ones win):
   AWS credentials and region come from the usual AWS_* variables and profiles; AWS_ENDPOINT_URL_S3,
   _DYNAMODB and _SQS point the CLI at emulators.`;
 
-type TargetValues = Record<string, string | boolean | undefined>;
+type TargetValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Builds the environment from env, `--local`, `--env-file` and flags, in that order, and reads it as a function would. */
 export async function openTarget(values: TargetValues, deps: TargetDependencies): Promise<Target> {

@@ -3,7 +3,7 @@ import { INPUT_FORMATS } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
 import type { Rejection, RejectionReason } from './rejections.js';
 import type { Settings } from './settings.js';
-import { SNIFF_BYTES, sniff } from './sniff.js';
+import { notAnImage, SNIFF_BYTES, sniff } from './sniff.js';
 
 export type Assessment = { accepted: true; facts: ImageFacts } | { accepted: false; rejection: Rejection };
 
@@ -36,12 +36,7 @@ export async function assessUpload(
   }
 
   const sniffed = sniff(bytes.subarray(0, SNIFF_BYTES));
-  if (sniffed.kind === 'markup')
-    return reject('markup_not_allowed', 'SVG, HTML and other markup are not accepted');
-  if (sniffed.kind === 'heic')
-    return reject('heic_not_supported', 'HEIC/HEIF (HEVC) images cannot be decoded');
-  if (sniffed.kind === 'unknown')
-    return reject('unrecognised_format', 'the bytes are not a known image format');
+  if (sniffed.kind !== 'image') return { accepted: false, rejection: notAnImage(sniffed) };
   const { format } = sniffed;
   if (!settings.allowedFormats.includes(format)) {
     return reject('format_not_allowed', `${format} images are not accepted`);

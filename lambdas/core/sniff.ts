@@ -1,4 +1,5 @@
 import type { InputFormat } from './formats.js';
+import type { Rejection } from './rejections.js';
 
 /** What the first bytes of a file say it is, whatever its name or declared type claims. */
 export type Sniffed =
@@ -51,4 +52,16 @@ export function sniff(head: Uint8Array): Sniffed {
   const isoBmff = head.length >= 12 ? sniffIsoBmff(head) : undefined;
   if (isoBmff) return isoBmff;
   return looksLikeMarkup(head) ? { kind: 'markup' } : { kind: 'unknown' };
+}
+
+/** Why bytes that sniff as no raster image are refused, whatever they were declared or named. */
+export function notAnImage(sniffed: Exclude<Sniffed, { kind: 'image' }>): Rejection {
+  switch (sniffed.kind) {
+    case 'markup':
+      return { reason: 'markup_not_allowed', message: 'SVG, HTML and other markup are not accepted' };
+    case 'heic':
+      return { reason: 'heic_not_supported', message: 'HEIC/HEIF (HEVC) images cannot be decoded' };
+    case 'unknown':
+      return { reason: 'unrecognised_format', message: 'the bytes are not a known image format' };
+  }
 }

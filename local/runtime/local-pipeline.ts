@@ -163,7 +163,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     stops.push(() => server.stop());
     // Lets `aperture --local` find this running runtime instead of starting emulators of its own.
-    stops.push(await publishRuntimeFile(options.dataDir, twin, settings, cdn.url));
+    stops.push(
+      await publishRuntimeFile(options.dataDir, twin, settings, { cdnBaseUrl: cdn.url, apiUrl: server.url }),
+    );
 
     let stopping: Promise<void> | undefined;
     return {

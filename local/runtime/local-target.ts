@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
+import type { LocalApi } from '../../lambdas/cli/api-target.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { LocalJwt } from '../api/local-jwt.js';
 import { twinFunctionEnvironment } from '../twin/environment.js';
 import { startTwin } from '../twin/index.js';
 import { readRuntimeFile } from './runtime-file.js';
@@ -53,6 +55,16 @@ export async function openLocalTarget(dataDir: string): Promise<LocalTarget> {
     running: false,
     close: () => twin.stop(),
   };
+}
+
+/** The running local runtime's API, with tokens signed by its key, for clients such as `aperture ingest --local`. */
+export async function openLocalApi(dataDir: string): Promise<LocalApi> {
+  const runtime = await readRuntimeFile(dataDir);
+  if (!runtime || !isRunning(runtime.pid)) {
+    throw new LocalRuntimeNotFoundError(`no local runtime is running on ${dataDir}: start it (npm start)`);
+  }
+  const jwt = await LocalJwt.inDataDir(dataDir);
+  return { apiUrl: runtime.apiUrl, token: async (owner) => jwt.issue(owner) };
 }
 
 function isRunning(pid: number): boolean {

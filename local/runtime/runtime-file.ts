@@ -13,6 +13,8 @@ export interface LocalRuntimeFile extends TwinInfo {
   pid: number;
   settings: Settings;
   cdnBaseUrl: string;
+  /** The local API Gateway's base URL. */
+  apiUrl: string;
 }
 
 const runtimeFile = (dataDir: string) => join(dataDir, 'runtime.json');
@@ -22,7 +24,7 @@ export async function publishRuntimeFile(
   dataDir: string,
   twin: TwinInfo,
   settings: Settings,
-  cdnBaseUrl: string,
+  urls: { cdnBaseUrl: string; apiUrl: string },
 ): Promise<() => Promise<void>> {
   const runtime: LocalRuntimeFile = {
     pid: process.pid,
@@ -30,7 +32,7 @@ export async function publishRuntimeFile(
     endpoints: twin.endpoints,
     resources: twin.resources,
     settings,
-    cdnBaseUrl,
+    ...urls,
   };
   await writeFile(runtimeFile(dataDir), `${JSON.stringify(runtime, null, 2)}\n`);
   return () => rm(runtimeFile(dataDir), { force: true });

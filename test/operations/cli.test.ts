@@ -80,7 +80,10 @@ describe('aperture command line', () => {
   it('works on a running local runtime through the file it publishes', async () => {
     const dataDir = await tempDir();
     const custom = parseSettings({ variants: DEFAULT_VARIANTS.slice(0, 2) });
-    const remove = await publishRuntimeFile(dataDir, twinInfo(), custom, 'http://127.0.0.1:3001');
+    const remove = await publishRuntimeFile(dataDir, twinInfo(), custom, {
+      cdnBaseUrl: 'http://127.0.0.1:3001',
+      apiUrl: 'http://127.0.0.1:3000',
+    });
     const run = await aperture(['stats', '--json', '--local', '--data-dir', dataDir], {});
     expect(run.stderr).toBe('');
     expect((JSON.parse(run.stdout) as PipelineStats).variantSetVersion).toBe(

@@ -9,6 +9,7 @@ import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
 import { S3DerivativeStore } from '../../lambdas/adapters/aws/s3-derivative-store.js';
 import { S3ObjectInventory } from '../../lambdas/adapters/aws/s3-object-inventory.js';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
+import { stackOutputs } from '../../lambdas/adapters/aws/stack-outputs.js';
 import { runCli } from '../../lambdas/cli/main.js';
 import { derivativesPrefix } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
@@ -17,7 +18,7 @@ import { newUploadId } from '../../lambdas/core/uploads.js';
 import type { ImageLink, ImageRecord, UploadRecord } from '../../lambdas/ports/catalog.js';
 import { ingestUpload } from '../../lambdas/services/ingest-upload.js';
 import { renderJob } from '../../lambdas/services/render-job.js';
-import { openLocalTarget } from '../../local/runtime/local-target.js';
+import { openLocalApi, openLocalTarget } from '../../local/runtime/local-target.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { startTwin, type Twin, twinEnvironment } from '../../local/twin/index.js';
 import { seedUpload } from './uploads.js';
@@ -148,6 +149,8 @@ export async function aperture(
     {
       env,
       openLocal: openLocalTarget,
+      openLocalApi,
+      stackOutputs,
       readFile: (path) => readFile(path, 'utf8'),
       ...(now ? { now } : {}),
     },

@@ -1,7 +1,7 @@
 import { derivativesPrefix } from '../../core/keys.js';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../../services/reconcile/findings.js';
 import { type ReconcileReport, reconcile } from '../../services/reconcile/reconcile.js';
-import type { Command } from '../command.js';
+import type { PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';
 import { readProgress } from '../progress.js';
 
@@ -21,7 +21,8 @@ const LABELS: Readonly<Record<FindingKind, string>> = {
   abandoned_upload: 'abandoned upload objects',
 };
 
-export const reconcileCommand: Command = {
+export const reconcileCommand: PipelineCommand = {
+  target: 'pipeline',
   summary: 'find (and with --fix repair) where the catalog and the buckets disagree',
   usage: '  --fix           repair what is found, each finding checked again first (default: report only)',
   options: { fix: { type: 'boolean', default: false } },

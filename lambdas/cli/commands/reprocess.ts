@@ -1,7 +1,7 @@
 import { WORK_LANES } from '../../core/render-jobs.js';
 import { type ReprocessReport, reprocessImages } from '../../services/reprocess-images.js';
 import { parseRate } from '../arguments.js';
-import type { Command } from '../command.js';
+import type { PipelineCommand } from '../command.js';
 import { bytes, count, table } from '../format.js';
 import { createPacer } from '../pacer.js';
 import { ratePerSecond } from '../progress.js';
@@ -11,7 +11,8 @@ const DEFAULT_RATE = 10;
 /** Images planned at once: their listings and record updates overlap, the queue still gets `--rate`. */
 const CONCURRENCY = 8;
 
-export const reprocessCommand: Command = {
+export const reprocessCommand: PipelineCommand = {
+  target: 'pipeline',
   summary: 'bring every image to the current variant set, queuing only the variants it lacks',
   usage: `  --dry-run       plan and count; change nothing, queue nothing
   --rate N        render jobs queued per second (default ${DEFAULT_RATE}; "25" or "25/s")

@@ -1,10 +1,11 @@
 import { OUTPUT_FORMATS } from '../../core/formats.js';
 import { gatherStats, type PipelineStats } from '../../services/pipeline-stats.js';
-import type { Command } from '../command.js';
+import type { PipelineCommand } from '../command.js';
 import { bytes, count, percent, table } from '../format.js';
 import { readProgress } from '../progress.js';
 
-export const statsCommand: Command = {
+export const statsCommand: PipelineCommand = {
+  target: 'pipeline',
   summary: 'count images, links, uploads, stored objects and bytes, and how complete the variants are',
   usage: '  (no flags of its own)',
   options: {},

@@ -1,0 +1,166 @@
+import Database from 'better-sqlite3';
+import type { UploadGrantView } from '../../ports/upload-signer.js';
+
+/**
+ * Where one file stands. `granted` and `sent` are a send under way (an interrupted run finishes it);
+ * `failed` is tried again by the next run; the rest are final.
+ */
+export type FileState = 'granted' | 'sent' | 'new' | 'duplicate' | 'rejected' | 'failed';
+
+export const FINAL_STATES: readonly FileState[] = ['new', 'duplicate', 'rejected'];
+
+export interface FileRecord {
+  /** Relative to the root, `/`-separated. */
+  path: string;
+  size: number;
+  mtimeMs: number;
+  state: FileState;
+  sha256?: string;
+  imageId?: string;
+  /** While `granted` or `sent`: the upload under way, with the URL S3 takes the bytes at. */
+  grant?: UploadGrantView;
+  /** Why it was rejected or failed: a code (`unrecognised_format`, `ENOENT`, `http_500`…). */
+  reason?: string;
+  message?: string;
+}
+
+/** What a checkpoint was made for; another root or API would make its rows meaningless. */
+export interface CheckpointScope {
+  root: string;
+  apiUrl: string;
+}
+
+/** The checkpoint file belongs to another root or API. */
+export class CheckpointScopeError extends Error {
+  override readonly name = 'CheckpointScopeError';
+}
+
+interface Row {
+  path: string;
+  size: number;
+  mtime_ms: number;
+  state: FileState;
+  sha256: string | null;
+  image_id: string | null;
+  grant_json: string | null;
+  reason: string | null;
+  message: string | null;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS scope (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    sha256 TEXT,
+    image_id TEXT,
+    grant_json TEXT,
+    reason TEXT,
+    message TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS files_by_sha256 ON files (sha256, state);
+  CREATE INDEX IF NOT EXISTS files_by_state ON files (state);
+`;
+
+/**
+ * The bulk ingest's memory between runs: one SQLite row per file. Each change is its own
+ * transaction in write-ahead-log mode, so a run killed at any instant leaves every row as it was
+ * last written, and the next run carries on from there.
+ */
+export class IngestCheckpoint {
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens (or makes) the checkpoint at `file` for `scope`; refuses one made for another root or API. */
+  static open(file: string, scope: CheckpointScope): IngestCheckpoint {
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      // With WAL, NORMAL loses no commit to a killed process, only (at worst) to a power cut.
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      const insert = db.prepare('INSERT OR IGNORE INTO scope (key, value) VALUES (?, ?)');
+      const read = db.prepare<[string], { value: string }>('SELECT value FROM scope WHERE key = ?');
+      for (const [key, value] of Object.entries(scope)) {
+        insert.run(key, value);
+        const recorded = read.get(key)?.value;
+        if (recorded !== value) {
+          throw new CheckpointScopeError(
+            `the checkpoint ${file} is for ${key} ${recorded}, not ${value}: pass another --checkpoint`,
+          );
+        }
+      }
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new IngestCheckpoint(db);
+  }
+
+  /** The file's record, if a run has seen it. */
+  get(path: string): FileRecord | undefined {
+    const row = this.db.prepare<[string], Row>('SELECT * FROM files WHERE path = ?').get(path);
+    return row && fromRow(row);
+  }
+
+  /** A file with these bytes that reached a final state: another copy needs no upload of its own. */
+  settledCopy(sha256: string): FileRecord | undefined {
+    const row = this.db
+      .prepare<[string], Row>(
+        `SELECT * FROM files WHERE sha256 = ? AND state IN ('new', 'duplicate', 'rejected') LIMIT 1`,
+      )
+      .get(sha256);
+    return row && fromRow(row);
+  }
+
+  record(file: FileRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO files (path, size, mtime_ms, state, sha256, image_id, grant_json, reason, message, updated_at)
+         VALUES (@path, @size, @mtime_ms, @state, @sha256, @image_id, @grant_json, @reason, @message, @updated_at)
+         ON CONFLICT (path) DO UPDATE SET size = @size, mtime_ms = @mtime_ms, state = @state, sha256 = @sha256,
+           image_id = @image_id, grant_json = @grant_json, reason = @reason, message = @message,
+           updated_at = @updated_at`,
+      )
+      .run({
+        path: file.path,
+        size: file.size,
+        mtime_ms: Math.trunc(file.mtimeMs),
+        state: file.state,
+        sha256: file.sha256 ?? null,
+        image_id: file.imageId ?? null,
+        grant_json: file.grant ? JSON.stringify(file.grant) : null,
+        reason: file.reason ?? null,
+        message: file.message ?? null,
+        updated_at: new Date().toISOString(),
+      });
+  }
+
+  /** Every file in `state`, read a row at a time. */
+  *inState(state: FileState): Generator<FileRecord> {
+    const rows = this.db
+      .prepare<[string], Row>('SELECT * FROM files WHERE state = ? ORDER BY path')
+      .iterate(state);
+    for (const row of rows) yield fromRow(row);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function fromRow(row: Row): FileRecord {
+  return {
+    path: row.path,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    state: row.state,
+    ...(row.sha256 === null ? {} : { sha256: row.sha256 }),
+    ...(row.image_id === null ? {} : { imageId: row.image_id }),
+    ...(row.grant_json === null ? {} : { grant: JSON.parse(row.grant_json) as UploadGrantView }),
+    ...(row.reason === null ? {} : { reason: row.reason }),
+    ...(row.message === null ? {} : { message: row.message }),
+  };
+}
