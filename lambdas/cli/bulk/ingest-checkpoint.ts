@@ -62,7 +62,6 @@ const SCHEMA = `
     updated_at TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS files_by_sha256 ON files (sha256, state);
-  CREATE INDEX IF NOT EXISTS files_by_state ON files (state);
 `;
 
 /**
@@ -71,7 +70,23 @@ const SCHEMA = `
  * last written, and the next run carries on from there.
  */
 export class IngestCheckpoint {
-  private constructor(private readonly db: Database.Database) {}
+  private readonly byPath: Database.Statement<[string], Row>;
+  private readonly settledByDigest: Database.Statement<[string], Row>;
+  private readonly upsert: Database.Statement<[Row & { updated_at: string }]>;
+
+  private constructor(private readonly db: Database.Database) {
+    this.byPath = db.prepare('SELECT * FROM files WHERE path = ?');
+    this.settledByDigest = db.prepare(
+      `SELECT * FROM files WHERE sha256 = ? AND state IN ('new', 'duplicate', 'rejected') LIMIT 1`,
+    );
+    this.upsert = db.prepare(
+      `INSERT INTO files (path, size, mtime_ms, state, sha256, image_id, grant_json, reason, message, updated_at)
+       VALUES (@path, @size, @mtime_ms, @state, @sha256, @image_id, @grant_json, @reason, @message, @updated_at)
+       ON CONFLICT (path) DO UPDATE SET size = @size, mtime_ms = @mtime_ms, state = @state, sha256 = @sha256,
+         image_id = @image_id, grant_json = @grant_json, reason = @reason, message = @message,
+         updated_at = @updated_at`,
+    );
+  }
 
   /** Opens (or makes) the checkpoint at `file` for `scope`; refuses one made for another root or API. */
   static open(file: string, scope: CheckpointScope): IngestCheckpoint {
@@ -101,49 +116,29 @@ export class IngestCheckpoint {
 
   /** The file's record, if a run has seen it. */
   get(path: string): FileRecord | undefined {
-    const row = this.db.prepare<[string], Row>('SELECT * FROM files WHERE path = ?').get(path);
+    const row = this.byPath.get(path);
     return row && fromRow(row);
   }
 
   /** A file with these bytes that reached a final state: another copy needs no upload of its own. */
   settledCopy(sha256: string): FileRecord | undefined {
-    const row = this.db
-      .prepare<[string], Row>(
-        `SELECT * FROM files WHERE sha256 = ? AND state IN ('new', 'duplicate', 'rejected') LIMIT 1`,
-      )
-      .get(sha256);
+    const row = this.settledByDigest.get(sha256);
     return row && fromRow(row);
   }
 
   record(file: FileRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO files (path, size, mtime_ms, state, sha256, image_id, grant_json, reason, message, updated_at)
-         VALUES (@path, @size, @mtime_ms, @state, @sha256, @image_id, @grant_json, @reason, @message, @updated_at)
-         ON CONFLICT (path) DO UPDATE SET size = @size, mtime_ms = @mtime_ms, state = @state, sha256 = @sha256,
-           image_id = @image_id, grant_json = @grant_json, reason = @reason, message = @message,
-           updated_at = @updated_at`,
-      )
-      .run({
-        path: file.path,
-        size: file.size,
-        mtime_ms: Math.trunc(file.mtimeMs),
-        state: file.state,
-        sha256: file.sha256 ?? null,
-        image_id: file.imageId ?? null,
-        grant_json: file.grant ? JSON.stringify(file.grant) : null,
-        reason: file.reason ?? null,
-        message: file.message ?? null,
-        updated_at: new Date().toISOString(),
-      });
-  }
-
-  /** Every file in `state`, read a row at a time. */
-  *inState(state: FileState): Generator<FileRecord> {
-    const rows = this.db
-      .prepare<[string], Row>('SELECT * FROM files WHERE state = ? ORDER BY path')
-      .iterate(state);
-    for (const row of rows) yield fromRow(row);
+    this.upsert.run({
+      path: file.path,
+      size: file.size,
+      mtime_ms: Math.trunc(file.mtimeMs),
+      state: file.state,
+      sha256: file.sha256 ?? null,
+      image_id: file.imageId ?? null,
+      grant_json: file.grant ? JSON.stringify(file.grant) : null,
+      reason: file.reason ?? null,
+      message: file.message ?? null,
+      updated_at: new Date().toISOString(),
+    });
   }
 
   close(): void {
