@@ -10,6 +10,7 @@ import {
 import { parseDuration } from './arguments.js';
 import type { ApiCommand, Command, CommandResult, OptionValues, PipelineCommand } from './command.js';
 import { ingestCommand } from './commands/ingest.js';
+import { migrateJsonCommand } from './commands/migrate-json.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { reprocessCommand } from './commands/reprocess.js';
 import { statsCommand } from './commands/stats.js';
@@ -23,6 +24,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   reprocess: reprocessCommand,
   reconcile: reconcileCommand,
   ingest: ingestCommand,
+  'migrate-json': migrateJsonCommand,
 };
 
 const COMMON_OPTIONS = {
