@@ -1,12 +1,16 @@
 /**
  * `npm run bench`: measures, side by side in one run, what ingest spends on an upload beyond hashing
  * it, how grouping render work into jobs changes the work per image (ADR 5), and what our render
- * pipeline costs against naive sharp and the vips and ImageMagick CLIs (those where installed).
- * Prints Markdown tables and writes `test/bench/results.json`. Speed targets live here, never in timed
- * tests.
+ * pipeline costs against naive sharp and the vips and ImageMagick CLIs (those where installed), and how
+ * fast `aperture ingest DIR` brings a library into the local runtime and how much memory
+ * `aperture migrate-json` needs for a large document. Prints Markdown tables and writes
+ * `test/bench/results.json`. Speed targets live here, never in timed tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
  *   npm run bench -- --only latency --latency-images 50
+ *   npm run bench -- --only bulk --bulk-small 2000 --bulk-large 50 --bulk-concurrency 8
+ *   npm run bench -- --only bulk --bulk-small 200 --bulk-large 10 --bulk-drain --bulk-workers 1
+ *   npm run bench -- --only migrate --migrate-mb 256
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -17,9 +21,11 @@ import sharp from 'sharp';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
+import { BULK_CPU_MEASURE, type BulkResult, benchBulkIngest } from './bulk-ingest.js';
 import { corpusImages, generatedImages } from './images.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLocalLatency, type LatencyResult } from './local-latency.js';
+import { benchMigrateLarge, type MigrateLargeResult } from './migrate-large.js';
 import { benchRender, verifyRenderers } from './render.js';
 import { benchRenderCompare, CONTENDERS, type ContenderResult } from './render-compare.js';
 import { markdownTable, ms, type Summary } from './stats.js';
@@ -39,12 +45,23 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, latency. */
-    only: { type: 'string', default: 'ingest,render,latency' },
+    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate. */
+    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate' },
     'latency-images': { type: 'string', default: '50' },
+    /** Images in the bulk ingest's small (640x480) and large (4000x3000) libraries. */
+    'bulk-small': { type: 'string', default: '2000' },
+    'bulk-large': { type: 'string', default: '50' },
+    /** Files the CLI has in flight at once (its own default is 8). */
+    'bulk-concurrency': { type: 'string', default: '8' },
+    /** Render every variant between runs (minutes of sharp per library) instead of dropping the backlog. */
+    'bulk-drain': { type: 'boolean', default: false },
+    /** `npm start --workers` for the bulk ingest: render invocations at once per lane (default: cores). */
+    'bulk-workers': { type: 'string' },
+    /** The size of the large JSON document `aperture migrate-json` streams, MB. */
+    'migrate-mb': { type: 'string', default: '256' },
   },
 });
-const SECTIONS = ['ingest', 'render', 'latency'] as const;
+const SECTIONS = ['ingest', 'render', 'latency', 'bulk', 'migrate'] as const;
 const sections = new Set(args.only.split(','));
 for (const section of sections) {
   if (!SECTIONS.includes(section as (typeof SECTIONS)[number])) {
@@ -61,6 +78,13 @@ const count = (name: string, value: string | undefined): number => {
 const renderIterations = count('iterations', args.iterations);
 const latencyImages = count('latency-images', args['latency-images']);
 const ingestIterations = count('ingest-iterations', args['ingest-iterations']);
+const bulkOptions = {
+  small: count('bulk-small', args['bulk-small']),
+  large: count('bulk-large', args['bulk-large']),
+  concurrency: count('bulk-concurrency', args['bulk-concurrency']),
+  drain: args['bulk-drain'],
+  ...(args['bulk-workers'] === undefined ? {} : { workers: count('bulk-workers', args['bulk-workers']) }),
+};
 // sharp's default is one libvips thread per pipeline on glibc Linux without jemalloc (Lambda included).
 if (args.concurrency !== undefined) sharp.concurrency(count('concurrency', args.concurrency));
 // Lambda workers never see the same original twice; the operation cache must not flatter re-decoding.
@@ -250,6 +274,109 @@ if (sections.has('latency')) {
   );
 }
 
+let bulk: BulkResult | undefined;
+if (sections.has('bulk')) {
+  console.log(
+    `\n## Bulk ingest on the local runtime: \`aperture ingest DIR --local --concurrency ${bulkOptions.concurrency}\`` +
+      ` against \`npm start\`, ${bulkOptions.small} small and ${bulkOptions.large} large photo-like JPEGs\n`,
+  );
+  bulk = await benchBulkIngest({ ...bulkOptions, log: (line) => console.error(`bulk: ${line}`) });
+  const coreNames = Object.keys(bulk.libraries[0]?.first.cpu?.cores ?? { cpu0: 0, cpu1: 0 });
+  const cpuCell = (value: number | undefined) => (value === undefined ? 'n/a (no /proc)' : value.toFixed(1));
+  console.log(
+    markdownTable(
+      [
+        'library',
+        'images',
+        'MB',
+        'wall s',
+        'images/s',
+        'MB/s',
+        'CLI CPU s',
+        'runtime CPU s',
+        'other CPU s',
+        ...coreNames.map((core) => `${core} busy %`),
+        'rerun files/s',
+      ],
+      bulk.libraries.map((r) => [
+        `${r.name} (${r.width}x${r.height})`,
+        String(r.images),
+        r.mb.toFixed(1),
+        r.first.wallSeconds.toFixed(1),
+        r.first.imagesPerSecond.toFixed(1),
+        r.first.mbPerSecond.toFixed(1),
+        cpuCell(r.first.cpu?.cliSeconds),
+        cpuCell(r.first.cpu?.runtimeSeconds),
+        cpuCell(r.first.cpu?.otherSeconds),
+        ...coreNames.map((core) => cpuCell(r.first.cpu?.cores[core]?.busyPercent)),
+        r.rerun.filesPerSecond.toFixed(0),
+      ]),
+    ),
+  );
+  console.log('');
+  for (const r of bulk.libraries) {
+    const cpu = r.first.cpu;
+    const byProcess = Object.entries(cpu?.runtimeByProcess ?? {})
+      .map(([command, cpuSeconds]) => `${command} ${cpuSeconds.toFixed(1)}`)
+      .join(', ');
+    const node = cpu?.runtimeNode;
+    const backlog = r.renderBacklog;
+    console.log(
+      `- ${r.name}: runtime CPU s by process: ${byProcess || 'n/a'}` +
+        (node
+          ? ` (node main thread ${node.mainThreadSeconds.toFixed(1)}, other threads ${node.otherThreadsSeconds.toFixed(1)})`
+          : '') +
+        `; all cores busy ${cpuCell(cpu?.machineSeconds)} CPU s;` +
+        ` CLI's own elapsed ${r.first.cliElapsedSeconds} s. ${backlog.jobsLeft} render jobs left when the CLI finished,` +
+        ` ${backlog.handling} in ${backlog.seconds} s (${cpuCell(backlog.runtimeCpuSeconds)} runtime CPU s).` +
+        ` Rerun ${r.rerun.wallSeconds} s wall (${r.rerun.cliElapsedSeconds} s the CLI's own), ${cpuCell(r.rerun.cpu?.cliSeconds)} CLI CPU s.`,
+    );
+  }
+  console.log(
+    `\nJPEG q${bulk.quality}, generated in ${bulk.generateSeconds} s; ${bulk.workersPerLane} render invocations at once per lane;` +
+      ` runtime idle ${cpuCell(bulk.runtimeIdleCpuPercent)} % of a core; section ${bulk.seconds} s.` +
+      ' Wall s: CLI spawn to exit (Node and tsx start-up included). Other CPU s: busy time of neither the CLI nor' +
+      ' the runtime (this bench, other tenants of the machine). Rerun: the same command on the same checkpoint,' +
+      ' every file `unchanged`, once the render backlog is dealt with.',
+  );
+  console.log(`\n${BULK_CPU_MEASURE}`);
+}
+
+let migrate: MigrateLargeResult | undefined;
+if (sections.has('migrate')) {
+  const largeMb = count('migrate-mb', args['migrate-mb']);
+  console.log(
+    `\n## \`aperture migrate-json\` on a ${largeMb} MB JSON document against a small one with the same images\n`,
+  );
+  migrate = await benchMigrateLarge({
+    largeMb,
+    images: 20,
+    log: (line) => console.error(`migrate: ${line}`),
+  });
+  console.log(
+    markdownTable(
+      ['document', 'MB', 'data URIs', 'wall s', 'MB/s', 'CLI peak RSS MB', 'MB after'],
+      (['small', 'large'] as const).map((name) => {
+        const run = migrate?.[name];
+        return [
+          name,
+          String(run?.documentMb),
+          String(run?.dataUris),
+          String(run?.wallSeconds),
+          String(run?.mbPerSecond),
+          String(run?.peakRssMb),
+          String(run?.bytesAfterMb),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    `\n${migrate.distinctImages} distinct images, one of them a ${migrate.largestDataUriMb} MB data URI. The small run sends and` +
+      ' renders every image; the large one finds them all in the library and measures the two streaming passes.' +
+      " Peak RSS is the CLI process's VmHWM (Node, tsx, the SDK and sharp included).",
+  );
+}
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -272,6 +399,8 @@ const results = {
   ...(sections.has('ingest') ? { ingest } : {}),
   ...(render ? { render, renderCompare: compare } : {}),
   ...(latency ? { latency } : {}),
+  ...(bulk ? { bulk } : {}),
+  ...(migrate ? { migrate } : {}),
   peakRssMb,
   seconds,
 };
