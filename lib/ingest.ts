@@ -6,6 +6,7 @@ import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
 import { ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { INGEST_RETRY_WINDOW_SECONDS } from '../lambdas/core/uploads.js';
@@ -66,7 +67,7 @@ export class Ingest extends Construct {
       // sharp then decodes it, which for formats libvips cannot stream (AVIF, HEIF) means every pixel,
       // up to the pixel limit (100 megapixels by default). Memory also buys CPU: Lambda gives a whole
       // vCPU at 1,769 MB, a share of one below.
-      memorySize: 1024,
+      memorySize: INGEST_MEMORY_MB,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

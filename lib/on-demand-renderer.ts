@@ -9,10 +9,10 @@ import {
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ON_DEMAND_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
 import { ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
 import { ApertureFunction } from './aperture-function.js';
-import { RENDER_MEMORY_MB } from './render-workers.js';
 
 export interface OnDemandRendererProps {
   /** The renderer's environment (`rendererEnvironmentVariables`): no CDN address, which would be a cycle. */
@@ -42,7 +42,7 @@ export class OnDemandRenderer extends Construct {
       description: 'Aperture on-demand render: a missing variant, once, behind CloudFront',
       environment: props.environment,
       // As the variants lane: an original up to the pixel limit, one variant in every format.
-      memorySize: RENDER_MEMORY_MB.variants,
+      memorySize: ON_DEMAND_MEMORY_MB,
       timeout: Duration.seconds(ON_DEMAND_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

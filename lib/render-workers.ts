@@ -5,23 +5,12 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { RENDER_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
 import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
 import type { LaneQueues } from './work-queues.js';
-
-/**
- * Memory of each lane's render function, in MB. libvips decodes originals of up to 100 megapixels
- * (`maxInputPixels`), fully for formats it cannot shrink on load, so neither lane goes below 1 GB.
- * Memory also buys CPU: Lambda gives a whole vCPU at 1,769 MB, a share of one below. A thumbnails job
- * is one small resize and three encodes; the variants lane is CPU-bound, AVIF encoding of the 1920 px
- * variant being 80% of an image's render work (ADR 5), so it gets more than a whole vCPU.
- */
-export const RENDER_MEMORY_MB: Readonly<Record<WorkLane, number>> = {
-  thumbnails: 1024,
-  variants: 2048,
-};
 
 /**
  * How each lane's event source hands jobs to its function: `RENDER_BATCH_SIZE` (why those sizes is

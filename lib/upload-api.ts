@@ -17,6 +17,7 @@ import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { API_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
 import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
 import { ApertureFunction } from './aperture-function.js';
@@ -86,7 +87,7 @@ export class UploadApi extends Construct {
       handlerFile: 'api.ts',
       description: 'the Aperture HTTP API',
       environment: props.environment,
-      memorySize: 256,
+      memorySize: API_MEMORY_MB,
       timeout: Duration.seconds(10),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

@@ -6,6 +6,7 @@ import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { UPKEEP_INTERVAL_HOURS, UPKEEP_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
 import { DERIVATIVES_PREFIX } from '../lambdas/core/keys.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
@@ -27,7 +28,7 @@ export interface VariantSetUpkeepProps {
  * moving to it; a run cut short is carried on by the next. Operators who cannot wait run
  * `aperture reprocess` right after the deploy.
  */
-const EVERY = Duration.hours(1);
+const EVERY = Duration.hours(UPKEEP_INTERVAL_HOURS);
 
 /**
  * Keeps every image on the current variant set without an operator: the reprocess function
@@ -44,7 +45,7 @@ export class VariantSetUpkeep extends Construct {
       description:
         'Aperture reprocess: moves images to the current variant set, queuing only what is missing',
       environment: props.environment,
-      memorySize: 512,
+      memorySize: UPKEEP_MEMORY_MB,
       // Lambda's longest: a run cut short is carried on by the next (moved images are skipped).
       timeout: Duration.minutes(15),
       logRetention: props.logRetention,

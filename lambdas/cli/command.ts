@@ -53,4 +53,15 @@ export interface ApiCommand extends CommandBase {
   run(context: ApiCommandContext, values: OptionValues, operands: string[]): Promise<CommandResult>;
 }
 
-export type Command = PipelineCommand | ApiCommand;
+/** What an offline command runs with: nothing of a deployment, only files it is pointed at. */
+export interface OfflineCommandContext {
+  readFile: (path: string) => Promise<string>;
+}
+
+/** A command that needs neither a pipeline nor the HTTP API (an estimate, say): no credentials, no target. */
+export interface OfflineCommand extends CommandBase {
+  target: 'offline';
+  run(context: OfflineCommandContext, values: OptionValues): Promise<CommandResult>;
+}
+
+export type Command = PipelineCommand | ApiCommand | OfflineCommand;

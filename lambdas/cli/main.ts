@@ -8,7 +8,15 @@ import {
   openApiTarget,
 } from './api-target.js';
 import { parseDuration } from './arguments.js';
-import type { ApiCommand, Command, CommandResult, OptionValues, PipelineCommand } from './command.js';
+import type {
+  ApiCommand,
+  Command,
+  CommandResult,
+  OfflineCommand,
+  OptionValues,
+  PipelineCommand,
+} from './command.js';
+import { costCommand } from './commands/cost.js';
 import { ingestCommand } from './commands/ingest.js';
 import { migrateJsonCommand } from './commands/migrate-json.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -25,6 +33,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   reconcile: reconcileCommand,
   ingest: ingestCommand,
   'migrate-json': migrateJsonCommand,
+  cost: costCommand,
 };
 
 const COMMON_OPTIONS = {
@@ -56,6 +65,15 @@ const API_USAGE = `${COMMON_USAGE}
 
 ${API_TARGET_USAGE}`;
 
+/** Each kind of command's common flags, and their usage. */
+const TARGETS: Readonly<
+  Record<Command['target'], { options: NonNullable<ParseArgsConfig['options']>; usage: string }>
+> = {
+  pipeline: { options: PIPELINE_OPTIONS, usage: PIPELINE_USAGE },
+  api: { options: API_OPTIONS, usage: API_USAGE },
+  offline: { options: COMMON_OPTIONS, usage: COMMON_USAGE },
+};
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const commands = (target: Command['target']) =>
@@ -73,6 +91,9 @@ ${commands('pipeline')}
 Commands that bring images in through the HTTP API (an API identity):
 ${commands('api')}
 
+Commands that need no deployment (no credentials):
+${commands('offline')}
+
 ${COMMON_USAGE}
 
 Progress goes to stderr. Exit status: 0 done, 1 failed, 2 wrong usage.
@@ -89,7 +110,7 @@ ${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.
 Options:
 ${command.usage}
 
-${command.target === 'api' ? API_USAGE : PIPELINE_USAGE}
+${TARGETS[command.target].usage}
 `;
 }
 
@@ -123,10 +144,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDepend
       io.stdout(help);
       return 0;
     }
-    const result =
-      command.target === 'api'
-        ? await runApiCommand(command, values, operands, io, deps)
-        : await runPipelineCommand(command, values, io, deps);
+    const result = await runCommand(command, values, operands, io, deps);
     io.stdout(values.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     return result.failed ? 1 : 0;
   } catch (error) {
@@ -136,6 +154,23 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDepend
     }
     io.stderr(`aperture ${name}: ${describeFailure(error)}\n`);
     return 1;
+  }
+}
+
+function runCommand(
+  command: Command,
+  values: OptionValues,
+  operands: string[],
+  io: CliIo,
+  deps: CliDependencies,
+): Promise<CommandResult> {
+  switch (command.target) {
+    case 'pipeline':
+      return runPipelineCommand(command, values, io, deps);
+    case 'api':
+      return runApiCommand(command, values, operands, io, deps);
+    case 'offline':
+      return runOfflineCommand(command, values, deps);
   }
 }
 
@@ -189,13 +224,21 @@ async function runApiCommand(
   );
 }
 
+function runOfflineCommand(
+  command: OfflineCommand,
+  values: OptionValues,
+  deps: CliDependencies,
+): Promise<CommandResult> {
+  return command.run({ readFile: deps.readFile }, values);
+}
+
 function readOptions(
   args: readonly string[],
   command: Command,
 ): { values: OptionValues; operands: string[] } {
   const { values, positionals } = parseArgs({
     args: [...args],
-    options: { ...(command.target === 'api' ? API_OPTIONS : PIPELINE_OPTIONS), ...command.options },
+    options: { ...TARGETS[command.target].options, ...command.options },
     strict: true,
     allowPositionals: command.target === 'api',
   });

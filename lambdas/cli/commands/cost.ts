@@ -1,0 +1,174 @@
+import { costedDeployment } from '../../adapters/aws/deployed-functions.js';
+import {
+  type CostEstimate,
+  type CostSection,
+  decimalBytes,
+  estimateCost,
+  type LineItem,
+} from '../../core/cost-model.js';
+import { parseSettings, type Settings } from '../../core/settings.js';
+import { parsePositiveInteger } from '../arguments.js';
+import type { OfflineCommand, OptionValues } from '../command.js';
+import { count, table } from '../format.js';
+import { UsageError } from '../usage-error.js';
+
+const DEFAULT_VIEWS = 10;
+const DEFAULT_MONTHS = 12;
+
+export const costCommand: OfflineCommand = {
+  target: 'offline',
+  summary: 'estimate what ingesting, storing and serving images costs on AWS, line by line',
+  usage: `  --images N              images ingested, each new (required; 1000000 or 1e6)
+  --avg-mp M              their average size in megapixels (required)
+  --views V               views of each image a month (default ${DEFAULT_VIEWS}); a view is one variant
+  --months K              months the images are kept and viewed (default ${DEFAULT_MONTHS})
+  --original-mb MB        an original's average size (default 0.35 MB per megapixel)
+  --view-kb KB            bytes a view sends (default: one variant, each as likely, in the format
+                          the CDN prefers)
+  --settings FILE         the pipeline's settings as JSON (default: the defaults): the variant set
+                          decides the derivatives and the render work
+  Prices are us-east-1 list prices (see docs/cost.md); every assumption is printed with the estimate.`,
+  options: {
+    images: { type: 'string' },
+    'avg-mp': { type: 'string' },
+    views: { type: 'string' },
+    months: { type: 'string' },
+    'original-mb': { type: 'string' },
+    'view-kb': { type: 'string' },
+    settings: { type: 'string' },
+  },
+  async run(context, values) {
+    const images = parsePositiveInteger(required(values, 'images'), '--images');
+    const settings =
+      typeof values.settings === 'string'
+        ? await readSettings(values.settings, context.readFile)
+        : parseSettings();
+    const megapixels = parseAmount(required(values, 'avg-mp'), '--avg-mp', true);
+    const maxMegapixels = settings.maxInputPixels / 1e6;
+    if (megapixels > maxMegapixels) {
+      throw new UsageError(`--avg-mp ${megapixels} is over the settings' pixel limit (${maxMegapixels} MP)`);
+    }
+    const originalMb = optionalAmount(values, 'original-mb', true);
+    const viewKb = optionalAmount(values, 'view-kb', false);
+    const estimate = estimateCost(
+      {
+        images,
+        megapixels,
+        viewsPerImagePerMonth: optionalAmount(values, 'views', false) ?? DEFAULT_VIEWS,
+        months: optionalAmount(values, 'months', false) ?? DEFAULT_MONTHS,
+        ...(originalMb === undefined ? {} : { originalBytes: Math.round(originalMb * 1e6) }),
+        ...(viewKb === undefined ? {} : { bytesPerView: viewKb * 1000 }),
+      },
+      costedDeployment(settings),
+    );
+    return { text: describeEstimate(estimate), json: estimate };
+  },
+};
+
+function required(values: OptionValues, flag: string): string {
+  const value = values[flag];
+  if (typeof value !== 'string') throw new UsageError(`cost needs --${flag}`);
+  return value;
+}
+
+/** `text` as a number over 0 (`positive`), or of 0 or more. */
+function parseAmount(text: string, flag: string, positive: boolean): number {
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  if (!(Number.isFinite(value) && (positive ? value > 0 : value >= 0))) {
+    throw new UsageError(`${flag} takes a number ${positive ? 'over 0' : 'of 0 or more'}, not "${text}"`);
+  }
+  return value;
+}
+
+/** An optional flag's number; undefined when the flag is not given. */
+function optionalAmount(values: OptionValues, flag: string, positive: boolean): number | undefined {
+  const text = values[flag];
+  return typeof text === 'string' ? parseAmount(text, `--${flag}`, positive) : undefined;
+}
+
+async function readSettings(path: string, readFile: (path: string) => Promise<string>): Promise<Settings> {
+  try {
+    return parseSettings(JSON.parse(await readFile(path)));
+  } catch (error) {
+    throw new UsageError(`--settings ${path}: ${(error as Error).message}`);
+  }
+}
+
+const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const unitPrices = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 10 });
+
+/** `$1,234.57`; amounts under a cent with two significant digits (`$0.0042`), so none reads as nothing. */
+function usd(value: number): string {
+  return value > 0 && value < 0.005 ? `$${Number(value.toPrecision(2))}` : dollars.format(value);
+}
+
+/** `12,000,000`, `430`, `7.5`, `0.42`: whole above 100, as precise as helps below. */
+function amount(value: number): string {
+  if (value >= 100 || Number.isInteger(value)) return count(Math.round(value));
+  return value >= 1 ? value.toFixed(1) : String(Number(value.toPrecision(2)));
+}
+
+function unitPrice(item: LineItem): string {
+  const per = item.per === 1 ? '' : item.per === 1_000_000 ? '1M ' : `${count(item.per)} `;
+  return `$${unitPrices.format(item.unitPrice)} / ${per}${item.unit}`;
+}
+
+function sectionRows(section: CostSection): string[][] {
+  return [
+    [`${section.title}, ${section.period === 'once' ? 'once' : 'a month'}`, 'quantity', 'unit price', 'cost'],
+    ...section.items.map((item) => [
+      `  ${item.item}`,
+      `${amount(item.quantity)} ${item.unit}`,
+      unitPrice(item),
+      usd(item.cost),
+    ]),
+    ['  total', '', '', usd(section.total)],
+    [],
+  ];
+}
+
+function describeEstimate(estimate: CostEstimate): string {
+  const { workload, perImage, sections, totals, perMillionImages: million } = estimate;
+  const { original } = perImage;
+  const views = `${count(workload.viewsPerImagePerMonth)} view${workload.viewsPerImagePerMonth === 1 ? '' : 's'}`;
+  return [
+    `${count(workload.images)} images of ${workload.megapixels} MP (${original.width}×${original.height}, ${decimalBytes(original.bytes)}), ` +
+      `each rendered to ${perImage.derivatives.length} derivatives (${decimalBytes(perImage.derivativeBytes)});`,
+    `${views} of each a month (${decimalBytes(workload.bytesPerView)} a view), kept ${count(workload.months)} months.`,
+    `Prices: ${estimate.prices.region} list prices of ${estimate.prices.takenOn}; check them against aws.amazon.com/pricing.`,
+    '',
+    table(
+      [...sectionRows(sections.ingest), ...sectionRows(sections.storage), ...sectionRows(sections.delivery)],
+      '',
+    ),
+    table([
+      ['', 'total', 'per million images'],
+      ['once: ingest and render', usd(totals.once), usd(million.once)],
+      ['a month: storage', usd(sections.storage.total), usd(million.storagePerMonth)],
+      ['a month: delivery', usd(sections.delivery.total), usd(million.deliveryPerMonth)],
+      [`over ${count(workload.months)} months`, usd(totals.overMonths), usd(million.overMonths)],
+    ]),
+    '',
+    'Assumptions:',
+    ...estimate.assumptions.map(bullet),
+    '',
+    'Left out:',
+    ...estimate.excluded.map(bullet),
+  ].join('\n');
+}
+
+const WRAP_AT = 100;
+
+/** `  - text`, wrapped at word boundaries with the continuation lines under the text. */
+function bullet(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > WRAP_AT - 4) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.map((text, i) => `${i === 0 ? '  - ' : '    '}${text}`).join('\n');
+}

@@ -1,0 +1,128 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { costedDeployment } from '../../lambdas/adapters/aws/deployed-functions.js';
+import { type CostEstimate, estimateCost } from '../../lambdas/core/cost-model.js';
+import { parseSettings } from '../../lambdas/core/settings.js';
+import { DEFAULT_VARIANTS, watermarkedPreview } from '../../lambdas/core/variants.js';
+import { aperture } from '../support/operations.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('aperture cost', () => {
+  it('prints the line items, the totals per million images and the assumptions, with no pipeline', async () => {
+    // No environment at all: cost needs neither a deployment nor credentials.
+    const run = await aperture(['cost', '--images', '1e6', '--avg-mp', '12'], {});
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const expected = estimateCost(
+      { images: 1e6, megapixels: 12, viewsPerImagePerMonth: 10, months: 12 },
+      costedDeployment(parseSettings()),
+    );
+    expect(run.stdout).toMatch(
+      /^1,000,000 images of 12 MP \(4000×3000, 4\.17 MB\), each rendered to 12 derivatives \(461 kB\);\n10 views of each a month/,
+    );
+    for (const heading of ['Ingest and render, once', 'Storage, a month', 'Delivery, a month'])
+      expect(run.stdout).toContain(heading);
+    expect(run.stdout).toMatch(
+      /Lambda compute: render variants \(2048 MB\) +[\d,]+ GB-s +\$0\.0000133334 \/ GB-s/,
+    );
+    expect(run.stdout).toMatch(
+      /S3 PUT\/COPY: upload, original, derivatives +14,000,000 requests +\$0\.005 \/ 1,000/,
+    );
+    const money = (usd: number) =>
+      `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `once: ingest and render +\\${money(expected.totals.once)} +\\${money(expected.perMillionImages.once)}`,
+      ),
+    );
+    expect(run.stdout).toContain(`over 12 months`);
+    expect(run.stdout).toContain(money(expected.totals.overMonths));
+    expect(run.stdout).toContain('Assumptions:\n  - Prices: us-east-1');
+    expect(run.stdout).toContain('Left out:');
+  });
+
+  it('answers --json with the whole estimate', async () => {
+    const run = await aperture(
+      [
+        'cost',
+        '--json',
+        '--images',
+        '2000',
+        '--avg-mp',
+        '2',
+        '--views',
+        '0',
+        '--months',
+        '3',
+        '--view-kb',
+        '50',
+      ],
+      {},
+    );
+    expect(run.status).toBe(0);
+    const estimate = JSON.parse(run.stdout) as CostEstimate;
+    expect(estimate.workload).toEqual({
+      images: 2000,
+      megapixels: 2,
+      originalBytes: expect.any(Number),
+      viewsPerImagePerMonth: 0,
+      bytesPerView: 50_000,
+      months: 3,
+    });
+    expect(estimate.sections.delivery.total).toBe(0);
+    expect(estimate.totals.overMonths).toBeCloseTo(estimate.totals.once + 3 * estimate.totals.perMonth, 10);
+    expect(estimate.perMillionImages.once).toBeCloseTo(estimate.totals.once * 500, 8);
+    expect(estimate.assumptions.length).toBeGreaterThan(0);
+  });
+
+  it('counts the variant set of --settings, and the original size of --original-mb', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aperture-cost-'));
+    dirs.push(dir);
+    const file = join(dir, 'settings.json');
+    await writeFile(file, JSON.stringify({ variants: [...DEFAULT_VARIANTS, watermarkedPreview()] }));
+    const run = await aperture(
+      ['cost', '--json', '--images', '10', '--avg-mp', '12', '--settings', file, '--original-mb', '3'],
+      {},
+    );
+    expect(run.status).toBe(0);
+    const estimate = JSON.parse(run.stdout) as CostEstimate;
+    expect(estimate.perImage.derivatives).toHaveLength(14);
+    expect(estimate.workload.originalBytes).toBe(3_000_000);
+  });
+
+  it('is listed in the help, with its own flags', async () => {
+    const help = await aperture(['--help'], {});
+    expect(help.stdout).toMatch(/Commands that need no deployment[^\n]*\n {2}cost {2,}estimate/);
+    const own = await aperture(['cost', '--help'], {});
+    expect(own.status).toBe(0);
+    expect(own.stdout).toMatch(/^Usage: aperture cost \[options\]/);
+    expect(own.stdout).toContain('--avg-mp M');
+    expect(own.stdout).not.toContain('--env-file');
+  });
+
+  it.each([
+    [[], 'cost needs --images'],
+    [['--images', '1000'], 'cost needs --avg-mp'],
+    [['--images', 'many', '--avg-mp', '12'], '--images takes a whole number'],
+    [['--images', '1.5', '--avg-mp', '12'], '--images takes a whole number'],
+    [['--images', '1000', '--avg-mp', '0'], '--avg-mp takes a number over 0'],
+    [['--images', '1000', '--avg-mp', '500'], "over the settings' pixel limit"],
+    [['--images', '1000', '--avg-mp', '12', '--views=-1'], '--views takes a number of 0 or more'],
+    [['--images', '1000', '--avg-mp', '12', '--months', 'forever'], '--months takes a number'],
+    [['--images', '1000', '--avg-mp', '12', '--settings', '/no/such/settings.json'], '--settings /no/such'],
+    [['--images', '1000', '--avg-mp', '12', '--table', 'images'], "Unknown option '--table'"],
+    [['--images', '1000', '--avg-mp', '12', 'extra'], 'positional'],
+  ])('exits 2 with the usage for cost %j', async (args, message) => {
+    const run = await aperture(['cost', ...args], {});
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain('Usage: aperture cost');
+    expect(run.stdout).toBe('');
+  });
+});

@@ -1,0 +1,326 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
+import {
+  costedDeployment,
+  RENDER_MEMORY_MB,
+  UPKEEP_MEMORY_MB,
+} from '../../lambdas/adapters/aws/deployed-functions.js';
+import {
+  ASSUMED,
+  BENCH,
+  type CostEstimate,
+  type Deployment,
+  estimateCost,
+  HOURS_PER_MONTH,
+  originalSize,
+  PRICES,
+  type PriceTable,
+  plannedDerivatives,
+  renderCpuMs,
+  type Workload,
+} from '../../lambdas/core/cost-model.js';
+import { parseSettings } from '../../lambdas/core/settings.js';
+import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
+
+const GB = 1024 ** 3;
+const deployment = costedDeployment(parseSettings());
+const workload = (fields: Partial<Workload> = {}): Workload => ({
+  images: 1000,
+  megapixels: 12,
+  viewsPerImagePerMonth: 10,
+  months: 12,
+  ...fields,
+});
+const withVariants = (variants: VariantSpec[]): Deployment => costedDeployment(parseSettings({ variants }));
+const lines = (estimate: CostEstimate) =>
+  Object.values(estimate.sections).flatMap((section) => section.items);
+const item = (estimate: CostEstimate, name: string) => {
+  const found = lines(estimate).find((line) => line.item.startsWith(name));
+  if (!found) throw new Error(`no line ${name}`);
+  return found;
+};
+
+describe('cost model', () => {
+  it.each([
+    ['12 MP', workload()],
+    ['2 MP, no views', workload({ megapixels: 2, viewsPerImagePerMonth: 0 })],
+    ['48 MP, given sizes', workload({ megapixels: 48, originalBytes: 20e6, bytesPerView: 150_000 })],
+  ])('%s: twice the images cost twice as much, line by line', (_, base) => {
+    const once = estimateCost(base, deployment);
+    const twice = estimateCost({ ...base, images: base.images * 2 }, deployment);
+    expect(lines(twice).map((line) => line.cost)).toEqual(
+      lines(once).map((line) => expect.closeTo(line.cost * 2, 10)),
+    );
+    expect(twice.totals.overMonths).toBeCloseTo(once.totals.overMonths * 2, 8);
+    expect(twice.perMillionImages).toEqual(
+      Object.fromEntries(
+        Object.entries(once.perMillionImages).map(([key, value]) => [key, expect.closeTo(value, 8)]),
+      ),
+    );
+  });
+
+  it.each([0, 1, 12, 36])(
+    'keeps the images %i months: storage and delivery are paid each month',
+    (months) => {
+      const estimate = estimateCost(workload({ months }), deployment);
+      const { ingest, storage, delivery } = estimate.sections;
+      expect(storage.period).toBe('month');
+      expect(estimate.totals.perMonth).toBeCloseTo(storage.total + delivery.total, 10);
+      expect(estimate.totals.overMonths).toBeCloseTo(
+        ingest.total + months * (storage.total + delivery.total),
+        10,
+      );
+      expect(estimate.sections).toEqual(estimateCost(workload({ months: 1 }), deployment).sections);
+    },
+  );
+
+  it('charges no CloudFront and no origin reads when nobody views', () => {
+    const none = estimateCost(workload({ viewsPerImagePerMonth: 0 }), deployment);
+    expect(none.sections.delivery.items.length).toBeGreaterThan(0);
+    for (const line of none.sections.delivery.items) expect(line.cost, line.item).toBe(0);
+    expect(none.sections.delivery.total).toBe(0);
+    const some = estimateCost(workload({ viewsPerImagePerMonth: 10 }), deployment);
+    for (const line of some.sections.delivery.items) expect(line.cost, line.item).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['the default set at 12 MP', DEFAULT_VARIANTS, 12, 12],
+    ['the default set and a watermarked preview', [...DEFAULT_VARIANTS, watermarkedPreview()], 12, 14],
+    ['the thumbnail only', DEFAULT_VARIANTS.slice(0, 1), 12, 3],
+    // 1633×1225 fits in the large box: rendered at its own size, still every variant.
+    ['the default set at 2 MP', DEFAULT_VARIANTS, 2, 12],
+    // 632×474 fits in every inside box: only the smallest (small) is rendered, with the thumbnail.
+    ['the default set at 0.3 MP', DEFAULT_VARIANTS, 0.3, 6],
+  ] as const)('writes the derivatives the workers would for %s', (_, variants, megapixels, objects) => {
+    const estimate = estimateCost(workload({ megapixels }), withVariants([...variants]));
+    expect(estimate.perImage.derivatives).toHaveLength(objects);
+    expect(item(estimate, 'S3 PUT').quantity).toBe(1000 * (objects + 2));
+    expect(estimate.perImage.derivativeBytes).toBe(
+      estimate.perImage.derivatives.reduce((sum, derivative) => sum + derivative.bytes, 0),
+    );
+  });
+
+  it('renders the preview as a variants-lane job in WebP and JPEG at 1200 px', () => {
+    const preview = plannedDerivatives([watermarkedPreview()], originalSize(12)).map(
+      ({ variant, format, lane, width, height }) => ({ variant, format, lane, width, height }),
+    );
+    expect(preview).toEqual([
+      { variant: 'preview', format: 'webp', lane: 'variants', width: 1200, height: 900 },
+      { variant: 'preview', format: 'jpeg', lane: 'variants', width: 1200, height: 900 },
+    ]);
+    const more = renderCpuMs([...DEFAULT_VARIANTS, watermarkedPreview()], originalSize(12));
+    const base = renderCpuMs(DEFAULT_VARIANTS, originalSize(12));
+    expect(more.thumbnails).toBe(base.thumbnails);
+    expect(more.variants).toBeGreaterThan(base.variants ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('reproduces the bench at 12 MP and scales with the outputs, not the input, above the largest variant', () => {
+    const at = (megapixels: number) => renderCpuMs(DEFAULT_VARIANTS, originalSize(megapixels));
+    const twelve = at(12);
+    const total = (cpu: ReturnType<typeof at>) => (cpu.thumbnails ?? 0) + (cpu.variants ?? 0);
+    // The bench's one decode, plus the second lane's.
+    expect(total(twelve)).toBeCloseTo(BENCH.renderCpuMs + BENCH.ingestCpuMs, 6);
+    // The split between the lanes is the model's; the bench measured the thumbnails job alone.
+    expect(twelve.thumbnails).toBeGreaterThan(BENCH.thumbnailsLaneMs * 0.85);
+    expect(twelve.thumbnails).toBeLessThan(BENCH.thumbnailsLaneMs * 1.15);
+    expect(total(at(24)) / total(twelve)).toBeLessThan(1.03);
+    expect(total(at(2)) / total(twelve)).toBeLessThan(0.85);
+  });
+
+  it('bills Lambda for wall time at the configured memory: slower below a vCPU, no faster above', () => {
+    const estimate = estimateCost(workload(), deployment);
+    const cpu = estimate.perImage.renderCpuMs;
+    const variants = item(estimate, 'Lambda compute: render variants');
+    expect(variants.item).toContain(`(${RENDER_MEMORY_MB.variants} MB)`);
+    expect(variants.quantity).toBeCloseTo(
+      (1000 * ((cpu.variants ?? 0) + ASSUMED.renderJobWaitMs) * RENDER_MEMORY_MB.variants) / 1024 / 1000,
+      6,
+    );
+    const thumbnails = item(estimate, 'Lambda compute: render thumbnails');
+    const share = RENDER_MEMORY_MB.thumbnails / ASSUMED.mbPerVcpu;
+    expect(thumbnails.quantity).toBeCloseTo(
+      (1000 * ((cpu.thumbnails ?? 0) / share + ASSUMED.renderJobWaitMs) * RENDER_MEMORY_MB.thumbnails) /
+        1024 /
+        1000,
+      6,
+    );
+  });
+
+  it('applies the list prices: a case worked by hand', () => {
+    const estimate = estimateCost(
+      {
+        images: 1000,
+        megapixels: 12,
+        originalBytes: 5e6,
+        viewsPerImagePerMonth: 10,
+        months: 3,
+        bytesPerView: 100_000,
+      },
+      deployment,
+    );
+    const cost = (name: string) => item(estimate, name).cost;
+    // 2 requests an image at $1.00 per million.
+    expect(cost('HTTP API requests')).toBeCloseTo(0.002, 12);
+    // Upload, original and 12 derivatives at $0.005 per 1,000.
+    expect(cost('S3 PUT')).toBeCloseTo(0.07, 12);
+    // Upload and one original read per job at $0.0004 per 1,000.
+    expect(cost('S3 GET: upload')).toBeCloseTo(0.0012, 12);
+    // 2 jobs, 3 requests each, at $0.40 per million.
+    expect(cost('SQS')).toBeCloseTo(0.0024, 12);
+    // 11 WRU (1 + a transaction of 3 items at 2 + 1 + 2 jobs + 1) at $0.625 per million.
+    expect(cost('DynamoDB writes')).toBeCloseTo(0.006875, 12);
+    // 7 RRU at $0.125 per million.
+    expect(cost('DynamoDB reads')).toBeCloseTo(0.000875, 12);
+    // 5,000 MB of originals for a month at $0.023 per GB.
+    expect(cost('S3 Standard: originals')).toBeCloseTo(((1000 * 5e6) / GB) * 0.023, 12);
+    // 730 scans of 1,650 bytes an image (record and link), 4 KB per RRU, at $0.125 per million.
+    expect(cost('DynamoDB reads: upkeep')).toBeCloseTo(((730 * 1000 * 1650) / 4096) * 0.125e-6, 12);
+    // 10,000 views of 100 kB at $0.085 per GB, $0.01 per 10,000 requests, $0.10 per million functions.
+    expect(cost('CloudFront transfer')).toBeCloseTo((1e4 * 1e5 * 0.085) / GB, 12);
+    expect(cost('CloudFront HTTPS')).toBeCloseTo(0.01, 12);
+    expect(cost('CloudFront Function')).toBeCloseTo(0.001, 12);
+    // A tenth of the views miss the caches.
+    expect(cost('S3 GET: cache misses')).toBeCloseTo(1000 * 0.0004e-3, 12);
+    expect(estimate.totals.overMonths).toBeCloseTo(estimate.totals.once + 3 * estimate.totals.perMonth, 12);
+  });
+
+  it('prices every line from the one table, and takes another table', () => {
+    const estimate = estimateCost(workload(), deployment);
+    const prices = Object.values(PRICES);
+    for (const line of lines(estimate)) {
+      expect(prices, line.item).toContainEqual({
+        service: line.service,
+        usd: line.unitPrice,
+        per: line.per,
+        unit: line.unit,
+      });
+      expect(line.cost).toBeCloseTo((line.quantity / line.per) * line.unitPrice, 12);
+    }
+    const doubled = Object.fromEntries(
+      Object.entries(PRICES).map(([name, price]) => [name, { ...price, usd: price.usd * 2 }]),
+    ) as PriceTable;
+    expect(estimateCost(workload(), deployment, doubled).totals.overMonths).toBeCloseTo(
+      estimate.totals.overMonths * 2,
+      8,
+    );
+  });
+
+  it('bills the deployment it is given: memory and the upkeep schedule', () => {
+    const estimate = estimateCost(workload(), deployment);
+    expect(item(estimate, 'Lambda compute: upkeep').item).toContain(`(${UPKEEP_MEMORY_MB} MB)`);
+    expect(item(estimate, 'DynamoDB reads: upkeep').item).toContain(`(${HOURS_PER_MONTH} a month)`);
+    const daily = estimateCost(workload(), { ...deployment, upkeepRunsPerHour: 1 / 24 });
+    expect(item(daily, 'DynamoDB reads: upkeep').quantity).toBeCloseTo(
+      item(estimate, 'DynamoDB reads: upkeep').quantity / 24,
+      6,
+    );
+  });
+
+  it('refuses a workload it cannot price', () => {
+    expect(() => estimateCost(workload({ megapixels: 0 }), deployment)).toThrow(RangeError);
+    expect(() => estimateCost(workload({ viewsPerImagePerMonth: -1 }), deployment)).toThrow(RangeError);
+  });
+});
+
+describe('cost model inputs', () => {
+  interface Summary {
+    medianMs: number;
+  }
+  const results = JSON.parse(readFileSync(new URL('../bench/results.json', import.meta.url), 'utf8')) as {
+    date: string;
+    ingest: { image: string; megapixels: number; mb: number; ingest: { cpu: Summary } }[];
+    render: { megapixels: number; perLaneSteps: Record<string, Summary> };
+    renderCompare: {
+      megapixels: number;
+      variants: string[];
+      contenders: { contender: string; outputs: number; cpu: Summary; bytes: Record<string, number> }[];
+    };
+  };
+
+  it('are the figures of the bench run in test/bench/results.json', () => {
+    expect(results.date.slice(0, 10)).toBe(BENCH.date);
+    const pipeline = results.renderCompare.contenders.find((contender) => contender.contender === 'pipeline');
+    expect(results.renderCompare.megapixels).toBe(12);
+    expect(results.renderCompare.variants).toEqual(DEFAULT_VARIANTS.map((variant) => variant.name));
+    expect(pipeline?.outputs).toBe(12);
+    expect(pipeline?.cpu.medianMs).toBeCloseTo(BENCH.renderCpuMs, 0);
+    expect(pipeline?.bytes).toEqual(BENCH.derivativeBytes);
+    expect(results.render.megapixels).toBe(12);
+    expect(results.render.perLaneSteps.thumb?.medianMs).toBeCloseTo(BENCH.thumbnailsLaneMs, 0);
+    const generated = results.ingest.find((entry) => entry.image === 'generated 12 MP');
+    expect(generated?.megapixels).toBeCloseTo((BENCH.original.width * BENCH.original.height) / 1e6, 6);
+    expect(generated?.ingest.cpu.medianMs).toBeCloseTo(BENCH.ingestCpuMs, 0);
+    expect((generated?.mb ?? 0) * 1e6).toBeCloseTo(BENCH.original.bytes, -4);
+  });
+
+  it('assume catalog items as the adapter writes them, each at most 1 KB', () => {
+    const now = new Date('2026-11-23T12:00:00Z');
+    const imageId = 'a'.repeat(64);
+    const uploadId = '0d9a7c1e-1111-4222-8333-944455556666';
+    const image = imageToItem({
+      imageId,
+      format: 'jpeg',
+      contentType: 'image/jpeg',
+      width: 4000,
+      height: 3000,
+      pages: 1,
+      orientation: 1,
+      hasAlpha: false,
+      hasIcc: true,
+      animated: false,
+      bytes: 4_170_000,
+      status: 'ready',
+      variantSetVersion: 'abcdefabcdef',
+      refCount: 1,
+      createdAt: now,
+      createdByUpload: uploadId,
+      jobsQueuedAt: now,
+      variants: Object.fromEntries(DEFAULT_VARIANTS.map((variant) => [variant.name, 'ready' as const])),
+      placeholder: { thumbHash: 'XaUJI4aId4d/eAiIeICHB3g=', dominantColour: '#387ac8' },
+      technicalMetadata: {
+        cameraMake: 'HMD Global',
+        cameraModel: 'Nokia 8.3 5G',
+        lens: 'Nokia 8.3 5G back camera 5.43mm f/1.89',
+        iso: 100,
+        exposureTime: 0.000541,
+        fNumber: 2.2,
+        focalLength: 2.75,
+        takenAt: '2022-08-14T14:12:31+03:00',
+      },
+    });
+    const link = linkToItem({
+      owner: 'arn:aws:sts::123456789012:assumed-role/app/session-1234',
+      imageId,
+      uploadId,
+      collection: 'holidays-2026',
+      filename: 'IMG_20260712_123456.jpg',
+      linkedAt: now,
+    });
+    // The ready image also carries `readyAt`, set by its last render job.
+    const ready = { ...image, readyAt: now.toISOString() };
+    expect(dynamoSize(ready)).toBeLessThanOrEqual(1024);
+    expect(dynamoSize(ready)).toBeLessThanOrEqual(ASSUMED.imageItemBytes);
+    expect(dynamoSize(ready)).toBeGreaterThan(ASSUMED.imageItemBytes * 0.7);
+    expect(dynamoSize(link)).toBeLessThanOrEqual(ASSUMED.linkItemBytes);
+    expect(dynamoSize(link)).toBeGreaterThan(ASSUMED.linkItemBytes * 0.7);
+  });
+});
+
+/**
+ * An item's size as DynamoDB bills it: each attribute's name and value; strings by their UTF-8 bytes,
+ * numbers by about one byte per two digits plus one, booleans and nulls one byte, maps and lists
+ * three bytes plus a byte per element.
+ */
+function dynamoSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return Math.ceil(String(value).replace(/[^0-9]/g, '').length / 2) + 1;
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (Array.isArray(value))
+    return 3 + value.reduce((sum: number, element) => sum + 1 + dynamoSize(element), 0);
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return entries.reduce((sum, [name, v]) => sum + 1 + Buffer.byteLength(name) + dynamoSize(v), 3);
+  }
+  return 0;
+}
