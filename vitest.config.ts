@@ -3,7 +3,10 @@ import { TWIN_CREDENTIALS, TWIN_REGION } from './local/twin/environment.js';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // The fault suite (minutes of load with workers killed and DynamoDB restarted) runs on its own:
+    // `npm run test:faults`.
+    include: process.env.APERTURE_FAULTS ? ['test/faults/**/*.test.ts'] : ['test/**/*.test.ts'],
+    exclude: process.env.APERTURE_FAULTS ? [] : ['test/faults/**'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     // Child processes rather than worker threads: sharp's native module is not safe to load in

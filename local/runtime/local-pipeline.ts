@@ -2,13 +2,8 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import {
-  ON_DEMAND_TIMEOUT_SECONDS,
-  RENDER_BATCH_SIZE,
-  RENDER_TIMEOUT_SECONDS,
-} from '../../lambdas/adapters/aws/work-queues.js';
+import { ON_DEMAND_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
 import { UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
-import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
@@ -26,9 +21,9 @@ import { lambdaContext } from '../events/lambda-context.js';
 import { twinFunctionEnvironment } from '../twin/environment.js';
 import { startTwin, type TwinInfo, twinEnvironment } from '../twin/index.js';
 import { buildWebAssets } from '../web/assets.js';
-import { startQueuePoller } from './queue-poller.js';
+import { startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
-import { startS3Trigger } from './s3-trigger.js';
+import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
 
 export interface LocalPipelineOptions {
   /** Where S3 objects, the DynamoDB database and the token signing key are kept between runs. */
@@ -44,12 +39,23 @@ export interface LocalPipelineOptions {
   settings?: SettingsInput;
   /** Render invocations at once per lane. @default the machine's cores */
   workers?: number;
+  /**
+   * Whether this process renders. The fault suite renders in worker processes of its own (see
+   * `startRenderLanes`), so that it can kill one mid-batch. @default true
+   */
+  renderInProcess?: boolean;
+  /** Waits before the retries of a failed ingest invocation. @default [1000, 2000] */
+  ingestRetryDelaysMs?: readonly number[];
+  /** Fault injection (the fault suite): S3 events to deliver once more, after a delay. */
+  redeliverS3EventAfterMs?: S3TriggerOptions['redeliverAfterMs'];
 }
 
 export interface LocalPipeline {
   apiUrl: string;
   cdnUrl: string;
   twin: TwinInfo;
+  /** An outage drill (the fault suite): DynamoDB Local stops and starts again, its data kept. */
+  restartDynamoDb(): Promise<void>;
   /** Stops accepting work, lets what is under way finish, and closes every server. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -123,7 +129,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     const env = twinFunctionEnvironment(twin, settings, cdn.url);
     const ingest = createIngestHandler(ingestDependenciesFromEnvironment(env));
-    const render = createRenderHandler(renderDependenciesFromEnvironment(env));
     const api = createApiHandler(apiDependenciesFromEnvironment(env));
     onDemand = createOnDemandHandler(onDemandDependenciesFromEnvironment(env));
 
@@ -135,21 +140,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       timeoutSeconds: 60,
       handler: ingest,
       logger,
+      ...(options.ingestRetryDelaysMs ? { retryDelaysMs: options.ingestRetryDelaysMs } : {}),
+      ...(options.redeliverS3EventAfterMs ? { redeliverAfterMs: options.redeliverS3EventAfterMs } : {}),
     });
     stops.push(() => trigger.stop());
-    for (const lane of WORK_LANES) {
-      const poller = startQueuePoller({
+    if (options.renderInProcess ?? true) {
+      const lanes = startRenderLanes({
         sqs: clients.sqs,
-        queue: twin.resources.queues[lane],
-        region: twin.region,
-        batchSize: RENDER_BATCH_SIZE[lane],
-        concurrency: options.workers ?? availableParallelism(),
-        functionName: `aperture-render-${lane}`,
-        timeoutSeconds: RENDER_TIMEOUT_SECONDS[lane],
-        handler: render,
+        twin,
+        handler: createRenderHandler(renderDependenciesFromEnvironment(env)),
+        workers: options.workers ?? availableParallelism(),
         logger,
       });
-      stops.push(() => poller.stop());
+      stops.push(() => lanes.stop());
     }
 
     const server = await startLocalApi({
@@ -172,6 +175,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       apiUrl: server.url,
       cdnUrl: cdn.url,
       twin: { region: twin.region, endpoints: twin.endpoints, resources: twin.resources },
+      restartDynamoDb: () => twin.restartDynamoDb(),
       stop: () => {
         stopping ??= stopAll();
         return stopping;

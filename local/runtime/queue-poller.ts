@@ -22,6 +22,11 @@ export interface QueuePollerOptions {
   timeoutSeconds: number;
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
   logger: Logger;
+  /**
+   * Fault injection (the fault suite): each message this picks is also handed, at the same time, to
+   * a second invocation of its own, as SQS's at-least-once delivery may do.
+   */
+  redeliver?: (message: Message) => boolean;
 }
 
 export interface QueuePoller {
@@ -89,10 +94,15 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
         continue;
       }
       if (messages.length === 0) continue;
-      await settle(messages).catch((error: unknown) => {
-        // Undeleted, the messages come back after their visibility timeout: a replay, which jobs survive.
-        logger.error('could not delete handled messages', { queue: queue.url, error: error as Error });
-      });
+      const twice = options.redeliver ? messages.filter(options.redeliver) : [];
+      await Promise.all(
+        [messages, ...twice.map((message) => [message])].map((batch) =>
+          settle(batch).catch((error: unknown) => {
+            // Undeleted, the messages come back after their visibility timeout: a replay, which jobs survive.
+            logger.error('could not delete handled messages', { queue: queue.url, error: error as Error });
+          }),
+        ),
+      );
     }
   }
 

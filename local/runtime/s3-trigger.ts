@@ -19,6 +19,11 @@ export interface S3TriggerOptions {
    * @default [1000, 2000]
    */
   retryDelaysMs?: readonly number[];
+  /**
+   * Fault injection (the fault suite): for a record this gives a delay for, the same event is
+   * delivered once more after it, maybe after later objects' events, as S3 may do.
+   */
+  redeliverAfterMs?: (record: ObjectCreatedRecord) => number | undefined;
 }
 
 export interface S3Trigger {
@@ -63,8 +68,17 @@ export function startS3Trigger(options: S3TriggerOptions): S3Trigger {
 
   const unsubscribe = options.twin.onObjectCreated((record) => {
     if (stopping || record.bucket !== options.bucket || !record.key.startsWith(options.prefix)) return;
-    const invocation = invoke(record).finally(() => running.delete(invocation));
-    running.add(invocation);
+    const delay = options.redeliverAfterMs?.(record);
+    const invocations = [
+      invoke(record),
+      ...(delay === undefined
+        ? []
+        : [new Promise((resolve) => setTimeout(resolve, delay)).then(() => invoke(record))]),
+    ];
+    for (const invocation of invocations) {
+      const tracked = invocation.finally(() => running.delete(tracked));
+      running.add(tracked);
+    }
   });
 
   return {

@@ -43,6 +43,11 @@ export interface Twin extends TwinInfo {
   stop(): Promise<void>;
   /** S3 object-created notifications from every bucket; returns the unsubscribe function. */
   onObjectCreated(listener: ObjectCreatedListener): () => void;
+  /**
+   * Stops DynamoDB Local and starts it again on the same port, as an outage of the service would
+   * look to clients. Its data survives only when the twin has a `dataDir` (else it is in memory).
+   */
+  restartDynamoDb(): Promise<void>;
 }
 
 /** Starts the local twin of Aperture's AWS resources: S3 (s3rver), DynamoDB (DynamoDB Local), SQS (fauxqs). */
@@ -69,7 +74,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     }),
     startSqs({ host, port: options.ports?.sqs ?? 0 }),
   ]);
-  const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  let running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const shutdown = async () => {
     await Promise.allSettled(running.map((emulator) => emulator.stop()));
     releaseDataDir();
@@ -96,6 +101,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     endpoints,
     resources,
     onObjectCreated: (listener) => s3.value.onObjectCreated(listener),
+    restartDynamoDb: async () => {
+      const current = running.find((emulator) => emulator.endpoint === endpoints.dynamodb);
+      await current?.stop();
+      const restarted = await startDynamoDb({
+        host,
+        port: Number(new URL(endpoints.dynamodb).port),
+        directory: dynamoDbDir,
+        inMemory: ownsDataDir,
+      });
+      running = [...running.filter((emulator) => emulator !== current), restarted];
+    },
     stop: () => {
       stopping ??= shutdown();
       return stopping;

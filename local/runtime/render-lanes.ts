@@ -1,0 +1,41 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
+import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
+import type { TwinInfo } from '../twin/index.js';
+import { startQueuePoller } from './queue-poller.js';
+
+export interface RenderLanesOptions {
+  sqs: SQSClient;
+  twin: Pick<TwinInfo, 'region' | 'resources'>;
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+  /** Invocations at once per lane. */
+  workers: number;
+  logger: Logger;
+  /** Fault injection (the fault suite): messages also handed to a second invocation at once. */
+  redeliver?: (message: Message) => boolean;
+}
+
+/** Each lane's event source mapping: its queue polled with its batch size and timeout, into the render function. */
+export function startRenderLanes(options: RenderLanesOptions): { stop(): Promise<void> } {
+  const pollers = WORK_LANES.map((lane) =>
+    startQueuePoller({
+      sqs: options.sqs,
+      queue: options.twin.resources.queues[lane],
+      region: options.twin.region,
+      batchSize: RENDER_BATCH_SIZE[lane],
+      concurrency: options.workers,
+      functionName: `aperture-render-${lane}`,
+      timeoutSeconds: RENDER_TIMEOUT_SECONDS[lane],
+      handler: options.handler,
+      logger: options.logger,
+      ...(options.redeliver ? { redeliver: options.redeliver } : {}),
+    }),
+  );
+  return {
+    stop: async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    },
+  };
+}
