@@ -1,5 +1,7 @@
-import { getCiphers } from 'node:crypto';
+import { getCiphers, randomUUID } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { dirname } from 'node:path';
 import S3rver from 's3rver';
 import { TwinStartError } from './errors.js';
 import { endpointUrl, listen, stopServer } from './net.js';
@@ -46,6 +48,7 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
     );
   }
   const s3rver = new S3rver({ directory: options.directory, silent: true });
+  makeCopiesAtomic(s3rver.store);
   const listeners = new Set<ObjectCreatedListener>();
   s3rver.on('event', ({ Records }) => {
     for (const { eventName, s3 } of Records) {
@@ -78,5 +81,42 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
       listeners.clear();
       return stopServer(server);
     },
+  };
+}
+
+/** Where a copy is staged before it takes its key: a prefix no Aperture listing reads. */
+const STAGING_PREFIX = '.twin-staging/';
+
+/**
+ * S3's CopyObject is atomic: a copy whose source vanishes mid-way fails and leaves the destination as
+ * it was. s3rver copies straight into the destination's file, so such a copy destroys the object a
+ * concurrent copy had just written there (the fault suite met it: ingest copying an upload to
+ * `originals/` while a redelivered event, done, deletes that upload). Copies are staged under a key
+ * of their own and moved into place once whole.
+ */
+function makeCopiesAtomic(store: S3rver.FilesystemStore): void {
+  const copyInPlace = store.copyObject.bind(store);
+  store.copyObject = async (srcBucket, srcKey, destBucket, destKey, replacementMetadata) => {
+    const staged = `${STAGING_PREFIX}${randomUUID()}`;
+    const from = (resource: string) => store.getResourcePath(destBucket, staged, resource);
+    const to = (resource: string) => store.getResourcePath(destBucket, destKey, resource);
+    try {
+      await copyInPlace(srcBucket, srcKey, destBucket, staged, replacementMetadata);
+    } catch (error) {
+      const partial = [from('object'), `${from('object')}.md5`, from('metadata.json')];
+      await Promise.all(partial.map((path) => rm(path, { force: true })));
+      throw error;
+    }
+    await mkdir(dirname(to('object')), { recursive: true });
+    await rename(from('metadata.json'), to('metadata.json'));
+    // The digest file exists only when the copy kept the source's; a stale one must not outlive it.
+    await rename(`${from('object')}.md5`, `${to('object')}.md5`).catch(
+      async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await rm(`${to('object')}.md5`, { force: true });
+      },
+    );
+    await rename(from('object'), to('object'));
+    return store.getMetadata(destBucket, destKey);
   };
 }

@@ -11,6 +11,20 @@ declare module 's3rver' {
       silent?: boolean;
     }
 
+    /** The parts of s3rver's filesystem store that the twin overrides or uses. */
+    interface FilesystemStore {
+      copyObject(
+        srcBucket: string,
+        srcKey: string,
+        destBucket: string,
+        destKey: string,
+        replacementMetadata: unknown,
+      ): Promise<unknown>;
+      getMetadata(bucket: string, key: string): Promise<unknown>;
+      /** The file that holds `resource` (`object`, `metadata.json`) of a key. */
+      getResourcePath(bucket: string, key: string, resource: string): string;
+    }
+
     /** One record of an AWS-style event notification as s3rver builds it. */
     interface EventRecord {
       eventName: string;
@@ -20,6 +34,8 @@ declare module 's3rver' {
 
   class S3rver extends EventEmitter {
     constructor(options?: S3rver.Options);
+    /** Its filesystem store: where objects are copied (see `makeCopiesAtomic` in s3.ts). */
+    store: S3rver.FilesystemStore;
     /** A request listener for a server the caller creates and owns. */
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
     on(event: 'event', listener: (event: { Records: S3rver.EventRecord[] }) => void): this;
