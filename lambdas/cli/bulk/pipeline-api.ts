@@ -105,25 +105,19 @@ export class PipelineApi {
   }
 
   /** The upload's state, or undefined when the API does not know it (expired long ago, or not the caller's). */
-  async upload(uploadId: string): Promise<UploadStatus | undefined> {
-    const { status, body } = await this.call(
-      'GET',
-      `/v1/uploads/${encodeURIComponent(uploadId)}`,
-      undefined,
-      [404],
-    );
-    return status === 404 ? undefined : (body as unknown as UploadStatus);
+  upload(uploadId: string): Promise<UploadStatus | undefined> {
+    return this.find<UploadStatus>(`/v1/uploads/${encodeURIComponent(uploadId)}`);
   }
 
   /** The caller's image with this digest, or undefined when the caller has none: a lookup with no side effect. */
-  async image(imageId: string): Promise<ImageStatus | undefined> {
-    const { status, body } = await this.call(
-      'GET',
-      `/v1/images/${encodeURIComponent(imageId)}`,
-      undefined,
-      [404],
-    );
-    return status === 404 ? undefined : (body as unknown as ImageStatus);
+  image(imageId: string): Promise<ImageStatus | undefined> {
+    return this.find<ImageStatus>(`/v1/images/${encodeURIComponent(imageId)}`);
+  }
+
+  /** A GET whose 404 means "none" (the API answers the same for another owner's as for nobody's). */
+  private async find<T>(path: string): Promise<T | undefined> {
+    const { status, body } = await this.call('GET', path, undefined, [404]);
+    return status === 404 ? undefined : (body as unknown as T);
   }
 
   private async call(
