@@ -48,7 +48,7 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
     );
   }
   const s3rver = new S3rver({ directory: options.directory, silent: true });
-  makeCopiesAtomic(s3rver.store);
+  mendStore(s3rver.store);
   const listeners = new Set<ObjectCreatedListener>();
   s3rver.on('event', ({ Records }) => {
     for (const { eventName, s3 } of Records) {
@@ -81,6 +81,26 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
       listeners.clear();
       return stopServer(server);
     },
+  };
+}
+
+/** Makes s3rver's store behave as S3 does where the pipeline's races meet the difference. */
+function mendStore(store: S3rver.FilesystemStore): void {
+  makeCopiesAtomic(store);
+  keepDirectoriesOnDelete(store);
+}
+
+/**
+ * s3rver removes a key's directories once a delete leaves them empty. A PUT into the same prefix at
+ * that moment has just made them and finds them gone: its write stream fails with nobody listening,
+ * which kills the process hosting the emulator (seen in the bulk resume test: an upload re-sent while
+ * ingest deletes the last object under `uploads/`). Deletes here remove only the key's files.
+ */
+function keepDirectoriesOnDelete(store: S3rver.FilesystemStore): void {
+  store.deleteObject = async (bucket, key) => {
+    const object = store.getResourcePath(bucket, key, 'object');
+    const files = [object, `${object}.md5`, store.getResourcePath(bucket, key, 'metadata.json')];
+    await Promise.all(files.map((path) => rm(path, { force: true })));
   };
 }
 

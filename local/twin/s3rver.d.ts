@@ -20,6 +20,7 @@ declare module 's3rver' {
         destKey: string,
         replacementMetadata: unknown,
       ): Promise<unknown>;
+      deleteObject(bucket: string, key: string): Promise<void>;
       getMetadata(bucket: string, key: string): Promise<unknown>;
       /** The file that holds `resource` (`object`, `metadata.json`) of a key. */
       getResourcePath(bucket: string, key: string, resource: string): string;
@@ -34,7 +35,7 @@ declare module 's3rver' {
 
   class S3rver extends EventEmitter {
     constructor(options?: S3rver.Options);
-    /** Its filesystem store: where objects are copied (see `makeCopiesAtomic` in s3.ts). */
+    /** Its filesystem store, which the twin mends (see `mendStore` in s3.ts). */
     store: S3rver.FilesystemStore;
     /** A request listener for a server the caller creates and owns. */
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
