@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
+import { adversarialSummaryLine, adversarialTable, benchAdversarial } from './adversarial.js';
 import { BULK_CPU_MEASURE, type BulkResult, benchBulkIngest } from './bulk-ingest.js';
 import { corpusImages, generatedImages } from './images.js';
 import { benchIngest, type IngestResult } from './ingest.js';
@@ -45,8 +46,8 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate. */
-    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate' },
+    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial. */
+    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate,adversarial' },
     'latency-images': { type: 'string', default: '50' },
     /** Images in the bulk ingest's small (640x480) and large (4000x3000) libraries. */
     'bulk-small': { type: 'string', default: '2000' },
@@ -61,7 +62,7 @@ const { values: args } = parseArgs({
     'migrate-mb': { type: 'string', default: '256' },
   },
 });
-const SECTIONS = ['ingest', 'render', 'latency', 'bulk', 'migrate'] as const;
+const SECTIONS = ['ingest', 'render', 'latency', 'bulk', 'migrate', 'adversarial'] as const;
 const sections = new Set(args.only.split(','));
 for (const section of sections) {
   if (!SECTIONS.includes(section as (typeof SECTIONS)[number])) {
@@ -377,6 +378,18 @@ if (sections.has('migrate')) {
   );
 }
 
+let adversarial: Awaited<ReturnType<typeof benchAdversarial>> | undefined;
+if (sections.has('adversarial')) {
+  console.log('\n## Adversarial inputs: ingest judgement and both render lanes, one fresh process each\n');
+  adversarial = await benchAdversarial({
+    corpus: !args['no-corpus'],
+    threads: sharp.concurrency(),
+    log: (line) => console.error(`adversarial: ${line}`),
+  });
+  console.log(adversarialTable(adversarial));
+  console.log(`\n${adversarialSummaryLine(adversarial)}`);
+}
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -401,6 +414,7 @@ const results = {
   ...(latency ? { latency } : {}),
   ...(bulk ? { bulk } : {}),
   ...(migrate ? { migrate } : {}),
+  ...(adversarial ? { adversarial } : {}),
   peakRssMb,
   seconds,
 };

@@ -12,6 +12,14 @@ import { orientedSize, type Size } from './geometry.js';
  */
 export const MAX_RENDERED_PAGES = 100;
 
+/**
+ * Frames of an animation rendered at most. The pixel budget bounds the pixels, not the frames, and
+ * each frame costs time of its own: libwebp's animation encoder takes time growing with the square of
+ * the frame count (a 460 KB GIF of 20,000 1x1 frames took 30 s to render, 100,000 frames 11 minutes).
+ * Animated outputs stop here; the rest of the animation stays in the original.
+ */
+export const MAX_RENDERED_FRAMES = 3000;
+
 export interface DecodeOptions {
   /** Width x height (x frames) above which nothing is decoded: the guard against pixel floods. */
   maxInputPixels: number;
@@ -116,15 +124,16 @@ function stillSource(bytes: Buffer, metadata: Metadata, options: SharpOptions, p
 }
 
 /**
- * An animated GIF or WebP, every frame decoded together. libvips cannot turn several frames a
- * quarter, so the frames are scaled as stored and oriented afterwards.
+ * The first `frames` frames of an animated GIF or WebP, decoded together. libvips cannot turn several
+ * frames a quarter, so the frames are scaled as stored and oriented afterwards.
  */
-function animatedSource(bytes: Buffer, metadata: Metadata, options: SharpOptions): Source {
-  const frames = metadata.pages ?? 1;
+function animatedSource(bytes: Buffer, metadata: Metadata, options: SharpOptions, frames: number): Source {
   const stored = { width: metadata.width, height: metadata.pageHeight ?? metadata.height };
   const { orientation } = metadata;
   const delay =
-    metadata.delay?.length === frames ? metadata.delay : Array.from({ length: frames }, () => 100);
+    metadata.delay && metadata.delay.length >= frames
+      ? metadata.delay.slice(0, frames)
+      : Array.from({ length: frames }, () => 100);
   const p3ToSrgb = needsP3ToSrgb(metadata);
   return {
     page: undefined,
@@ -134,7 +143,7 @@ function animatedSource(bytes: Buffer, metadata: Metadata, options: SharpOptions
     async decode(size) {
       const target = orientedSize(size, orientation);
       try {
-        let image = sharp(bytes, { ...options, animated: true }).resize(target.width, target.height, {
+        let image = sharp(bytes, { ...options, pages: frames }).resize(target.width, target.height, {
           fit: 'fill',
           withoutEnlargement: true,
         });
@@ -159,8 +168,9 @@ export async function openOriginal(bytes: Buffer, decode: DecodeOptions): Promis
   const metadata = await readMetadata(bytes, options);
   const pages = metadata.pages ?? 1;
   if (pages > 1 && (format === 'gif' || format === 'webp')) {
-    const animation = await readMetadata(bytes, { ...options, animated: true });
-    const source = animatedSource(bytes, animation, options);
+    const frames = Math.min(pages, MAX_RENDERED_FRAMES);
+    const animation = await readMetadata(bytes, { ...options, pages: frames });
+    const source = animatedSource(bytes, animation, options, frames);
     const pixels = source.size.width * source.size.height * source.frames;
     if (pixels > decode.maxInputPixels) {
       throw new UnrenderableImageError(
