@@ -63,10 +63,7 @@ export class Ingest extends Construct {
       handlerFile: 'ingest.ts',
       description: 'Aperture ingest: checks, hashes and catalogs each upload',
       environment: props.environment,
-      // An upload (up to 50 MiB by default) is held in memory, twice while its chunks are joined, and
-      // sharp then decodes it, which for formats libvips cannot stream (AVIF, HEIF) means every pixel,
-      // up to the pixel limit (100 megapixels by default). Memory also buys CPU: Lambda gives a whole
-      // vCPU at 1,769 MB, a share of one below.
+      // Why this much: INGEST_MEMORY_MB.
       memorySize: INGEST_MEMORY_MB,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,

@@ -41,7 +41,6 @@ export class OnDemandRenderer extends Construct {
       handlerFile: 'on-demand.ts',
       description: 'Aperture on-demand render: a missing variant, once, behind CloudFront',
       environment: props.environment,
-      // As the variants lane: an original up to the pixel limit, one variant in every format.
       memorySize: ON_DEMAND_MEMORY_MB,
       timeout: Duration.seconds(ON_DEMAND_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
