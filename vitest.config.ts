@@ -8,7 +8,11 @@ export default defineConfig({
     include: process.env.APERTURE_FAULTS ? ['test/faults/**/*.test.ts'] : ['test/**/*.test.ts'],
     exclude: process.env.APERTURE_FAULTS ? [] : ['test/faults/**'],
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 30_000,
+    // Time limits here only catch a hang. CI's machine has two cores that another process may be
+    // using, where a synth, a JVM start or a render takes many times its idle time, so no hook or
+    // test is bounded by how long it takes on an idle machine.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     // Child processes rather than worker threads: sharp's native module is not safe to load in
     // several threads of one process.
     pool: 'forks',

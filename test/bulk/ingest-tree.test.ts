@@ -207,7 +207,7 @@ describe('aperture ingest DIR', () => {
         { state: 'duplicate', n: tree.copies },
       ]),
     );
-  }, 120_000);
+  });
 });
 
 /** Polls the checkpoint another process writes until `count` files are done; resolves with how many were. */

@@ -94,7 +94,7 @@ describe('aperture migrate-json FILE', () => {
     expect(second.report.backup).toBeUndefined();
     expect(await readFile(file)).toEqual(after);
     expect((await readdir(dir)).filter((name) => name.endsWith('.bak'))).toHaveLength(1);
-  }, 120_000);
+  });
 
   it('looks only where --path says, and a dry run uploads and writes nothing', async () => {
     const dir = await world().tempDir();
@@ -118,7 +118,7 @@ describe('aperture migrate-json FILE', () => {
     const wrong = await world().aperture(['migrate-json', file, '--local', '--path', '$.items[']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('--path $.items[');
-  }, 120_000);
+  });
 
   it('reports a document that is not JSON and leaves it as it was', async () => {
     const dir = await world().tempDir();

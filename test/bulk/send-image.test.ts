@@ -109,7 +109,7 @@ describe('sending one image, and finishing a send an earlier run began', () => {
     expect(heard.heard).toHaveLength(2);
     const uploads = await world().uploadsOf('jo');
     expect(uploads.map((upload) => upload.state).sort()).toEqual(['accepted', 'pending']);
-  }, 30_000);
+  });
 
   it('reports bytes ingest refused as rejected, and stops at once when the API refuses the caller', async () => {
     const api = await apiFor('kim');

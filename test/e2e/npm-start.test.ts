@@ -93,7 +93,7 @@ let stopped = false;
 
 beforeAll(async () => {
   pipeline = await npmStart(['--fresh']);
-}, 180_000);
+});
 
 afterAll(async () => {
   if (!stopped) await pipeline?.interrupt();
@@ -176,7 +176,7 @@ describe('npm start', () => {
         }
       }
     }
-  }, 300_000);
+  });
 
   it('gives tokens from `npm run token` that the API accepts', async () => {
     const { stdout } = await run(
@@ -190,7 +190,7 @@ describe('npm start', () => {
     const { status, body } = await viaCli.call('GET', '/v1/images?limit=1');
     expect(status).toBe(200);
     expect(body.items).toHaveLength(1);
-  }, 60_000);
+  });
 
   it.runIf(commandExists('aws'))(
     'lets the AWS CLI list the local buckets, table and queues',
@@ -231,14 +231,16 @@ describe('npm start', () => {
         await page.goto(`${pipeline.apiUrl}/`);
         await page.getByTestId('owner-input').fill('browser-owner');
         await page.getByTestId('owner-form').getByRole('button', { name: 'Switch' }).click();
-        await expect.poll(() => page.getByTestId('owner-status').textContent()).toContain('browser-owner');
+        await expect
+          .poll(() => page.getByTestId('owner-status').textContent(), { timeout: SETTLE_TIMEOUT_MS })
+          .toContain('browser-owner');
 
         const photos = await pagePhotos();
         await page
           .getByTestId('file-input')
           .setInputFiles(photos.map(({ name, bytes }) => ({ name, mimeType: 'image/jpeg', buffer: bytes })));
         const rows = page.getByTestId('upload-row');
-        await expect.poll(() => rows.count()).toBe(photos.length);
+        await expect.poll(() => rows.count(), { timeout: SETTLE_TIMEOUT_MS }).toBe(photos.length);
         await expect
           .poll(() => rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-status'))), {
             timeout: SETTLE_TIMEOUT_MS,
@@ -248,7 +250,9 @@ describe('npm start', () => {
         for (const { bytes } of photos) {
           const imageId = createHash('sha256').update(bytes).digest('hex');
           const card = page.locator(`[data-testid="gallery-card"][data-image-id="${imageId}"]`);
-          await expect.poll(() => card.getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
+          await expect
+            .poll(() => card.getAttribute('data-status'), { timeout: SETTLE_TIMEOUT_MS })
+            .toBe('ready');
           // The picture itself loaded from the CDN, not just its placeholder.
           const picture = () =>
             card.locator('img').evaluate((element) => {
@@ -259,7 +263,7 @@ describe('npm start', () => {
               };
               return img.complete && img.naturalWidth > 0 ? img.currentSrc : '';
             });
-          await expect.poll(picture, { timeout: 30_000 }).toContain(new URL(pipeline.cdnUrl).host);
+          await expect.poll(picture, { timeout: SETTLE_TIMEOUT_MS }).toContain(new URL(pipeline.cdnUrl).host);
         }
         expect(problems).toEqual([]);
         await page.screenshot({
@@ -282,5 +286,5 @@ describe('npm start', () => {
     expect(pipeline.output()).toContain('SIGINT: stopping');
     expect(pipeline.output()).not.toMatch(/stop failed|Error:/);
     for (const url of urls) expect(await isListening(url), url).toBe(false);
-  }, 60_000);
+  });
 });

@@ -86,13 +86,13 @@ beforeAll(async () => {
     );
   }
   workers.push(await startWorker());
-}, 120_000);
+});
 
 afterAll(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
   await pipeline?.stop();
   await rm(dataDir, { recursive: true, force: true });
-}, 60_000);
+});
 
 describe('the pipeline under faults', () => {
   it('settles every upload of a mixed load of 500 correctly while things go wrong', async () => {

@@ -17,7 +17,7 @@ import { logicalId, type Synthesized, synthPipeline } from './synth.js';
 let synth: Synthesized;
 beforeAll(() => {
   synth = synthPipeline();
-}, 120_000);
+});
 
 describe('what the cost model bills', () => {
   it('is the memory the construct gives each function', () => {

@@ -30,10 +30,10 @@ import {
 } from './synth.js';
 
 let synth: Synthesized;
-// Synthesising bundles every function with esbuild: seconds each on a busy CI machine.
+// Bundled, as some tests read the functions' code.
 beforeAll(() => {
-  synth = synthPipeline();
-}, 120_000);
+  synth = synthPipeline(undefined, { bundle: true });
+});
 
 const pipeline = () => synth.stack.pipeline;
 const resources = (type: string) => synth.template.findResources(type);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
+import { AssetManifestArtifact, BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
 import { ApertureStack } from '../../lib/aperture-stack.js';
@@ -14,8 +14,13 @@ export const cdkContext: Record<string, unknown> = JSON.parse(
   readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
 ).context;
 
-export function newApp(context: Record<string, unknown> = {}): App {
-  return new App({ context: { ...cdkContext, ...context } });
+/**
+ * An app with the deploy's feature flags. Functions are bundled only when `bundle` says so: esbuild
+ * takes seconds per function, and most tests read the template, not the code.
+ */
+export function newApp(context: Record<string, unknown> = {}, { bundle = false } = {}): App {
+  const bundling = bundle ? {} : { [BUNDLING_STACKS]: [] };
+  return new App({ context: { ...cdkContext, ...bundling, ...context } });
 }
 
 export interface Synthesized {
@@ -24,9 +29,9 @@ export interface Synthesized {
   template: Template;
 }
 
-/** One stack with one pipeline; bundles the functions with the local esbuild, as `cdk synth` does. */
-export function synthPipeline(pipeline?: ImagePipelineProps): Synthesized {
-  const app = newApp();
+/** One stack with one pipeline; `bundle` bundles the functions with the local esbuild, as `cdk synth` does. */
+export function synthPipeline(pipeline?: ImagePipelineProps, { bundle = false } = {}): Synthesized {
+  const app = newApp({}, { bundle });
   const stack = new ApertureStack(app, 'Test', { pipeline });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -111,7 +111,7 @@ describe('aperture command line', () => {
     const missing = await aperture(['stats', '--local', '--data-dir', join(dataDir, 'nothing-here')], {});
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('run npm start first');
-  }, 60_000);
+  });
 
   it('runs as npm run aperture does, with its exit status', async () => {
     const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
@@ -130,5 +130,5 @@ describe('aperture command line', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({
       variantSetVersion: variantSetVersion(settings.variants),
     });
-  }, 60_000);
+  });
 });

@@ -205,5 +205,5 @@ describe('render workers against the local twin', () => {
       failure: { reason: 'unsupported_format', message: expect.any(String) },
     });
     expect(await derivativeObjects(imageId)).toEqual([]);
-  }, 20_000);
+  });
 });

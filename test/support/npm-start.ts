@@ -18,7 +18,7 @@ export interface RunningPipeline {
   interrupt(): Promise<number | NodeJS.Signals | null>;
 }
 
-const STARTUP_TIMEOUT_MS = 120_000;
+const STARTUP_TIMEOUT_MS = 240_000;
 
 /**
  * Runs `npm start` as a user would, on free ports (`--port 0 --cdn-port 0`) and a fresh data dir, and

@@ -102,7 +102,7 @@ describe('startTwin', () => {
       new DescribeTimeToLiveCommand({ TableName: table }),
     );
     expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
-  }, 60_000);
+  });
 
   it('fails with a clear error without Java, leaving nothing listening', async () => {
     vi.stubEnv('PATH', join(tmpdir(), `no-java-${randomUUID()}`));
