@@ -90,7 +90,7 @@ export class ImageStorage extends Construct {
         ],
         lifecycleRules: [
           abortIncompleteUploads,
-          // An upload is only the way in: ingest copies accepted bytes to the image bucket, so whatever
+          // An upload is only the way in: ingest writes accepted bytes to the image bucket, so whatever
           // is still here after two days is done with or abandoned, and must not be paid for forever.
           { id: 'expire-stale-uploads', prefix: UPLOADS_PREFIX, expiration: Duration.days(2) },
         ],

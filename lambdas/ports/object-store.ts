@@ -4,6 +4,10 @@ export interface ObjectStore {
   readUpload(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Removes an upload; removing one that is gone is not an error. */
   deleteUpload(key: string): Promise<void>;
-  /** Copies an upload to its content-addressed original key, server-side. Same key, same bytes: idempotent. */
-  storeOriginal(uploadKey: string, originalKey: string, contentType: string): Promise<void>;
+  /**
+   * Writes the bytes ingest judged as the image's original, under their content address. The store
+   * checks them against `sha256` on arrival, so the key never holds other bytes; same key, same
+   * bytes: idempotent.
+   */
+  storeOriginal(original: { key: string; bytes: Buffer; sha256: string; contentType: string }): Promise<void>;
 }

@@ -37,6 +37,11 @@ const MAX_COMMIT_ATTEMPTS = 4;
  * one upload, and only that upload stores the original and queues the jobs, until the image records
  * that it did; the upload object is removed last. A crash at any point is repaired by the redelivery
  * of the same event.
+ *
+ * The original is written from the very bytes that were hashed and judged, never copied from the
+ * upload key: a grant stays valid for its TTL, so the key may hold other bytes by the time ingest
+ * stores the original. Once the upload is decided, whatever else arrives under its key is removed
+ * and changes nothing.
  */
 export async function ingestUpload(
   deps: IngestDependencies,
@@ -67,7 +72,7 @@ export async function ingestUpload(
     return { outcome: 'rejected', uploadId, rejection };
   }
 
-  const { facts, sha256 } = assessment;
+  const { facts, sha256, bytes } = assessment;
   const link: ImageLink = {
     owner: upload.owner,
     imageId: sha256,
@@ -89,7 +94,7 @@ export async function ingestUpload(
       if (!existing) {
         const image = newImageRecord(deps, sha256, uploadId, facts);
         await deps.catalog.createImage(image, link);
-        await completeNewImage(deps, uploadId, image, object.key);
+        await completeNewImage(deps, uploadId, image, async () => bytes);
         await deps.store.deleteUpload(object.key);
         return { outcome: 'created', uploadId, imageId: sha256 };
       }
@@ -114,7 +119,7 @@ export async function ingestUpload(
 }
 
 type AssessedUpload =
-  | { accepted: true; facts: ImageFacts; sha256: string }
+  | { accepted: true; facts: ImageFacts; sha256: string; bytes: Buffer }
   | { accepted: false; rejection: Rejection };
 
 /** Reads the upload once (hashing as it streams) and judges its bytes; refuses early on the size alone. */
@@ -134,7 +139,7 @@ async function assess(
   try {
     const { bytes, sha256 } = await readHashed(body, limit);
     const assessment = await assessUpload(bytes, sha256, upload, deps.settings);
-    return assessment.accepted ? { ...assessment, sha256 } : assessment;
+    return assessment.accepted ? { ...assessment, sha256, bytes } : assessment;
   } catch (error) {
     if (error instanceof TooLargeError) return tooLarge;
     throw error;
@@ -168,8 +173,10 @@ async function finishDecided(
   upload: UploadRecord,
   key: string,
 ): Promise<IngestOutcome> {
-  if (upload.state === 'accepted' && upload.imageId) {
-    await completeNewImage(deps, upload.uploadId, await deps.catalog.getImage(upload.imageId), key);
+  const { imageId } = upload;
+  if (upload.state === 'accepted' && imageId) {
+    const image = await deps.catalog.getImage(imageId);
+    await completeNewImage(deps, upload.uploadId, image, () => judgedBytesAgain(deps, upload, key));
   }
   await deps.store.deleteUpload(key);
   return { outcome: 'already_decided', uploadId: upload.uploadId, imageId: upload.imageId };
@@ -177,20 +184,48 @@ async function finishDecided(
 
 /**
  * What only the upload that created an image does, until the image says it is done: store the
- * original (a server-side copy of the upload, which is deleted only after this), then queue the jobs.
- * Electing one writer also means racing uploads of the same bytes never write the same key at once.
+ * original from the bytes it was judged on (the upload object is deleted only after this), then queue
+ * the jobs. Electing one writer also means racing uploads of the same bytes never write the same key
+ * at once.
  */
 async function completeNewImage(
   deps: IngestDependencies,
   uploadId: string,
   image: ImageRecord | undefined,
-  uploadKey: string,
+  judgedBytes: () => Promise<Buffer>,
 ): Promise<void> {
   if (!image || image.createdByUpload !== uploadId || image.jobsQueuedAt) return;
-  const { imageId } = image;
-  await deps.store.storeOriginal(uploadKey, originalKey(imageId), image.contentType);
+  const { imageId, contentType } = image;
+  const bytes = await judgedBytes();
+  await deps.store.storeOriginal({ key: originalKey(imageId), bytes, sha256: imageId, contentType });
   await deps.queue.enqueue(planRenderJobs(imageId, deps.settings));
   await deps.catalog.markJobsQueued(imageId, deps.now());
+}
+
+/**
+ * The judged bytes, for a redelivery that owes the original (its first delivery stopped after
+ * electing the upload): read from the upload key again, and only if they still hash to the image.
+ * Other bytes there were sent under the grant after the decision: they are removed, and the event is
+ * retried until a delivery that holds the judged bytes has stored them.
+ */
+async function judgedBytesAgain(
+  deps: IngestDependencies,
+  upload: UploadRecord,
+  key: string,
+): Promise<Buffer> {
+  const body = await deps.store.readUpload(key);
+  if (body) {
+    const read = await readHashed(body, deps.settings.maxUploadBytes).catch((error: unknown) => {
+      if (error instanceof TooLargeError) return undefined;
+      throw error;
+    });
+    if (read && read.sha256 === upload.imageId) return read.bytes;
+    await deps.store.deleteUpload(key);
+  }
+  throw new ConflictError('the upload no longer holds the bytes its image was judged on', {
+    uploadId: upload.uploadId,
+    imageId: upload.imageId,
+  });
 }
 
 async function mustGetUpload(deps: IngestDependencies, uploadId: string): Promise<UploadRecord> {

@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
 import { ENV } from '../../lambdas/core/environment.js';
+import { ConflictError } from '../../lambdas/core/errors.js';
 import { INPUT_FORMATS, type InputFormat } from '../../lambdas/core/formats.js';
 import { originalKey, uploadKey } from '../../lambdas/core/keys.js';
 import { type RenderJob, WORK_LANES } from '../../lambdas/core/render-jobs.js';
@@ -21,6 +28,7 @@ import {
   decodeS3Key,
   ingestDependenciesFromEnvironment,
 } from '../../lambdas/handlers/ingest.js';
+import type { ObjectStore } from '../../lambdas/ports/object-store.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
 import type { IngestOutcome } from '../../lambdas/services/ingest-upload.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
@@ -55,7 +63,10 @@ describe('ingest against the local twin', () => {
     queueUrls = Object.fromEntries(entries);
   });
 
-  function ingester(settings: SettingsInput = {}, overrides: { queue?: WorkQueue } = {}) {
+  function ingester(
+    settings: SettingsInput = {},
+    overrides: { queue?: WorkQueue; store?: ObjectStore } = {},
+  ) {
     const env = {
       ...twinFunctionEnvironment(info, parseSettings(settings), 'https://cdn.example'),
       ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), queueUrls[lane]])),
@@ -351,6 +362,122 @@ describe('ingest against the local twin', () => {
 
       // A replay of a rejected upload stays rejected and queues nothing.
       expect((await ingester(settings)(sent.key, sent.size)).outcome).toBe('already_decided');
+    });
+  });
+
+  describe('binds the stored original to the bytes it judged', () => {
+    const uploads = info.resources.uploadBucket;
+    const putUpload = (key: string, bytes: Buffer) =>
+      clients.s3.send(new PutObjectCommand({ Bucket: uploads, Key: key, Body: bytes }));
+    const storedOriginal = async (imageId: string) => {
+      const { Body } = await clients.s3.send(
+        new GetObjectCommand({ Bucket: info.resources.imageBucket, Key: originalKey(imageId) }),
+      );
+      return Buffer.from((await Body?.transformToByteArray()) ?? []);
+    };
+    /** Two images of one size, as a client would send them to one grant. */
+    const twoOfOneSize = async () => {
+      const judged = await freshImage('png', { width: 40, height: 30 });
+      const other = Buffer.from(judged);
+      other[other.length - 20] = (other[other.length - 20] ?? 0) ^ 0xff;
+      return { judged, other };
+    };
+
+    it('stores the judged bytes when the grant is used again while ingest works', async () => {
+      const { judged, other } = await twoOfOneSize();
+      const sent = await upload(judged, { contentType: 'image/png' });
+      // The second use of the grant lands right after ingest has read the first.
+      const store = new (class extends S3ObjectStore {
+        override async readUpload(key: string) {
+          const body = await super.readUpload(key);
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of body ?? []) chunks.push(chunk);
+          await putUpload(key, other);
+          return (
+            body &&
+            (async function* () {
+              yield* chunks;
+            })()
+          );
+        }
+      })(clients.s3, { uploads, images: info.resources.imageBucket });
+
+      const imageId = sha256(judged);
+      expect(await ingester({}, { store })(sent.key, sent.size)).toEqual({
+        outcome: 'created',
+        uploadId: sent.uploadId,
+        imageId,
+      });
+      expect(sha256(await storedOriginal(imageId))).toBe(imageId);
+      expect(await takeJobs(imageId)).toHaveLength(2);
+    });
+
+    it('tells S3 the SHA-256 to check the original against (s3rver ignores it; S3 refuses a mismatch)', async () => {
+      const bytes = await freshImage();
+      const sent = await upload(bytes);
+      const checksums: string[] = [];
+      const s3 = createAwsClients(twinEnv()).s3;
+      s3.middlewareStack.add(
+        (next) => async (args) => {
+          const { headers } = args.request as { headers: Record<string, string> };
+          if (headers['x-amz-checksum-sha256']) checksums.push(headers['x-amz-checksum-sha256']);
+          return next(args);
+        },
+        { step: 'finalizeRequest' },
+      );
+      const store = new S3ObjectStore(s3, { uploads, images: info.resources.imageBucket });
+      expect((await ingester({}, { store })(sent.key, sent.size)).outcome).toBe('created');
+      expect(checksums).toEqual([createHash('sha256').update(bytes).digest('base64')]);
+      await takeJobs(sha256(bytes));
+    });
+
+    it('treats a grant as single-use: bytes sent after the decision are removed and change nothing', async () => {
+      const { judged, other } = await twoOfOneSize();
+      const sent = await upload(judged, { contentType: 'image/png' });
+      const ingest = ingester();
+      const imageId = sha256(judged);
+      expect((await ingest(sent.key, sent.size)).outcome).toBe('created');
+      const decided = await catalog.getImage(imageId);
+      await takeJobs(imageId);
+
+      await putUpload(sent.key, other);
+      expect(await ingest(sent.key, other.length)).toEqual({
+        outcome: 'already_decided',
+        uploadId: sent.uploadId,
+        imageId,
+      });
+      expect(await exists(uploads, sent.key)).toBe(false);
+      expect(await storedOriginal(imageId)).toEqual(judged);
+      expect(await catalog.getImage(imageId)).toEqual(decided);
+      expect(await catalog.getImage(sha256(other))).toBeUndefined();
+      expect(await takeJobs(imageId)).toEqual([]);
+    });
+
+    it('lets a redelivery store the original only from the judged bytes, never from what replaced them', async () => {
+      const { judged, other } = await twoOfOneSize();
+      const sent = await upload(judged, { contentType: 'image/png' });
+      const imageId = sha256(judged);
+      // The first delivery elects the upload, then stops before the original is stored.
+      const crashing = new (class extends S3ObjectStore {
+        override async storeOriginal(): Promise<void> {
+          throw new Error('the function was stopped');
+        }
+      })(clients.s3, { uploads, images: info.resources.imageBucket });
+      await expect(ingester({}, { store: crashing })(sent.key, sent.size)).rejects.toThrow('stopped');
+      expect(await catalog.getUpload(sent.uploadId)).toMatchObject({ state: 'accepted', imageId });
+
+      // The grant is used again before the redelivery: it stores nothing, and removes those bytes.
+      await putUpload(sent.key, other);
+      await expect(ingester()(sent.key, other.length)).rejects.toThrow(ConflictError);
+      expect(await originalsOf(imageId)).toEqual([]);
+      expect(await exists(uploads, sent.key)).toBe(false);
+      expect(await takeJobs(imageId)).toEqual([]);
+
+      // The judged bytes sent again complete the image.
+      await putUpload(sent.key, judged);
+      expect((await ingester()(sent.key, judged.length)).outcome).toBe('already_decided');
+      expect(await storedOriginal(imageId)).toEqual(judged);
+      expect(await takeJobs(imageId)).toHaveLength(2);
     });
   });
 

@@ -1,4 +1,4 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { toDomainError } from './dependency-errors.js';
 
@@ -26,22 +26,26 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async storeOriginal(uploadKey: string, originalKey: string, contentType: string): Promise<void> {
+  async storeOriginal(original: {
+    key: string;
+    bytes: Buffer;
+    sha256: string;
+    contentType: string;
+  }): Promise<void> {
     try {
       await this.s3.send(
-        new CopyObjectCommand({
+        new PutObjectCommand({
           Bucket: this.buckets.images,
-          Key: originalKey,
-          CopySource: `${this.buckets.uploads}/${uploadKey}`,
-          // The original's type is the sniffed one; the uploader's metadata and any tags stay behind
-          // (copying tags would also need a tagging permission the function does not have).
-          ContentType: contentType,
-          MetadataDirective: 'REPLACE',
-          TaggingDirective: 'REPLACE',
+          Key: original.key,
+          Body: original.bytes,
+          // S3 refuses the write unless the body hashes to this, and keeps it for readers to check.
+          ChecksumSHA256: Buffer.from(original.sha256, 'hex').toString('base64'),
+          // The sniffed type; nothing of the uploader's (metadata, tags) comes along.
+          ContentType: original.contentType,
         }),
       );
     } catch (error) {
-      throw toDomainError(error, 'store original', { uploadKey, originalKey });
+      throw toDomainError(error, 'store original', { key: original.key });
     }
   }
 }
