@@ -1,6 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { INPUT_FORMATS } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
+import { exceedsInputBounds } from './input-bounds.js';
 import type { Rejection, RejectionReason } from './rejections.js';
 import type { Settings } from './settings.js';
 import { notAnImage, SNIFF_BYTES, sniff } from './sniff.js';
@@ -59,22 +60,8 @@ export async function assessUpload(
   }
   const { width = 0, height = 0 } = metadata;
   const pages = metadata.pages ?? 1;
-  if (width * height * pages > settings.maxInputPixels) {
-    return reject(
-      'too_many_pixels',
-      `${width}x${height}${pages > 1 ? `x${pages} pages` : ''} is more than ${settings.maxInputPixels} pixels`,
-    );
-  }
-  // Decoding a JPEG takes a pass over the image per scan, so their number is bounded first.
-  if (format === 'jpeg') {
-    const scans = countJpegScans(bytes, MAX_JPEG_SCANS + 1);
-    if (scans > MAX_JPEG_SCANS) {
-      return reject(
-        'undecodable',
-        `the JPEG has more than ${MAX_JPEG_SCANS} scans, each a pass over the whole image`,
-      );
-    }
-  }
+  const outOfBounds = exceedsInputBounds(bytes, format, metadata, settings.maxInputPixels);
+  if (outOfBounds) return { accepted: false, rejection: outOfBounds };
   try {
     // Decoding at a small size exercises the whole first page cheaply (JPEG shrinks on load).
     await sharp(bytes, options).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
@@ -97,44 +84,6 @@ export async function assessUpload(
       bytes: bytes.length,
     },
   };
-}
-
-/**
- * Scans a JPEG may have. Each scan of a progressive JPEG is a pass over every block of the image, and
- * an end-of-band run codes 32,767 empty blocks in a few bits, so a file of a few hundred kilobytes can
- * hold thousands of scans and keep libjpeg busy for minutes (libjpeg-turbo's "LJT-01-003"; libvips
- * sets no limit). Encoders write at most a dozen or two; libtiff stops JPEG data at 100 scans too.
- */
-export const MAX_JPEG_SCANS = 100;
-
-const isStandalone = (marker: number) => marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
-
-/**
- * Counts the start-of-scan markers of a JPEG up to its EOI (or up to `stopAt`), walking the segments
- * by their lengths and the entropy-coded data to its next marker, so that bytes inside APPn segments
- * (an EXIF thumbnail) or after the image (an appended file) are not counted.
- */
-export function countJpegScans(bytes: Uint8Array, stopAt = Number.POSITIVE_INFINITY): number {
-  let scans = 0;
-  let pos = 2;
-  while (scans < stopAt && pos + 1 < bytes.length) {
-    if (bytes[pos] !== 0xff) {
-      // Entropy-coded data (or garbage): on to the next byte that can start a marker.
-      pos = bytes.indexOf(0xff, pos + 1);
-      if (pos < 0) break;
-      continue;
-    }
-    const marker = bytes[pos + 1] as number;
-    if (marker === 0xff || marker === 0x00 || isStandalone(marker)) {
-      // Fill byte, stuffed 0xFF in scan data, RSTn, TEM or SOI: no length follows.
-      pos += marker === 0xff ? 1 : 2;
-      continue;
-    }
-    if (marker === 0xd9 || pos + 3 >= bytes.length) break;
-    if (marker === 0xda) scans++;
-    pos += 2 + ((bytes[pos + 2] as number) << 8) + (bytes[pos + 3] as number);
-  }
-  return scans;
 }
 
 function decodeFailure(error: unknown): Assessment {

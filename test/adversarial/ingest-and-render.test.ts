@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import sharp, { type Metadata } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { countJpegScans, MAX_JPEG_SCANS } from '../../lambdas/core/assess-upload.js';
 import type { OutputFormat } from '../../lambdas/core/formats.js';
+import { countJpegScans, MAX_JPEG_SCANS } from '../../lambdas/core/input-bounds.js';
 import { orientedSize } from '../../lambdas/core/render/geometry.js';
-import { MAX_RENDERED_FRAMES, MAX_RENDERED_PAGES } from '../../lambdas/core/render/original.js';
+import { MAX_RENDERED_FRAMES, MAX_RENDERED_PAGES, openOriginal } from '../../lambdas/core/render/original.js';
 import type { RenderedObject } from '../../lambdas/core/render/render-variants.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
@@ -197,6 +197,29 @@ describe('adversarial uploads, judged by ingest and rendered by the workers', ()
     const overBudget = inputs.find((input) => input.name === 'gif-3000-frames-over-budget');
     expect(overBudget?.expected).toEqual({ outcome: 'rejected', reason: 'too_many_pixels' });
   });
+});
+
+describe('the renderers, handed bytes ingest refused for the work they would take', () => {
+  // What ingest judges from the header and the bytes, before decoding: a renderer reading an original
+  // that never passed ingest (written to the bucket by other means) applies the very same bounds.
+  const bounded = inputs.filter(
+    (input) =>
+      input.expected.outcome === 'rejected' &&
+      (input.expected.reason === 'too_many_pixels' || input.name === 'jpeg-progressive-scan-flood'),
+  );
+
+  it.each(bounded.map((input) => [input.name, input] as const))(
+    '%s: refuse it as ingest does',
+    async (_, input) => {
+      const reason = input.expected.outcome === 'rejected' ? input.expected.reason : undefined;
+      await expect(
+        openOriginal(input.bytes, { maxInputPixels: settings.maxInputPixels }),
+      ).rejects.toMatchObject({
+        name: 'UnrenderableImageError',
+        reason,
+      });
+    },
+  );
 });
 
 describe('counting the scans of a JPEG', () => {

@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import type { InputFormat } from '../formats.js';
+import { exceedsInputBounds } from '../input-bounds.js';
 import { SNIFF_BYTES, sniff } from '../sniff.js';
 import { UnrenderableImageError, unrenderable } from './errors.js';
 import { type Frames, orientFrames } from './frames.js';
@@ -160,25 +161,20 @@ function animatedSource(bytes: Buffer, metadata: Metadata, options: SharpOptions
 /**
  * Reads an original's header and names what there is to render in it. Throws
  * `UnrenderableImageError` for anything but the pipeline's input formats (sniffed from the bytes:
- * SVG and other markup are never handed to libvips), an unreadable header, or too many pixels.
+ * SVG and other markup are never handed to libvips), an unreadable header, or input beyond the
+ * bounds ingest judges by (too many pixels over all pages or frames, a JPEG scan flood).
  */
 export async function openOriginal(bytes: Buffer, decode: DecodeOptions): Promise<Original> {
   const format = assertRenderable(bytes);
   const options = inputOptions(decode);
   const metadata = await readMetadata(bytes, options);
+  const outOfBounds = exceedsInputBounds(bytes, format, metadata, decode.maxInputPixels);
+  if (outOfBounds) throw new UnrenderableImageError(outOfBounds.reason, outOfBounds.message);
   const pages = metadata.pages ?? 1;
   if (pages > 1 && (format === 'gif' || format === 'webp')) {
     const frames = Math.min(pages, MAX_RENDERED_FRAMES);
     const animation = await readMetadata(bytes, { ...options, pages: frames });
-    const source = animatedSource(bytes, animation, options, frames);
-    const pixels = source.size.width * source.size.height * source.frames;
-    if (pixels > decode.maxInputPixels) {
-      throw new UnrenderableImageError(
-        'too_many_pixels',
-        `${source.frames} frames of ${source.size.width}x${source.size.height} are more than ${decode.maxInputPixels} pixels`,
-      );
-    }
-    return { format, sources: [source], pages };
+    return { format, sources: [animatedSource(bytes, animation, options, frames)], pages };
   }
   if (pages > 1 && format === 'tiff') {
     const rendered = Math.min(pages, MAX_RENDERED_PAGES);
