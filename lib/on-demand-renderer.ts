@@ -59,8 +59,8 @@ export class OnDemandRenderer extends Construct {
     renderer.grantObjectActions(
       props.imageBucket,
       DERIVATIVES_PREFIX,
-      ['s3:GetObject', 's3:PutObject'],
-      'Derivatives are content-addressed keys under derived/; the renderer reads what others stored and writes what it renders.',
+      ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      'Derivatives are content-addressed keys under derived/; the renderer reads what others stored, writes what it renders, and removes that again for an image deleted meanwhile.',
     );
     // A derivative not there yet must read as 404 while the renderer waits for another's render.
     renderer.grantListing(props.imageBucket, DERIVATIVES_PREFIX);

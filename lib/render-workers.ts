@@ -92,8 +92,8 @@ export class RenderWorkers extends Construct {
       worker.grantObjectActions(
         props.imageBucket,
         DERIVATIVES_PREFIX,
-        ['s3:PutObject'],
-        'Derivatives are content-addressed keys under derived/; a render worker may only put objects there.',
+        ['s3:PutObject', 's3:DeleteObject'],
+        'Derivatives are content-addressed keys under derived/; a render worker only puts objects there, and removes what it put for an image deleted meanwhile.',
       );
 
       // Reading an image and recording its variants (conditional updates); nothing is put or deleted.

@@ -24,3 +24,8 @@ export async function readHashed(chunks: AsyncIterable<Uint8Array>, maxBytes: nu
   }
   return { bytes: Buffer.concat(parts, total), sha256: hash.digest('hex') };
 }
+
+/** The lowercase hex SHA-256 of bytes already in hand: an image's id when they are its original. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

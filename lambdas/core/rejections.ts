@@ -18,6 +18,8 @@ export const REJECTION_REASONS = [
   // Render failures, recorded on the image:
   'unsupported_format',
   'retries_exhausted',
+  /** The stored original's bytes do not hash to the image: nothing ingest did not judge is rendered. */
+  'original_mismatch',
   // Found by `aperture reconcile`:
   /** The image's original is gone from the bucket: it can never be rendered again. */
   'original_missing',

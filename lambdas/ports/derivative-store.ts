@@ -14,4 +14,6 @@ export interface DerivativeStore {
     contentType: string;
     metadata: Record<string, string>;
   }): Promise<void>;
+  /** Removes derivatives a render wrote for an image deleted meanwhile; keys already gone are fine. */
+  deleteDerivatives(keys: readonly string[]): Promise<void>;
 }

@@ -1,4 +1,3 @@
-import { derivativeKey } from '../core/keys.js';
 import type { Rejection } from '../core/rejections.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
 import { makePlaceholder } from '../core/render/placeholder.js';
@@ -8,6 +7,7 @@ import type { RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
 import type { Catalog, RenderExtras, VariantStatus } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
+import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
 export interface RenderDependencies {
   settings: Settings;
@@ -21,9 +21,6 @@ export type RenderOutcome =
   | { outcome: 'stale'; imageId: string; why: 'image_gone' | 'other_variant_set' }
   /** The original cannot be rendered, now or ever; the image is `failed` with the reason. */
   | { outcome: 'failed'; imageId: string; failure: Rejection };
-
-/** Derivatives written at once: enough to overlap S3 latency, few enough to bound memory. */
-const PARALLEL_PUTS = 6;
 
 /**
  * Renders one lane's variants of one image and records them. Safe to repeat: keys are
@@ -39,14 +36,13 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   if (image.variantSetVersion !== job.variantSetVersion)
     return { outcome: 'stale', imageId, why: 'other_variant_set' };
 
-  const original = await deps.store.readOriginal(job.originalKey);
-  if (!original) return { outcome: 'stale', imageId, why: 'image_gone' };
-
   const variantSet = deps.settings.variants;
   const specs = variantSet.filter((variant) => job.variants.includes(variant.name));
   let rendered: Awaited<ReturnType<typeof renderVariants>>;
   let extras: RenderExtras = {};
   try {
+    const original = await readTrustedOriginal(deps.store, imageId, job.originalKey);
+    if (!original) return { outcome: 'stale', imageId, why: 'image_gone' };
     rendered = await renderVariants(original, specs, {
       maxInputPixels: deps.settings.maxInputPixels,
       variantSet,
@@ -59,18 +55,13 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
     return { outcome: 'failed', imageId, failure };
   }
 
-  const puts = rendered.objects.map((object) => {
+  const derivatives = rendered.objects.map((object) => {
     const spec = specs.find((variant) => variant.name === object.variant);
     if (!spec) throw new RangeError(`rendered a variant nobody asked for: ${object.variant}`);
-    return {
-      key: derivativeKey(imageId, spec, object.format, object.page),
-      bytes: object.bytes,
-      contentType: object.contentType,
-      metadata: { variant: object.variant, 'source-sha256': imageId },
-    };
+    return toDerivative(imageId, spec, object);
   });
-  for (let i = 0; i < puts.length; i += PARALLEL_PUTS) {
-    await Promise.all(puts.slice(i, i + PARALLEL_PUTS).map((put) => deps.store.putDerivative(put)));
+  if (!(await storeDerivatives(deps, imageId, derivatives))) {
+    return { outcome: 'stale', imageId, why: 'image_gone' };
   }
 
   const renderedNames = new Set(rendered.objects.map((object) => object.variant));
@@ -79,7 +70,7 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   );
   const updated = await deps.catalog.recordVariants(imageId, job.variantSetVersion, statuses, extras);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_variant_set' };
-  return { outcome: 'rendered', imageId, objects: puts.length, ready: updated.status === 'ready' };
+  return { outcome: 'rendered', imageId, objects: derivatives.length, ready: updated.status === 'ready' };
 }
 
 /** What the thumbnails lane adds to the record: a placeholder to paint first, and camera facts. */

@@ -1,6 +1,6 @@
 import { TransientDependencyError } from '../core/errors.js';
 import { OUTPUT_FORMATS } from '../core/formats.js';
-import { derivativeKey, originalKey, parseDerivativeKey } from '../core/keys.js';
+import { originalKey, parseDerivativeKey } from '../core/keys.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
 import { renderVariants } from '../core/render/render-variants.js';
 import type { Settings } from '../core/settings.js';
@@ -8,6 +8,7 @@ import { variantSetVersion } from '../core/variants.js';
 import type { Catalog } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 import type { RenderLeases } from '../ports/render-leases.js';
+import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
 export interface OnDemandDependencies {
   settings: Settings;
@@ -60,10 +61,10 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
     throw new TransientDependencyError('another request is still rendering this variant', { key });
   }
   try {
-    const original = await deps.store.readOriginal(originalKey(imageId));
-    if (!original) return { outcome: 'not_found', why: 'the original is gone' };
     let rendered: Awaited<ReturnType<typeof renderVariants>>;
     try {
+      const original = await readTrustedOriginal(deps.store, imageId, originalKey(imageId));
+      if (!original) return { outcome: 'not_found', why: 'the original is gone' };
       rendered = await renderVariants(original, [variant], {
         maxInputPixels: deps.settings.maxInputPixels,
         variantSet: deps.settings.variants,
@@ -72,13 +73,9 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
       if (error instanceof UnrenderableImageError) return { outcome: 'not_found', why: error.reason };
       throw error;
     }
-    for (const object of rendered.objects) {
-      await deps.store.putDerivative({
-        key: derivativeKey(imageId, variant, object.format, object.page),
-        bytes: object.bytes,
-        contentType: object.contentType,
-        metadata: { variant: object.variant, 'source-sha256': imageId },
-      });
+    const derivatives = rendered.objects.map((object) => toDerivative(imageId, variant, object));
+    if (!(await storeDerivatives(deps, imageId, derivatives))) {
+      return { outcome: 'not_found', why: 'the image was deleted while it rendered' };
     }
     // The variant set the image was rendered with may not have this variant yet (reprocess records
     // that); when it does, the catalog learns of it as it would from a render job.

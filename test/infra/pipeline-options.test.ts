@@ -156,7 +156,11 @@ describe('with buckets brought along', () => {
         },
         { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-images', 'originals/*') },
         { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsIn('my-images', 'originals/*') },
-        { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-images', 'derived/*') },
+        {
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject', 's3:PutObject'],
+          Resource: objectsIn('my-images', 'derived/*'),
+        },
       ]),
     );
   });

@@ -567,7 +567,7 @@ describe('render functions', () => {
   });
 
   it.each(WORK_LANES)(
-    '%s: may get originals, put derivatives, get and update items and consume its queue, nothing else',
+    '%s: may get originals, put and delete derivatives, get and update items and consume its queue, nothing else',
     (lane) => {
       const table = getAtt(pipeline().table, 'Arn');
       const logGroup = functionProperties(render(lane)).LoggingConfig.LogGroup.Ref;
@@ -577,7 +577,10 @@ describe('render functions', () => {
           resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
         })),
         { action: 's3:GetObject', resource: objectsIn(pipeline().imageBucket, `${ORIGINALS_PREFIX}*`) },
-        { action: 's3:PutObject', resource: objectsIn(pipeline().imageBucket, `${DERIVATIVES_PREFIX}*`) },
+        ...['s3:PutObject', 's3:DeleteObject'].map((action) => ({
+          action,
+          resource: objectsIn(pipeline().imageBucket, `${DERIVATIVES_PREFIX}*`),
+        })),
         ...['dynamodb:GetItem', 'dynamodb:UpdateItem'].flatMap((action) => [
           { action, resource: table },
           { action, resource: { 'Fn::Join': ['', [table, '/index/*']] } },
@@ -597,11 +600,14 @@ describe('render functions', () => {
     },
   );
 
-  it.each(WORK_LANES)('%s: may neither delete nor list, nor touch uploads', (lane) => {
+  it.each(WORK_LANES)('%s: may not list, delete originals, nor touch uploads', (lane) => {
     const s3 = grantsOf(roleStatements(synth.template, render(lane))).filter((g) =>
       g.action.startsWith('s3:'),
     );
-    expect(s3.map((g) => g.action).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(s3.map((g) => g.action).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(s3.filter((g) => g.action === 's3:DeleteObject').map((g) => g.resource)).toEqual([
+      objectsIn(pipeline().imageBucket, `${DERIVATIVES_PREFIX}*`),
+    ]);
     expect(JSON.stringify(s3)).not.toContain(logicalId(pipeline().uploadBucket));
   });
 });

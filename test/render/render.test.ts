@@ -10,7 +10,12 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
-import { IMMUTABLE_CACHE_CONTROL } from '../../lambdas/adapters/aws/s3-derivative-store.js';
+import { DynamoRenderLeases } from '../../lambdas/adapters/aws/dynamo-render-leases.js';
+import {
+  IMMUTABLE_CACHE_CONTROL,
+  S3DerivativeStore,
+} from '../../lambdas/adapters/aws/s3-derivative-store.js';
+import { S3ImageObjects } from '../../lambdas/adapters/aws/s3-image-objects.js';
 import { MAX_RECEIVE_COUNT } from '../../lambdas/adapters/aws/work-queues.js';
 import { derivativeKey, derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
@@ -19,6 +24,9 @@ import { variantSetVersion } from '../../lambdas/core/variants.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
 import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
+import { deleteImage } from '../../lambdas/services/delete-image.js';
+import { renderJob } from '../../lambdas/services/render-job.js';
+import { type OnDemandDependencies, renderOnDemand } from '../../lambdas/services/render-on-demand.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { sqsEvent } from '../../local/events/sqs-event.js';
@@ -161,7 +169,7 @@ describe('render workers against the local twin', () => {
   });
 
   it('parks a poison message in the dead-letter queue with its image failed and the reason recorded', async () => {
-    // An original that passed ingest but is no longer an image: bytes swapped under the record.
+    // An original that passed ingest but is no longer what ingest judged: bytes swapped under the record.
     const bytes = await makeImage('jpeg', { width: 300, height: 200, seed: seed++ });
     const imageId = sha256(bytes);
     const [job] = await ingestForJobs(bytes);
@@ -202,8 +210,109 @@ describe('render workers against the local twin', () => {
     const image = await catalog.getImage(imageId);
     expect(image).toMatchObject({
       status: 'failed',
-      failure: { reason: 'unsupported_format', message: expect.any(String) },
+      failure: { reason: 'original_mismatch', message: expect.any(String) },
     });
     expect(await derivativeObjects(imageId)).toEqual([]);
   });
 });
+
+describe('renderers trust only the bytes ingest judged', () => {
+  /** An ingested image whose original has since been overwritten with another, valid, image. */
+  async function swappedOriginal() {
+    const bytes = await makeImage('jpeg', { width: 640, height: 480, seed: seed++ });
+    const imageId = sha256(bytes);
+    const jobs = await ingestForJobs(bytes);
+    const other = await makeImage('jpeg', { width: 640, height: 480, seed: seed++ });
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: info.resources.imageBucket, Key: originalKey(imageId), Body: other }),
+    );
+    return { imageId, jobs };
+  }
+
+  it('fails the job as original_mismatch and writes nothing', async () => {
+    const { imageId, jobs } = await swappedOriginal();
+    const response = await deliver(jobs);
+    expect(response.batchItemFailures).toHaveLength(jobs.length);
+    expect(await catalog.getImage(imageId)).toMatchObject({
+      status: 'failed',
+      failure: { reason: 'original_mismatch' },
+    });
+    expect(await derivativeObjects(imageId)).toEqual([]);
+  });
+
+  it('renders nothing on demand either', async () => {
+    const { imageId } = await swappedOriginal();
+    const small = settings.variants.find((variant) => variant.name === 'small');
+    if (!small) throw new Error('the default set has a small variant');
+    const outcome = await renderOnDemand(onDemand(), derivativeKey(imageId, small, 'webp'));
+    expect(outcome).toEqual({ outcome: 'not_found', why: 'original_mismatch' });
+    expect(await derivativeObjects(imageId)).toEqual([]);
+  });
+});
+
+describe('a render that outlives a delete of its image', () => {
+  /**
+   * A store whose first write waits for the image's last owner to delete it: the render read the
+   * record and the original before the delete, and writes after the purge.
+   */
+  function deletedMidRender(owner: string, imageId: string) {
+    let deleted: Promise<unknown> | undefined;
+    const deletion = {
+      catalog,
+      objects: new S3ImageObjects(clients.s3, info.resources.imageBucket),
+      cdn: undefined,
+      now: () => new Date(),
+    };
+    return new (class extends S3DerivativeStore {
+      override async putDerivative(derivative: Parameters<S3DerivativeStore['putDerivative']>[0]) {
+        deleted ??= deleteImage(deletion, owner, imageId);
+        expect(await deleted).toMatchObject({ outcome: 'purged' });
+        await super.putDerivative(derivative);
+      }
+    })(clients.s3, info.resources.imageBucket);
+  }
+
+  it.each(['thumbnails', 'variants'] as const)(
+    'removes what the %s lane wrote, so no derivative stays public',
+    async (lane) => {
+      const bytes = await makeImage('jpeg', { width: 900, height: 600, seed: seed++ });
+      const imageId = sha256(bytes);
+      const job = (await ingestForJobs(bytes)).find((queued) => queued.lane === lane);
+      if (!job) throw new Error(`no ${lane} job`);
+      const store = deletedMidRender('owner-a', imageId);
+
+      expect(await renderJob({ settings, catalog, store }, job)).toEqual({
+        outcome: 'stale',
+        imageId,
+        why: 'image_gone',
+      });
+      expect(await catalog.getImage(imageId)).toBeUndefined();
+      expect(await derivativeObjects(imageId)).toEqual([]);
+    },
+  );
+
+  it('removes what an on-demand render wrote, and the CDN then finds nothing', async () => {
+    const bytes = await makeImage('jpeg', { width: 900, height: 600, seed: seed++ });
+    const imageId = sha256(bytes);
+    await ingestForJobs(bytes);
+    const small = settings.variants.find((variant) => variant.name === 'small');
+    if (!small) throw new Error('the default set has a small variant');
+    const key = derivativeKey(imageId, small, 'webp');
+
+    const racing = { ...onDemand(), store: deletedMidRender('owner-a', imageId) };
+    expect((await renderOnDemand(racing, key)).outcome).toBe('not_found');
+    expect(await derivativeObjects(imageId)).toEqual([]);
+    // What the CDN's fallback origin answers for the key from now on.
+    expect(await renderOnDemand(onDemand(), key)).toMatchObject({ outcome: 'not_found' });
+  });
+});
+
+function onDemand(): OnDemandDependencies {
+  return {
+    settings,
+    catalog,
+    store: new S3DerivativeStore(clients.s3, info.resources.imageBucket),
+    leases: new DynamoRenderLeases(clients.dynamo, info.resources.table),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}

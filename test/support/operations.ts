@@ -91,15 +91,12 @@ export async function startPrivateWorld(): Promise<PrivateWorld> {
     },
     async render(jobs, settings) {
       const written: string[] = [];
-      const s3Store = new S3DerivativeStore(clients.s3, buckets.images);
-      const store = {
-        readOriginal: (key: string) => s3Store.readOriginal(key),
-        readDerivative: (key: string) => s3Store.readDerivative(key),
-        putDerivative: async (derivative: Parameters<S3DerivativeStore['putDerivative']>[0]) => {
+      const store = new (class extends S3DerivativeStore {
+        override async putDerivative(derivative: Parameters<S3DerivativeStore['putDerivative']>[0]) {
           written.push(derivative.key);
-          await s3Store.putDerivative(derivative);
-        },
-      };
+          await super.putDerivative(derivative);
+        }
+      })(clients.s3, buckets.images);
       for (const job of jobs) await renderJob({ settings, catalog, store }, job);
       return written.sort();
     },

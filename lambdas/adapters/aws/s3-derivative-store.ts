@@ -1,6 +1,9 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DerivativeStore } from '../../ports/derivative-store.js';
 import { toDomainError } from './dependency-errors.js';
+
+/** The most keys one DeleteObjects request takes. */
+const DELETE_BATCH = 1000;
 
 /** Derivatives never change under their key (the key carries the spec revision), so caches keep them for good. */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -48,6 +51,20 @@ export class S3DerivativeStore implements DerivativeStore {
       );
     } catch (error) {
       throw toDomainError(error, 'put derivative', { key: derivative.key });
+    }
+  }
+
+  async deleteDerivatives(keys: readonly string[]): Promise<void> {
+    try {
+      for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+        const batch = keys.slice(i, i + DELETE_BATCH).map((key) => ({ Key: key }));
+        const { Errors = [] } = await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }),
+        );
+        if (Errors.length > 0) throw new Error(`S3 kept ${Errors.length} derivatives: ${Errors[0]?.Code}`);
+      }
+    } catch (error) {
+      throw toDomainError(error, 'delete derivatives', { keys: keys.length });
     }
   }
 }

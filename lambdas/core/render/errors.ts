@@ -1,7 +1,11 @@
 import { ApertureError, type ErrorContext } from '../errors.js';
 
 /** Why an original cannot be rendered; the same bytes fail the same way every time. */
-export type UnrenderableReason = 'unsupported_format' | 'too_many_pixels' | 'undecodable';
+export type UnrenderableReason =
+  | 'unsupported_format'
+  | 'too_many_pixels'
+  | 'undecodable'
+  | 'original_mismatch';
 
 /**
  * The original cannot be rendered: not a format the pipeline renders, over the pixel budget, or
