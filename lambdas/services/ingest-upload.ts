@@ -179,7 +179,7 @@ async function finishDecided(
     await completeNewImage(deps, upload.uploadId, image, () => judgedBytesAgain(deps, upload, key));
   }
   await deps.store.deleteUpload(key);
-  return { outcome: 'already_decided', uploadId: upload.uploadId, imageId: upload.imageId };
+  return { outcome: 'already_decided', uploadId: upload.uploadId, imageId };
 }
 
 /**
