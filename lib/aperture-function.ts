@@ -42,6 +42,11 @@ export interface ApertureFunctionProps {
    * @default - no layer: everything the handler imports is bundled
    */
   readonly sharpLayer?: ILayerVersion;
+  /**
+   * Invocations at once, at most (and kept free for it out of the account's).
+   * @default - none reserved: the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -86,6 +91,7 @@ export class ApertureFunction extends Construct {
       tracing: props.tracing,
       environment,
       layers: props.sharpLayer ? [props.sharpLayer] : undefined,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       projectRoot,
       depsLockFilePath: rootLockfile,
       bundling: {

@@ -34,7 +34,10 @@ import {
 import { viewerRequestCode } from '../lambdas/edge/viewer-request-code.js';
 import { ACCESS_LOG_PREFIXES } from './storage.js';
 
-/** How long CloudFront remembers that a derivative is missing. */
+/**
+ * How long CloudFront remembers, at least, that a derivative is missing. The on-demand renderer's
+ * 404 may ask for longer (a page the image does not have: minutes), and CloudFront takes the longer.
+ */
 export const MISSING_OBJECT_TTL = Duration.seconds(10);
 
 /** A custom domain for the CDN. */
@@ -161,7 +164,12 @@ export class ImageCdn extends Construct {
       },
       // A missing derivative may be rendered moments later (a URL shared before its image is ready):
       // CloudFront forgets the 404 soon, and says so here rather than by a default.
-      errorResponses: [{ httpStatus: 404, ttl: MISSING_OBJECT_TTL }],
+      // A 503 is "try again shortly" (the renderer's wait ran out, a dependency is down), and
+      // CloudFront would keep it 10 s whatever its Cache-Control says: it keeps none.
+      errorResponses: [
+        { httpStatus: 404, ttl: MISSING_OBJECT_TTL },
+        { httpStatus: 503, ttl: Duration.seconds(0) },
+      ],
       httpVersion: HttpVersion.HTTP2_AND_3,
       // Only a custom certificate can carry a TLS policy; *.cloudfront.net keeps CloudFront's own.
       minimumProtocolVersion: props.domain ? SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,

@@ -104,6 +104,15 @@ export interface ImagePipelineProps {
    * @default - public delivery: anyone with a derivative's URL may fetch it
    */
   readonly privateDelivery?: PrivateDelivery;
+  /**
+   * Renders the on-demand renderer runs at once (its reserved concurrency, 2 GB each): the most that
+   * requests for variants not rendered yet can cost, whoever sends them. Lambda refuses the rest
+   * with a 429, which CloudFront does not cache, and an alarm fires. Reserved concurrency comes out
+   * of the account's, and Lambda keeps 100 of it unreserved: an account whose limit is below
+   * 100 plus this cannot deploy it.
+   * @default 10
+   */
+  readonly onDemandConcurrency?: number;
 }
 
 /**
@@ -177,6 +186,7 @@ export class ImagePipeline extends Construct {
       logRetention,
       removalPolicy,
       tracing,
+      reservedConcurrency: props.onDemandConcurrency,
     });
     this.onDemandFunction = onDemand.function;
 
@@ -274,7 +284,12 @@ export class ImagePipeline extends Construct {
     });
     monitoring.monitorFunction(this.apiFunction, 'ApiFunction');
     monitoring.monitorFunction(this.ingestFunction, 'IngestFunction');
-    monitoring.monitorFunction(this.onDemandFunction, 'OnDemandFunction');
+    monitoring.monitorFunction(
+      this.onDemandFunction,
+      'OnDemandFunction',
+      `OnDemandFunction ran ${onDemand.reservedConcurrency} renders at once and refused more: viewers of ` +
+        'variants not rendered yet got 429s. Raise onDemandConcurrency, or find in the CDN logs who asks for so many.',
+    );
     monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
     for (const lane of WORK_LANES) {
       monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);

@@ -80,8 +80,11 @@ export class PipelineMonitoring extends Construct {
     return this.alarmList;
   }
 
-  /** Alarms on a function's errors and throttles; every Aperture function should be monitored. */
-  public monitorFunction(fn: IFunction, label: string): void {
+  /**
+   * Alarms on a function's errors and throttles; every Aperture function should be monitored.
+   * `throttled` says what a throttle means for this function, when not that the account ran out.
+   */
+  public monitorFunction(fn: IFunction, label: string, throttled?: string): void {
     const period = Duration.minutes(5);
     this.addAlarmRow(label, {
       [`${label}Errors`]: {
@@ -92,7 +95,7 @@ export class PipelineMonitoring extends Construct {
       [`${label}Throttles`]: {
         metric: fn.metricThrottles({ statistic: 'Sum', period }),
         above: 0,
-        description: `${label} was throttled: account concurrency is exhausted.`,
+        description: throttled ?? `${label} was throttled: account concurrency is exhausted.`,
       },
     });
   }

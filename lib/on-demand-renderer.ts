@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import {
   FunctionUrlAuthType,
@@ -14,6 +14,13 @@ import { ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.j
 import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
 import { ApertureFunction } from './aperture-function.js';
 
+/**
+ * Renders at once unless told otherwise: ten 2 GB renders bound what any flood of requests for
+ * variants not rendered yet can cost, and real misses are few (a variant added to the spec, a job
+ * still queued), each cached for a year once rendered.
+ */
+export const DEFAULT_ON_DEMAND_CONCURRENCY = 10;
+
 export interface OnDemandRendererProps {
   /** The renderer's environment (`rendererEnvironmentVariables`): no CDN address, which would be a cycle. */
   readonly environment: Record<string, string>;
@@ -23,20 +30,35 @@ export interface OnDemandRendererProps {
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly tracing: Tracing;
+  /**
+   * Renders at once (the function's reserved concurrency). Lambda refuses requests beyond it with a
+   * 429, which CloudFront passes on without caching.
+   * @default DEFAULT_ON_DEMAND_CONCURRENCY
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
  * The CDN's fallback origin: a function URL that renders a variant S3 does not have yet (a variant
  * added to the spec, a job still queued), stores it and answers with it. Only CloudFront may call it
  * (IAM auth, signed by the distribution's Origin Access Control), and it renders only keys of the
- * configured spec, so no URL can make it burn compute on sizes nobody asked for.
+ * configured spec (and pages its images have), so no URL can make it burn compute on sizes nobody
+ * asked for, and it renders a bounded number at once.
  */
 export class OnDemandRenderer extends Construct {
   public readonly url: IFunctionUrl;
   public readonly function: ApertureFunction['function'];
+  public readonly reservedConcurrency: number;
 
   constructor(scope: Construct, id: string, props: OnDemandRendererProps) {
     super(scope, id);
+    const concurrency = props.reservedConcurrency ?? DEFAULT_ON_DEMAND_CONCURRENCY;
+    if (!Token.isUnresolved(concurrency) && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new Error(
+        `OnDemandRenderer: reservedConcurrency must be a whole number from 1, not ${concurrency}`,
+      );
+    }
+    this.reservedConcurrency = concurrency;
     const renderer = new ApertureFunction(this, 'Handler', {
       handlerFile: 'on-demand.ts',
       description: 'Aperture on-demand render: a missing variant, once, behind CloudFront',
@@ -47,6 +69,7 @@ export class OnDemandRenderer extends Construct {
       removalPolicy: props.removalPolicy,
       tracing: props.tracing,
       sharpLayer: props.sharpLayer,
+      reservedConcurrency: this.reservedConcurrency,
     });
     this.function = renderer.function;
 

@@ -9,6 +9,7 @@ import type { ImageFacts } from './image-facts.js';
 import { DERIVATIVES_PREFIX, derivativeKey, negotiatedKey } from './keys.js';
 import type { Rejection, RejectionReason } from './rejections.js';
 import { orientedSize, place, type Size } from './render/geometry.js';
+import { hasVariantPage } from './render/pages.js';
 import type { Placeholder } from './render/placeholder.js';
 import type { TechnicalMetadata } from './render/technical-metadata.js';
 import type { VariantSpec } from './variants.js';
@@ -183,12 +184,9 @@ function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: stri
   };
 }
 
-/**
- * A multi-page TIFF's `inside` variants are rendered once per page (its thumbnails are of the
- * document and name no page), so the view describes their page 1; no other variant has pages.
- */
+/** A variant rendered per page (a multi-page TIFF's `inside` ones) is described by its page 1. */
 function describedPage(image: ImageRecordLike, spec: VariantSpec): number | undefined {
-  return image.format === 'tiff' && image.pages > 1 && spec.fit === 'inside' ? 1 : undefined;
+  return hasVariantPage(image, spec, 1) ? 1 : undefined;
 }
 
 /** What `place` gives the upright original; a fresh object, since `place` may hand back its input. */

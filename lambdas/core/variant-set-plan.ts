@@ -2,6 +2,7 @@ import type { OutputFormat } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
 import { parseDerivativeKey } from './keys.js';
 import { orientedSize, planVariants } from './render/geometry.js';
+import { hasVariantPage } from './render/pages.js';
 import type { VariantSpec } from './variants.js';
 
 /**
@@ -80,10 +81,9 @@ export function planVariantSet(
  */
 function foreseeableSkips(image: PlannedImage, variantSet: readonly VariantSpec[]): Set<string> {
   const size = orientedSize({ width: image.width, height: image.height }, image.orientation);
-  const perPage = image.format === 'tiff' && image.pages > 1;
   return new Set(
     planVariants(variantSet, size, variantSet)
-      .skipped.filter((variant) => !(perPage && variant.fit === 'inside'))
+      .skipped.filter((variant) => !hasVariantPage(image, variant, 1))
       .map((variant) => variant.name),
   );
 }

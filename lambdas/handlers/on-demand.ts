@@ -23,21 +23,31 @@ export interface OnDemandHandlerDependencies extends OnDemandDependencies {
 
 /** How long CloudFront keeps a "nothing here": short, as the variant may be rendered soon after. */
 const NOT_FOUND_CACHE_CONTROL = 'public, max-age=10';
+/**
+ * How long CloudFront keeps a "no such page": the answer cannot change (the image is its bytes, the
+ * variant's fit is in the key's revision), so each edge asks again only every few minutes, however
+ * many page numbers are tried.
+ */
+const NO_SUCH_PAGE_CACHE_CONTROL = 'public, max-age=300';
+/** About one render: by then the lease holder has usually stored the variant, or DynamoDB is back. */
+const RETRY_AFTER_SECONDS = 5;
 
 const answer = (
   statusCode: number,
   cacheControl: string,
   message: string,
+  headers: Record<string, string> = {},
 ): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
-  headers: { 'content-type': 'application/json', 'cache-control': cacheControl },
+  headers: { 'content-type': 'application/json', 'cache-control': cacheControl, ...headers },
   body: JSON.stringify({ message }),
 });
 
 /**
  * The CDN's fallback origin (a Lambda function URL behind Origin Access Control): CloudFront asks it
  * for a derivative S3 did not have, by the same path it asked S3 for under `/derived`. It answers
- * with the bytes, cached like any derivative, or a briefly cached 404.
+ * with the bytes, cached like any derivative; a 404, cached briefly, or for minutes when the image
+ * has no such page; or a 503 to retry, cached nowhere.
  */
 export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
   const { logger, metrics } = deps;
@@ -52,11 +62,12 @@ export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
         logger.info('on-demand request', {
           key,
           outcome: outcome.outcome,
-          ...(outcome.outcome === 'not_found' ? { why: outcome.why } : {}),
+          ...('why' in outcome ? { why: outcome.why } : {}),
         });
         metrics.addMetric(`OnDemand_${outcome.outcome}`, MetricUnit.Count, 1);
         metrics.publishStoredMetrics();
         if (outcome.outcome === 'not_found') return answer(404, NOT_FOUND_CACHE_CONTROL, 'not found');
+        if (outcome.outcome === 'no_such_page') return answer(404, NO_SUCH_PAGE_CACHE_CONTROL, 'not found');
         return {
           statusCode: 200,
           headers: {
@@ -70,7 +81,9 @@ export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
       } catch (error) {
         if (!(error instanceof TransientDependencyError)) throw error;
         logger.warn('on-demand render unavailable', { key, error });
-        return answer(503, 'no-store', 'try again shortly');
+        // no-store keeps browsers and proxies from holding it; CloudFront caches a 503 whatever it
+        // says, for as long as the distribution's error caching allows (none: lib/image-cdn.ts).
+        return answer(503, 'no-store', 'try again shortly', { 'retry-after': String(RETRY_AFTER_SECONDS) });
       }
     });
 }

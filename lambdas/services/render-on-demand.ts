@@ -2,6 +2,7 @@ import { TransientDependencyError } from '../core/errors.js';
 import { OUTPUT_FORMATS } from '../core/formats.js';
 import { originalKey, parseDerivativeKey } from '../core/keys.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
+import { hasVariantPage } from '../core/render/pages.js';
 import { renderVariants } from '../core/render/render-variants.js';
 import type { Settings } from '../core/settings.js';
 import { variantSetVersion } from '../core/variants.js';
@@ -21,7 +22,9 @@ export interface OnDemandDependencies {
 export type OnDemandOutcome =
   /** Nothing to render: not a current spec's key, no such image, or nothing the image makes there. */
   | { outcome: 'not_found'; why: string }
-  /** Rendered by this request (every format of the variant was stored). */
+  /** The key names a page the image does not have for the variant, and never will: see `hasVariantPage`. */
+  | { outcome: 'no_such_page'; why: string }
+  /** Rendered by this request (every format of the variant, or of its page, was stored). */
   | { outcome: 'rendered'; key: string; contentType: string; bytes: Buffer }
   /** Another request held the lease; this one served what it stored. */
   | { outcome: 'waited'; key: string; contentType: string; bytes: Buffer };
@@ -37,7 +40,8 @@ const MAX_WAIT_MS = 25_000;
  * a job still queued), rendered once however many viewers ask at the same moment: the first takes
  * a lease on the image's variant, renders it in every format and stores it at its keys; the others
  * wait for the object to appear. Only keys of the configured spec are honoured (`parseDerivativeKey`),
- * so no URL can make up a size.
+ * so no URL can make up a size, and a page only of an image that has it, so no URL can make up a
+ * page; a page is rendered alone, never the whole document for it.
  */
 export async function renderOnDemand(deps: OnDemandDependencies, key: string): Promise<OnDemandOutcome> {
   const address = parseDerivativeKey(key, deps.settings.variants);
@@ -48,10 +52,17 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
   if (!image || image.deletingSince || image.status === 'failed') {
     return { outcome: 'not_found', why: 'no renderable image' };
   }
+  // Decided from the record before anything is read or leased: a made-up page costs one GetItem.
+  if (!hasVariantPage(image, variant, page)) {
+    const of = `${variant.name} of this ${image.pages}-page ${image.format}`;
+    const why = page === undefined ? `${of} is rendered per page` : `${of} has no page ${page}`;
+    return { outcome: 'no_such_page', why };
+  }
   const stored = await deps.store.readDerivative(key);
   if (stored) return { outcome: 'waited', key, contentType, bytes: stored };
 
-  const lease = `${imageId}/${variant.name}`;
+  // Per page: each page is its own render, and waiting on another page's would wait for nothing.
+  const lease = page === undefined ? `${imageId}/${variant.name}` : `${imageId}/${variant.name}/${page}`;
   if (!(await deps.leases.acquire(lease, LEASE_SECONDS))) {
     for (let waited = 0; waited < MAX_WAIT_MS; waited += POLL_MS) {
       await deps.sleep(POLL_MS);
@@ -68,6 +79,7 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
       rendered = await renderVariants(original, [variant], {
         maxInputPixels: deps.settings.maxInputPixels,
         variantSet: deps.settings.variants,
+        page,
       });
     } catch (error) {
       if (error instanceof UnrenderableImageError) return { outcome: 'not_found', why: error.reason };
@@ -78,8 +90,9 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
       return { outcome: 'not_found', why: 'the image was deleted while it rendered' };
     }
     // The variant set the image was rendered with may not have this variant yet (reprocess records
-    // that); when it does, the catalog learns of it as it would from a render job.
-    if (image.variantSetVersion === variantSetVersion(deps.settings.variants)) {
+    // that); when it does, the catalog learns of it as it would from a render job. One page is not
+    // the variant: its render job stores every page and records it.
+    if (page === undefined && image.variantSetVersion === variantSetVersion(deps.settings.variants)) {
       const status = rendered.objects.length > 0 ? 'ready' : 'skipped';
       await deps.catalog.recordVariants(imageId, image.variantSetVersion, { [variant.name]: status }, {});
     }

@@ -91,7 +91,7 @@ describe('the image CDN', () => {
     });
   });
 
-  it('may list the image bucket, so that S3 answers a missing derivative with 404, cached briefly', () => {
+  it('may list the image bucket, so that S3 answers a missing derivative with 404, cached briefly, and keeps no 503', () => {
     const imageBucket = synthesized.pipeline.imageBucket;
     const listing = statementsOf(
       synthesized.template,
@@ -109,6 +109,8 @@ describe('the image CDN', () => {
     expect(JSON.stringify(listing[0]?.Condition)).toContain(logicalId(synthesized.pipeline.distribution));
     expect(distributionConfig().CustomErrorResponses).toEqual([
       { ErrorCode: 404, ErrorCachingMinTTL: MISSING_OBJECT_TTL.toSeconds() },
+      // CloudFront ignores no-store on a 503 and would keep the renderer's "retry shortly" 10 s.
+      { ErrorCode: 503, ErrorCachingMinTTL: 0 },
     ]);
     expect(MISSING_OBJECT_TTL.toSeconds()).toBeLessThanOrEqual(60);
   });

@@ -184,6 +184,24 @@ describe('with buckets brought along', () => {
   });
 });
 
+describe('with onDemandConcurrency', () => {
+  it('reserves that many executions for the on-demand renderer, and its throttle alarm says so', () => {
+    const { construct, template } = synth(() => ({ onDemandConcurrency: 3 }));
+    const onDemand = template.findResources('AWS::Lambda::Function')[logicalId(construct.onDemandFunction)];
+    expect(onDemand?.Properties.ReservedConcurrentExecutions).toBe(3);
+    const throttles = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((alarm) => alarm.Properties)
+      .filter(
+        (alarm) =>
+          alarm.MetricName === 'Throttles' &&
+          JSON.stringify(alarm.Dimensions).includes(logicalId(construct.onDemandFunction)),
+      );
+    expect(throttles).toEqual([
+      expect.objectContaining({ AlarmDescription: expect.stringContaining('ran 3 renders at once') }),
+    ]);
+  });
+});
+
 describe('validation at synth', () => {
   const pipeline = (props: ImagePipelineProps) => () =>
     new ImagePipeline(new Stack(newApp(noBundling), 'Invalid'), 'Pipeline', props);
@@ -207,6 +225,10 @@ describe('validation at synth', () => {
 
   it('fits the default variants and a watermarked preview with its mark in the function environment', () => {
     expect(pipeline({ settings: { variants: [...DEFAULT_VARIANTS, watermarkedPreview()] } })).not.toThrow();
+  });
+
+  it.each([0, 2.5, -1])('refuses %s renders at once on demand', (onDemandConcurrency) => {
+    expect(pipeline({ onDemandConcurrency })).toThrow(/reservedConcurrency must be a whole number from 1/);
   });
 
   it('refuses a domain without a name', () => {

@@ -17,6 +17,7 @@ import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
+import { DEFAULT_ON_DEMAND_CONCURRENCY } from '../../lib/on-demand-renderer.js';
 import {
   asArray,
   bundleOf,
@@ -612,6 +613,21 @@ describe('render functions', () => {
   });
 });
 
+describe('on-demand function', () => {
+  it('renders at most 10 at once by default (reserved concurrency), with 2 GB and 28 s each', () => {
+    expect(DEFAULT_ON_DEMAND_CONCURRENCY).toBe(10);
+    expect(functionProperties(pipeline().onDemandFunction)).toMatchObject({
+      ReservedConcurrentExecutions: DEFAULT_ON_DEMAND_CONCURRENCY,
+      MemorySize: 2048,
+      Timeout: 28,
+    });
+  });
+
+  it('imports sharp from the layer and bundles none of its code', () => {
+    expectSharpFromLayer(pipeline().onDemandFunction);
+  });
+});
+
 describe('HTTP API', () => {
   it('routes exactly API_ROUTES to the API function, each behind IAM authorization', () => {
     const routes = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
@@ -807,6 +823,18 @@ describe('monitoring', () => {
     expect(alarmOn('Throttles', fn)).toMatchObject({
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on the on-demand function errors, and on throttles: its reserved concurrency ran out', () => {
+    const fn = ref(pipeline().onDemandFunction);
+    expect(alarmOn('Errors', fn)).toMatchObject({ Threshold: 0 });
+    expect(alarmOn('Throttles', fn)).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: expect.stringContaining(
+        `ran ${DEFAULT_ON_DEMAND_CONCURRENCY} renders at once and refused more`,
+      ),
     });
   });
 

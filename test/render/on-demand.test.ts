@@ -97,7 +97,7 @@ describe('rendering a missing variant on demand', () => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => renderOnDemand(onDemand(), key)));
     expect(outcomes.filter((o) => o.outcome === 'rendered')).toHaveLength(1);
     expect(outcomes.filter((o) => o.outcome === 'waited')).toHaveLength(9);
-    const bodies = new Set(outcomes.map((o) => (o.outcome === 'not_found' ? '' : sha256(o.bytes))));
+    const bodies = new Set(outcomes.map((o) => ('bytes' in o ? sha256(o.bytes) : '')));
     expect(bodies.size).toBe(1);
 
     const after = await storedKeys(imageId);

@@ -34,3 +34,21 @@ export async function makeImage(
 export function makeJpeg(width = 64, height = 48): Promise<Buffer> {
   return makeImage('jpeg', { width, height });
 }
+
+/** A multi-page TIFF, as scanners and fax servers write documents: one solid colour per page. */
+export async function makeDocument(
+  pageColours: readonly string[],
+  options: { width?: number; height?: number } = {},
+): Promise<Buffer> {
+  const { width = 120, height = 160 } = options;
+  const pages = await Promise.all(
+    pageColours.map((background) =>
+      sharp({ create: { width, height, channels: 3, background } })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  return sharp(pages, { join: { animated: true } })
+    .tiff()
+    .toBuffer();
+}

@@ -5,13 +5,7 @@ import { SNIFF_BYTES, sniff } from '../sniff.js';
 import { UnrenderableImageError, unrenderable } from './errors.js';
 import { type Frames, orientFrames } from './frames.js';
 import { orientedSize, type Size } from './geometry.js';
-
-/**
- * Pages of a multi-page TIFF rendered at most. Each page costs a decode and every `inside` variant
- * in every format (a few seconds at AVIF's effort 4), so a 500-page fax stops here rather than at
- * the function's timeout; the rest of the document stays in the original.
- */
-export const MAX_RENDERED_PAGES = 100;
+import { renderedPageCount } from './pages.js';
 
 /**
  * Frames of an animation rendered at most. The pixel budget bounds the pixels, not the frames, and
@@ -24,6 +18,15 @@ export const MAX_RENDERED_FRAMES = 3000;
 export interface DecodeOptions {
   /** Width x height (x frames) above which nothing is decoded: the guard against pixel floods. */
   maxInputPixels: number;
+}
+
+export interface OpenOptions extends DecodeOptions {
+  /**
+   * Only this page (1-based) of a multi-page document: no other page's header is read. An original
+   * without that page (past the rendered pages, or no document at all) has nothing to render.
+   * @default every rendered page (`renderedPageCount`)
+   */
+  page?: number | undefined;
 }
 
 /** An animation's timing, carried over to animated outputs. */
@@ -159,27 +162,29 @@ function animatedSource(bytes: Buffer, metadata: Metadata, options: SharpOptions
 }
 
 /**
- * Reads an original's header and names what there is to render in it. Throws
+ * Reads an original's header and names what there is to render in it (with `page`, that page). Throws
  * `UnrenderableImageError` for anything but the pipeline's input formats (sniffed from the bytes:
  * SVG and other markup are never handed to libvips), an unreadable header, or input beyond the
  * bounds ingest judges by (too many pixels over all pages or frames, a JPEG scan flood).
  */
-export async function openOriginal(bytes: Buffer, decode: DecodeOptions): Promise<Original> {
+export async function openOriginal(bytes: Buffer, decode: OpenOptions): Promise<Original> {
   const format = assertRenderable(bytes);
   const options = inputOptions(decode);
   const metadata = await readMetadata(bytes, options);
   const outOfBounds = exceedsInputBounds(bytes, format, metadata, decode.maxInputPixels);
   if (outOfBounds) throw new UnrenderableImageError(outOfBounds.reason, outOfBounds.message);
   const pages = metadata.pages ?? 1;
+  const documentPages = renderedPageCount({ format, pages });
+  if (decode.page !== undefined && documentPages === 0) return { format, sources: [], pages };
   if (pages > 1 && (format === 'gif' || format === 'webp')) {
     const frames = Math.min(pages, MAX_RENDERED_FRAMES);
     const animation = await readMetadata(bytes, { ...options, pages: frames });
     return { format, sources: [animatedSource(bytes, animation, options, frames)], pages };
   }
-  if (pages > 1 && format === 'tiff') {
-    const rendered = Math.min(pages, MAX_RENDERED_PAGES);
+  if (documentPages > 0) {
     const sources: Source[] = [];
-    for (let page = 0; page < rendered; page++) {
+    for (let page = 0; page < documentPages; page++) {
+      if (decode.page !== undefined && page + 1 !== decode.page) continue;
       const pageMetadata = page === 0 ? metadata : await readMetadata(bytes, { ...options, page });
       sources.push(stillSource(bytes, pageMetadata, options, page));
     }

@@ -5,7 +5,8 @@ import { encodeFrames } from './encode.js';
 import { unrenderable } from './errors.js';
 import { cropFrames, dropOpaqueAlpha, type Frames, firstFrame, readFrames } from './frames.js';
 import { area, type PlannedVariant, planVariants, type Size } from './geometry.js';
-import { type DecodeOptions, openOriginal, type Source } from './original.js';
+import { type OpenOptions, openOriginal, type Source } from './original.js';
+import { rendersPerPage } from './pages.js';
 import { applyWatermark } from './watermark.js';
 
 export interface RenderedObject {
@@ -33,7 +34,7 @@ export interface RenderResult {
   skipped: SkippedVariant[];
 }
 
-export interface RenderOptions extends DecodeOptions {
+export interface RenderOptions extends OpenOptions {
   /**
    * The whole configured variant set, when `variants` is part of it (one render lane): variants are
    * skipped as duplicates of others in the set, so one lane must know the other's.
@@ -53,7 +54,7 @@ export interface RenderOptions extends DecodeOptions {
  *   transparent is dropped.
  * - Animated GIF and WebP stay animated in WebP (each frame resized, timing kept); AVIF and JPEG get
  *   the first frame. A multi-page TIFF gets its `inside` variants for each page (up to
- *   `MAX_RENDERED_PAGES`) and its thumbnails of the first page.
+ *   `MAX_RENDERED_PAGES`; with `page`, that page alone) and its thumbnails of the first page.
  * - A variant with a `watermark` gets the mark tiled over its pixels (see `applyWatermark`).
  *
  * Each picture is decoded once, scaled on load to the largest size any variant needs (JPEG and WebP
@@ -71,9 +72,9 @@ export async function renderVariants(
   const { sources } = await openOriginal(original, options);
   const variantSet = options.variantSet ?? variants;
   const result: RenderResult = { objects: [], skipped: [] };
-  for (const [index, source] of sources.entries()) {
-    // Thumbnails are of the document, so only the first page gets them.
-    const wanted = index === 0 ? variants : variants.filter((v) => v.fit === 'inside');
+  for (const source of sources) {
+    // Thumbnails are of the document, so only its first page gets them.
+    const wanted = (source.page ?? 1) === 1 ? variants : variants.filter(rendersPerPage);
     const plan = planVariants(wanted, source.size, variantSet);
     result.skipped.push(
       ...plan.skipped.map(
@@ -89,7 +90,7 @@ export async function renderVariants(
 
 /** A page's thumbnail stands for the whole document, so it names no page. */
 const pageOf = (source: Source, variant: VariantSpec): number | undefined =>
-  variant.fit === 'cover' ? undefined : source.page;
+  rendersPerPage(variant) ? source.page : undefined;
 
 /** Renders planned variants of one picture: one decode, then a cascade largest to smallest. */
 async function renderSource(source: Source, planned: readonly PlannedVariant[]): Promise<RenderedObject[]> {

@@ -2,10 +2,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_FORMAT_NAMES, OUTPUT_FORMATS, type OutputFormat } from '../../../lambdas/core/formats.js';
 import { UnrenderableImageError } from '../../../lambdas/core/render/errors.js';
-import { MAX_RENDERED_PAGES } from '../../../lambdas/core/render/original.js';
+import { MAX_RENDERED_PAGES } from '../../../lambdas/core/render/pages.js';
 import { type RenderedObject, renderVariants } from '../../../lambdas/core/render/render-variants.js';
 import { DEFAULT_VARIANTS, type VariantSpec } from '../../../lambdas/core/variants.js';
-import { makeImage, makeJpeg } from '../../support/images.js';
+import { makeDocument, makeImage, makeJpeg } from '../../support/images.js';
 import {
   BLUE,
   channelDelta,
@@ -268,17 +268,8 @@ describe('rendering variants', () => {
 
   describe('multi-page TIFF', () => {
     const pageColours = ['#c03030', '#30a030', '#3030c0'];
-    const document = async (pages: readonly string[]) => {
-      const images = await Promise.all(
-        pages.map((colour) => solid(120, 160, colour).removeAlpha().png().toBuffer()),
-      );
-      return sharp(images, { join: { animated: true } })
-        .tiff()
-        .toBuffer();
-    };
-
     it('renders the inside variants of every page and the thumbnail of the first', async () => {
-      const original = await document(pageColours);
+      const original = await makeDocument(pageColours);
       expect((await sharp(original).metadata()).pages).toBe(3);
       const { objects, skipped } = await renderVariants(
         original,
@@ -306,9 +297,38 @@ describe('rendering variants', () => {
     });
 
     it(`stops after ${MAX_RENDERED_PAGES} pages`, async () => {
-      const original = await document(Array.from({ length: MAX_RENDERED_PAGES + 2 }, () => '#808080'));
+      const original = await makeDocument(Array.from({ length: MAX_RENDERED_PAGES + 2 }, () => '#808080'));
       const { objects } = await renderVariants(original, [variant('tiny', 'inside', 4, 4, ['jpeg'])], LIMIT);
       expect(objects.map((o) => o.page)).toEqual(Array.from({ length: MAX_RENDERED_PAGES }, (_, i) => i + 1));
+    });
+
+    it('renders only the page asked for, and no thumbnail unless it is the first', async () => {
+      const original = await makeDocument(pageColours);
+      const variants = [variant('thumb', 'cover', 40, 40, ['jpeg']), variant('small', 'inside', 60, 60)];
+      const { objects } = await renderVariants(original, variants, { ...LIMIT, page: 2 });
+      expect(objects.map((o) => [o.variant, o.page, o.format])).toEqual(
+        OUTPUT_FORMAT_NAMES.map((format) => ['small', 2, format]),
+      );
+      const jpeg = find(objects, 'small', 'jpeg', 2);
+      expect(channelDelta(await centre(jpeg.bytes), hexToRgb(pageColours[1] ?? ''))).toBeLessThan(8);
+
+      const first = await renderVariants(original, variants, { ...LIMIT, page: 1 });
+      expect(first.objects.map((o) => [o.variant, o.page, o.format])).toEqual([
+        ['thumb', undefined, 'jpeg'],
+        ...OUTPUT_FORMAT_NAMES.map((format) => ['small', 1, format]),
+      ]);
+    });
+
+    it.each([
+      ['past the last page of a document', 'document', 4],
+      ['a page of a single picture', 'photo', 1],
+    ] as const)('renders nothing for %s', async (_, kind, page) => {
+      const original = kind === 'document' ? await makeDocument(pageColours) : await makeJpeg(120, 160);
+      const small = variant('small', 'inside', 60, 60, ['jpeg']);
+      expect(await renderVariants(original, [small], { ...LIMIT, page })).toEqual({
+        objects: [],
+        skipped: [],
+      });
     });
   });
 
