@@ -64,7 +64,7 @@ type LinkOwners = Map<string, string[]>;
 
 /**
  * How the audit judges time: `settled` work is old enough not to be under way any more; an object
- * `past grace` is old enough not to be one a first-time ingest has just stored.
+ * `pastGrace` is old enough for no write under way to explain it.
  */
 interface Clock {
   now: Date;
@@ -77,9 +77,8 @@ export interface AuditOptions {
   /** Work younger than this may be under way and is not judged. */
   stuckAfterMs: number;
   /**
-   * Objects younger than this are never taken for orphans, however short `stuckAfterMs` is: a
-   * first-time ingest writes the record and then the original, and a deletion of that original is
-   * not undone by anything.
+   * Objects younger than this are never taken for orphans, however short `stuckAfterMs` is: deleting
+   * an original is the one repair nothing undoes, so it waits until no write under way explains it.
    */
   graceMs: number;
 }
