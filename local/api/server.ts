@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -9,6 +10,7 @@ import { httpApiEvent } from '../events/http-api-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
 import { endpointUrl, listen, stopServer } from '../twin/net.js';
 import type { LocalJwt } from './local-jwt.js';
+import { pageOrigins } from './page-origins.js';
 import { routeMatcher } from './route-matcher.js';
 
 export type ApiHandler = (
@@ -34,6 +36,8 @@ export interface LocalApiOptions {
 
 export interface LocalApi {
   url: string;
+  /** The origins the demo page has here: the only ones CORS admits and the token route serves. */
+  origins: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -53,10 +57,13 @@ class PayloadTooLargeError extends Error {
  * Plays API Gateway's HTTP API in front of the API handler: CORS preflight, route matching (an
  * unmatched request never reaches the function), the JWT authorizer, the 10 MB payload limit, the
  * v2 event and the structured result, with API Gateway's own answers (`{"message": ...}`) for what
- * it refuses itself. Besides, it serves the demo page and the local token route.
+ * it refuses itself. Besides, it serves the demo page and the local token route. CORS admits the
+ * page's own origins only, as a deployment's `allowedOrigins` would name its app.
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const match = routeMatcher(options.routeKeys);
+  // Known once the server listens, which is before it can take a request.
+  let origins: ReadonlySet<string> = new Set();
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) {
@@ -72,20 +79,30 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://local');
     const origin = request.headers.origin;
-    if (origin) response.setHeader('access-control-allow-origin', '*');
+    const fromPage = origin !== undefined && origins.has(origin);
+    if (fromPage) {
+      response.setHeader('access-control-allow-origin', origin);
+      response.setHeader('vary', 'origin');
+    }
     if (method === 'OPTIONS' && request.headers['access-control-request-method']) {
-      response.writeHead(204, {
-        'access-control-allow-methods': [...new Set(options.routeKeys.map((key) => key.split(' ')[0]))].join(
-          ',',
-        ),
-        'access-control-allow-headers': CORS_HEADERS,
-        'access-control-max-age': '3600',
-      });
+      // Another origin's preflight is granted nothing, so its browser sends no request after it.
+      response.writeHead(
+        204,
+        fromPage
+          ? {
+              'access-control-allow-methods': [
+                ...new Set(options.routeKeys.map((key) => key.split(' ')[0])),
+              ].join(','),
+              'access-control-allow-headers': CORS_HEADERS,
+              'access-control-max-age': '3600',
+            }
+          : {},
+      );
       response.end();
       return;
     }
     const body = await readBody(request);
-    if (method === 'POST' && url.pathname === LOCAL_TOKEN_PATH) return issueToken(body, response);
+    if (method === 'POST' && url.pathname === LOCAL_TOKEN_PATH) return issueToken(request, body, response);
 
     const route = match(method, url.pathname);
     if (!route) {
@@ -132,7 +149,21 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     response.end(Buffer.from(resultBody, result.isBase64Encoded ? 'base64' : 'utf8'));
   }
 
-  function issueToken(body: Buffer, response: ServerResponse) {
+  /**
+   * Whoever is answered here can act as any owner, so only the page itself is: not a site the
+   * developer visits, nor another server on this machine. CORS alone would not hold that line: a
+   * page that DNS rebinding moved onto this address is same-origin to its browser. Tools without a
+   * browser send neither header and are answered; they could read the signing key anyway.
+   */
+  function issueToken(request: IncomingMessage, body: Buffer, response: ServerResponse) {
+    if (fromAnotherOrigin(request, origins)) {
+      return send(response, 403, {
+        error: {
+          code: 'forbidden',
+          message: `tokens are handed to the demo page only (${[...origins].join(', ')}), not to other origins`,
+        },
+      });
+    }
     let owner: string;
     try {
       owner = parseOwner((JSON.parse(body.toString('utf8')) as { owner?: unknown }).owner);
@@ -145,10 +176,25 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   }
 
   const port = await listen(server, options.host, options.port);
+  const bound = server.address() as AddressInfo;
+  origins = new Set(pageOrigins(options.host, bound.address, port));
   return {
     url: endpointUrl(options.host, port),
+    origins: [...origins],
     stop: () => stopServer(server),
   };
+}
+
+/**
+ * Whether a browser says the request comes from a page of another origin. `Sec-Fetch-Site` is the
+ * browser's own verdict (`same-site` is another port on this host: still another origin); `Origin`
+ * covers browsers that do not send it, and pages that DNS rebinding moved onto this address, which
+ * browsers take for same-origin.
+ */
+function fromAnotherOrigin(request: IncomingMessage, origins: ReadonlySet<string>): boolean {
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  return (site !== undefined && site !== 'same-origin') || (origin !== undefined && !origins.has(origin));
 }
 
 /** The authorizer's identity source is the Authorization header; a `Bearer ` prefix is optional. */

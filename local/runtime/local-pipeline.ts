@@ -165,6 +165,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       contentSecurityPolicy: contentSecurityPolicy(cdn.url, twin.endpoints.s3),
     });
     stops.push(() => server.stop());
+    // From here browsers reach S3 from the page's origins only (while starting, from any: no page
+    // was served yet, and S3's port is a fresh pick).
+    await twin.admitBrowserOrigins(server.origins);
     // Lets `aperture --local` find this running runtime instead of starting emulators of its own.
     stops.push(
       await publishRuntimeFile(options.dataDir, twin, settings, { cdnBaseUrl: cdn.url, apiUrl: server.url }),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startDynamoDb } from './dynamodb.js';
 import { TWIN_REGION } from './environment.js';
 import { onParentExit } from './parent-exit.js';
-import { provisionTwin, type TwinEndpoints, type TwinResources } from './provision.js';
+import { admitBrowserUploads, provisionTwin, type TwinEndpoints, type TwinResources } from './provision.js';
 import { type ObjectCreatedListener, startS3 } from './s3.js';
 import { startSqs } from './sqs.js';
 
@@ -48,6 +48,11 @@ export interface Twin extends TwinInfo {
    * look to clients. Its data survives only when the twin has a `dataDir` (else it is in memory).
    */
   restartDynamoDb(): Promise<void>;
+  /**
+   * Admits browsers to S3 from these origins only (a page's, once it has one): the upload bucket's
+   * CORS rule names them, and S3 refuses a request with any other `Origin`. Until then, any origin.
+   */
+  admitBrowserOrigins(origins: readonly string[]): Promise<void>;
 }
 
 /** Starts the local twin of Aperture's AWS resources: S3 (s3rver), DynamoDB (DynamoDB Local), SQS (fauxqs). */
@@ -101,6 +106,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     endpoints,
     resources,
     onObjectCreated: (listener) => s3.value.onObjectCreated(listener),
+    admitBrowserOrigins: async (origins) => {
+      s3.value.admitBrowserOrigins(origins);
+      await admitBrowserUploads(endpoints, TWIN_REGION, origins);
+    },
     restartDynamoDb: async () => {
       const current = running.find((emulator) => emulator.endpoint === endpoints.dynamodb);
       await current?.stop();

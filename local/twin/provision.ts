@@ -50,13 +50,15 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
   // The twin's own admin connection, not the application's: createAwsClients takes its region and
   // credentials from the ambient environment, which the twin must not depend on.
   const config = { region, credentials: TWIN_CREDENTIALS };
-  const s3 = new S3Client({ ...config, endpoint: endpoints.s3, forcePathStyle: true });
+  const s3 = adminS3(endpoints.s3, region);
   const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ ...config, endpoint: endpoints.sqs });
   try {
     const [queues] = await Promise.all([
       provisionQueues(sqs),
-      ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() => allowBrowserUploads(s3, TWIN_NAMES.uploadBucket)),
+      ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() =>
+        allowBrowserUploads(s3, TWIN_NAMES.uploadBucket, ['*']),
+      ),
       ensureBucket(s3, TWIN_NAMES.imageBucket),
       ensureCatalogTable(dynamodb, TWIN_NAMES.table),
     ]);
@@ -73,6 +75,24 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
   }
 }
 
+/** Lets browsers of `origins` only send uploads to the upload bucket (see allowBrowserUploads). */
+export async function admitBrowserUploads(
+  endpoints: TwinEndpoints,
+  region: string,
+  origins: readonly string[],
+): Promise<void> {
+  const s3 = adminS3(endpoints.s3, region);
+  try {
+    await allowBrowserUploads(s3, TWIN_NAMES.uploadBucket, origins);
+  } finally {
+    s3.destroy();
+  }
+}
+
+function adminS3(endpoint: string, region: string): S3Client {
+  return new S3Client({ region, credentials: TWIN_CREDENTIALS, endpoint, forcePathStyle: true });
+}
+
 async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -86,17 +106,18 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 /**
- * Browsers send the bytes straight to the upload bucket with the presigned POST or PUT. Locally any
- * origin may, and may GET them back (a dev page showing what it uploaded).
+ * Browsers send the bytes straight to the upload bucket with the presigned POST or PUT, and may GET
+ * them back (a dev page showing what it uploaded): from `origins`, as the construct's
+ * `allowedOrigins` says, which start as any origin (`*`, its default too).
  */
-async function allowBrowserUploads(s3: S3Client, bucket: string): Promise<void> {
+async function allowBrowserUploads(s3: S3Client, bucket: string, origins: readonly string[]): Promise<void> {
   await s3.send(
     new PutBucketCorsCommand({
       Bucket: bucket,
       CORSConfiguration: {
         CORSRules: [
           {
-            AllowedOrigins: ['*'],
+            AllowedOrigins: [...origins],
             AllowedMethods: ['POST', 'PUT', 'GET'],
             AllowedHeaders: ['*'],
             ExposeHeaders: ['ETag'],

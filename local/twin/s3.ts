@@ -25,6 +25,11 @@ export interface S3Emulator {
   endpoint: string;
   /** Subscribes to object creations in every bucket; returns the unsubscribe function. */
   onObjectCreated(listener: ObjectCreatedListener): () => void;
+  /**
+   * From now on, refuses every browser request (one with an `Origin`) from other origins than
+   * these; until then, browsers of any origin are served.
+   */
+  admitBrowserOrigins(origins: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -62,7 +67,18 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
     }
   });
 
-  const server = createServer(s3rver.callback());
+  // s3rver serves unsigned requests as if every bucket were public and ignores POST policies, so
+  // any web page could list the buckets or write into them with a form. Origins are the line.
+  let admitted: ReadonlySet<string> | undefined;
+  const serve = s3rver.callback();
+  const server = createServer((request, response) => {
+    const origin = request.headers.origin;
+    if (origin === undefined || !admitted || admitted.has(origin)) return serve(request, response);
+    const text =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>The twin admits browsers from the demo page only</Message></Error>';
+    response.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) });
+    response.end(text);
+  });
   let port: number;
   try {
     port = await listen(server, options.host, options.port);
@@ -76,6 +92,9 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
     onObjectCreated(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    admitBrowserOrigins(origins) {
+      admitted = new Set(origins);
     },
     stop: () => {
       listeners.clear();

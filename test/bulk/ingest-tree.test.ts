@@ -82,7 +82,15 @@ describe('aperture ingest DIR', () => {
     expect(uploads.every((upload) => upload.state === 'accepted')).toBe(true);
 
     // A second run finds everything done and sends nothing; the broken file fails again.
-    const second = await ingest([root, '--owner', 'ana', '--checkpoint', checkpoint]);
+    const second = await ingest([
+      root,
+      '--owner',
+      'ana',
+      '--checkpoint',
+      checkpoint,
+      '--collection',
+      'old-disk',
+    ]);
     expect(second.status).toBe(1);
     expect(second.report.counts).toEqual({
       new: 0,
@@ -111,6 +119,30 @@ describe('aperture ingest DIR', () => {
     // Another owner's library is their own: the same bytes are new to them.
     const other = await ingest([root, '--owner', 'cy', '--checkpoint', join(scratch, 'c.sqlite')]);
     expect(other.report.counts).toMatchObject({ new: tree.images, duplicate: 0 });
+  });
+
+  it('keeps a checkpoint to the owner and the collection it was made for', async () => {
+    const root = await world().tempDir();
+    const tree = await writeTree(root, { images: 3, seedBase: 6000 });
+    const scratch = await world().tempDir();
+    const checkpoint = join(scratch, 'hal.sqlite');
+    const first = await ingest([root, '--owner', 'hal', '--checkpoint', checkpoint]);
+    expect(first.report.counts.new).toBe(tree.images);
+
+    // Another owner on the same checkpoint would find every file done and send nothing: refused.
+    const other = await ingest([root, '--owner', 'ivy', '--checkpoint', checkpoint]);
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain(`the checkpoint ${checkpoint} is for owner hal, not ivy`);
+    expect(await world().uploadsOf('ivy')).toEqual([]);
+    const own = await ingest([root, '--owner', 'ivy', '--checkpoint', join(scratch, 'ivy.sqlite')]);
+    expect(own.report.counts).toMatchObject({ new: tree.images, unchanged: 0 });
+    expect(await libraryOf('ivy')).toEqual(await libraryOf('hal'));
+
+    // So would the same owner bringing the files into a collection.
+    const trip = await ingest([root, '--owner', 'hal', '--checkpoint', checkpoint, '--collection', 'trip']);
+    expect(trip.status).toBe(1);
+    expect(trip.stderr).toContain('is for collection (none), not trip');
+    expect(await libraryOf('hal', 'trip')).toEqual([]);
   });
 
   it('--dry-run says what would happen and uploads and records nothing', async () => {

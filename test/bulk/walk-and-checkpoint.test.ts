@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { walkFiles } from '../../lambdas/cli/bulk/file-tree.js';
 import { CheckpointScopeError, IngestCheckpoint } from '../../lambdas/cli/bulk/ingest-checkpoint.js';
@@ -47,7 +48,7 @@ describe('walkFiles', () => {
 });
 
 describe('IngestCheckpoint', () => {
-  const scope = { root: '/photos', apiUrl: 'http://127.0.0.1:3000' };
+  const scope = { root: '/photos', apiUrl: 'http://127.0.0.1:3000', owner: 'ana', collection: '' };
   const grant = {
     uploadId: 'u1',
     method: 'PUT' as const,
@@ -107,12 +108,33 @@ describe('IngestCheckpoint', () => {
     reopened.close();
   });
 
-  it('refuses to be used for another root or API', async () => {
+  it('refuses to be used for another root, API, owner or collection', async () => {
     const file = join(await tempDir(), 'run.sqlite');
     IngestCheckpoint.open(file, scope).close();
     expect(() => IngestCheckpoint.open(file, { ...scope, root: '/elsewhere' })).toThrow(CheckpointScopeError);
     expect(() => IngestCheckpoint.open(file, { ...scope, apiUrl: 'https://api.example' })).toThrow(
-      'is for apiUrl http://127.0.0.1:3000',
+      'is for apiUrl http://127.0.0.1:3000, not https://api.example',
+    );
+    expect(() => IngestCheckpoint.open(file, { ...scope, owner: 'ben' })).toThrow(
+      'is for owner ana, not ben',
+    );
+    expect(() => IngestCheckpoint.open(file, { ...scope, collection: 'trip' })).toThrow(
+      'is for collection (none), not trip',
+    );
+    IngestCheckpoint.open(file, scope).close();
+  });
+
+  it('refuses a checkpoint that recorded no owner: its files may be done for someone else', async () => {
+    const file = join(await tempDir(), 'older.sqlite');
+    // What aperture wrote before the owner and collection were part of the scope.
+    const older = new Database(file);
+    older.exec('CREATE TABLE scope (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    older
+      .prepare('INSERT INTO scope (key, value) VALUES (?, ?), (?, ?)')
+      .run('root', scope.root, 'apiUrl', scope.apiUrl);
+    older.close();
+    expect(() => IngestCheckpoint.open(file, scope)).toThrow(
+      'is for owner (not recorded: an older aperture made it), not ana',
     );
   });
 });

@@ -266,6 +266,24 @@ describe('npm start', () => {
           await expect.poll(picture, { timeout: SETTLE_TIMEOUT_MS }).toContain(new URL(pipeline.cdnUrl).host);
         }
         expect(problems).toEqual([]);
+
+        // A page of another origin (the CDN's: another server on this machine) cannot get a token,
+        // not even with a request simple enough to need no preflight.
+        const elsewhere = await browser.newPage();
+        await elsewhere.goto(`${pipeline.cdnUrl}/`);
+        const stolen = await elsewhere.evaluate(async (api) => {
+          try {
+            const response = await fetch(`${api}/local/token`, {
+              method: 'POST',
+              headers: { 'content-type': 'text/plain' },
+              body: JSON.stringify({ owner: 'browser-owner' }),
+            });
+            return `answered ${response.status}: ${await response.text()}`;
+          } catch (error) {
+            return `refused: ${(error as Error).name}`;
+          }
+        }, pipeline.apiUrl);
+        expect(stolen).toBe('refused: TypeError');
         await page.screenshot({
           path: process.env.APERTURE_SCREENSHOT ?? join(pipeline.dataDir, 'demo-page.png'),
         });

@@ -173,8 +173,9 @@ describe('the pipeline under faults', () => {
     expect(catalog.images.size).toBe(DISTINCT);
 
     // The whole-pipeline check: no orphan objects, dangling links, missing variants or unmarked images.
+    // Everything has settled, so objects of any age are judged, orphans included.
     const reconcile = await aperture(
-      ['reconcile', '--json', '--local', '--data-dir', dataDir, '--stuck-after', '0'],
+      ['reconcile', '--json', '--local', '--data-dir', dataDir, '--stuck-after', '0', '--grace', '0'],
       {},
     );
     expect(reconcile.status, reconcile.stderr).toBe(0);

@@ -93,17 +93,71 @@ describe('the local API Gateway', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'unsupported_image' } });
   });
 
-  it('answers CORS preflights for the API’s methods and headers', async () => {
-    const response = await call('/v1/uploads', {
-      method: 'OPTIONS',
-      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST' },
-    });
-    expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    expect(response.headers.get('access-control-allow-methods')?.split(',')).toEqual(
-      expect.arrayContaining(['GET', 'POST']),
-    );
-    expect(response.headers.get('access-control-allow-headers')).toContain('authorization');
+  it('answers CORS for the page’s own origins only', async () => {
+    const page = api.url;
+    const port = new URL(page).port;
+    expect(api.origins).toEqual([page, `http://localhost:${port}`]);
+    const preflight = (origin: string) =>
+      call('/v1/uploads', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+
+    for (const origin of api.origins) {
+      const granted = await preflight(origin);
+      expect(granted.status).toBe(204);
+      expect(granted.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(granted.headers.get('access-control-allow-methods')?.split(',')).toEqual(
+        expect.arrayContaining(['GET', 'POST']),
+      );
+      expect(granted.headers.get('access-control-allow-headers')).toContain('authorization');
+    }
+    // Another site, another local server (same host, other port), a name DNS rebinding points here.
+    for (const origin of ['https://evil.example', 'http://127.0.0.1:1', `http://rebound.example:${port}`]) {
+      const refused = await preflight(origin);
+      expect(refused.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(refused.headers.get('access-control-allow-methods'), origin).toBeNull();
+      const answer = await call('/v1/images', { owner: 'alice', headers: { origin } });
+      expect(answer.headers.get('access-control-allow-origin'), origin).toBeNull();
+    }
+  });
+
+  it('hands tokens to the page and to tools, never to a page of another origin', async () => {
+    const askAs = (headers: Record<string, string>) =>
+      call(LOCAL_TOKEN_PATH, { method: 'POST', body: JSON.stringify({ owner: 'mallory' }), headers });
+
+    // What browsers send for the page's own fetch, and what a tool without a browser sends.
+    const allowed: Record<string, string>[] = [
+      { origin: api.url, 'sec-fetch-site': 'same-origin' },
+      { origin: api.origins[1] ?? '', 'sec-fetch-site': 'same-origin' },
+      {},
+    ];
+    for (const headers of allowed) {
+      const issued = await askAs(headers);
+      expect(issued.status, JSON.stringify(headers)).toBe(200);
+      expect(jwt.verify(((await issued.json()) as { token: string }).token)?.sub).toBe('mallory');
+    }
+
+    const refusedHeaders: Record<string, string>[] = [
+      // A page elsewhere: a form-encoded request needs no preflight, so only the server can stop it.
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example' },
+      // Another server on this machine is the same site, but not the page.
+      { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' },
+      // A sandboxed frame or a file.
+      { origin: 'null' },
+      // DNS rebinding: the browser takes it for same-origin, but the origin is not the page's.
+      { origin: `http://rebound.example:${new URL(api.url).port}`, 'sec-fetch-site': 'same-origin' },
+    ];
+    for (const headers of refusedHeaders) {
+      const refused = await askAs(headers);
+      expect(refused.status, JSON.stringify(headers)).toBe(403);
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      expect(await refused.json()).toEqual({
+        error: { code: 'forbidden', message: expect.stringContaining('demo page only') },
+      });
+    }
   });
 
   it('hands out tokens for printable owners only, and serves the page with its CSP', async () => {

@@ -1,4 +1,9 @@
-import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +17,7 @@ import { renderJobSchema } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
 import type { VariantSpec } from '../../lambdas/core/variants.js';
-import type { Finding } from '../../lambdas/services/reconcile/findings.js';
+import { type Finding, findInconsistencies } from '../../lambdas/services/reconcile/findings.js';
 import type { ReconcileReport } from '../../lambdas/services/reconcile/reconcile.js';
 import { repairFinding } from '../../lambdas/services/reconcile/repairs.js';
 import { imageRecord } from '../support/catalog-records.js';
@@ -270,5 +275,74 @@ describe('aperture reconcile', () => {
     expect(await listKeys(world().twin.resources.imageBucket, originalKey(imageId))).toEqual([
       originalKey(imageId),
     ]);
+  });
+
+  it('leaves orphans younger than --grace alone, however short --stuck-after is, and deletes them after', async () => {
+    const images = world().twin.resources.imageBucket;
+    const orphan = sha256('reconcile-young-orphan');
+    const original = originalKey(orphan);
+    const derived = derivativeKey(orphan, variant('thumb'), 'webp');
+    await world().putObject('images', original, 50);
+    await world().putObject('images', derived, 40);
+    // Ten minutes on, with stalled work judged after one: the orphans are ten minutes old.
+    const tenMinutesOn = () => new Date(Date.now() + 10 * 60_000);
+    const fix = async (...flags: string[]) => {
+      const run = await aperture(
+        ['reconcile', '--json', '--fix', '--stuck-after', '1m', ...flags],
+        world().env(settings),
+        tenMinutesOn,
+      );
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      const report = JSON.parse(run.stdout) as ReconcileReport;
+      return report.findings.filter((finding) => 'imageId' in finding && finding.imageId === orphan);
+    };
+
+    expect(await fix()).toEqual([]);
+    expect(await listKeys(images, derivativesPrefix(orphan))).toEqual([derived]);
+    expect(await listKeys(images, original)).toEqual([original]);
+
+    expect((await fix('--grace', '5m')).map(summary).sort()).toEqual([
+      `orphan_derivatives ${orphan}`,
+      `orphan_original ${orphan}`,
+    ]);
+    expect(await listKeys(images, derivativesPrefix(orphan))).toEqual([]);
+    expect(await listKeys(images, original)).toEqual([]);
+
+    const wrong = await aperture(['reconcile', '--grace', 'soon'], world().env(settings));
+    expect([wrong.status, wrong.stderr]).toEqual([2, expect.stringContaining('--grace takes a duration')]);
+  });
+
+  it('keeps an orphan original that a first-time ingest of its bytes stores between the scan and the fix', async () => {
+    const bytes = await makeImage('jpeg', { width: 300, height: 200, seed: 34 });
+    const imageId = sha256(bytes);
+    const images = world().twin.resources.imageBucket;
+    // Left behind by an image deleted long ago.
+    await world().clients.s3.send(
+      new PutObjectCommand({ Bucket: images, Key: originalKey(imageId), Body: bytes }),
+    );
+    const deps = {
+      settings,
+      catalog: world().catalog,
+      inventory: world().inventory,
+      queue: { enqueue: async () => {} },
+      objects: { deleteAll: async () => 0 },
+      cdn: undefined,
+      now: later,
+    };
+    const { findings } = await findInconsistencies(deps, { stuckAfterMs: HOUR, graceMs: HOUR });
+    const orphan = findings.find(
+      (finding) => finding.kind === 'orphan_original' && finding.imageId === imageId,
+    );
+    expect(orphan).toBeDefined();
+
+    // Someone uploads those bytes again: the image is new, and its ingest stores the original afresh.
+    await world().ingest(bytes, 'k', settings);
+    const context = { stuckAfterMs: HOUR, linkCounts: new Map<string, number>() };
+    expect(await repairFinding(deps, orphan as Finding, context)).toEqual({ repaired: false });
+    const { Body } = await world().clients.s3.send(
+      new GetObjectCommand({ Bucket: images, Key: originalKey(imageId) }),
+    );
+    expect(Buffer.from((await Body?.transformToByteArray()) ?? [])).toEqual(bytes);
+    expect(await world().catalog.getImage(imageId)).toMatchObject({ status: 'processing', refCount: 1 });
   });
 });

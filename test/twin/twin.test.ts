@@ -104,6 +104,56 @@ describe('startTwin', () => {
     expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
   });
 
+  it('admits browsers to S3 from the page’s origins only, once it has them', async () => {
+    const twin = await startTwin();
+    cleanups.push(() => twin.stop());
+    const clients = createAwsClients(twinEnvironment(twin));
+    const { uploadBucket, imageBucket } = twin.resources;
+    const page = 'http://127.0.0.1:3000';
+    await twin.admitBrowserOrigins([page]);
+
+    const post = async (origin: string, bucket: string, fields: Record<string, string>) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob(['posted']), 'photo.jpg');
+      return fetch(`${twin.endpoints.s3}/${bucket}`, { method: 'POST', body: form, headers: { origin } });
+    };
+    const preflight = (origin: string) =>
+      fetch(`${twin.endpoints.s3}/${uploadBucket}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+
+    // The page's upload, as the browser sends it.
+    expect((await preflight(page)).status).toBe(200);
+    const granted = await createPresignedPost(clients.s3, {
+      Bucket: uploadBucket,
+      Key: uploadKey(newUploadId()),
+    });
+    const uploaded = await post(page, uploadBucket, granted.fields);
+    expect(uploaded.status).toBe(204);
+    expect(uploaded.headers.get('access-control-allow-origin')).toBe(page);
+
+    // Any other page: s3rver would store an unsigned form anywhere, and list a bucket for anyone.
+    const planted = `derived/planted-${randomUUID()}`;
+    for (const origin of ['https://evil.example', 'http://127.0.0.1:3001', 'null']) {
+      expect((await preflight(origin)).status, origin).toBe(403);
+      expect((await post(origin, imageBucket, { key: planted })).status, origin).toBe(403);
+      const listing = await fetch(`${twin.endpoints.s3}/${uploadBucket}?list-type=2`, {
+        headers: { origin },
+      });
+      expect([listing.status, listing.headers.get('access-control-allow-origin')], origin).toEqual([
+        403,
+        null,
+      ]);
+    }
+    await expect(
+      clients.s3.send(new GetObjectCommand({ Bucket: imageBucket, Key: planted })),
+    ).rejects.toThrow();
+    // Clients without a browser send no Origin, and are served as before.
+    await clients.s3.send(new PutObjectCommand({ Bucket: imageBucket, Key: planted, Body: 'sdk' }));
+  }, 60_000);
+
   it('fails with a clear error without Java, leaving nothing listening', async () => {
     vi.stubEnv('PATH', join(tmpdir(), `no-java-${randomUUID()}`));
     vi.stubEnv('JAVA_HOME', undefined);

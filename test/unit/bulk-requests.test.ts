@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../lambdas/cli/bulk/pipeline-api.js';
-import { regionOfApiUrl, sigv4Auth } from '../../lambdas/cli/bulk/request-auth.js';
+import {
+  bearerAuth,
+  CallerIdentityError,
+  regionOfApiUrl,
+  sigv4Auth,
+} from '../../lambdas/cli/bulk/request-auth.js';
 import { withRetries } from '../../lambdas/cli/bulk/retry.js';
 
 function policy(waits: number[], attempts = 4) {
@@ -70,14 +75,14 @@ describe('request signing for IAM-authorised APIs', () => {
   });
 
   it('signs method, path, query and body for execute-api with the credentials the SDK finds', async () => {
-    const sign = sigv4Auth('eu-west-1');
+    const auth = sigv4Auth('eu-west-1');
     const request = (body: string) => ({
       method: 'POST',
       url: new URL('https://a1b2c3.execute-api.eu-west-1.amazonaws.com/v1/uploads?x=1'),
       headers: { 'content-type': 'application/json' },
       body,
     });
-    const headers = await sign(request('{"size":1}'));
+    const headers = await auth.headers(request('{"size":1}'));
     // The test environment's credentials (vitest.config.ts), as any SDK client would find them.
     expect(headers.authorization).toMatch(
       new RegExp(
@@ -87,7 +92,24 @@ describe('request signing for IAM-authorised APIs', () => {
     expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
     expect(headers['x-amz-content-sha256']).toBe(createHash('sha256').update('{"size":1}').digest('hex'));
     expect(headers.host).toBeUndefined();
-    const other = await sign(request('{"size":2}'));
+    const other = await auth.headers(request('{"size":2}'));
     expect(other.authorization).not.toBe(headers.authorization);
+  });
+});
+
+describe('who the caller is', () => {
+  const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it('is a bearer token’s subject, read without its key (the API checks the signature)', async () => {
+    const token = `${segment({ alg: 'RS256' })}.${segment({ sub: 'auth0|ana', aud: 'app' })}.c2ln`;
+    expect(await bearerAuth(token).owner()).toBe('auth0|ana');
+  });
+
+  it.each([
+    ['no JWT', 'not-a-token'],
+    ['a payload that is not JSON', 'a.b.c'],
+    ['no subject', `${segment({})}.${segment({ aud: 'app' })}.c2ln`],
+  ])('is refused for a token with %s', async (_, token) => {
+    await expect(bearerAuth(token).owner()).rejects.toThrow(CallerIdentityError);
   });
 });

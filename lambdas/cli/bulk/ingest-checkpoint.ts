@@ -24,13 +24,20 @@ export interface FileRecord {
   message?: string;
 }
 
-/** What a checkpoint was made for; another root or API would make its rows meaningless. */
+/**
+ * What a checkpoint was made for. Its rows say a file is done for this root, API, owner and
+ * collection only: the same file is still to send for another owner, or into another collection.
+ */
 export interface CheckpointScope {
   root: string;
   apiUrl: string;
+  /** Who the API takes the caller for (a token's `sub`, an IAM principal's ARN). */
+  owner: string;
+  /** The collection new images go into; '' for none. */
+  collection: string;
 }
 
-/** The checkpoint file belongs to another root or API. */
+/** The checkpoint file was made for another scope. */
 export class CheckpointScopeError extends Error {
   override readonly name = 'CheckpointScopeError';
 }
@@ -88,7 +95,7 @@ export class IngestCheckpoint {
     );
   }
 
-  /** Opens (or makes) the checkpoint at `file` for `scope`; refuses one made for another root or API. */
+  /** Opens (or makes) the checkpoint at `file` for `scope`; refuses one made for another scope. */
   static open(file: string, scope: CheckpointScope): IngestCheckpoint {
     const db = new Database(file);
     try {
@@ -96,14 +103,25 @@ export class IngestCheckpoint {
       // With WAL, NORMAL loses no commit to a killed process, only (at worst) to a power cut.
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
-      const insert = db.prepare('INSERT OR IGNORE INTO scope (key, value) VALUES (?, ?)');
-      const read = db.prepare<[string], { value: string }>('SELECT value FROM scope WHERE key = ?');
-      for (const [key, value] of Object.entries(scope)) {
-        insert.run(key, value);
-        const recorded = read.get(key)?.value;
-        if (recorded !== value) {
+      const recorded = new Map(
+        db
+          .prepare<[], { key: string; value: string }>('SELECT key, value FROM scope')
+          .all()
+          .map(({ key, value }) => [key, value]),
+      );
+      if (recorded.size === 0) {
+        const insert = db.prepare('INSERT INTO scope (key, value) VALUES (?, ?)');
+        db.transaction(() => {
+          for (const [key, value] of Object.entries(scope)) insert.run(key, value);
+        })();
+      } else {
+        // A key an older checkpoint lacks is a mismatch too: its rows may be another owner's.
+        for (const [key, value] of Object.entries(scope)) {
+          if (recorded.get(key) === value) continue;
           throw new CheckpointScopeError(
-            `the checkpoint ${file} is for ${key} ${recorded}, not ${value}: pass another --checkpoint`,
+            `the checkpoint ${file} is for ${key} ${describeScopeValue(recorded.get(key))}, not ` +
+              `${describeScopeValue(value)}: run with the same flags to carry it on, or pass another ` +
+              '--checkpoint (files already sent are then found as duplicates, not sent again)',
           );
         }
       }
@@ -144,6 +162,11 @@ export class IngestCheckpoint {
   close(): void {
     this.db.close();
   }
+}
+
+function describeScopeValue(value: string | undefined): string {
+  if (value === undefined) return '(not recorded: an older aperture made it)';
+  return value === '' ? '(none)' : value;
 }
 
 function fromRow(row: Row): FileRecord {

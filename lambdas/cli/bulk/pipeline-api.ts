@@ -72,6 +72,11 @@ export class PipelineApi {
     return this.baseUrl;
   }
 
+  /** Who the API takes the caller for: their images are filed under this owner. */
+  owner(): Promise<string> {
+    return this.auth.owner();
+  }
+
   /** A presigned PUT for these bytes, or the image the caller already has with this digest. */
   async requestUpload(
     request: UploadRequest,
@@ -136,7 +141,7 @@ export class PipelineApi {
     try {
       response = await fetch(request.url, {
         method,
-        headers: { ...request.headers, ...(await this.auth(request)) },
+        headers: { ...request.headers, ...(await this.auth.headers(request)) },
         body: request.body,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

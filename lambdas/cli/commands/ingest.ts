@@ -25,7 +25,8 @@ export const ingestCommand: ApiCommand = {
   --dry-run               sniff, hash and ask which images are new, but upload and record nothing
   --concurrency N         files in flight at once (default ${DEFAULT_CONCURRENCY})
   --checkpoint FILE       where progress is kept between runs (default aperture-ingest-<DIR name>.sqlite
-                          in the current directory); a rerun skips what is done and finishes the rest
+                          in the current directory); a rerun skips what is done and finishes the rest.
+                          It is kept to its directory, API, owner and collection: another is refused
   --settle-timeout D      how long to wait for ingest to judge an upload (default 5m)`,
   options: {
     collection: { type: 'string' },
@@ -52,11 +53,17 @@ export const ingestCommand: ApiCommand = {
         ? parseDuration(values['settle-timeout'], '--settle-timeout')
         : 5 * 60_000;
 
+    const collection = typeof values.collection === 'string' ? values.collection : undefined;
     // A dry run reads an existing checkpoint (to skip what is done) but makes none.
     const checkpoint: IngestCheckpoint | undefined =
       dryRun && !existsSync(checkpointFile)
         ? undefined
-        : IngestCheckpoint.open(checkpointFile, { root, apiUrl: context.api.url });
+        : IngestCheckpoint.open(checkpointFile, {
+            root,
+            apiUrl: context.api.url,
+            owner: await context.api.owner(),
+            collection: collection ?? '',
+          });
     const startedAt = Date.now();
     try {
       const report = await ingestTree({
@@ -64,7 +71,7 @@ export const ingestCommand: ApiCommand = {
         api: context.api,
         checkpoint,
         dryRun,
-        collection: typeof values.collection === 'string' ? values.collection : undefined,
+        collection,
         concurrency,
         policy: sendPolicy({ settleTimeoutMs }),
         skip: (path) => path.startsWith(checkpointFile),

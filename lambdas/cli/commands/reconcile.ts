@@ -1,9 +1,13 @@
 import { derivativesPrefix } from '../../core/keys.js';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../../services/reconcile/findings.js';
 import { type ReconcileReport, reconcile } from '../../services/reconcile/reconcile.js';
+import { parseDuration } from '../arguments.js';
 import type { PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';
 import { readProgress } from '../progress.js';
+
+/** As `--stuck-after`'s default: far longer than any ingest or purge takes to write what it writes. */
+const DEFAULT_GRACE = '1h';
 
 /** Findings listed one per line in the human output; `--json` has them all. */
 const LISTED_FINDINGS = 50;
@@ -24,14 +28,17 @@ const LABELS: Readonly<Record<FindingKind, string>> = {
 export const reconcileCommand: PipelineCommand = {
   target: 'pipeline',
   summary: 'find (and with --fix repair) where the catalog and the buckets disagree',
-  usage: '  --fix           repair what is found, each finding checked again first (default: report only)',
-  options: { fix: { type: 'boolean', default: false } },
+  usage: `  --fix           repair what is found, each finding checked again first (default: report only)
+  --grace D       objects younger than this are never taken for orphans, whatever --stuck-after
+                  says: an ingest may have just stored them (default ${DEFAULT_GRACE})`,
+  options: { fix: { type: 'boolean', default: false }, grace: { type: 'string' } },
   queuesJobs: (values) => Boolean(values.fix),
   async run(context, values) {
+    const graceMs = parseDuration(typeof values.grace === 'string' ? values.grace : DEFAULT_GRACE, '--grace');
     const progress = readProgress(context.progress, 'reconcile');
     const report = await reconcile(
       { ...context.adapters, now: context.now, onProgress: progress.onProgress },
-      { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs },
+      { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs, graceMs },
     );
     progress.done();
     return { text: describeReconcile(report), json: report };

@@ -62,28 +62,42 @@ export interface Audit {
 /** Who links to which image (owners by image id), as one scan saw it. */
 type LinkOwners = Map<string, string[]>;
 
-/** How the audit judges time: `settled` work is old enough not to be under way any more. */
+/**
+ * How the audit judges time: `settled` work is old enough not to be under way any more; an object
+ * `pastGrace` is old enough for no write under way to explain it.
+ */
 interface Clock {
   now: Date;
   settled: (date: Date) => boolean;
+  pastGrace: (date: Date) => boolean;
   stuckAfterMs: number;
+}
+
+export interface AuditOptions {
+  /** Work younger than this may be under way and is not judged. */
+  stuckAfterMs: number;
+  /**
+   * Objects younger than this are never taken for orphans, however short `stuckAfterMs` is: deleting
+   * an original is the one repair nothing undoes, so it waits until no write under way explains it.
+   */
+  graceMs: number;
 }
 
 /**
  * Compares the whole catalog (one consistent scan) with the whole image and upload buckets (one
  * listing each) and names every inconsistency. Anything younger than `stuckAfterMs` is left out, as
  * it may be work under way (an ingest between its record and its original, a purge between its
- * objects and its record); so are uploads still within the presigned URL's lifetime and ingest's
- * retry window. A scan is not a snapshot, so a finding is re-checked before it is repaired.
+ * objects and its record), and so are objects younger than `graceMs`, uploads still within the
+ * presigned URL's lifetime and ingest's retry window. A scan is not a snapshot, so a finding is
+ * re-checked before it is repaired.
  */
-export async function findInconsistencies(
-  deps: AuditDependencies,
-  options: { stuckAfterMs: number },
-): Promise<Audit> {
+export async function findInconsistencies(deps: AuditDependencies, options: AuditOptions): Promise<Audit> {
   const now = deps.now();
+  const olderThan = (ms: number) => (date: Date) => date.getTime() <= now.getTime() - ms;
   const clock: Clock = {
     now,
-    settled: (date) => date.getTime() <= now.getTime() - options.stuckAfterMs,
+    settled: olderThan(options.stuckAfterMs),
+    pastGrace: olderThan(options.graceMs),
     stuckAfterMs: options.stuckAfterMs,
   };
   const read: ReadCounts = { catalogItems: 0, objects: 0 };
@@ -100,7 +114,7 @@ export async function findInconsistencies(
   const records = recordFindings(images, links, originals, deps.settings, clock);
   const findings = [...records.findings];
   for (const [imageId, object] of originals) {
-    if (!images.has(imageId) && clock.settled(object.lastModified))
+    if (!images.has(imageId) && clock.pastGrace(object.lastModified))
       findings.push({ kind: 'orphan_original', imageId, key: object.key });
   }
   findings.push(...(await derivativeFindings(deps, images, records.renderable, clock, counted)));
@@ -216,7 +230,7 @@ async function derivativeFindings(
     const keys = objects.map((object) => object.key);
     const newest = new Date(Math.max(...objects.map((object) => object.lastModified.getTime())));
     if (!images.has(imageId)) {
-      if (clock.settled(newest)) findings.push({ kind: 'orphan_derivatives', imageId, keys });
+      if (clock.pastGrace(newest)) findings.push({ kind: 'orphan_derivatives', imageId, keys });
       continue;
     }
     const image = unseen.get(imageId);

@@ -1,6 +1,7 @@
 import { mapLanes, type WorkLane } from '../../core/render-jobs.js';
 import {
   type AuditDependencies,
+  type AuditOptions,
   countLinks,
   FINDING_KINDS,
   type Finding,
@@ -11,11 +12,9 @@ import { type RepairDependencies, repairFinding } from './repairs.js';
 
 export type ReconcileDependencies = AuditDependencies & RepairDependencies;
 
-export interface ReconcileOptions {
+export interface ReconcileOptions extends AuditOptions {
   /** Repair what is found; without it nothing is changed. */
   fix: boolean;
-  /** Work younger than this may be under way and is not judged. */
-  stuckAfterMs: number;
 }
 
 export interface ReconcileReport {

@@ -38,6 +38,9 @@ export async function repairFinding(
   switch (finding.kind) {
     case 'orphan_original':
     case 'orphan_derivatives': {
+      // Read right before the delete. Ingest writes the record before the original, so only an
+      // ingest that does both in the instant between this read and the delete is missed; S3 cannot
+      // close that instant, as a conditional delete compares ETags and bytes stored again keep theirs.
       if (await deps.catalog.getImage(finding.imageId)) return cleared;
       const keys = finding.kind === 'orphan_original' ? [finding.key] : finding.keys;
       await deps.inventory.remove('images', keys);
