@@ -2,7 +2,6 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { PriceClass } from 'aws-cdk-lib/aws-cloudfront';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_FORMATS } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
@@ -17,11 +16,8 @@ import { ImageCdn, MISSING_OBJECT_TTL } from '../../lib/image-cdn.js';
 import { ImagePipeline, type ImagePipelineProps, watermarkedPreview } from '../../lib/image-pipeline.js';
 import { getAtt, logicalId, newApp, statementsOf } from './synth.js';
 
-/** These tests look at the CDN's configuration, not the functions' code: no esbuild. */
-const noBundling = { [BUNDLING_STACKS]: [] };
-
 function synth(props?: ImagePipelineProps) {
-  const stack = new Stack(newApp(noBundling), 'Images');
+  const stack = new Stack(newApp(), 'Images');
   const pipeline = new ImagePipeline(stack, 'Pipeline', props);
   return { stack, pipeline, template: Template.fromStack(stack) };
 }
@@ -133,7 +129,7 @@ describe('the viewer-request function follows the settings', () => {
   });
 
   it('fails the synth when the variant set would make the function too large for CloudFront', () => {
-    const stack = new Stack(newApp(noBundling), 'TooMany');
+    const stack = new Stack(newApp(), 'TooMany');
     const variants = Array.from({ length: 80 }, (_, i) => ({
       ...(DEFAULT_VARIANTS[0] as VariantSpec),
       name: `variant-with-a-long-name-${String(i).padStart(3, '0')}`,

@@ -5,7 +5,6 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/core/environment.js';
 import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
@@ -19,11 +18,8 @@ import {
 } from '../../lib/image-pipeline.js';
 import { logicalId, newApp } from './synth.js';
 
-/** These tests look at configuration, not code: skipping esbuild keeps them fast. */
-const noBundling = { [BUNDLING_STACKS]: [] };
-
 function synth(pipeline: (stack: Stack) => ImagePipelineProps) {
-  const app = newApp(noBundling);
+  const app = newApp();
   const stack = new Stack(app, 'Options');
   const construct = new ImagePipeline(stack, 'Pipeline', pipeline(stack));
   return { construct, template: Template.fromStack(stack) };
@@ -204,7 +200,7 @@ describe('with onDemandConcurrency', () => {
 
 describe('validation at synth', () => {
   const pipeline = (props: ImagePipelineProps) => () =>
-    new ImagePipeline(new Stack(newApp(noBundling), 'Invalid'), 'Pipeline', props);
+    new ImagePipeline(new Stack(newApp(), 'Invalid'), 'Pipeline', props);
 
   it('names each invalid setting', () => {
     expect(pipeline({ settings: { maxUploadBytes: 0, presignTtlSeconds: 5 } })).toThrow(
@@ -263,7 +259,7 @@ describe('CDK context', () => {
   });
 
   it('builds the stack under the chosen name', () => {
-    const app = newApp({ ...noBundling, stackName: 'ImagesProd' });
+    const app = newApp({ stackName: 'ImagesProd' });
     expect(new ApertureStack(app, readContext(app).stackName).stackName).toBe('ImagesProd');
   });
 });
