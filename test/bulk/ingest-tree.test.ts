@@ -44,15 +44,8 @@ describe('aperture ingest DIR', () => {
     const tree = await writeTree(root, { images: 12, copies: 4, awkward: true, seedBase: 1000 });
     const checkpoint = join(await world().tempDir(), 'run.sqlite');
 
-    const first = await ingest([
-      root,
-      '--owner',
-      'ana',
-      '--checkpoint',
-      checkpoint,
-      '--collection',
-      'old-disk',
-    ]);
+    const oldDisk = [root, '--owner', 'ana', '--checkpoint', checkpoint, '--collection', 'old-disk'];
+    const first = await ingest(oldDisk);
     expect(first.status, first.stderr).toBe(1);
     expect(first.report.counts).toEqual({
       new: tree.images,
@@ -82,15 +75,7 @@ describe('aperture ingest DIR', () => {
     expect(uploads.every((upload) => upload.state === 'accepted')).toBe(true);
 
     // A second run finds everything done and sends nothing; the broken file fails again.
-    const second = await ingest([
-      root,
-      '--owner',
-      'ana',
-      '--checkpoint',
-      checkpoint,
-      '--collection',
-      'old-disk',
-    ]);
+    const second = await ingest(oldDisk);
     expect(second.status).toBe(1);
     expect(second.report.counts).toEqual({
       new: 0,

@@ -56,6 +56,17 @@ const summary = (finding: Finding): string => {
   }
 };
 
+/** What the reconcile service needs, on this file's world, with repairs that touch nothing but the catalog. */
+const inertRepairs = () => ({
+  settings,
+  catalog: world().catalog,
+  inventory: world().inventory,
+  queue: { enqueue: async () => {} },
+  objects: { deleteAll: async () => 0 },
+  cdn: undefined,
+  now: later,
+});
+
 const listKeys = async (bucket: string, prefix: string) => {
   const { Contents = [] } = await world().clients.s3.send(
     new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }),
@@ -248,15 +259,7 @@ describe('aperture reconcile', () => {
     const imageId = (
       await world().ingest(await makeImage('jpeg', { width: 300, height: 200, seed: 33 }), 'c', settings)
     ).imageId;
-    const deps = {
-      settings,
-      catalog: world().catalog,
-      inventory: world().inventory,
-      queue: { enqueue: async () => {} },
-      objects: { deleteAll: async () => 0 },
-      cdn: undefined,
-      now: later,
-    };
+    const deps = inertRepairs();
     const context = { stuckAfterMs: HOUR, linkCounts: new Map([[imageId, 1]]) };
     const stale: Finding[] = [
       // The scan saw no record and no link; since then the image was created with its link.
@@ -320,15 +323,7 @@ describe('aperture reconcile', () => {
     await world().clients.s3.send(
       new PutObjectCommand({ Bucket: images, Key: originalKey(imageId), Body: bytes }),
     );
-    const deps = {
-      settings,
-      catalog: world().catalog,
-      inventory: world().inventory,
-      queue: { enqueue: async () => {} },
-      objects: { deleteAll: async () => 0 },
-      cdn: undefined,
-      now: later,
-    };
+    const deps = inertRepairs();
     const { findings } = await findInconsistencies(deps, { stuckAfterMs: HOUR, graceMs: HOUR });
     const orphan = findings.find(
       (finding) => finding.kind === 'orphan_original' && finding.imageId === imageId,

@@ -3,16 +3,15 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
-import { DynamoRenderLeases } from '../../lambdas/adapters/aws/dynamo-render-leases.js';
-import { S3DerivativeStore } from '../../lambdas/adapters/aws/s3-derivative-store.js';
 import { derivativeKey, derivativesPrefix } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
+import { onDemandDependenciesFromEnvironment } from '../../lambdas/handlers/on-demand.js';
 import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
-import { type OnDemandDependencies, renderOnDemand } from '../../lambdas/services/render-on-demand.js';
+import { renderOnDemand } from '../../lambdas/services/render-on-demand.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { sqsEvent } from '../../local/events/sqs-event.js';
@@ -41,15 +40,9 @@ const square: VariantSpec = {
 };
 const extended = parseSettings({ variants: [...DEFAULT_VARIANTS, square] });
 
-function onDemand(settings = extended): OnDemandDependencies {
-  return {
-    settings,
-    catalog,
-    store: new S3DerivativeStore(clients.s3, info.resources.imageBucket),
-    leases: new DynamoRenderLeases(clients.dynamo, info.resources.table),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
-}
+/** The renderer as deployed with `settings`, on the twin. */
+const onDemand = (settings = extended) =>
+  onDemandDependenciesFromEnvironment(twinFunctionEnvironment(info, settings, 'https://cdn.example'));
 
 /** An image ingested and rendered with the default variants, as the pipeline would. */
 async function renderedImage(): Promise<{ imageId: string; owner: string }> {

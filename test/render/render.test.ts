@@ -10,7 +10,6 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
-import { DynamoRenderLeases } from '../../lambdas/adapters/aws/dynamo-render-leases.js';
 import {
   IMMUTABLE_CACHE_CONTROL,
   S3DerivativeStore,
@@ -22,11 +21,12 @@ import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { variantSetVersion } from '../../lambdas/core/variants.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
+import { onDemandDependenciesFromEnvironment } from '../../lambdas/handlers/on-demand.js';
 import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
 import { deleteImage } from '../../lambdas/services/delete-image.js';
 import { renderJob } from '../../lambdas/services/render-job.js';
-import { type OnDemandDependencies, renderOnDemand } from '../../lambdas/services/render-on-demand.js';
+import { renderOnDemand } from '../../lambdas/services/render-on-demand.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { sqsEvent } from '../../local/events/sqs-event.js';
@@ -307,12 +307,4 @@ describe('a render that outlives a delete of its image', () => {
   });
 });
 
-function onDemand(): OnDemandDependencies {
-  return {
-    settings,
-    catalog,
-    store: new S3DerivativeStore(clients.s3, info.resources.imageBucket),
-    leases: new DynamoRenderLeases(clients.dynamo, info.resources.table),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
-}
+const onDemand = () => onDemandDependenciesFromEnvironment(env);
