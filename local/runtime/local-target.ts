@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { LocalApi } from '../../lambdas/cli/api-target.js';
+import type { LocalApi } from '../../cli/api-target.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { LocalJwt } from '../api/local-jwt.js';
 import { twinFunctionEnvironment } from '../twin/environment.js';

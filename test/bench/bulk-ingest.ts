@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { IngestCounts } from '../../lambdas/cli/bulk/ingest-tree.js';
+import type { IngestCounts } from '../../cli/bulk/ingest-tree.js';
 import { readRuntimeFile } from '../../local/runtime/runtime-file.js';
 import { TWIN_CREDENTIALS } from '../../local/twin/index.js';
 import { npmStart } from '../support/npm-start.js';

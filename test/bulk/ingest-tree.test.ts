@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { IngestReport } from '../../lambdas/cli/bulk/ingest-tree.js';
+import type { IngestReport } from '../../cli/bulk/ingest-tree.js';
 import { ApiClient } from '../support/api-client.js';
 import { apertureProcess, bulkWorldForFile, writeTree } from '../support/bulk.js';
 

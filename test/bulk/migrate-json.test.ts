@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MigrateReport } from '../../lambdas/cli/bulk/migrate-json.js';
+import type { MigrateReport } from '../../cli/bulk/migrate-json.js';
 import { bulkWorldForFile } from '../support/bulk.js';
 import { makeImage } from '../support/images.js';
 

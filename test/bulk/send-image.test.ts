@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PipelineApi } from '../../lambdas/cli/bulk/pipeline-api.js';
-import { bearerAuth } from '../../lambdas/cli/bulk/request-auth.js';
+import { PipelineApi } from '../../cli/bulk/pipeline-api.js';
+import { bearerAuth } from '../../cli/bulk/request-auth.js';
 import {
   AccessDeniedError,
   type OutgoingImage,
   resumeSend,
   type SendPolicy,
   sendImage,
-} from '../../lambdas/cli/bulk/send-image.js';
+} from '../../cli/bulk/send-image.js';
 import type { UploadGrantView } from '../../lambdas/ports/upload-signer.js';
 import { LocalJwt } from '../../local/api/local-jwt.js';
 import { bulkWorldForFile } from '../support/bulk.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { walkFiles } from '../../lambdas/cli/bulk/file-tree.js';
-import { CheckpointScopeError, IngestCheckpoint } from '../../lambdas/cli/bulk/ingest-checkpoint.js';
+import { walkFiles } from '../../cli/bulk/file-tree.js';
+import { CheckpointScopeError, IngestCheckpoint } from '../../cli/bulk/ingest-checkpoint.js';
 
 const dirs: string[] = [];
 const tempDir = async () => {

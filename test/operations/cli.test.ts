@@ -113,22 +113,35 @@ describe('aperture command line', () => {
     expect(missing.stderr).toContain('run npm start first');
   });
 
-  it('runs as npm run aperture does, with its exit status', async () => {
+  it('runs as npm run aperture does, with its exit status, with the legacy OpenSSL only for --local', async () => {
     const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+    // As `npm run aperture` runs it: Node's own OpenSSL providers, not the test runner's.
+    const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace('--openssl-legacy-provider', '');
     const run = (args: string[]) =>
-      promisify(execFile)(tsx, ['bin/aperture-cli.ts', ...args], { env: { ...process.env, ...env } }).then(
+      promisify(execFile)(tsx, ['bin/aperture-cli.ts', ...args], {
+        env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions },
+      }).then(
         ({ stdout }) => ({ status: 0, stdout }),
         (error: { code: number; stdout: string }) => ({ status: error.code, stdout: error.stdout }),
       );
-    const [help, wrong, stats] = await Promise.all([
+    const stopped = await tempDir();
+    await writeFile(
+      join(stopped, 'runtime.json'),
+      JSON.stringify({ ...twinInfo(), pid: spawnSync(process.execPath, ['-e', '']).pid, settings }),
+    );
+    const [help, wrong, stats, local] = await Promise.all([
       run(['--help']),
       run(['stats', '--bogus']),
       run(['stats', '--json']),
+      // Starts the emulators on the stopped runtime's data: s3rver needs the legacy provider.
+      run(['stats', '--json', '--local', '--data-dir', stopped]),
     ]);
     expect(help).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Usage: aperture/) });
     expect(wrong.status).toBe(2);
     expect(JSON.parse(stats.stdout)).toMatchObject({
       variantSetVersion: variantSetVersion(settings.variants),
     });
+    expect(local.status).toBe(0);
+    expect((JSON.parse(local.stdout) as PipelineStats).images.total).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
+import { runCli } from '../../cli/main.js';
 import { imageToItem, linkToItem, uploadToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { type AwsClients, createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
@@ -10,7 +11,6 @@ import { S3DerivativeStore } from '../../lambdas/adapters/aws/s3-derivative-stor
 import { S3ObjectInventory } from '../../lambdas/adapters/aws/s3-object-inventory.js';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
 import { stackOutputs } from '../../lambdas/adapters/aws/stack-outputs.js';
-import { runCli } from '../../lambdas/cli/main.js';
 import { derivativesPrefix } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import type { Settings } from '../../lambdas/core/settings.js';

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../lambdas/cli/bulk/pipeline-api.js';
-import {
-  bearerAuth,
-  CallerIdentityError,
-  regionOfApiUrl,
-  sigv4Auth,
-} from '../../lambdas/cli/bulk/request-auth.js';
-import { withRetries } from '../../lambdas/cli/bulk/retry.js';
+import { ApiError } from '../../cli/bulk/pipeline-api.js';
+import { bearerAuth, CallerIdentityError, regionOfApiUrl, sigv4Auth } from '../../cli/bulk/request-auth.js';
+import { withRetries } from '../../cli/bulk/retry.js';
 
 function policy(waits: number[], attempts = 4) {
   return {

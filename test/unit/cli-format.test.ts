@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parsePositiveInteger } from '../../lambdas/cli/arguments.js';
-import { duration } from '../../lambdas/cli/format.js';
-import { progressBar } from '../../lambdas/cli/progress.js';
+import { parsePositiveInteger } from '../../cli/arguments.js';
+import { duration } from '../../cli/format.js';
+import { progressBar } from '../../cli/progress.js';
 
 describe('progress display', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseRate } from '../../lambdas/cli/arguments.js';
-import { bytes, percent, table } from '../../lambdas/cli/format.js';
-import { createPacer } from '../../lambdas/cli/pacer.js';
-import { progressLine } from '../../lambdas/cli/progress.js';
-import { UsageError } from '../../lambdas/cli/usage-error.js';
+import { parseDuration, parseRate } from '../../cli/arguments.js';
+import { bytes, percent, table } from '../../cli/format.js';
+import { createPacer } from '../../cli/pacer.js';
+import { progressLine } from '../../cli/progress.js';
+import { UsageError } from '../../cli/usage-error.js';
 
 describe('CLI arguments', () => {
   it('reads durations in seconds, minutes, hours and days', () => {

@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
-import {
-  costedDeployment,
-  RENDER_MEMORY_MB,
-  UPKEEP_MEMORY_MB,
-} from '../../lambdas/adapters/aws/deployed-functions.js';
 import {
   ASSUMED,
   BENCH,
   type CostEstimate,
+  costedDeployment,
   type Deployment,
   estimateCost,
   HOURS_PER_MONTH,
@@ -19,7 +14,9 @@ import {
   plannedDerivatives,
   renderCpuMs,
   type Workload,
-} from '../../lambdas/core/cost-model.js';
+} from '../../cli/commands/cost-model.js';
+import { imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
+import { RENDER_MEMORY_MB, UPKEEP_MEMORY_MB } from '../../lambdas/adapters/aws/deployed-functions.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
 

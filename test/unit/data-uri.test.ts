@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDataUri, parseDataUri } from '../../lambdas/cli/bulk/data-uri.js';
+import { isDataUri, parseDataUri } from '../../cli/bulk/data-uri.js';
 
 const PNG_HEAD = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

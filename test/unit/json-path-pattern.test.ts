@@ -4,8 +4,8 @@ import {
   matchesPath,
   PathPatternError,
   parsePathPattern,
-} from '../../lambdas/cli/bulk/json-path-pattern.js';
-import type { JsonPath } from '../../lambdas/cli/bulk/json-strings.js';
+} from '../../cli/bulk/json-path-pattern.js';
+import type { JsonPath } from '../../cli/bulk/json-strings.js';
 
 describe('parsePathPattern', () => {
   it.each([

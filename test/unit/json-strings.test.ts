@@ -8,7 +8,7 @@ import {
   MAX_KEY_BYTES,
   type RewriteJsonStringsOptions,
   rewriteJsonStrings,
-} from '../../lambdas/cli/bulk/json-strings.js';
+} from '../../cli/bulk/json-strings.js';
 
 const bytesOf = (text: string | Uint8Array) => (typeof text === 'string' ? Buffer.from(text) : text);
 

@@ -1,6 +1,4 @@
-import type { Deployment } from '../../core/cost-model.js';
 import type { WorkLane } from '../../core/render-jobs.js';
-import type { Settings } from '../../core/settings.js';
 
 /**
  * What the constructs give each Aperture function: memory, in MB, and how often the variant-set
@@ -37,12 +35,3 @@ export const UPKEEP_MEMORY_MB = 512;
 
 /** The upkeep runs every hour (lib/variant-set-upkeep.ts), each reading the whole catalog. */
 export const UPKEEP_INTERVAL_HOURS = 1;
-
-/** The deployment a cost estimate bills: these settings on the functions the construct makes. */
-export function costedDeployment(settings: Pick<Settings, 'variants'>): Deployment {
-  return {
-    settings,
-    memoryMb: { api: API_MEMORY_MB, ingest: INGEST_MEMORY_MB, upkeep: UPKEEP_MEMORY_MB, ...RENDER_MEMORY_MB },
-    upkeepRunsPerHour: 1 / UPKEEP_INTERVAL_HOURS,
-  };
-}

@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { pipelineAdapters } from '../adapters/aws/pipeline-adapters.js';
-import { DEFAULT_STUCK_AFTER_MS } from '../services/variant-renders.js';
+import { pipelineAdapters } from '../lambdas/adapters/aws/pipeline-adapters.js';
+import { DEFAULT_STUCK_AFTER_MS } from '../lambdas/services/variant-renders.js';
 import {
   API_TARGET_OPTIONS,
   API_TARGET_USAGE,

@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
-import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
-import { ENV, type FunctionEnvironment, readFunctionEnvironment } from '../core/environment.js';
-import { WORK_LANES } from '../core/render-jobs.js';
+import { type AwsClients, createAwsClients } from '../lambdas/adapters/aws/clients.js';
+import { ENV, type FunctionEnvironment, readFunctionEnvironment } from '../lambdas/core/environment.js';
+import { WORK_LANES } from '../lambdas/core/render-jobs.js';
 import { UsageError } from './usage-error.js';
 
 /** Where the pipeline is: an AWS deployment (operator credentials) or the local runtime. */
@@ -13,7 +13,7 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** The local runtime as `local/runtime/local-target.ts` opens it; passed in, as lambdas/ does not import local/. */
+/** The local runtime as `local/runtime/local-target.ts` opens it; passed in, so that only `--local` loads local/ (and its emulators). */
 export interface LocalTarget {
   env: Record<string, string>;
   running: boolean;

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { PipelineAdapters } from '../adapters/aws/pipeline-adapters.js';
+import type { PipelineAdapters } from '../lambdas/adapters/aws/pipeline-adapters.js';
 import type { PipelineApi } from './bulk/pipeline-api.js';
 import type { ProgressLine } from './progress.js';
 

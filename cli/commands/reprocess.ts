@@ -1,5 +1,5 @@
-import { WORK_LANES } from '../../core/render-jobs.js';
-import { type ReprocessReport, reprocessImages } from '../../services/reprocess-images.js';
+import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
+import { type ReprocessReport, reprocessImages } from '../../lambdas/services/reprocess-images.js';
 import { parseRate } from '../arguments.js';
 import type { PipelineCommand } from '../command.js';
 import { bytes, count, table } from '../format.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { INPUT_FORMATS } from '../../core/formats.js';
-import { notAnImage, SNIFF_BYTES, sniff } from '../../core/sniff.js';
+import { INPUT_FORMATS } from '../../lambdas/core/formats.js';
+import { notAnImage, SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
 import { type FoundFile, walkFiles } from './file-tree.js';
 import { FINAL_STATES, type FileRecord, type IngestCheckpoint } from './ingest-checkpoint.js';
 import type { PipelineApi } from './pipeline-api.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
-import { INPUT_FORMATS } from '../../core/formats.js';
-import { notAnImage, SNIFF_BYTES, sniff } from '../../core/sniff.js';
+import { INPUT_FORMATS } from '../../lambdas/core/formats.js';
+import { notAnImage, SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
 import { isDataUri, parseDataUri } from './data-uri.js';
 import { formatPath, matchesPath, type PathPattern } from './json-path-pattern.js';
 import { type JsonOutput, type JsonPath, rewriteJsonStrings } from './json-strings.js';

@@ -1,6 +1,6 @@
-import { derivativesPrefix } from '../../core/keys.js';
-import { FINDING_KINDS, type Finding, type FindingKind } from '../../services/reconcile/findings.js';
-import { type ReconcileReport, reconcile } from '../../services/reconcile/reconcile.js';
+import { derivativesPrefix } from '../../lambdas/core/keys.js';
+import { FINDING_KINDS, type Finding, type FindingKind } from '../../lambdas/services/reconcile/findings.js';
+import { type ReconcileReport, reconcile } from '../../lambdas/services/reconcile/reconcile.js';
 import { parseDuration } from '../arguments.js';
 import type { PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';

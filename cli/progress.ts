@@ -1,4 +1,4 @@
-import type { ReadCounts } from '../services/bulk-reads.js';
+import type { ReadCounts } from '../lambdas/services/bulk-reads.js';
 import { count } from './format.js';
 
 /**

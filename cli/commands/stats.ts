@@ -1,5 +1,5 @@
-import { OUTPUT_FORMATS } from '../../core/formats.js';
-import { gatherStats, type PipelineStats } from '../../services/pipeline-stats.js';
+import { OUTPUT_FORMATS } from '../../lambdas/core/formats.js';
+import { gatherStats, type PipelineStats } from '../../lambdas/services/pipeline-stats.js';
 import type { PipelineCommand } from '../command.js';
 import { bytes, count, percent, table } from '../format.js';
 import { readProgress } from '../progress.js';

@@ -3,7 +3,7 @@ import { PipelineApi } from './bulk/pipeline-api.js';
 import { bearerAuth, regionOfApiUrl, sigv4Auth } from './bulk/request-auth.js';
 import { UsageError } from './usage-error.js';
 
-/** A running `npm start` as an API client reaches it; passed in, as lambdas/ does not import local/. */
+/** A running `npm start` as an API client reaches it; passed in, so that only `--local` loads local/ (and its emulators). */
 export interface LocalApi {
   apiUrl: string;
   /** A token the local API accepts for `owner`. */

@@ -1,4 +1,4 @@
-import type { UploadGrantView } from '../../ports/upload-signer.js';
+import type { UploadGrantView } from '../../lambdas/ports/upload-signer.js';
 import type { Sleep } from '../pacer.js';
 import { ApiError, type PipelineApi, type UploadRequest, type UploadStatus } from './pipeline-api.js';
 import { type RetryPolicy, withRetries } from './retry.js';

@@ -1,16 +1,16 @@
-import { costedDeployment } from '../../adapters/aws/deployed-functions.js';
-import {
-  type CostEstimate,
-  type CostSection,
-  decimalBytes,
-  estimateCost,
-  type LineItem,
-} from '../../core/cost-model.js';
-import { parseSettings, type Settings } from '../../core/settings.js';
+import { parseSettings, type Settings } from '../../lambdas/core/settings.js';
 import { parsePositiveInteger } from '../arguments.js';
 import type { OfflineCommand, OptionValues } from '../command.js';
 import { count, table } from '../format.js';
 import { UsageError } from '../usage-error.js';
+import {
+  type CostEstimate,
+  type CostSection,
+  costedDeployment,
+  decimalBytes,
+  estimateCost,
+  type LineItem,
+} from './cost-model.js';
 
 const DEFAULT_VIEWS = 10;
 const DEFAULT_MONTHS = 12;

@@ -1,4 +1,4 @@
-import type { UploadGrantView } from '../../ports/upload-signer.js';
+import type { UploadGrantView } from '../../lambdas/ports/upload-signer.js';
 import type { ApiRequest, RequestAuth } from './request-auth.js';
 
 /** What `POST /v1/uploads` takes from a bulk client: always PUT, always with the digest. */

@@ -1,8 +1,15 @@
-import { OUTPUT_FORMAT_NAMES, type OutputFormat } from './formats.js';
-import { area, planVariants, type Size } from './render/geometry.js';
-import { laneOf, WORK_LANES, type WorkLane } from './render-jobs.js';
-import type { Settings } from './settings.js';
-import { DEFAULT_VARIANTS, type VariantSpec } from './variants.js';
+import {
+  API_MEMORY_MB,
+  INGEST_MEMORY_MB,
+  RENDER_MEMORY_MB,
+  UPKEEP_INTERVAL_HOURS,
+  UPKEEP_MEMORY_MB,
+} from '../../lambdas/adapters/aws/deployed-functions.js';
+import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
+import { area, planVariants, type Size } from '../../lambdas/core/render/geometry.js';
+import { laneOf, WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
+import type { Settings } from '../../lambdas/core/settings.js';
+import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
 
 /**
  * What a workload costs on AWS: ingest and render once, storage and delivery every month, line by
@@ -187,6 +194,15 @@ export interface Deployment {
   memoryMb: { api: number; ingest: number; upkeep: number } & Readonly<Record<WorkLane, number>>;
   /** Runs of the variant-set upkeep, a consistent scan of the whole catalog, per hour. */
   upkeepRunsPerHour: number;
+}
+
+/** The deployment a cost estimate bills: these settings on the functions the construct makes. */
+export function costedDeployment(settings: Pick<Settings, 'variants'>): Deployment {
+  return {
+    settings,
+    memoryMb: { api: API_MEMORY_MB, ingest: INGEST_MEMORY_MB, upkeep: UPKEEP_MEMORY_MB, ...RENDER_MEMORY_MB },
+    upkeepRunsPerHour: 1 / UPKEEP_INTERVAL_HOURS,
+  };
 }
 
 export type CostSectionName = 'ingest' | 'storage' | 'delivery';

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { UploadGrantView } from '../../ports/upload-signer.js';
+import type { UploadGrantView } from '../../lambdas/ports/upload-signer.js';
 
 /**
  * Where one file stands. `granted` and `sent` are a send under way (an interrupted run finishes it);
