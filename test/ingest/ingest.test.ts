@@ -36,14 +36,17 @@ import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { makeImage } from '../support/images.js';
+import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-let seed = 1;
+let seed = firstSeed();
 /** Every call makes bytes no other test has used, so tests never see each other's images. */
 const freshImage = (format: InputFormat = 'jpeg', size?: { width: number; height: number }) =>
-  makeImage(format, { seed: seed++ + (Date.now() % 1000), ...size });
+  makeImage(format, { seed: seed++, ...size });
+const ownerA = uniqueOwner('owner-a');
+const ownerB = uniqueOwner('owner-b');
 
 describe('ingest against the local twin', () => {
   const info = twinInfo();
@@ -81,7 +84,10 @@ describe('ingest against the local twin', () => {
   }
 
   const upload = (bytes: Buffer, options: Parameters<typeof seedUpload>[2] = {}) =>
-    seedUpload({ catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket }, bytes, options);
+    seedUpload({ catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket }, bytes, {
+      owner: ownerA,
+      ...options,
+    });
 
   async function exists(bucket: string, key: string): Promise<boolean> {
     try {
@@ -156,7 +162,7 @@ describe('ingest against the local twin', () => {
       });
       expect(image?.jobsQueuedAt).toBeInstanceOf(Date);
       expect(await catalog.getUpload(sent.uploadId)).toMatchObject({ state: 'accepted', imageId });
-      expect(await linksTo(imageId, ['owner-a'])).toBe(1);
+      expect(await linksTo(imageId, [ownerA])).toBe(1);
 
       expect(await originalsOf(imageId)).toEqual([originalKey(imageId)]);
       expect(await exists(info.resources.uploadBucket, sent.key)).toBe(false);
@@ -185,9 +191,9 @@ describe('ingest against the local twin', () => {
     const bytes = await freshImage();
     const imageId = sha256(bytes);
     const ingest = ingester();
-    const first = await upload(bytes, { owner: 'owner-a' });
-    const again = await upload(bytes, { owner: 'owner-a' });
-    const other = await upload(bytes, { owner: 'owner-b' });
+    const first = await upload(bytes, { owner: ownerA });
+    const again = await upload(bytes, { owner: ownerA });
+    const other = await upload(bytes, { owner: ownerB });
 
     expect((await ingest(first.key, first.size)).outcome).toBe('created');
     expect(await ingest(again.key, again.size)).toEqual({
@@ -202,7 +208,7 @@ describe('ingest against the local twin', () => {
     });
 
     expect((await catalog.getImage(imageId))?.refCount).toBe(2);
-    expect(await linksTo(imageId, ['owner-a', 'owner-b'])).toBe(2);
+    expect(await linksTo(imageId, [ownerA, ownerB])).toBe(2);
     expect(await catalog.getUpload(again.uploadId)).toMatchObject({ state: 'accepted', imageId });
     expect(await originalsOf(imageId)).toHaveLength(1);
     expect(await takeJobs(imageId)).toHaveLength(2);
@@ -214,7 +220,7 @@ describe('ingest against the local twin', () => {
   it('ends 20 concurrent uploads of one image by 20 owners as one image, 20 links and one set of jobs', async () => {
     const bytes = await freshImage('png');
     const imageId = sha256(bytes);
-    const owners = Array.from({ length: 20 }, (_, i) => `racer-${i}`);
+    const owners = Array.from({ length: 20 }, (_, i) => uniqueOwner(`racer-${i}`));
     const sent = await Promise.all(owners.map((owner) => upload(bytes, { owner, contentType: 'image/png' })));
     const ingest = ingester();
     const outcomes = await Promise.all(sent.map((s) => ingest(s.key, s.size)));
@@ -236,12 +242,12 @@ describe('ingest against the local twin', () => {
     const replay = await ingest(sent.key, sent.size);
     expect(replay).toEqual({ outcome: 'already_decided', uploadId: sent.uploadId, imageId });
 
-    const other = await upload(bytes, { owner: 'owner-b' });
+    const other = await upload(bytes, { owner: ownerB });
     const both = await Promise.all([ingest(other.key, other.size), ingest(other.key, other.size)]);
     expect(both.map((o) => o.outcome).sort()).toEqual(['already_decided', 'linked']);
 
     expect((await catalog.getImage(imageId))?.refCount).toBe(2);
-    expect(await linksTo(imageId, ['owner-a', 'owner-b'])).toBe(2);
+    expect(await linksTo(imageId, [ownerA, ownerB])).toBe(2);
     expect(await takeJobs(imageId)).toHaveLength(2);
   });
 
@@ -506,7 +512,7 @@ describe('ingest against the local twin', () => {
 
   it('never lets one owner see links of another through the catalog', async () => {
     const bytes = await freshImage();
-    const sent = await upload(bytes, { owner: 'private-owner' });
+    const sent = await upload(bytes, { owner: uniqueOwner('private-owner') });
     await ingester()(sent.key, sent.size);
     const { Items = [] } = await clients.dynamo.send(
       new QueryCommand({
