@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { AwsClients } from '../adapters/aws/clients.js';
 import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
@@ -15,7 +15,7 @@ import { TransientDependencyError } from '../core/errors.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
 import type { UrlSigner } from '../ports/url-signer.js';
 import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
-import { functionRuntime, onColdStart } from './function-runtime.js';
+import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
 import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/delete-image.js';
@@ -81,17 +81,6 @@ function logKeys(ids: { uploadId?: string | undefined; imageId?: string | undefi
     ...(uploadId && isUploadId(uploadId) ? { uploadId } : {}),
     ...(imageId && isSha256Hex(imageId) ? { imageId } : {}),
   };
-}
-
-/**
- * Publishes the request's metrics, like Powertools' logMetrics, but only when it recorded any: reads
- * and refused requests record none, and logMetrics would log a warning for each of them.
- */
-function publishMetrics(metrics: Metrics): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  const publish = async () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  };
-  return { after: publish, onError: publish };
 }
 
 /** Builds the API handler around explicit dependencies, so tests and the local runtime run this exact code. */
