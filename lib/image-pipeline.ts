@@ -66,9 +66,9 @@ export interface ImagePipelineProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edges: the cheapest) */
+  /** Which CloudFront edges serve the images. @default PriceClass.PRICE_CLASS_100 (North America and Europe edges: the cheapest) */
   readonly priceClass?: PriceClass;
-  /** @default - the distribution's own `*.cloudfront.net` domain */
+  /** Your own host names for the CDN, `{names, certificate}`; TLS 1.2 or later then. @default - the distribution's own `*.cloudfront.net` domain */
   readonly domain?: CdnDomain;
   /**
    * ARN of a WAF web ACL (scope CLOUDFRONT, in us-east-1) to attach to the CDN.
