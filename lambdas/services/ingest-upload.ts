@@ -7,13 +7,19 @@ import type { Rejection } from '../core/rejections.js';
 import { planRenderJobs } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { Catalog, ImageLink, ImageRecord, IngestConflict, UploadRecord } from '../ports/catalog.js';
+import type {
+  ImageLink,
+  ImageRecord,
+  IngestConflict,
+  RequestPathCatalog,
+  UploadRecord,
+} from '../ports/catalog.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { WorkQueue } from '../ports/work-queue.js';
 
 export interface IngestDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   store: ObjectStore;
   queue: WorkQueue;
   now: () => Date;

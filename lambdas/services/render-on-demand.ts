@@ -6,14 +6,14 @@ import { hasVariantPage } from '../core/render/pages.js';
 import { renderVariants } from '../core/render/render-variants.js';
 import type { Settings } from '../core/settings.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { Catalog } from '../ports/catalog.js';
+import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 import type { RenderLeases } from '../ports/render-leases.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
 export interface OnDemandDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   store: DerivativeStore;
   leases: RenderLeases;
   sleep: (ms: number) => Promise<void>;

@@ -14,7 +14,9 @@ import {
 } from '../variant-renders.js';
 import type { Finding } from './findings.js';
 
-export interface RepairDependencies extends VariantRenderDependencies, Omit<DeleteImageDependencies, 'now'> {
+export interface RepairDependencies
+  extends VariantRenderDependencies,
+    Omit<DeleteImageDependencies, 'now' | 'catalog'> {
   inventory: ObjectInventory;
 }
 
