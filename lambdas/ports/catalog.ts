@@ -2,6 +2,7 @@
  * The catalog of uploads, images and who links to them, as the request path (API, ingest, render,
  * on-demand, delete) uses it. The operator tools' repairs are `MaintenanceCatalog`'s.
  */
+import type { ConflictReason } from '../core/errors.js';
 import type { ImageFacts } from '../core/image-facts.js';
 import type { Rejection } from '../core/rejections.js';
 import type { Placeholder } from '../core/render/placeholder.js';
@@ -78,13 +79,16 @@ export interface Page<T> {
 }
 
 /** Why an ingest transaction was refused: the caller re-reads and decides again. */
-export type IngestConflict = 'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending';
+export type IngestConflict = Extract<
+  ConflictReason,
+  'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending'
+>;
 
 /** What removing an owner's link did: nothing, or the image is still others', or it was the last link. */
 export type UnlinkOutcome = 'not_linked' | 'unlinked' | 'last_link';
 
 export interface RequestPathCatalog {
-  /** Stores a new upload; fails with ConflictError if the id is already taken. */
+  /** Stores a new upload; ConflictError (`upload_exists`) if the id is already taken. */
   recordUpload(upload: UploadRecord): Promise<void>;
   getUpload(uploadId: string): Promise<UploadRecord | undefined>;
   getImage(imageId: string): Promise<ImageRecord | undefined>;
@@ -100,14 +104,14 @@ export interface RequestPathCatalog {
   rejectUpload(uploadId: string, rejection: Rejection): Promise<void>;
   /**
    * One transaction: the image (new), the owner's link (new) and the upload (`pending` → `accepted`).
-   * ConflictError with `context.conflict` an IngestConflict when any condition fails; nothing is written then.
+   * ConflictError whose `reason` is an IngestConflict when any condition fails; nothing is written then.
    */
   createImage(image: ImageRecord, link: ImageLink): Promise<void>;
   /** One transaction: refCount + 1 on the existing image, the new link, the upload accepted. */
   addLink(link: ImageLink): Promise<void>;
   /** The owner already links the image: only the upload moves to `accepted`. */
   acceptUpload(uploadId: string, imageId: string): Promise<void>;
-  /** Records that the render jobs were queued (idempotent). */
+  /** Records that the render jobs were queued (idempotent); ConflictError (`image_deleted`) when the image is gone. */
   markJobsQueued(imageId: string, at: Date): Promise<void>;
 
   /**
@@ -131,7 +135,7 @@ export interface RequestPathCatalog {
   /**
    * One transaction: the owner's link goes and the image's reference count drops; when it was the
    * last link, the image is marked `deletingSince` `at`. Retries by itself when a racing upload or
-   * delete moves the count first.
+   * delete moves the count first; ConflictError (`image_kept_changing`) when that never settles.
    */
   unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome>;
   /** Removes the record of an image marked for deletion with no links; a no-op when it is gone already. */

@@ -1,4 +1,4 @@
-import { TransientDependencyError } from '../core/errors.js';
+import { RetryableError } from '../core/errors.js';
 import { OUTPUT_FORMATS } from '../core/formats.js';
 import { originalKey, parseDerivativeKey } from '../core/keys.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
@@ -69,7 +69,9 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
       const bytes = await deps.store.readDerivative(key);
       if (bytes) return { outcome: 'waited', key, contentType, bytes };
     }
-    throw new TransientDependencyError('another request is still rendering this variant', { key });
+    throw new RetryableError('render_in_progress', 'another request is still rendering this variant', {
+      key,
+    });
   }
   try {
     let rendered: Awaited<ReturnType<typeof renderVariants>>;

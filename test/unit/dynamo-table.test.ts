@@ -6,7 +6,7 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoTable } from '../../lambdas/adapters/aws/dynamo-table.js';
-import { TransientDependencyError } from '../../lambdas/core/errors.js';
+import { RetryableError } from '../../lambdas/core/errors.js';
 
 const metadata = { $metadata: {} };
 
@@ -84,7 +84,7 @@ describe('DynamoTable', () => {
     const failure = await table
       .get('get item', { imageId: 'i' }, { pk: 'p', sk: 's' })
       .catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(TransientDependencyError);
+    expect(failure).toBeInstanceOf(RetryableError);
     expect(failure).toMatchObject({
       message: 'get item failed: ThrottlingException',
       context: { imageId: 'i', operation: 'get item' },

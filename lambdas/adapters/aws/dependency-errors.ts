@@ -1,4 +1,4 @@
-import { type ErrorContext, TransientDependencyError } from '../../core/errors.js';
+import { type ErrorContext, RetryableError } from '../../core/errors.js';
 
 interface SdkErrorShape {
   name?: string;
@@ -16,7 +16,7 @@ const THROTTLING = new Set([
 
 /**
  * Translates an SDK failure into the domain's vocabulary: throttling, 5xx and network failures become
- * a TransientDependencyError (so SQS or the caller retries); anything else is a bug or a misconfiguration and
+ * a RetryableError (so SQS or the caller retries); anything else is a bug or a misconfiguration and
  * is rethrown untouched. A DynamoDB condition that did not hold is no failure: the table helper
  * (dynamo-table.ts) turns it into a result before it gets here.
  */
@@ -30,9 +30,12 @@ export function toDomainError(error: unknown, operation: string, context: ErrorC
     (status !== undefined && status >= 500) ||
     (status === undefined && error instanceof Error && 'code' in error); // socket-level failures
   if (transient) {
-    return new TransientDependencyError(`${operation} failed: ${sdk.name ?? 'unknown error'}`, details, {
-      cause: error,
-    });
+    return new RetryableError(
+      'dependency_unavailable',
+      `${operation} failed: ${sdk.name ?? 'unknown error'}`,
+      details,
+      { cause: error },
+    );
   }
   return error;
 }

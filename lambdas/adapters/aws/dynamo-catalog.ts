@@ -1,10 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, type ErrorContext } from '../../core/errors.js';
+import { ConflictError, type ConflictReason, type ErrorContext } from '../../core/errors.js';
 import type { Rejection } from '../../core/rejections.js';
 import type {
   ImageLink,
   ImageRecord,
-  IngestConflict,
   Page,
   RenderExtras,
   RequestPathCatalog,
@@ -53,7 +52,7 @@ export class DynamoCatalog implements RequestPathCatalog {
       },
     );
     // The API answers with this message (409): it stays as it has always read.
-    if (!written) throw new ConflictError('record upload: condition not met', { uploadId });
+    if (!written) throw new ConflictError('upload_exists', 'record upload: condition not met', { uploadId });
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
@@ -158,7 +157,8 @@ export class DynamoCatalog implements RequestPathCatalog {
         ExpressionAttributeValues: { ':at': at.toISOString() },
       },
     );
-    if (!written) throw new ConflictError('mark jobs queued: condition not met', { imageId });
+    if (!written)
+      throw new ConflictError('image_deleted', 'mark jobs queued: the image is gone', { imageId });
   }
 
   async recordVariants(
@@ -272,7 +272,7 @@ export class DynamoCatalog implements RequestPathCatalog {
       if (written) return last ? 'last_link' : 'unlinked';
     }
     // The API answers with this message (409): it stays as it has always read.
-    throw new ConflictError('unlink image: the image kept changing', { imageId });
+    throw new ConflictError('image_kept_changing', 'unlink image: the image kept changing', { imageId });
   }
 
   async deleteImageRecord(imageId: string): Promise<void> {
@@ -291,14 +291,11 @@ export class DynamoCatalog implements RequestPathCatalog {
   private async decideIngest(
     operation: string,
     context: ErrorContext,
-    steps: Array<{ conflict: IngestConflict; item: TableTransactItem }>,
+    steps: Array<{ conflict: ConflictReason; item: TableTransactItem }>,
   ): Promise<void> {
     const outcome = await this.table.transact(operation, context, steps);
     if (!outcome.written) {
-      throw new ConflictError(`${operation}: ${outcome.conflict}`, {
-        ...context,
-        conflict: outcome.conflict,
-      });
+      throw new ConflictError(outcome.conflict, `${operation}: ${outcome.conflict}`, context);
     }
   }
 
