@@ -69,20 +69,21 @@ export type ConflictReason =
   /** The upload record went while the upload was being ingested. */
   | 'upload_missing';
 
-/** A conditional write lost against a concurrent or earlier writer; `reason` says which. */
-export class ConflictError extends ApertureError {
-  readonly code = 'conflict';
-  readonly reason: ConflictReason;
-
+/** An error of several kinds, `reason` naming which: what callers decide on, never the message. */
+abstract class ReasonedError<Reason extends string> extends ApertureError {
   constructor(
-    reason: ConflictReason,
+    readonly reason: Reason,
     message: string,
     context: ErrorContext = {},
     options?: { cause?: unknown },
   ) {
     super(message, context, options);
-    this.reason = reason;
   }
+}
+
+/** A conditional write lost against a concurrent or earlier writer; `reason` says which. */
+export class ConflictError extends ReasonedError<ConflictReason> {
+  readonly code = 'conflict';
 }
 
 /** What a retry waits for: a dependency to recover, or a state of the domain to pass. */
@@ -98,18 +99,6 @@ export type RetryReason =
  * The same request may succeed later: SQS and S3 handlers let it throw so the event is delivered
  * again, the HTTP handlers answer 503. The reason is the error's code.
  */
-export class RetryableError extends ApertureError {
-  readonly code: RetryReason;
-  readonly reason: RetryReason;
-
-  constructor(
-    reason: RetryReason,
-    message: string,
-    context: ErrorContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, context, options);
-    this.code = reason;
-    this.reason = reason;
-  }
+export class RetryableError extends ReasonedError<RetryReason> {
+  readonly code: RetryReason = this.reason;
 }

@@ -55,31 +55,19 @@ export class DynamoMaintenanceCatalog extends DynamoCatalog implements Maintenan
   }
 
   async correctRefCount(imageId: string, expected: number, count: number): Promise<boolean> {
-    const { written } = await this.table.update(
-      'correct reference count',
-      { imageId },
-      {
-        Key: catalogKeys.image(imageId),
-        UpdateExpression: 'SET refCount = :count',
-        ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
-        ExpressionAttributeValues: { ':expected': expected, ':count': count },
-      },
-    );
-    return written;
+    return this.setWhileCountIs('correct reference count', imageId, expected, 'refCount = :count', {
+      ':count': count,
+    });
   }
 
   async markUnlinkedImageForDeletion(imageId: string, expected: number, at: Date): Promise<boolean> {
-    const { written } = await this.table.update(
+    return this.setWhileCountIs(
       'mark unlinked image for deletion',
-      { imageId },
-      {
-        Key: catalogKeys.image(imageId),
-        UpdateExpression: 'SET refCount = :zero, deletingSince = :at',
-        ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
-        ExpressionAttributeValues: { ':expected': expected, ':zero': 0, ':at': at.toISOString() },
-      },
+      imageId,
+      expected,
+      'refCount = :zero, deletingSince = :at',
+      { ':zero': 0, ':at': at.toISOString() },
     );
-    return written;
   }
 
   async deleteDanglingLink(owner: string, imageId: string): Promise<boolean> {
@@ -95,6 +83,27 @@ export class DynamoMaintenanceCatalog extends DynamoCatalog implements Maintenan
       },
       { conflict: 'link_missing', item: { Delete: { Key: catalogKeys.link(owner, imageId) } } },
     ]);
+    return written;
+  }
+
+  /** Sets fields of an image not being deleted whose reference count is still the one the scan saw. */
+  private async setWhileCountIs(
+    operation: string,
+    imageId: string,
+    expected: number,
+    assignments: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    const { written } = await this.table.update(
+      operation,
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: `SET ${assignments}`,
+        ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
+        ExpressionAttributeValues: { ...values, ':expected': expected },
+      },
+    );
     return written;
   }
 }
