@@ -11,7 +11,7 @@ import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readSecretText } from '../adapters/aws/secret-text.js';
 import type { SignedUrlConfig } from '../core/environment.js';
-import { TransientDependencyError } from '../core/errors.js';
+import { RetryableError } from '../core/errors.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
 import type { UrlSigner } from '../ports/url-signer.js';
 import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
@@ -90,7 +90,10 @@ export function createApiHandler(deps: ApiDependencies) {
     // Out of time means a dependency was too slow (a burst of requests, an outage): a 503 the client
     // retries, not a 500.
     timeoutEarlyResponse: () => {
-      throw new TransientDependencyError('the request ran out of time waiting on a dependency; try again');
+      throw new RetryableError(
+        'dependency_unavailable',
+        'the request ran out of time waiting on a dependency; try again',
+      );
     },
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -8,7 +8,7 @@ import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoRenderLeases } from '../adapters/aws/dynamo-render-leases.js';
 import { IMMUTABLE_CACHE_CONTROL, S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
 import { readRendererEnvironment } from '../core/environment.js';
-import { TransientDependencyError } from '../core/errors.js';
+import { RetryableError } from '../core/errors.js';
 import { DERIVATIVES_PREFIX } from '../core/keys.js';
 import { type OnDemandDependencies, renderOnDemand } from '../services/render-on-demand.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
@@ -79,7 +79,7 @@ export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
           isBase64Encoded: method !== 'HEAD',
         };
       } catch (error) {
-        if (!(error instanceof TransientDependencyError)) throw error;
+        if (!(error instanceof RetryableError)) throw error;
         logger.warn('on-demand render unavailable', { key, error });
         // no-store keeps browsers and proxies from holding it; CloudFront caches a 503 whatever it
         // says, for as long as the distribution's error caching allows (none: lib/image-cdn.ts).

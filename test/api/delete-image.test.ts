@@ -3,7 +3,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
-import { TransientDependencyError } from '../../lambdas/core/errors.js';
+import { RetryableError } from '../../lambdas/core/errors.js';
 import { derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
@@ -49,7 +49,7 @@ async function ingest(owner: string, bytes: Buffer): Promise<RenderJob[]> {
       await handler(event, lambdaContext('aperture-ingest'));
       return jobs;
     } catch (error) {
-      if (!(error instanceof TransientDependencyError) || attempt === 5) throw error;
+      if (!(error instanceof RetryableError) || attempt === 5) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -150,7 +150,9 @@ describe('DELETE /v1/images/{imageId}', () => {
       },
     );
     const event = objectCreatedEvent({ bucket: info.resources.uploadBucket, ...sent });
-    await expect(handler(event, lambdaContext('aperture-ingest'))).rejects.toThrow(TransientDependencyError);
+    const refused = await handler(event, lambdaContext('aperture-ingest')).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RetryableError);
+    expect(refused).toHaveProperty('reason', 'image_being_deleted');
     expect(await catalog.findLink(bob, imageId)).toBeUndefined();
 
     const deps = apiDependenciesFromEnvironment(env);

@@ -1,5 +1,6 @@
 import type { Rejection } from '../../core/rejections.js';
-import type { CatalogEntry, ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
+import type { ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
+import type { CatalogEntry } from '../../ports/maintenance-catalog.js';
 import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
 
 /**

@@ -4,7 +4,8 @@ import { imageIdOfDerivativeKey, imageIdOfOriginalKey } from '../../core/stored-
 import { INGEST_RETRY_WINDOW_SECONDS } from '../../core/uploads.js';
 import { storedVariants } from '../../core/variant-set-plan.js';
 import { variantSetVersion } from '../../core/variants.js';
-import type { Catalog, ImageRecord, UploadState } from '../../ports/catalog.js';
+import type { ImageRecord, UploadState } from '../../ports/catalog.js';
+import type { MaintenanceCatalog } from '../../ports/maintenance-catalog.js';
 import type { ObjectInventory, StoredObject } from '../../ports/object-inventory.js';
 import { type BulkReadDependencies, catalogEntries, type ReadCounts, storedObjects } from '../bulk-reads.js';
 import { pendingVariants, rendersQueuedSince, stalledVariants } from '../variant-renders.js';
@@ -261,7 +262,7 @@ async function abandonedUploads(
 
 /** How many links each of `imageIds` has, by a scan of its own (a second look, for re-checking findings). */
 export async function countLinks(
-  catalog: Catalog,
+  catalog: MaintenanceCatalog,
   imageIds: ReadonlySet<string>,
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
