@@ -203,7 +203,7 @@ export class ImagePipeline extends Construct {
     this.distribution = cdn.distribution;
     this.cdnBaseUrl = cdn.baseUrl;
 
-    // One environment for every function: the contract in lambdas/core/environment.ts.
+    // One environment for every function: `ENV` in the deployment contract, lambdas/contract.ts.
     const environment = functionEnvironmentVariables({
       settings: this.settings,
       uploadBucket: this.uploadBucket.bucketName,

@@ -17,9 +17,14 @@ import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { API_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
-import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
+import {
+  API_MEMORY_MB,
+  API_ROUTES,
+  API_TIMEOUT_SECONDS,
+  DERIVATIVES_PREFIX,
+  ORIGINALS_PREFIX,
+  UPLOADS_PREFIX,
+} from '../lambdas/contract.js';
 import { ApertureFunction } from './aperture-function.js';
 
 /** Verifies callers' JWTs at the API (e.g. Cognito, Auth0, Entra ID); the `sub` claim is the owner. */
@@ -88,7 +93,7 @@ export class UploadApi extends Construct {
       description: 'the Aperture HTTP API',
       environment: props.environment,
       memorySize: API_MEMORY_MB,
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(API_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       tracing: props.tracing,

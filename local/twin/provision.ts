@@ -7,8 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
-import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/adapters/aws/work-queues.js';
+import { CATALOG_TABLE, MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { TWIN_CREDENTIALS } from './environment.js';
 

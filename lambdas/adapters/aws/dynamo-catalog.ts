@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CATALOG_TABLE } from '../../contract.js';
 import { ConflictError, ValidationError } from '../../core/errors.js';
 import type { Rejection } from '../../core/rejections.js';
 import type {
@@ -33,7 +34,7 @@ import {
   uploadFromItem,
   uploadToItem,
 } from './catalog-items.js';
-import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
+import { catalogKeys } from './catalog-table.js';
 import { toDomainError } from './dependency-errors.js';
 
 /** Decided uploads stay queryable by id this long, then expire; images and links never do. */
