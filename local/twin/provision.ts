@@ -40,7 +40,7 @@ export interface TwinEndpoints {
 }
 
 /**
- * Creates what the ImagePipeline construct creates (lib/storage.ts, lib/catalog.ts,
+ * Creates what the ImagePipeline construct creates (lib/storage.ts, lib/catalog-table.ts,
  * lib/work-queues.ts), through the services' own APIs, so it works
  * against any S3/DynamoDB/SQS endpoint. Idempotent: resources that exist (a persisted data dir) are
  * kept and their settings converged.

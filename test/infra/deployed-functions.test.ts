@@ -29,17 +29,17 @@ describe('what the cost model bills', () => {
       ingest: memory(pipeline.ingestFunction),
       ...Object.fromEntries(WORK_LANES.map((lane) => [lane, memory(pipeline.renderFunctions[lane])])),
       onDemand: memory(pipeline.onDemandFunction),
-      upkeep: memory(pipeline.reprocessFunction),
+      reprocess: memory(pipeline.reprocessFunction),
     }).toEqual({
       api: API_MEMORY_MB,
       ingest: INGEST_MEMORY_MB,
       ...RENDER_MEMORY_MB,
       onDemand: ON_DEMAND_MEMORY_MB,
-      upkeep: REPROCESS_MEMORY_MB,
+      reprocess: REPROCESS_MEMORY_MB,
     });
   });
 
-  it('is how often the upkeep runs', () => {
+  it('is how often reprocess runs', () => {
     synth.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: `rate(${REPROCESS_INTERVAL_HOURS} hour${REPROCESS_INTERVAL_HOURS === 1 ? '' : 's'})`,
     });

@@ -3,7 +3,7 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } fr
 import { Construct } from 'constructs';
 import { CATALOG_TABLE } from '../lambdas/contract.js';
 
-export interface CatalogProps {
+export interface CatalogTableProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -11,10 +11,10 @@ export interface CatalogProps {
  * The catalog table, shaped by the design the adapter and the local twin share (`CATALOG_TABLE` in
  * the deployment contract). On-demand: traffic follows uploads, which are bursty.
  */
-export class Catalog extends Construct {
+export class CatalogTable extends Construct {
   public readonly table: Table;
 
-  constructor(scope: Construct, id: string, props: CatalogProps) {
+  constructor(scope: Construct, id: string, props: CatalogTableProps) {
     super(scope, id);
     const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
 

@@ -16,7 +16,7 @@ import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
 import type { LaneQueues } from './work-queues.js';
 
-export interface VariantSetUpkeepProps {
+export interface ReprocessProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly imageBucket: IBucket;
@@ -28,14 +28,15 @@ export interface VariantSetUpkeepProps {
 }
 
 /**
- * Keeps every image on the current variant set without an operator: the reprocess function
- * (`lambdas/handlers/reprocess.ts`, what `aperture reprocess` does) runs every hour. A run over
- * images already current only reads them, so the schedule costs a scan when there is nothing to do.
+ * Reprocess, scheduled: keeps every image on the current variant set without an operator. The
+ * reprocess function (`lambdas/handlers/reprocess.ts`, what `aperture reprocess` does) runs every
+ * hour. A run over images already current only reads them, so the schedule costs a scan when there
+ * is nothing to do.
  */
-export class VariantSetUpkeep extends Construct {
+export class Reprocess extends Construct {
   public readonly function: IFunction;
 
-  constructor(scope: Construct, id: string, props: VariantSetUpkeepProps) {
+  constructor(scope: Construct, id: string, props: ReprocessProps) {
     super(scope, id);
     const reprocess = new ApertureFunction(this, 'Reprocess', {
       handlerFile: 'reprocess.ts',

@@ -55,7 +55,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   }),
 );
 
-export interface UploadApiProps {
+export interface PipelineApiProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly uploadBucket: IBucket;
@@ -74,18 +74,18 @@ export interface UploadApiProps {
 }
 
 /**
- * The HTTP API and the function behind all its routes. The routes are exactly `API_ROUTES`, the list
- * the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
+ * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status) and
+ * images (read, list, delete). The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
  * IAM authorization otherwise.
  */
-export class UploadApi extends Construct {
+export class PipelineApi extends Construct {
   public readonly function: IFunction;
   public readonly httpApi: HttpApi;
   public readonly stage: HttpStage;
   /** The API's base URL (the `$default` stage), ending in `/`. */
   public readonly url: string;
 
-  constructor(scope: Construct, id: string, props: UploadApiProps) {
+  constructor(scope: Construct, id: string, props: PipelineApiProps) {
     super(scope, id);
 
     const handler = new ApertureFunction(this, 'Handler', {
