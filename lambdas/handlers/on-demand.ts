@@ -7,9 +7,9 @@ import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoRenderLeases } from '../adapters/aws/dynamo-render-leases.js';
 import { IMMUTABLE_CACHE_CONTROL, S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
+import { DERIVATIVES_PREFIX } from '../contract.js';
 import { readRendererEnvironment } from '../core/environment.js';
 import { RetryableError } from '../core/errors.js';
-import { DERIVATIVES_PREFIX } from '../core/keys.js';
 import { type OnDemandDependencies, renderOnDemand } from '../services/render-on-demand.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 

@@ -7,7 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
-import { MAX_RECEIVE_COUNT } from '../adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { renderJobSchema } from '../core/render-jobs.js';
 import { describeIssues } from '../core/validation.js';
 import { type RenderDependencies, type RenderOutcome, renderJob } from '../services/render-job.js';

@@ -1,5 +1,6 @@
+import { CATALOG_TABLE } from '../../contract.js';
 import { ValidationError } from '../../core/errors.js';
-import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
+import { catalogKeys } from './catalog-table.js';
 import type { Item } from './dynamo-table.js';
 
 /** A page's last key, as the opaque cursor that asks for the next page. */

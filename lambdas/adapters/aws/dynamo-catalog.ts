@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CATALOG_TABLE } from '../../contract.js';
 import { ConflictError, type ConflictReason, type ErrorContext } from '../../core/errors.js';
 import type { Rejection } from '../../core/rejections.js';
 import type {
@@ -21,7 +22,7 @@ import {
   uploadFromItem,
   uploadToItem,
 } from './catalog-items.js';
-import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
+import { catalogKeys } from './catalog-table.js';
 import { DynamoTable, type TableTransactItem } from './dynamo-table.js';
 
 /** Decided uploads stay queryable by id this long, then expire; images and links never do. */

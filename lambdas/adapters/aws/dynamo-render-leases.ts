@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CATALOG_TABLE } from '../../contract.js';
 import type { RenderLeases } from '../../ports/render-leases.js';
 import { epochSeconds } from './catalog-items.js';
-import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
+import { catalogKeys } from './catalog-table.js';
 import { DynamoTable } from './dynamo-table.js';
 
 /**

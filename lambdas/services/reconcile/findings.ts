@@ -1,7 +1,12 @@
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX, uploadIdFromKey } from '../../core/keys.js';
+import {
+  DERIVATIVES_PREFIX,
+  INGEST_RETRY_WINDOW_SECONDS,
+  ORIGINALS_PREFIX,
+  UPLOADS_PREFIX,
+} from '../../contract.js';
+import { uploadIdFromKey } from '../../core/keys.js';
 import type { Settings } from '../../core/settings.js';
 import { imageIdOfDerivativeKey, imageIdOfOriginalKey } from '../../core/stored-keys.js';
-import { INGEST_RETRY_WINDOW_SECONDS } from '../../core/uploads.js';
 import { storedVariants } from '../../core/variant-set-plan.js';
 import { variantSetVersion } from '../../core/variants.js';
 import type { ImageRecord, UploadState } from '../../ports/catalog.js';
