@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { type AwsClients, createAwsClients } from '../lambdas/adapters/aws/clients.js';
-import { ENV, type FunctionEnvironment, readFunctionEnvironment } from '../lambdas/core/environment.js';
+import { ENV } from '../lambdas/contract.js';
+import { type FunctionEnvironment, readFunctionEnvironment } from '../lambdas/core/environment.js';
 import { WORK_LANES } from '../lambdas/core/render-jobs.js';
 import { UsageError } from './usage-error.js';
 

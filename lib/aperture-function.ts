@@ -1,13 +1,13 @@
 import { type Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag.js';
-import { handlerEntry, projectRoot, rootLockfile } from './paths.js';
+import { handlerBundleDir, handlerEntry, packageRoot, rootLockfile, runsFromPackageBuild } from './paths.js';
 
 /** Lambda refuses a function whose environment variables add up to more than 4 KB. */
 const ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
@@ -58,9 +58,12 @@ export interface ApertureFunctionProps {
  */
 export class ApertureFunction extends Construct {
   public readonly function: NodejsFunction;
+  /** The handler module's file name in `lambdas/handlers`, which names its prebundled code too. */
+  public readonly handlerFile: string;
 
   constructor(scope: Construct, id: string, props: ApertureFunctionProps) {
     super(scope, id);
+    this.handlerFile = props.handlerFile;
     const environment = {
       ...props.environment,
       // Stack traces point into the TypeScript sources instead of the minified bundle.
@@ -79,8 +82,7 @@ export class ApertureFunction extends Construct {
     logGroup.grantWrite(role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: handlerEntry(props.handlerFile),
-      handler: 'handler',
+      ...handlerCode(props),
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -92,22 +94,6 @@ export class ApertureFunction extends Construct {
       environment,
       layers: props.sharpLayer ? [props.sharpLayer] : undefined,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      projectRoot,
-      depsLockFilePath: rootLockfile,
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Positions are all a stack trace needs; the sources would only grow the bundle.
-        sourcesContent: false,
-        // The AWS SDK is bundled too, at the lockfile's version, rather than taken from the runtime:
-        // the handlers rely on recent client options, and tests then run the very code that ships.
-        // Only sharp is left out, for the layer to provide; nothing is installed beside the bundle.
-        externalModules: props.sharpLayer ? SHARP_MODULES : [],
-      },
     });
 
     if (props.tracing === Tracing.ACTIVE) {
@@ -156,6 +142,37 @@ export class ApertureFunction extends Construct {
       "index/* names only this table's own indexes; CDK adds it to every grant on a table that has one.",
     );
   }
+}
+
+/**
+ * The handler's code: the bundle `npm pack` made, for the installed package (ADR 7); otherwise its
+ * sources, bundled now. The pack-time bundles come from this very bundling (`bin/bundle-handlers.ts`).
+ */
+function handlerCode(props: ApertureFunctionProps): NodejsFunctionProps {
+  const handler = 'index.handler';
+  if (runsFromPackageBuild) {
+    return { code: Code.fromAsset(handlerBundleDir(props.handlerFile)), handler };
+  }
+  return {
+    entry: handlerEntry(props.handlerFile),
+    handler,
+    projectRoot: packageRoot,
+    depsLockFilePath: rootLockfile,
+    bundling: {
+      forceDockerBundling: false,
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      banner: ESM_REQUIRE_BANNER,
+      minify: true,
+      sourceMap: true,
+      // Positions are all a stack trace needs; the sources would only grow the bundle.
+      sourcesContent: false,
+      // The AWS SDK is bundled too, at the lockfile's version, rather than taken from the runtime:
+      // the handlers rely on recent client options, and tests then run the very code that ships.
+      // Only sharp is left out, for the layer to provide; nothing is installed beside the bundle.
+      externalModules: props.sharpLayer ? SHARP_MODULES : [],
+    },
+  };
 }
 
 function assertEnvironmentFits(scope: Construct, environment: Record<string, string>): void {

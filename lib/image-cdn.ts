@@ -23,8 +23,7 @@ import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
-import { DERIVATIVES_PREFIX } from '../lambdas/core/keys.js';
+import { DERIVATIVES_PREFIX, ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/contract.js';
 import type { Settings } from '../lambdas/core/settings.js';
 import {
   CDN_CORS,

@@ -13,16 +13,16 @@ import { Construct } from 'constructs';
 import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
-import { Catalog } from './catalog.js';
+import { CatalogTable } from './catalog-table.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
 import { Ingest } from './ingest.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { OnDemandRenderer } from './on-demand-renderer.js';
+import { type JwtAuthorization, PipelineApi } from './pipeline-api.js';
 import { RenderWorkers } from './render-workers.js';
+import { Reprocess } from './reprocess.js';
 import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
-import { type JwtAuthorization, UploadApi } from './upload-api.js';
-import { VariantSetUpkeep } from './variant-set-upkeep.js';
 import { type LaneQueues, WorkQueues } from './work-queues.js';
 
 // What `settings.variants` is built from, for stacks that embed the construct.
@@ -66,9 +66,9 @@ export interface ImagePipelineProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edges: the cheapest) */
+  /** Which CloudFront edges serve the images. @default PriceClass.PRICE_CLASS_100 (North America and Europe edges: the cheapest) */
   readonly priceClass?: PriceClass;
-  /** @default - the distribution's own `*.cloudfront.net` domain */
+  /** Your own host names for the CDN, `{names, certificate}`; TLS 1.2 or later then. @default - the distribution's own `*.cloudfront.net` domain */
   readonly domain?: CdnDomain;
   /**
    * ARN of a WAF web ACL (scope CLOUDFRONT, in us-east-1) to attach to the CDN.
@@ -170,7 +170,8 @@ export class ImagePipeline extends Construct {
     this.imageBucket = storage.imageBucket;
     this.logBucket = storage.logBucket;
 
-    this.table = new Catalog(this, 'Catalog', { removalPolicy }).table;
+    // The id is older than the construct's name and stays: a new one would replace the table, records and all.
+    this.table = new CatalogTable(this, 'Catalog', { removalPolicy }).table;
     this.queues = new WorkQueues(this, 'WorkQueues').lanes;
     this.sharpLayer = new SharpLayer(this, 'SharpLayer');
 
@@ -203,7 +204,7 @@ export class ImagePipeline extends Construct {
     this.distribution = cdn.distribution;
     this.cdnBaseUrl = cdn.baseUrl;
 
-    // One environment for every function: the contract in lambdas/core/environment.ts.
+    // One environment for every function: `ENV` in the deployment contract, lambdas/contract.ts.
     const environment = functionEnvironmentVariables({
       settings: this.settings,
       uploadBucket: this.uploadBucket.bucketName,
@@ -222,7 +223,7 @@ export class ImagePipeline extends Construct {
       queueUrls: mapLanes((lane) => this.queues[lane].queue.queueUrl),
     });
 
-    const api = new UploadApi(this, 'Api', {
+    const api = new PipelineApi(this, 'Api', {
       environment,
       uploadBucket: this.uploadBucket,
       imageBucket: this.imageBucket,
@@ -267,7 +268,9 @@ export class ImagePipeline extends Construct {
       tracing,
     }).functions;
 
-    this.reprocessFunction = new VariantSetUpkeep(this, 'VariantSetUpkeep', {
+    // The id is older than the construct's name and stays: a new one would replace the function, its
+    // role, its log group and its schedule in every deployed stack, for no change in what they do.
+    this.reprocessFunction = new Reprocess(this, 'VariantSetUpkeep', {
       environment,
       imageBucket: this.imageBucket,
       table: this.table,

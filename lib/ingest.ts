@@ -6,10 +6,14 @@ import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
-import { ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
+import {
+  INGEST_MEMORY_MB,
+  INGEST_RETRY_WINDOW_SECONDS,
+  INGEST_TIMEOUT_SECONDS,
+  ORIGINALS_PREFIX,
+  UPLOADS_PREFIX,
+} from '../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
-import { INGEST_RETRY_WINDOW_SECONDS } from '../lambdas/core/uploads.js';
 import { ApertureFunction } from './aperture-function.js';
 import { acknowledgeBucketNotificationsHandler } from './nag.js';
 import type { LaneQueues } from './work-queues.js';
@@ -65,7 +69,7 @@ export class Ingest extends Construct {
       environment: props.environment,
       // Why this much: INGEST_MEMORY_MB.
       memorySize: INGEST_MEMORY_MB,
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(INGEST_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       tracing: props.tracing,

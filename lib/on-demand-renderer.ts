@@ -9,9 +9,12 @@ import {
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ON_DEMAND_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
-import { ON_DEMAND_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
+import {
+  DERIVATIVES_PREFIX,
+  ON_DEMAND_MEMORY_MB,
+  ON_DEMAND_TIMEOUT_SECONDS,
+  ORIGINALS_PREFIX,
+} from '../lambdas/contract.js';
 import { ApertureFunction } from './aperture-function.js';
 
 /**

@@ -5,9 +5,13 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RENDER_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
-import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../lambdas/adapters/aws/work-queues.js';
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../lambdas/core/keys.js';
+import {
+  DERIVATIVES_PREFIX,
+  ORIGINALS_PREFIX,
+  RENDER_BATCH_SIZE,
+  RENDER_MEMORY_MB,
+  RENDER_TIMEOUT_SECONDS,
+} from '../lambdas/contract.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
 import type { LaneQueues } from './work-queues.js';

@@ -10,7 +10,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { UPLOADS_PREFIX } from '../lambdas/core/keys.js';
+import { UPLOADS_PREFIX } from '../lambdas/contract.js';
 
 /** Where each source's access logs go inside the log bucket. */
 export const ACCESS_LOG_PREFIXES = {

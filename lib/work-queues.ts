@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../lambdas/adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 
 export interface LaneQueues {

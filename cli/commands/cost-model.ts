@@ -2,9 +2,9 @@ import {
   API_MEMORY_MB,
   INGEST_MEMORY_MB,
   RENDER_MEMORY_MB,
-  UPKEEP_INTERVAL_HOURS,
-  UPKEEP_MEMORY_MB,
-} from '../../lambdas/adapters/aws/deployed-functions.js';
+  REPROCESS_INTERVAL_HOURS,
+  REPROCESS_MEMORY_MB,
+} from '../../lambdas/contract.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { area, planVariants, type Size } from '../../lambdas/core/render/geometry.js';
 import { laneOf, WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
@@ -201,8 +201,13 @@ export interface Deployment {
 export function costedDeployment(settings: Pick<Settings, 'variants'>): Deployment {
   return {
     settings,
-    memoryMb: { api: API_MEMORY_MB, ingest: INGEST_MEMORY_MB, upkeep: UPKEEP_MEMORY_MB, ...RENDER_MEMORY_MB },
-    upkeepRunsPerHour: 1 / UPKEEP_INTERVAL_HOURS,
+    memoryMb: {
+      api: API_MEMORY_MB,
+      ingest: INGEST_MEMORY_MB,
+      upkeep: REPROCESS_MEMORY_MB,
+      ...RENDER_MEMORY_MB,
+    },
+    upkeepRunsPerHour: 1 / REPROCESS_INTERVAL_HOURS,
   };
 }
 

@@ -1,22 +1,13 @@
 import { z } from 'zod';
+import { ENV } from '../contract.js';
 import { mapLanes, WORK_LANES, type WorkLane } from './render-jobs.js';
 import { parseSettings, type Settings } from './settings.js';
 import { describeIssues } from './validation.js';
 
 /**
- * The contract between the construct and the functions: the environment variables CDK sets and the
+ * Reads and writes the environment the deployment contract names (`ENV`): what CDK sets and the
  * handlers read. Pure: callers pass the environment in (process.env in Lambda, a literal in tests).
  */
-export const ENV = {
-  settings: 'APERTURE_SETTINGS',
-  uploadBucket: 'APERTURE_UPLOAD_BUCKET',
-  imageBucket: 'APERTURE_IMAGE_BUCKET',
-  table: 'APERTURE_TABLE',
-  cdnBaseUrl: 'APERTURE_CDN_BASE_URL',
-  distributionId: 'APERTURE_DISTRIBUTION_ID',
-  signedUrls: 'APERTURE_SIGNED_URLS',
-  queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
-} as const;
 
 const settingsJson = z.string().transform((text, ctx): Settings => {
   try {

@@ -46,12 +46,59 @@ export class NotFoundError extends ApertureError {
   readonly code = 'not_found';
 }
 
-/** A conditional write lost against a concurrent or earlier writer. */
-export class ConflictError extends ApertureError {
+/** What a conditional write lost against, so the caller can tell a race it expects from one it does not. */
+export type ConflictReason =
+  /** The upload id is taken already. */
+  | 'upload_exists'
+  /** The upload left `pending` before this decision: another delivery decided it. */
+  | 'upload_not_pending'
+  /** An upload of the same bytes created the image first. */
+  | 'image_exists'
+  /** The image to link is gone, or is being deleted. */
+  | 'image_missing'
+  /** The owner linked these bytes meanwhile. */
+  | 'link_exists'
+  /** The image this upload had just created was deleted before its jobs were recorded. */
+  | 'image_deleted'
+  /** Racing deletes and uploads kept moving the image's reference count. */
+  | 'image_kept_changing'
+  /** Racing uploads of the same bytes kept winning, round after round. */
+  | 'ingest_kept_losing'
+  /** The upload key holds other bytes than those its image was judged on. */
+  | 'upload_bytes_replaced'
+  /** The upload record went while the upload was being ingested. */
+  | 'upload_missing';
+
+/** An error of several kinds, `reason` naming which: what callers decide on, never the message. */
+abstract class ReasonedError<Reason extends string> extends ApertureError {
+  constructor(
+    readonly reason: Reason,
+    message: string,
+    context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, context, options);
+  }
+}
+
+/** A conditional write lost against a concurrent or earlier writer; `reason` says which. */
+export class ConflictError extends ReasonedError<ConflictReason> {
   readonly code = 'conflict';
 }
 
-/** A dependency (S3, DynamoDB, SQS) failed in a way that a retry may fix. */
-export class TransientDependencyError extends ApertureError {
-  readonly code = 'dependency_unavailable';
+/** What a retry waits for: a dependency to recover, or a state of the domain to pass. */
+export type RetryReason =
+  /** A dependency (S3, DynamoDB, SQS, CloudFront) throttled, failed, was out of reach or too slow. */
+  | 'dependency_unavailable'
+  /** The image with the same bytes is being deleted: its record must go before the upload can be ingested. */
+  | 'image_being_deleted'
+  /** Another request holds the render lease and has not stored the variant yet. */
+  | 'render_in_progress';
+
+/**
+ * The same request may succeed later: SQS and S3 handlers let it throw so the event is delivered
+ * again, the HTTP handlers answer 503. The reason is the error's code.
+ */
+export class RetryableError extends ReasonedError<RetryReason> {
+  readonly code: RetryReason = this.reason;
 }

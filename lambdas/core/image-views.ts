@@ -4,9 +4,11 @@
  * through a route that forgets to drop them. Every view is built field by field, never by spreading
  * a record.
  */
+
+import { DERIVATIVES_PREFIX } from '../contract.js';
 import type { OutputFormat } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
-import { DERIVATIVES_PREFIX, derivativeKey, negotiatedKey } from './keys.js';
+import { derivativeKey, negotiatedKey } from './keys.js';
 import type { Rejection, RejectionReason } from './rejections.js';
 import { orientedSize, place, type Size } from './render/geometry.js';
 import { hasVariantPage } from './render/pages.js';

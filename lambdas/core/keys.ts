@@ -1,15 +1,13 @@
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../contract.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './formats.js';
 import { encodingRevision, VARIANT_NAME_PATTERN, type VariantSpec } from './variants.js';
 
 /**
  * The object key scheme. Every key is built from validated identifiers only (random upload ids,
  * SHA-256 hex digests, variant names from the spec), never from anything a user named, so no input
- * can place an object outside its prefix.
+ * can place an object outside its prefix. The prefixes themselves are the deployment contract's: the
+ * construct grants, notifies and serves by them.
  */
-export const UPLOADS_PREFIX = 'uploads/';
-export const ORIGINALS_PREFIX = 'originals/';
-/** The only prefix the CDN serves. */
-export const DERIVATIVES_PREFIX = 'derived/';
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -10,6 +10,7 @@ const MIB = 1024 * 1024;
  * time and hands them to every function in one environment variable, so both sides read one schema.
  */
 export const settingsSchema = z.strictObject({
+  /** Input formats accepted, judged from the bytes; any other is rejected as `format_not_allowed`. */
   allowedFormats: z
     .array(z.enum(INPUT_FORMAT_NAMES))
     .min(1)
@@ -25,6 +26,7 @@ export const settingsSchema = z.strictObject({
   maxInputPixels: z.number().int().min(1).default(100_000_000),
   /** How long a presigned upload stays usable. Short by design: a leaked URL soon stops working. */
   presignTtlSeconds: z.number().int().min(10).max(3600).default(300),
+  /** The variant set: what every image is rendered to (see `variants.ts`). */
   variants: variantSetSchema.default(() => structuredClone([...DEFAULT_VARIANTS])),
   /** Keep GPS coordinates in the technical metadata stored on image records. Outputs never carry any. */
   keepGpsMetadata: z.boolean().default(false),

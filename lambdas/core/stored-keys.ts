@@ -1,5 +1,6 @@
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX } from '../contract.js';
 import { OUTPUT_FORMAT_NAMES, OUTPUT_FORMATS, type OutputFormat } from './formats.js';
-import { DERIVATIVES_PREFIX, derivativesPrefix, isSha256Hex, ORIGINALS_PREFIX, originalKey } from './keys.js';
+import { derivativesPrefix, isSha256Hex, originalKey } from './keys.js';
 
 /**
  * Reading the image bucket's keys back, whatever spec wrote them: which image a stored object

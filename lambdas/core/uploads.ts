@@ -66,12 +66,6 @@ export function parseUploadRequest(
   return { ...request, format };
 }
 
-/**
- * How long after its bytes land an upload may still be ingested: Lambda retries a failed S3 event for
- * up to this long (the ingest function's maximum event age), so until then the bytes are still needed.
- */
-export const INGEST_RETRY_WINDOW_SECONDS = 6 * 3600;
-
 /** 128 random bits as hex: unguessable, and never derived from anything the user sent. */
 export function newUploadId(): string {
   return randomBytes(16).toString('hex');

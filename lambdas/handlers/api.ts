@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { AwsClients } from '../adapters/aws/clients.js';
 import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
@@ -10,12 +10,12 @@ import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readSecretText } from '../adapters/aws/secret-text.js';
+import { API_ROUTES, type ApiRouteKey } from '../contract.js';
 import type { SignedUrlConfig } from '../core/environment.js';
-import { TransientDependencyError } from '../core/errors.js';
+import { RetryableError } from '../core/errors.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
 import type { UrlSigner } from '../ports/url-signer.js';
-import { API_ROUTES, type ApiRouteKey } from './api-routes.js';
-import { functionRuntime, onColdStart } from './function-runtime.js';
+import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
 import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/delete-image.js';
@@ -83,17 +83,6 @@ function logKeys(ids: { uploadId?: string | undefined; imageId?: string | undefi
   };
 }
 
-/**
- * Publishes the request's metrics, like Powertools' logMetrics, but only when it recorded any: reads
- * and refused requests record none, and logMetrics would log a warning for each of them.
- */
-function publishMetrics(metrics: Metrics): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  const publish = async () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  };
-  return { after: publish, onError: publish };
-}
-
 /** Builds the API handler around explicit dependencies, so tests and the local runtime run this exact code. */
 export function createApiHandler(deps: ApiDependencies) {
   const { logger, metrics } = deps;
@@ -101,7 +90,10 @@ export function createApiHandler(deps: ApiDependencies) {
     // Out of time means a dependency was too slow (a burst of requests, an outage): a 503 the client
     // retries, not a 500.
     timeoutEarlyResponse: () => {
-      throw new TransientDependencyError('the request ran out of time waiting on a dependency; try again');
+      throw new RetryableError(
+        'dependency_unavailable',
+        'the request ran out of time waiting on a dependency; try again',
+      );
     },
   })
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
 import { type FunctionEnvironment, readFunctionEnvironment } from '../core/environment.js';
@@ -37,4 +38,16 @@ export function onColdStart<Event, Result>(
     built ??= build();
     return built(event, context);
   };
+}
+
+/**
+ * Publishes what an invocation recorded, after it or on its error: every handler's one way to emit
+ * metrics. It is Powertools' `logMetrics` less one thing: that logs a warning for each invocation
+ * that recorded no metric (an API read, a refused request), and this publishes nothing then.
+ */
+export function publishMetrics(metrics: Metrics): MiddlewareObj {
+  const publish = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
 }

@@ -5,8 +5,8 @@ import {
   ApertureError,
   ConflictError,
   NotFoundError,
+  RetryableError,
   TooLargeError,
-  TransientDependencyError,
   UnauthorizedError,
   UnsupportedImageError,
   ValidationError,
@@ -36,7 +36,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => ApertureError, n
   [NotFoundError, 404],
   [ConflictError, 409],
   [UnsupportedImageError, 415],
-  [TransientDependencyError, 503],
+  [RetryableError, 503],
 ];
 
 /** The one place domain errors become HTTP: a stable code and a message, never a serialised error. */

@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, S3Event } from 'aws-lambda';
 import sharp from 'sharp';
@@ -9,7 +8,7 @@ import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
 import { type IngestDependencies, type IngestOutcome, ingestUpload } from '../services/ingest-upload.js';
-import { functionRuntime, onColdStart } from './function-runtime.js';
+import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 
 // Each upload is decoded once: libvips' operation cache would only hold memory between invocations.
 sharp.cache(false);
@@ -40,7 +39,7 @@ export function createIngestHandler(deps: IngestHandlerDependencies) {
   const { logger, metrics } = deps;
   return middy<S3Event, IngestOutcome[], Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics(metrics))
     .handler(async (event) => {
       const outcomes: IngestOutcome[] = [];
       for (const record of event.Records) {

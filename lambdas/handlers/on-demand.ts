@@ -7,11 +7,11 @@ import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoRenderLeases } from '../adapters/aws/dynamo-render-leases.js';
 import { IMMUTABLE_CACHE_CONTROL, S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
+import { DERIVATIVES_PREFIX } from '../contract.js';
 import { readRendererEnvironment } from '../core/environment.js';
-import { TransientDependencyError } from '../core/errors.js';
-import { DERIVATIVES_PREFIX } from '../core/keys.js';
+import { RetryableError } from '../core/errors.js';
 import { type OnDemandDependencies, renderOnDemand } from '../services/render-on-demand.js';
-import { functionRuntime, onColdStart } from './function-runtime.js';
+import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 
 // Each original is decoded once per request: libvips' operation cache would only hold memory.
 sharp.cache(false);
@@ -53,6 +53,7 @@ export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
   const { logger, metrics } = deps;
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics(metrics))
     .handler(async (event) => {
       const method = event.requestContext.http.method;
       if (method !== 'GET' && method !== 'HEAD') return answer(405, 'no-store', 'GET or HEAD only');
@@ -65,7 +66,6 @@ export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
           ...('why' in outcome ? { why: outcome.why } : {}),
         });
         metrics.addMetric(`OnDemand_${outcome.outcome}`, MetricUnit.Count, 1);
-        metrics.publishStoredMetrics();
         if (outcome.outcome === 'not_found') return answer(404, NOT_FOUND_CACHE_CONTROL, 'not found');
         if (outcome.outcome === 'no_such_page') return answer(404, NO_SUCH_PAGE_CACHE_CONTROL, 'not found');
         return {
@@ -79,7 +79,7 @@ export function createOnDemandHandler(deps: OnDemandHandlerDependencies) {
           isBase64Encoded: method !== 'HEAD',
         };
       } catch (error) {
-        if (!(error instanceof TransientDependencyError)) throw error;
+        if (!(error instanceof RetryableError)) throw error;
         logger.warn('on-demand render unavailable', { key, error });
         // no-store keeps browsers and proxies from holding it; CloudFront caches a 503 whatever it
         // says, for as long as the distribution's error caching allows (none: lib/image-cdn.ts).

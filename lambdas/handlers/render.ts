@@ -1,3 +1,4 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -6,11 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
-import { MAX_RECEIVE_COUNT } from '../adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { renderJobSchema } from '../core/render-jobs.js';
 import { describeIssues } from '../core/validation.js';
 import { type RenderDependencies, type RenderOutcome, renderJob } from '../services/render-job.js';
-import { functionRuntime, onColdStart } from './function-runtime.js';
+import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 
 // One image at a time per invocation: libvips' operation cache would only hold memory between jobs.
 // Its thread pool stays at sharp's default (1 on glibc Linux, as on Lambda): the bench saw no gain
@@ -40,16 +41,26 @@ function parseJob(record: SQSRecord) {
 }
 
 /**
+ * A job whose image was recorded `failed` (it cannot be rendered): the message still fails, so that
+ * it is parked in the dead-letter queue for inspection rather than deleted.
+ */
+class ImageFailedError extends Error {
+  override readonly name = 'ImageFailedError';
+}
+
+/**
  * A batch of render jobs, one at a time (each already uses every vCPU). Each message succeeds or
- * fails on its own (`batchItemFailures`): a bad one never fails its neighbours. A job whose image
- * cannot be rendered is recorded as `failed` and still reported as a failure, so the message ends in
- * the dead-letter queue for inspection; one that keeps failing for other reasons marks its image
- * `failed` on its last delivery.
+ * fails on its own (Powertools' batch processor reports `batchItemFailures`): a bad one never fails
+ * its neighbours, and a batch that fails whole is still an answer, not a function error. A job whose
+ * image cannot be rendered is recorded as `failed` and still fails its message; one that keeps
+ * failing for other reasons marks its image `failed` on its last delivery.
  */
 export function createRenderHandler(deps: RenderHandlerDependencies) {
   const { logger, metrics } = deps;
+  const processor = new BatchProcessor(EventType.SQS);
 
-  async function handleRecord(record: SQSRecord): Promise<RenderOutcome> {
+  /** Renders the record's job; on its last delivery, a failure marks the image `failed` as well. */
+  async function render(record: SQSRecord): Promise<RenderOutcome> {
     const job = parseJob(record);
     logger.appendKeys({ imageId: job.imageId, lane: job.lane });
     try {
@@ -65,27 +76,36 @@ export function createRenderHandler(deps: RenderHandlerDependencies) {
     }
   }
 
+  async function handleRecord(record: SQSRecord): Promise<RenderOutcome> {
+    try {
+      let outcome: RenderOutcome;
+      try {
+        outcome = await render(record);
+      } catch (error) {
+        logger.error('render job failed', { messageId: record.messageId, error: error as Error });
+        metrics.addMetric('RenderJobErrors', MetricUnit.Count, 1);
+        throw error;
+      }
+      logger.info('render job done', { ...outcome });
+      metrics.addMetric(`RenderJobs_${outcome.outcome}`, MetricUnit.Count, 1);
+      if (outcome.outcome === 'failed')
+        throw new ImageFailedError(`image ${outcome.imageId} failed: ${outcome.failure.reason}`);
+      return outcome;
+    } finally {
+      logger.removeKeys(['imageId', 'lane']);
+    }
+  }
+
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
-      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-      for (const record of event.Records) {
-        try {
-          const outcome = await handleRecord(record);
-          logger.info('render job done', { ...outcome });
-          metrics.addMetric(`RenderJobs_${outcome.outcome}`, MetricUnit.Count, 1);
-          if (outcome.outcome === 'failed') batchItemFailures.push({ itemIdentifier: record.messageId });
-        } catch (error) {
-          logger.error('render job failed', { messageId: record.messageId, error: error as Error });
-          metrics.addMetric('RenderJobErrors', MetricUnit.Count, 1);
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-        } finally {
-          logger.removeKeys(['imageId', 'lane']);
-        }
-      }
-      metrics.publishStoredMetrics();
-      return { batchItemFailures };
-    });
+    .use(publishMetrics(metrics))
+    .handler((event, context) =>
+      processPartialResponse(event, handleRecord, processor, {
+        context,
+        processInParallel: false,
+        throwOnFullBatchFailure: false,
+      }),
+    );
 }
 
 export function renderDependenciesFromEnvironment(

@@ -19,7 +19,7 @@ export interface ReprocessHandlerDependencies extends ReprocessDependencies {
 const CONCURRENCY = 8;
 
 /**
- * `aperture reprocess` run by the deployment itself, every hour (lib/variant-set-upkeep.ts). A run
+ * `aperture reprocess` run by the deployment itself, every hour (lib/reprocess.ts). A run
  * cut short by the function's timeout loses nothing: images it moved are current and skipped by the
  * next run, which carries on with the rest.
  */

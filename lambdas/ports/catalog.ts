@@ -1,4 +1,8 @@
-/** The catalog of uploads, images and who links to them. The DynamoDB adapter implements it. */
+/**
+ * The catalog of uploads, images and who links to them, as the request path (API, ingest, render,
+ * on-demand, delete) uses it. The operator tools' repairs are `MaintenanceCatalog`'s.
+ */
+import type { ConflictReason } from '../core/errors.js';
 import type { ImageFacts } from '../core/image-facts.js';
 import type { Rejection } from '../core/rejections.js';
 import type { Placeholder } from '../core/render/placeholder.js';
@@ -74,32 +78,17 @@ export interface Page<T> {
   cursor?: string | undefined;
 }
 
-/** One item of a whole-catalog scan. */
-export type CatalogEntry =
-  | { kind: 'image'; image: ImageRecord }
-  | { kind: 'link'; link: ImageLink }
-  | { kind: 'upload'; upload: UploadRecord };
-
-/**
- * What an image is to be rendered as: its variant set, each variant's status, the image's status and
- * when its render jobs were last queued. Operations replace it as a whole, never field by field.
- */
-export interface VariantPlan {
-  variantSetVersion: string;
-  status: ImageStatus;
-  variants: Record<string, VariantStatus>;
-  /** Unset only while the ingest that created the image has not queued its jobs yet. */
-  jobsQueuedAt: Date | undefined;
-}
-
 /** Why an ingest transaction was refused: the caller re-reads and decides again. */
-export type IngestConflict = 'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending';
+export type IngestConflict = Extract<
+  ConflictReason,
+  'image_exists' | 'image_missing' | 'link_exists' | 'upload_not_pending'
+>;
 
 /** What removing an owner's link did: nothing, or the image is still others', or it was the last link. */
 export type UnlinkOutcome = 'not_linked' | 'unlinked' | 'last_link';
 
-export interface Catalog {
-  /** Stores a new upload; fails with ConflictError if the id is already taken. */
+export interface RequestPathCatalog {
+  /** Stores a new upload; ConflictError (`upload_exists`) if the id is already taken. */
   recordUpload(upload: UploadRecord): Promise<void>;
   getUpload(uploadId: string): Promise<UploadRecord | undefined>;
   getImage(imageId: string): Promise<ImageRecord | undefined>;
@@ -115,14 +104,14 @@ export interface Catalog {
   rejectUpload(uploadId: string, rejection: Rejection): Promise<void>;
   /**
    * One transaction: the image (new), the owner's link (new) and the upload (`pending` → `accepted`).
-   * ConflictError with `context.conflict` an IngestConflict when any condition fails; nothing is written then.
+   * ConflictError whose `reason` is an IngestConflict when any condition fails; nothing is written then.
    */
   createImage(image: ImageRecord, link: ImageLink): Promise<void>;
   /** One transaction: refCount + 1 on the existing image, the new link, the upload accepted. */
   addLink(link: ImageLink): Promise<void>;
   /** The owner already links the image: only the upload moves to `accepted`. */
   acceptUpload(uploadId: string, imageId: string): Promise<void>;
-  /** Records that the render jobs were queued (idempotent). */
+  /** Records that the render jobs were queued (idempotent); ConflictError (`image_deleted`) when the image is gone. */
   markJobsQueued(imageId: string, at: Date): Promise<void>;
 
   /**
@@ -146,36 +135,9 @@ export interface Catalog {
   /**
    * One transaction: the owner's link goes and the image's reference count drops; when it was the
    * last link, the image is marked `deletingSince` `at`. Retries by itself when a racing upload or
-   * delete moves the count first.
+   * delete moves the count first; ConflictError (`image_kept_changing`) when that never settles.
    */
   unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome>;
   /** Removes the record of an image marked for deletion with no links; a no-op when it is gone already. */
   deleteImageRecord(imageId: string): Promise<void>;
-
-  // Operations (`aperture` CLI): whole-catalog reads, and repairs that only apply to what was seen.
-
-  /** One page of every image, link and upload, in no useful order (a strongly consistent scan). */
-  scanCatalog(cursor?: string): Promise<Page<CatalogEntry>>;
-  /**
-   * Replaces the image's variant plan while it is still exactly `expected` and not being deleted: how
-   * an image moves to a new variant set, or has variants rendered again. False when the image changed
-   * meanwhile (a render landed, another run got there first): read it again and decide again.
-   */
-  replaceVariantPlan(
-    imageId: string,
-    expected: VariantPlan,
-    next: VariantPlan & { jobsQueuedAt: Date },
-  ): Promise<boolean>;
-  /** Sets the reference count to `count` while it is still `expected`; false when it moved. */
-  correctRefCount(imageId: string, expected: number, count: number): Promise<boolean>;
-  /**
-   * Marks an image that no link points at for deletion (`deletingSince`, reference count 0) while
-   * its count is still `expected`, as the last unlink would have; false when it moved.
-   */
-  markUnlinkedImageForDeletion(imageId: string, expected: number, at: Date): Promise<boolean>;
-  /**
-   * Removes a link whose image is gone or being deleted (no reference count changes), checked in the
-   * same transaction; false, and nothing removed, when the image is there after all.
-   */
-  deleteDanglingLink(owner: string, imageId: string): Promise<boolean>;
 }

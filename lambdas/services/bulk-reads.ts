@@ -1,6 +1,7 @@
 import { derivativesPrefix } from '../core/keys.js';
 import type { Settings } from '../core/settings.js';
-import type { Catalog, CatalogEntry, Page } from '../ports/catalog.js';
+import type { Page } from '../ports/catalog.js';
+import type { CatalogEntry, MaintenanceCatalog } from '../ports/maintenance-catalog.js';
 import type { BucketRole, ObjectInventory, StoredObject } from '../ports/object-inventory.js';
 
 /**
@@ -17,7 +18,7 @@ export interface ReadCounts {
 /** What a pass over the whole catalog and both buckets reads with. */
 export interface BulkReadDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: MaintenanceCatalog;
   inventory: ObjectInventory;
   now: () => Date;
   /** Told as items are read. */
@@ -37,7 +38,7 @@ export async function* allItems<T>(
 }
 
 /** Every image, link and upload of the catalog (one scan). */
-export function catalogEntries(catalog: Catalog): AsyncGenerator<CatalogEntry> {
+export function catalogEntries(catalog: MaintenanceCatalog): AsyncGenerator<CatalogEntry> {
   return allItems((cursor) => catalog.scanCatalog(cursor));
 }
 

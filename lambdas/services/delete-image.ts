@@ -1,9 +1,9 @@
-import type { Catalog } from '../ports/catalog.js';
+import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { CdnCache } from '../ports/cdn-cache.js';
 import type { ImageObjects } from '../ports/image-objects.js';
 
 export interface DeleteImageDependencies {
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   objects: ImageObjects;
   /** Absent where nothing caches derivatives (the local CDN). */
   cdn: CdnCache | undefined;

@@ -1,5 +1,5 @@
 import { assessUpload } from '../core/assess-upload.js';
-import { ConflictError, TooLargeError, TransientDependencyError } from '../core/errors.js';
+import { ConflictError, RetryableError, TooLargeError } from '../core/errors.js';
 import { readHashed } from '../core/hashing.js';
 import type { ImageFacts } from '../core/image-facts.js';
 import { originalKey, uploadIdFromKey } from '../core/keys.js';
@@ -7,13 +7,19 @@ import type { Rejection } from '../core/rejections.js';
 import { planRenderJobs } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { Catalog, ImageLink, ImageRecord, IngestConflict, UploadRecord } from '../ports/catalog.js';
+import type {
+  ImageLink,
+  ImageRecord,
+  IngestConflict,
+  RequestPathCatalog,
+  UploadRecord,
+} from '../ports/catalog.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { WorkQueue } from '../ports/work-queue.js';
 
 export interface IngestDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   store: ObjectStore;
   queue: WorkQueue;
   now: () => Date;
@@ -85,10 +91,11 @@ export async function ingestUpload(
     const existing = await deps.catalog.getImage(sha256);
     if (existing?.deletingSince) {
       // Its bytes are being removed; once the record is gone, a retry stores them afresh.
-      throw new TransientDependencyError('the same image is being deleted; the upload is retried after', {
-        uploadId,
-        imageId: sha256,
-      });
+      throw new RetryableError(
+        'image_being_deleted',
+        'the same image is being deleted; the upload is retried after',
+        { uploadId, imageId: sha256 },
+      );
     }
     try {
       if (!existing) {
@@ -112,7 +119,7 @@ export async function ingestUpload(
       // image_exists, image_missing, link_exists: someone else moved first; look again.
     }
   }
-  throw new ConflictError('ingest kept losing races; the event will be retried', {
+  throw new ConflictError('ingest_kept_losing', 'ingest kept losing races; the event will be retried', {
     uploadId,
     imageId: sha256,
   });
@@ -222,15 +229,20 @@ async function judgedBytesAgain(
     if (read && read.sha256 === upload.imageId) return read.bytes;
     await deps.store.deleteUpload(key);
   }
-  throw new ConflictError('the upload no longer holds the bytes its image was judged on', {
-    uploadId: upload.uploadId,
-    imageId: upload.imageId,
-  });
+  throw new ConflictError(
+    'upload_bytes_replaced',
+    'the upload no longer holds the bytes its image was judged on',
+    {
+      uploadId: upload.uploadId,
+      imageId: upload.imageId,
+    },
+  );
 }
 
 async function mustGetUpload(deps: IngestDependencies, uploadId: string): Promise<UploadRecord> {
   const upload = await deps.catalog.getUpload(uploadId);
-  if (!upload) throw new ConflictError('the upload record vanished during ingest', { uploadId });
+  if (!upload)
+    throw new ConflictError('upload_missing', 'the upload record vanished during ingest', { uploadId });
   return upload;
 }
 
@@ -245,6 +257,16 @@ async function whenStillPending(decide: () => Promise<void>): Promise<boolean> {
   }
 }
 
+/** The ingest transaction's conflict the error reports; other conflicts are not for ingest to decide on. */
 function conflictOf(error: unknown): IngestConflict | undefined {
-  return error instanceof ConflictError ? (error.context.conflict as IngestConflict | undefined) : undefined;
+  if (!(error instanceof ConflictError)) return undefined;
+  switch (error.reason) {
+    case 'image_exists':
+    case 'image_missing':
+    case 'link_exists':
+    case 'upload_not_pending':
+      return error.reason;
+    default:
+      return undefined;
+  }
 }

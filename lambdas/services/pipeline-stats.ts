@@ -1,5 +1,5 @@
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../contract.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../core/formats.js';
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../core/keys.js';
 import { formatOfDerivativeKey } from '../core/stored-keys.js';
 import { variantSetVersion } from '../core/variants.js';
 import type { ImageRecord } from '../ports/catalog.js';

@@ -3,7 +3,7 @@ import { derivativeKey } from '../core/keys.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
 import type { RenderedObject } from '../core/render/render-variants.js';
 import type { VariantSpec } from '../core/variants.js';
-import type { Catalog } from '../ports/catalog.js';
+import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 
 /**
@@ -13,7 +13,7 @@ import type { DerivativeStore } from '../ports/derivative-store.js';
  */
 
 export interface RenderIo {
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   store: DerivativeStore;
 }
 

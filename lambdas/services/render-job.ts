@@ -5,13 +5,13 @@ import { renderVariants } from '../core/render/render-variants.js';
 import { readTechnicalMetadata } from '../core/render/technical-metadata.js';
 import type { RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
-import type { Catalog, RenderExtras, VariantStatus } from '../ports/catalog.js';
+import type { RenderExtras, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
 export interface RenderDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   store: DerivativeStore;
 }
 

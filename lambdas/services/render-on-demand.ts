@@ -1,4 +1,4 @@
-import { TransientDependencyError } from '../core/errors.js';
+import { RetryableError } from '../core/errors.js';
 import { OUTPUT_FORMATS } from '../core/formats.js';
 import { originalKey, parseDerivativeKey } from '../core/keys.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
@@ -6,14 +6,14 @@ import { hasVariantPage } from '../core/render/pages.js';
 import { renderVariants } from '../core/render/render-variants.js';
 import type { Settings } from '../core/settings.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { Catalog } from '../ports/catalog.js';
+import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 import type { RenderLeases } from '../ports/render-leases.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
 export interface OnDemandDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   store: DerivativeStore;
   leases: RenderLeases;
   sleep: (ms: number) => Promise<void>;
@@ -69,7 +69,9 @@ export async function renderOnDemand(deps: OnDemandDependencies, key: string): P
       const bytes = await deps.store.readDerivative(key);
       if (bytes) return { outcome: 'waited', key, contentType, bytes };
     }
-    throw new TransientDependencyError('another request is still rendering this variant', { key });
+    throw new RetryableError('render_in_progress', 'another request is still rendering this variant', {
+      key,
+    });
   }
   try {
     let rendered: Awaited<ReturnType<typeof renderVariants>>;

@@ -1,7 +1,8 @@
 import { mapLanes, planVariantJobs, type RenderJob, type WorkLane } from '../core/render-jobs.js';
 import { planVariantSet, staleDerivativeKeys } from '../core/variant-set-plan.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { Catalog, ImageRecord } from '../ports/catalog.js';
+import type { ImageRecord } from '../ports/catalog.js';
+import type { MaintenanceCatalog } from '../ports/maintenance-catalog.js';
 import type { ObjectInventory, StoredObject } from '../ports/object-inventory.js';
 import { catalogEntries, derivativesOf, forEachConcurrently } from './bulk-reads.js';
 import {
@@ -93,7 +94,7 @@ export async function reprocessImages(
   return report;
 }
 
-async function* scannedImages(catalog: Catalog): AsyncGenerator<ImageRecord> {
+async function* scannedImages(catalog: MaintenanceCatalog): AsyncGenerator<ImageRecord> {
   for await (const entry of catalogEntries(catalog)) {
     if (entry.kind === 'image') yield entry.image;
   }

@@ -1,7 +1,8 @@
 import { planVariantJobs, type RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { Catalog, ImageRecord, VariantPlan, VariantStatus } from '../ports/catalog.js';
+import type { ImageRecord, VariantStatus } from '../ports/catalog.js';
+import type { MaintenanceCatalog, VariantPlan } from '../ports/maintenance-catalog.js';
 import type { WorkQueue } from '../ports/work-queue.js';
 
 /**
@@ -11,7 +12,7 @@ import type { WorkQueue } from '../ports/work-queue.js';
 
 export interface VariantRenderDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: MaintenanceCatalog;
   queue: WorkQueue;
   now: () => Date;
   /** Waits until `jobs` more jobs may be queued (the operator's rate); absent, nothing waits. */

@@ -5,6 +5,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { API_TIMEOUT_SECONDS } from '../../lambdas/contract.js';
 import { parseOwner } from '../../lambdas/core/identity.js';
 import { httpApiEvent } from '../events/http-api-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
@@ -45,8 +46,6 @@ export interface LocalApi {
 export const LOCAL_TOKEN_PATH = '/local/token';
 /** API Gateway's largest request payload. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** The construct's API function timeout. */
-const API_TIMEOUT_SECONDS = 10;
 const CORS_HEADERS = 'authorization,content-type,x-amz-date,x-amz-security-token,x-amz-content-sha256';
 
 class PayloadTooLargeError extends Error {

@@ -7,7 +7,7 @@ import {
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { DERIVATIVES_PREFIX } from '../../lambdas/core/keys.js';
+import { DERIVATIVES_PREFIX } from '../../lambdas/contract.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import { CDN_CORS, CDN_RESPONSE_HEADERS } from '../../lambdas/edge/response-headers.js';
 import { loadViewerRequest, type ViewerRequestHandler } from '../../lambdas/edge/viewer-request-code.js';

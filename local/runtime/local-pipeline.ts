@@ -2,11 +2,14 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { ON_DEMAND_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
-import { UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
+import {
+  API_ROUTES,
+  INGEST_TIMEOUT_SECONDS,
+  ON_DEMAND_TIMEOUT_SECONDS,
+  UPLOADS_PREFIX,
+} from '../../lambdas/contract.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
-import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
 import {
   createOnDemandHandler,
@@ -137,7 +140,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       bucket: twin.resources.uploadBucket,
       prefix: UPLOADS_PREFIX,
       functionName: 'aperture-ingest',
-      timeoutSeconds: 60,
+      timeoutSeconds: INGEST_TIMEOUT_SECONDS,
       handler: ingest,
       logger,
       ...(options.ingestRetryDelaysMs ? { retryDelaysMs: options.ingestRetryDelaysMs } : {}),

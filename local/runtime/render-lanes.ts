@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
+import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../../lambdas/contract.js';
 import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import type { TwinInfo } from '../twin/index.js';
 import { startQueuePoller } from './queue-poller.js';

@@ -7,8 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
-import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/adapters/aws/work-queues.js';
+import { CATALOG_TABLE, MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { TWIN_CREDENTIALS } from './environment.js';
 
@@ -41,7 +40,7 @@ export interface TwinEndpoints {
 }
 
 /**
- * Creates what the ImagePipeline construct creates (lib/storage.ts, lib/catalog.ts,
+ * Creates what the ImagePipeline construct creates (lib/storage.ts, lib/catalog-table.ts,
  * lib/work-queues.ts), through the services' own APIs, so it works
  * against any S3/DynamoDB/SQS endpoint. Idempotent: resources that exist (a persisted data dir) are
  * kept and their settings converged.

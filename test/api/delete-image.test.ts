@@ -3,12 +3,12 @@ import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
-import { TransientDependencyError } from '../../lambdas/core/errors.js';
+import { API_ROUTES } from '../../lambdas/contract.js';
+import { RetryableError } from '../../lambdas/core/errors.js';
 import { derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
-import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
 import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
 import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
@@ -50,7 +50,7 @@ async function ingest(owner: string, bytes: Buffer): Promise<RenderJob[]> {
       await handler(event, lambdaContext('aperture-ingest'));
       return jobs;
     } catch (error) {
-      if (!(error instanceof TransientDependencyError) || attempt === 5) throw error;
+      if (!(error instanceof RetryableError) || attempt === 5) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -151,7 +151,9 @@ describe('DELETE /v1/images/{imageId}', () => {
       },
     );
     const event = objectCreatedEvent({ bucket: info.resources.uploadBucket, ...sent });
-    await expect(handler(event, lambdaContext('aperture-ingest'))).rejects.toThrow(TransientDependencyError);
+    const refused = await handler(event, lambdaContext('aperture-ingest')).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RetryableError);
+    expect(refused).toHaveProperty('reason', 'image_being_deleted');
     expect(await catalog.findLink(bob, imageId)).toBeUndefined();
 
     const deps = apiDependenciesFromEnvironment(env);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../lambdas/contract.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
-import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';

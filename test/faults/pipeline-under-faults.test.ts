@@ -12,12 +12,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { DynamoMaintenanceCatalog } from '../../lambdas/adapters/aws/dynamo-maintenance-catalog.js';
 import { derivativeKey, originalKey } from '../../lambdas/core/keys.js';
 import { renderVariants } from '../../lambdas/core/render/render-variants.js';
 import { planRenderJobs, WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
-import type { CatalogEntry, ImageLink, ImageRecord, UploadRecord } from '../../lambdas/ports/catalog.js';
+import type { ImageLink, ImageRecord, UploadRecord } from '../../lambdas/ports/catalog.js';
+import type { CatalogEntry } from '../../lambdas/ports/maintenance-catalog.js';
 import type { ReconcileReport } from '../../lambdas/services/reconcile/reconcile.js';
 import type { ReprocessReport } from '../../lambdas/services/reprocess-images.js';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/local-pipeline.js';
@@ -393,7 +394,7 @@ async function scanCatalog(): Promise<{
   links: ImageLink[];
   uploads: Map<string, UploadRecord>;
 }> {
-  const catalog = new DynamoCatalog(clients.dynamo, pipeline.twin.resources.table);
+  const catalog = new DynamoMaintenanceCatalog(clients.dynamo, pipeline.twin.resources.table);
   const entries: CatalogEntry[] = [];
   let cursor: string | undefined;
   do {

@@ -4,15 +4,15 @@ import {
   INGEST_MEMORY_MB,
   ON_DEMAND_MEMORY_MB,
   RENDER_MEMORY_MB,
-  UPKEEP_INTERVAL_HOURS,
-  UPKEEP_MEMORY_MB,
-} from '../../lambdas/adapters/aws/deployed-functions.js';
+  REPROCESS_INTERVAL_HOURS,
+  REPROCESS_MEMORY_MB,
+} from '../../lambdas/contract.js';
 import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { logicalId, type Synthesized, synthPipeline } from './synth.js';
 
 /**
- * `aperture cost` bills the functions by lambdas/adapters/aws/deployed-functions.ts, which the CLI can
- * read without loading CDK; the constructs must give the functions exactly that.
+ * `aperture cost` bills the functions by the deployment contract (lambdas/contract.ts), which the CLI
+ * can read without loading CDK; the constructs must give the functions exactly that.
  */
 let synth: Synthesized;
 beforeAll(() => {
@@ -29,19 +29,19 @@ describe('what the cost model bills', () => {
       ingest: memory(pipeline.ingestFunction),
       ...Object.fromEntries(WORK_LANES.map((lane) => [lane, memory(pipeline.renderFunctions[lane])])),
       onDemand: memory(pipeline.onDemandFunction),
-      upkeep: memory(pipeline.reprocessFunction),
+      reprocess: memory(pipeline.reprocessFunction),
     }).toEqual({
       api: API_MEMORY_MB,
       ingest: INGEST_MEMORY_MB,
       ...RENDER_MEMORY_MB,
       onDemand: ON_DEMAND_MEMORY_MB,
-      upkeep: UPKEEP_MEMORY_MB,
+      reprocess: REPROCESS_MEMORY_MB,
     });
   });
 
-  it('is how often the upkeep runs', () => {
+  it('is how often reprocess runs', () => {
     synth.template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: `rate(${UPKEEP_INTERVAL_HOURS} hour${UPKEEP_INTERVAL_HOURS === 1 ? '' : 's'})`,
+      ScheduleExpression: `rate(${REPROCESS_INTERVAL_HOURS} hour${REPROCESS_INTERVAL_HOURS === 1 ? '' : 's'})`,
     });
   });
 });

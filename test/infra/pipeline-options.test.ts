@@ -6,8 +6,7 @@ import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/core/environment.js';
-import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
+import { API_ROUTES, ENV } from '../../lambdas/contract.js';
 import { readContext } from '../../lib/aperture-app.js';
 import { ApertureStack } from '../../lib/aperture-stack.js';
 import {

@@ -5,17 +5,19 @@ import { CachePolicy } from 'aws-cdk-lib/aws-cloudfront';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CATALOG_TABLE } from '../../lambdas/adapters/aws/catalog-table.js';
 import {
+  API_ROUTES,
+  CATALOG_TABLE,
+  DERIVATIVES_PREFIX,
+  ENV,
   MAX_RECEIVE_COUNT,
+  ORIGINALS_PREFIX,
   RENDER_TIMEOUT_SECONDS,
+  UPLOADS_PREFIX,
   VISIBILITY_TIMEOUT_FACTOR,
-} from '../../lambdas/adapters/aws/work-queues.js';
-import { ENV } from '../../lambdas/core/environment.js';
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
+} from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
-import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
 import { DEFAULT_ON_DEMAND_CONCURRENCY } from '../../lib/on-demand-renderer.js';
 import {

@@ -14,7 +14,7 @@ import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
-import { ENV } from '../../lambdas/core/environment.js';
+import { ENV } from '../../lambdas/contract.js';
 import { ConflictError } from '../../lambdas/core/errors.js';
 import { INPUT_FORMATS, type InputFormat } from '../../lambdas/core/formats.js';
 import { originalKey, uploadKey } from '../../lambdas/core/keys.js';

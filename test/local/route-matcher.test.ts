@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../lambdas/handlers/api-routes.js';
+import { API_ROUTES } from '../../lambdas/contract.js';
 import { routeMatcher } from '../../local/api/route-matcher.js';
 
 const match = routeMatcher(Object.values(API_ROUTES));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/core/environment.js';
+import { ENV } from '../../lambdas/contract.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, variantSetVersion } from '../../lambdas/core/variants.js';
 import type { PipelineStats } from '../../lambdas/services/pipeline-stats.js';

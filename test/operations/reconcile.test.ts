@@ -6,13 +6,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import {
-  derivativeKey,
-  derivativesPrefix,
-  originalKey,
-  UPLOADS_PREFIX,
-  uploadKey,
-} from '../../lambdas/core/keys.js';
+import { UPLOADS_PREFIX } from '../../lambdas/contract.js';
+import { derivativeKey, derivativesPrefix, originalKey, uploadKey } from '../../lambdas/core/keys.js';
 import { renderJobSchema } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';

@@ -4,9 +4,9 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
-import { ON_DEMAND_TIMEOUT_SECONDS } from '../../lambdas/adapters/aws/work-queues.js';
-import { TransientDependencyError } from '../../lambdas/core/errors.js';
-import { DERIVATIVES_PREFIX, derivativeKey, derivativesPrefix } from '../../lambdas/core/keys.js';
+import { DERIVATIVES_PREFIX, ON_DEMAND_TIMEOUT_SECONDS } from '../../lambdas/contract.js';
+import { RetryableError } from '../../lambdas/core/errors.js';
+import { derivativeKey, derivativesPrefix } from '../../lambdas/core/keys.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
@@ -208,7 +208,9 @@ describe('an on-demand request that cannot be answered now', () => {
           ...env,
           AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}`,
         });
-        await expect(down.catalog.getImage('0'.repeat(64))).rejects.toThrow(TransientDependencyError);
+        const failure = await down.catalog.getImage('0'.repeat(64)).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(RetryableError);
+        expect(failure).toHaveProperty('reason', 'dependency_unavailable');
         return { catalog: down.catalog, leases: down.leases };
       },
     ],

@@ -15,7 +15,7 @@ import {
   S3DerivativeStore,
 } from '../../lambdas/adapters/aws/s3-derivative-store.js';
 import { S3ImageObjects } from '../../lambdas/adapters/aws/s3-image-objects.js';
-import { MAX_RECEIVE_COUNT } from '../../lambdas/adapters/aws/work-queues.js';
+import { MAX_RECEIVE_COUNT } from '../../lambdas/contract.js';
 import { derivativeKey, derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';

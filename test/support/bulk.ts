@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { DynamoMaintenanceCatalog } from '../../lambdas/adapters/aws/dynamo-maintenance-catalog.js';
 import type { SettingsInput } from '../../lambdas/core/settings.js';
 import type { UploadRecord } from '../../lambdas/ports/catalog.js';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/local-pipeline.js';
@@ -40,7 +40,7 @@ export function bulkWorldForFile(settings?: SettingsInput): () => BulkWorld {
       workers: 1,
       ...(settings ? { settings } : {}),
     });
-    const catalog = new DynamoCatalog(
+    const catalog = new DynamoMaintenanceCatalog(
       createAwsClients(twinEnvironment(pipeline.twin)).dynamo,
       pipeline.twin.resources.table,
     );

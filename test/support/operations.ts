@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { imageToItem, linkToItem, uploadToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { type AwsClients, createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { DynamoMaintenanceCatalog } from '../../lambdas/adapters/aws/dynamo-maintenance-catalog.js';
 import { S3DerivativeStore } from '../../lambdas/adapters/aws/s3-derivative-store.js';
 import { S3ObjectInventory } from '../../lambdas/adapters/aws/s3-object-inventory.js';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
@@ -30,7 +30,7 @@ import { seedUpload } from './uploads.js';
 export interface PrivateWorld {
   twin: Twin;
   clients: AwsClients;
-  catalog: DynamoCatalog;
+  catalog: DynamoMaintenanceCatalog;
   inventory: S3ObjectInventory;
   /** The function environment (with the twin's endpoints) an operator points the CLI at. */
   env(settings: Settings): Record<string, string>;
@@ -64,7 +64,7 @@ export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(by
 export async function startPrivateWorld(): Promise<PrivateWorld> {
   const twin = await startTwin();
   const clients = createAwsClients(twinEnvironment(twin));
-  const catalog = new DynamoCatalog(clients.dynamo, twin.resources.table);
+  const catalog = new DynamoMaintenanceCatalog(clients.dynamo, twin.resources.table);
   const buckets = { uploads: twin.resources.uploadBucket, images: twin.resources.imageBucket };
   return {
     twin,

@@ -2,11 +2,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { uploadKey } from '../../lambdas/core/keys.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
-import type { Catalog } from '../../lambdas/ports/catalog.js';
+import type { RequestPathCatalog } from '../../lambdas/ports/catalog.js';
 
 /** What a client does with a grant: the API's pending upload record, then the bytes at its key. */
 export async function seedUpload(
-  target: { catalog: Catalog; s3: S3Client; uploadBucket: string },
+  target: { catalog: RequestPathCatalog; s3: S3Client; uploadBucket: string },
   bytes: Buffer,
   options: {
     owner?: string;

@@ -28,9 +28,9 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
-import { CATALOG_TABLE, catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
+import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
-import { MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/adapters/aws/work-queues.js';
+import { CATALOG_TABLE, MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/contract.js';
 import { uploadKey } from '../../lambdas/core/keys.js';
 import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';

@@ -15,7 +15,7 @@ import {
   type Workload,
 } from '../../cli/commands/cost-model.js';
 import { imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
-import { RENDER_MEMORY_MB, UPKEEP_MEMORY_MB } from '../../lambdas/adapters/aws/deployed-functions.js';
+import { RENDER_MEMORY_MB, REPROCESS_MEMORY_MB } from '../../lambdas/contract.js';
 import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
@@ -209,7 +209,7 @@ describe('cost model', () => {
 
   it('bills the deployment it is given: memory and the upkeep schedule', () => {
     const estimate = estimateCost(workload(), deployment);
-    expect(item(estimate, 'Lambda compute: upkeep').item).toContain(`(${UPKEEP_MEMORY_MB} MB)`);
+    expect(item(estimate, 'Lambda compute: upkeep').item).toContain(`(${REPROCESS_MEMORY_MB} MB)`);
     expect(item(estimate, 'DynamoDB reads: upkeep').item).toContain(`(${HOURS_PER_MONTH} a month)`);
     const daily = estimateCost(workload(), { ...deployment, upkeepRunsPerHour: 1 / 24 });
     expect(item(daily, 'DynamoDB reads: upkeep').quantity).toBeCloseTo(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/contract.js';
 import {
-  ENV,
   type FunctionEnvironment,
   functionEnvironmentVariables,
   readFunctionEnvironment,

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   ConflictError,
   NotFoundError,
+  RetryableError,
   TooLargeError,
-  TransientDependencyError,
   UnauthorizedError,
   UnsupportedImageError,
   ValidationError,
@@ -21,9 +21,10 @@ describe('HTTP error mapping', () => {
     [new TooLargeError('too big', 'size'), 413, 'too_large'],
     [new UnauthorizedError('who are you'), 401, 'unauthorized'],
     [new NotFoundError('nothing here'), 404, 'not_found'],
-    [new ConflictError('lost the race'), 409, 'conflict'],
+    [new ConflictError('upload_exists', 'lost the race'), 409, 'conflict'],
     [new UnsupportedImageError('not an image'), 415, 'unsupported_image'],
-    [new TransientDependencyError('dynamo throttled'), 503, 'dependency_unavailable'],
+    [new RetryableError('dependency_unavailable', 'dynamo throttled'), 503, 'dependency_unavailable'],
+    [new RetryableError('render_in_progress', 'another request renders it'), 503, 'render_in_progress'],
   ])('maps %s to %i', (error, status, code) => {
     const answer = parse(errorResult(error));
     expect(answer.status).toBe(status);
@@ -39,17 +40,21 @@ describe('HTTP error mapping', () => {
     const secret = new Error('connect ECONNREFUSED 10.0.0.5:443 table=prod-catalog');
     const answer = parse(errorResult(secret));
     expect(answer).toEqual({ status: 500, error: { code: 'internal_error', message: 'internal error' } });
-    const contextual = parse(errorResult(new ConflictError('lost', { table: 'prod-catalog' })));
+    const contextual = parse(
+      errorResult(new ConflictError('upload_exists', 'lost', { table: 'prod-catalog' })),
+    );
     expect(JSON.stringify(contextual)).not.toContain('prod-catalog');
   });
 
   it('keeps the error name and context for logs', () => {
-    const error = new TransientDependencyError(
+    const error = new RetryableError(
+      'dependency_unavailable',
       'throttled',
       { operation: 'put' },
       { cause: new Error('root') },
     );
-    expect(error.name).toBe('TransientDependencyError');
+    expect(error.name).toBe('RetryableError');
+    expect(error.reason).toBe('dependency_unavailable');
     expect(error.context).toEqual({ operation: 'put' });
     expect((error.cause as Error).message).toBe('root');
   });

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../../lambdas/contract.js';
 import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
 import {
-  DERIVATIVES_PREFIX,
   derivativeKey,
   derivativesPrefix,
-  ORIGINALS_PREFIX,
   originalKey,
   parseDerivativeKey,
-  UPLOADS_PREFIX,
   uploadIdFromKey,
   uploadKey,
 } from '../../lambdas/core/keys.js';

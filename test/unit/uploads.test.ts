@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { UPLOADS_PREFIX } from '../../lambdas/contract.js';
 import { TooLargeError, UnsupportedImageError, ValidationError } from '../../lambdas/core/errors.js';
-import { isUploadId, UPLOADS_PREFIX } from '../../lambdas/core/keys.js';
+import { isUploadId } from '../../lambdas/core/keys.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { grantUpload, parseUploadRequest } from '../../lambdas/core/uploads.js';
 

@@ -1,6 +1,8 @@
+import { CATALOG_TABLE } from '../../contract.js';
 import type { Rejection } from '../../core/rejections.js';
-import type { CatalogEntry, ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
-import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
+import type { ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
+import type { CatalogEntry } from '../../ports/maintenance-catalog.js';
+import { catalogKeys } from './catalog-table.js';
 
 /**
  * Records ⇄ DynamoDB items. Dates are stored as ISO strings (sortable, readable in the console);

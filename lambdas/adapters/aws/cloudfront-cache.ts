@@ -1,5 +1,6 @@
 import { type CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import { DERIVATIVES_PREFIX, derivativesPrefix } from '../../core/keys.js';
+import { DERIVATIVES_PREFIX } from '../../contract.js';
+import { derivativesPrefix } from '../../core/keys.js';
 import type { CdnCache } from '../../ports/cdn-cache.js';
 import { toDomainError } from './dependency-errors.js';
 

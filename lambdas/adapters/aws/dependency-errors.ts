@@ -1,4 +1,4 @@
-import { ConflictError, type ErrorContext, TransientDependencyError } from '../../core/errors.js';
+import { type ErrorContext, RetryableError } from '../../core/errors.js';
 
 interface SdkErrorShape {
   name?: string;
@@ -15,16 +15,14 @@ const THROTTLING = new Set([
 ]);
 
 /**
- * Translates an SDK failure into the domain's vocabulary: lost conditions become ConflictError,
- * throttling, 5xx and network failures become TransientDependencyError (so SQS or the caller retries);
- * anything else is a bug or a misconfiguration and is rethrown untouched.
+ * Translates an SDK failure into the domain's vocabulary: throttling, 5xx and network failures become
+ * a RetryableError (so SQS or the caller retries); anything else is a bug or a misconfiguration and
+ * is rethrown untouched. A DynamoDB condition that did not hold is no failure: the table helper
+ * (dynamo-table.ts) turns it into a result before it gets here.
  */
 export function toDomainError(error: unknown, operation: string, context: ErrorContext = {}): unknown {
   const sdk = (error ?? {}) as SdkErrorShape;
   const details = { ...context, operation, sdkError: sdk.name };
-  if (sdk.name === 'ConditionalCheckFailedException') {
-    return new ConflictError(`${operation}: condition not met`, details, { cause: error });
-  }
   const status = sdk.$metadata?.httpStatusCode;
   const transient =
     Boolean(sdk.$retryable) ||
@@ -32,9 +30,12 @@ export function toDomainError(error: unknown, operation: string, context: ErrorC
     (status !== undefined && status >= 500) ||
     (status === undefined && error instanceof Error && 'code' in error); // socket-level failures
   if (transient) {
-    return new TransientDependencyError(`${operation} failed: ${sdk.name ?? 'unknown error'}`, details, {
-      cause: error,
-    });
+    return new RetryableError(
+      'dependency_unavailable',
+      `${operation} failed: ${sdk.name ?? 'unknown error'}`,
+      details,
+      { cause: error },
+    );
   }
   return error;
 }

@@ -1,30 +1,19 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { ConflictError, ValidationError } from '../../core/errors.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CATALOG_TABLE } from '../../contract.js';
+import { ConflictError, type ConflictReason, type ErrorContext } from '../../core/errors.js';
 import type { Rejection } from '../../core/rejections.js';
 import type {
-  Catalog,
-  CatalogEntry,
   ImageLink,
   ImageRecord,
-  IngestConflict,
   Page,
   RenderExtras,
+  RequestPathCatalog,
   UnlinkOutcome,
   UploadRecord,
-  VariantPlan,
   VariantStatus,
 } from '../../ports/catalog.js';
+import { decodeLinkCursor, encodeCursor } from './catalog-cursor.js';
 import {
-  entryFromItem,
   epochSeconds,
   imageFromItem,
   imageToItem,
@@ -33,53 +22,52 @@ import {
   uploadFromItem,
   uploadToItem,
 } from './catalog-items.js';
-import { CATALOG_TABLE, catalogKeys } from './catalog-table.js';
-import { toDomainError } from './dependency-errors.js';
+import { catalogKeys } from './catalog-table.js';
+import { DynamoTable, type TableTransactItem } from './dynamo-table.js';
 
 /** Decided uploads stay queryable by id this long, then expire; images and links never do. */
 const DECIDED_UPLOAD_RETENTION_SECONDS = 30 * 24 * 3600;
 /** Rounds of read-then-write an unlink tries before giving up on a very busy image. */
 const MAX_UNLINK_ATTEMPTS = 5;
 
-/** Why a catalog transaction was refused. */
-type CatalogConflict = IngestConflict | 'link_missing' | 'image_changed';
+/** The catalog as the request path reads and writes it, in the table the construct creates. */
+export class DynamoCatalog implements RequestPathCatalog {
+  protected readonly table: DynamoTable;
 
-type Item = Record<string, unknown>;
-type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
-
-export class DynamoCatalog implements Catalog {
   constructor(
-    private readonly dynamo: DynamoDBDocumentClient,
-    private readonly table: string,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    dynamo: DynamoDBDocumentClient,
+    tableName: string,
+    protected readonly now: () => Date = () => new Date(),
+  ) {
+    this.table = new DynamoTable(dynamo, tableName);
+  }
 
   async recordUpload(upload: UploadRecord): Promise<void> {
-    await this.send('record upload', { uploadId: upload.uploadId }, () =>
-      this.dynamo.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: uploadToItem(upload),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
+    const { uploadId } = upload;
+    const { written } = await this.table.put(
+      'record upload',
+      { uploadId },
+      {
+        Item: uploadToItem(upload),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
     );
+    // The API answers with this message (409): it stays as it has always read.
+    if (!written) throw new ConflictError('upload_exists', 'record upload: condition not met', { uploadId });
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
-    const item = await this.get(catalogKeys.upload(uploadId), { uploadId });
+    const item = await this.table.get('get item', { uploadId }, catalogKeys.upload(uploadId));
     return item && uploadFromItem(item);
   }
 
   async getImage(imageId: string): Promise<ImageRecord | undefined> {
-    const item = await this.get(catalogKeys.image(imageId), { imageId });
+    const item = await this.table.get('get item', { imageId }, catalogKeys.image(imageId));
     return item && imageFromItem(item);
   }
 
   async findLink(owner: string, imageId: string): Promise<ImageLink | undefined> {
-    const item = await this.get(catalogKeys.link(owner, imageId), { imageId });
+    const item = await this.table.get('get item', { imageId }, catalogKeys.link(owner, imageId));
     return item && linkFromItem(item);
   }
 
@@ -91,49 +79,39 @@ export class DynamoCatalog implements Catalog {
     const partition = options.collection
       ? { name: index.partitionKey, value: catalogKeys.collection(owner, options.collection) }
       : { name: CATALOG_TABLE.partitionKey, value: catalogKeys.link(owner, '').pk };
-    const startKey = options.cursor ? decodeCursor(options.cursor, owner, partition) : undefined;
-    const { Items = [], LastEvaluatedKey } = await this.send(
+    const startKey = options.cursor ? decodeLinkCursor(options.cursor, owner, partition) : undefined;
+    const { Items = [], LastEvaluatedKey } = await this.table.query(
       'list links',
       { collection: options.collection },
-      () =>
-        this.dynamo.send(
-          new QueryCommand({
-            TableName: this.table,
-            ...(options.collection
-              ? { IndexName: index.name, KeyConditionExpression: '#p = :p', ScanIndexForward: false }
-              : { KeyConditionExpression: '#p = :p AND begins_with(sk, :links)' }),
-            ExpressionAttributeNames: { '#p': partition.name },
-            ExpressionAttributeValues: {
-              ':p': partition.value,
-              ...(options.collection ? {} : { ':links': catalogKeys.link(owner, '').sk }),
-            },
-            ExclusiveStartKey: startKey,
-            Limit: options.limit,
-          }),
-        ),
+      {
+        ...(options.collection
+          ? { IndexName: index.name, KeyConditionExpression: '#p = :p', ScanIndexForward: false }
+          : { KeyConditionExpression: '#p = :p AND begins_with(sk, :links)' }),
+        ExpressionAttributeNames: { '#p': partition.name },
+        ExpressionAttributeValues: {
+          ':p': partition.value,
+          ...(options.collection ? {} : { ':links': catalogKeys.link(owner, '').sk }),
+        },
+        ExclusiveStartKey: startKey,
+        Limit: options.limit,
+      },
     );
     return { items: Items.map(linkFromItem), cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey) };
   }
 
   async rejectUpload(uploadId: string, rejection: Rejection): Promise<void> {
-    await this.transact('reject upload', { uploadId }, [
+    await this.decideIngest('reject upload', { uploadId }, [
       { conflict: 'upload_not_pending', item: this.decideUpload(uploadId, { state: 'rejected', rejection }) },
     ]);
   }
 
   async createImage(image: ImageRecord, link: ImageLink): Promise<void> {
-    await this.transact('create image', { imageId: image.imageId, uploadId: link.uploadId }, [
+    await this.decideIngest('create image', { imageId: image.imageId, uploadId: link.uploadId }, [
       {
         conflict: 'image_exists',
-        item: {
-          Put: {
-            TableName: this.table,
-            Item: imageToItem(image),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
+        item: { Put: { Item: imageToItem(image), ConditionExpression: 'attribute_not_exists(pk)' } },
       },
-      { conflict: 'link_exists', item: this.putLink(link) },
+      { conflict: 'link_exists', item: putLink(link) },
       {
         conflict: 'upload_not_pending',
         item: this.decideUpload(link.uploadId, { state: 'accepted', imageId: image.imageId }),
@@ -142,12 +120,11 @@ export class DynamoCatalog implements Catalog {
   }
 
   async addLink(link: ImageLink): Promise<void> {
-    await this.transact('add link', { imageId: link.imageId, uploadId: link.uploadId }, [
+    await this.decideIngest('add link', { imageId: link.imageId, uploadId: link.uploadId }, [
       {
         conflict: 'image_missing',
         item: {
           Update: {
-            TableName: this.table,
             Key: catalogKeys.image(link.imageId),
             UpdateExpression: 'ADD refCount :one',
             // An image being deleted takes no new links: the upload waits for the record to go.
@@ -156,7 +133,7 @@ export class DynamoCatalog implements Catalog {
           },
         },
       },
-      { conflict: 'link_exists', item: this.putLink(link) },
+      { conflict: 'link_exists', item: putLink(link) },
       {
         conflict: 'upload_not_pending',
         item: this.decideUpload(link.uploadId, { state: 'accepted', imageId: link.imageId }),
@@ -165,23 +142,24 @@ export class DynamoCatalog implements Catalog {
   }
 
   async acceptUpload(uploadId: string, imageId: string): Promise<void> {
-    await this.transact('accept upload', { uploadId, imageId }, [
+    await this.decideIngest('accept upload', { uploadId, imageId }, [
       { conflict: 'upload_not_pending', item: this.decideUpload(uploadId, { state: 'accepted', imageId }) },
     ]);
   }
 
   async markJobsQueued(imageId: string, at: Date): Promise<void> {
-    await this.send('mark jobs queued', { imageId }, () =>
-      this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          UpdateExpression: 'SET jobsQueuedAt = if_not_exists(jobsQueuedAt, :at)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':at': at.toISOString() },
-        }),
-      ),
+    const { written } = await this.table.update(
+      'mark jobs queued',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: 'SET jobsQueuedAt = if_not_exists(jobsQueuedAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      },
     );
+    if (!written)
+      throw new ConflictError('image_deleted', 'mark jobs queued: the image is gone', { imageId });
   }
 
   async recordVariants(
@@ -203,52 +181,43 @@ export class DynamoCatalog implements Catalog {
       values[`:${field}`] = value;
       assignments.push(`#${field} = :${field}`);
     }
-    let updated: ImageRecord | undefined;
-    try {
-      const { Attributes } = await this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          UpdateExpression: `SET ${assignments.join(', ')}`,
-          ConditionExpression:
-            'attribute_exists(pk) AND variantSetVersion = :version AND #status <> :failed AND attribute_not_exists(deletingSince)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      updated = Attributes && imageFromItem(Attributes);
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
-      throw toDomainError(error, 'record variants', { imageId });
-    }
+    const outcome = await this.table.update(
+      'record variants',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression:
+          'attribute_exists(pk) AND variantSetVersion = :version AND #status <> :failed AND attribute_not_exists(deletingSince)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      },
+    );
+    if (!outcome.written) return undefined;
+    const updated = outcome.attributes && imageFromItem(outcome.attributes);
     const complete = updated?.status === 'processing' && !Object.values(updated.variants).includes('pending');
     return complete && updated ? this.markReady(updated) : updated;
   }
 
   /** `processing` → `ready`, once; a concurrent job that got there first makes this a no-op. */
   private async markReady(image: ImageRecord): Promise<ImageRecord> {
-    try {
-      await this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(image.imageId),
-          UpdateExpression: 'SET #status = :ready, readyAt = :now',
-          ConditionExpression: '#status = :processing AND variantSetVersion = :version',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':ready': 'ready',
-            ':processing': 'processing',
-            ':version': image.variantSetVersion,
-            ':now': this.now().toISOString(),
-          },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
-        throw toDomainError(error, 'mark image ready', { imageId: image.imageId });
-      }
-    }
+    await this.table.update(
+      'mark image ready',
+      { imageId: image.imageId },
+      {
+        Key: catalogKeys.image(image.imageId),
+        UpdateExpression: 'SET #status = :ready, readyAt = :now',
+        ConditionExpression: '#status = :processing AND variantSetVersion = :version',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':ready': 'ready',
+          ':processing': 'processing',
+          ':version': image.variantSetVersion,
+          ':now': this.now().toISOString(),
+        },
+      },
+    );
     return { ...image, status: 'ready' };
   }
 
@@ -258,21 +227,20 @@ export class DynamoCatalog implements Catalog {
     options: { evenIfReady?: boolean } = {},
   ): Promise<void> {
     const notReady = options.evenIfReady ? '' : ' AND #status <> :ready';
-    await this.conditional('fail image', { imageId }, () =>
-      this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          UpdateExpression: 'SET #status = :failed, failure = :failure',
-          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince)${notReady}`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':failed': 'failed',
-            ':failure': failure,
-            ...(options.evenIfReady ? {} : { ':ready': 'ready' }),
-          },
-        }),
-      ),
+    await this.table.update(
+      'fail image',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: 'SET #status = :failed, failure = :failure',
+        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince)${notReady}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': 'failed',
+          ':failure': failure,
+          ...(options.evenIfReady ? {} : { ':ready': 'ready' }),
+        },
+      },
     );
   }
 
@@ -281,17 +249,12 @@ export class DynamoCatalog implements Catalog {
       const [link, image] = await Promise.all([this.findLink(owner, imageId), this.getImage(imageId)]);
       if (!link) return 'not_linked';
       const last = !image || image.refCount <= 1;
-      const removeLink: TransactItem = {
-        Delete: {
-          TableName: this.table,
-          Key: catalogKeys.link(owner, imageId),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
+      const removeLink: TableTransactItem = {
+        Delete: { Key: catalogKeys.link(owner, imageId), ConditionExpression: 'attribute_exists(pk)' },
       };
       // The count read above must still hold: a link added or removed meanwhile means read again.
-      const updateImage: TransactItem | undefined = image && {
+      const updateImage: TableTransactItem | undefined = image && {
         Update: {
-          TableName: this.table,
           Key: catalogKeys.image(imageId),
           UpdateExpression: last
             ? 'SET refCount = :zero, deletingSince = :at'
@@ -303,170 +266,50 @@ export class DynamoCatalog implements Catalog {
           },
         },
       };
-      try {
-        await this.transact('unlink image', { imageId }, [
-          { conflict: 'link_missing', item: removeLink },
-          ...(updateImage ? [{ conflict: 'image_changed' as const, item: updateImage }] : []),
-        ]);
-        return last ? 'last_link' : 'unlinked';
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
+      const { written } = await this.table.transact('unlink image', { imageId }, [
+        { conflict: 'link_missing', item: removeLink },
+        ...(updateImage ? [{ conflict: 'image_changed' as const, item: updateImage }] : []),
+      ]);
+      if (written) return last ? 'last_link' : 'unlinked';
     }
-    throw new ConflictError('unlink image: the image kept changing', { imageId });
+    // The API answers with this message (409): it stays as it has always read.
+    throw new ConflictError('image_kept_changing', 'unlink image: the image kept changing', { imageId });
   }
 
   async deleteImageRecord(imageId: string): Promise<void> {
-    try {
-      await this.dynamo.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          ConditionExpression: 'attribute_exists(deletingSince) AND refCount = :zero',
-          ExpressionAttributeValues: { ':zero': 0 },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
-      throw toDomainError(error, 'delete image record', { imageId });
-    }
-  }
-
-  async scanCatalog(cursor?: string): Promise<Page<CatalogEntry>> {
-    const { Items = [], LastEvaluatedKey } = await this.send('scan catalog', {}, () =>
-      this.dynamo.send(
-        new ScanCommand({
-          TableName: this.table,
-          ConsistentRead: true,
-          // The cursor is the previous page's, handed straight back by the same process.
-          ExclusiveStartKey: cursor
-            ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-            : undefined,
-        }),
-      ),
-    );
-    return {
-      items: Items.flatMap(entryFromItem),
-      cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey),
-    };
-  }
-
-  async replaceVariantPlan(
-    imageId: string,
-    expected: VariantPlan,
-    next: VariantPlan & { jobsQueuedAt: Date },
-  ): Promise<boolean> {
-    const queued = expected.jobsQueuedAt ? 'jobsQueuedAt = :queued' : 'attribute_not_exists(jobsQueuedAt)';
-    return this.conditional('replace variant plan', { imageId }, () =>
-      this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          UpdateExpression:
-            'SET variantSetVersion = :nextVersion, #status = :nextStatus, #variants = :nextVariants, jobsQueuedAt = :nextQueued',
-          // A map compares equal only with every entry the same: no render has landed meanwhile.
-          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince) AND variantSetVersion = :version AND #status = :status AND #variants = :variants AND ${queued}`,
-          ExpressionAttributeNames: { '#status': 'status', '#variants': 'variants' },
-          ExpressionAttributeValues: {
-            ':version': expected.variantSetVersion,
-            ':status': expected.status,
-            ':variants': expected.variants,
-            ...(expected.jobsQueuedAt ? { ':queued': expected.jobsQueuedAt.toISOString() } : {}),
-            ':nextVersion': next.variantSetVersion,
-            ':nextStatus': next.status,
-            ':nextVariants': next.variants,
-            ':nextQueued': next.jobsQueuedAt.toISOString(),
-          },
-        }),
-      ),
+    await this.table.delete(
+      'delete image record',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        ConditionExpression: 'attribute_exists(deletingSince) AND refCount = :zero',
+        ExpressionAttributeValues: { ':zero': 0 },
+      },
     );
   }
 
-  async correctRefCount(imageId: string, expected: number, count: number): Promise<boolean> {
-    return this.conditional('correct reference count', { imageId }, () =>
-      this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          UpdateExpression: 'SET refCount = :count',
-          ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
-          ExpressionAttributeValues: { ':expected': expected, ':count': count },
-        }),
-      ),
-    );
-  }
-
-  async markUnlinkedImageForDeletion(imageId: string, expected: number, at: Date): Promise<boolean> {
-    return this.conditional('mark unlinked image for deletion', { imageId }, () =>
-      this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: catalogKeys.image(imageId),
-          UpdateExpression: 'SET refCount = :zero, deletingSince = :at',
-          ConditionExpression: 'attribute_not_exists(deletingSince) AND refCount = :expected',
-          ExpressionAttributeValues: { ':expected': expected, ':zero': 0, ':at': at.toISOString() },
-        }),
-      ),
-    );
-  }
-
-  async deleteDanglingLink(owner: string, imageId: string): Promise<boolean> {
-    try {
-      await this.transact('delete dangling link', { imageId }, [
-        {
-          conflict: 'image_exists',
-          item: {
-            ConditionCheck: {
-              TableName: this.table,
-              Key: catalogKeys.image(imageId),
-              ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(deletingSince)',
-            },
-          },
-        },
-        {
-          conflict: 'link_missing',
-          item: { Delete: { TableName: this.table, Key: catalogKeys.link(owner, imageId) } },
-        },
-      ]);
-      return true;
-    } catch (error) {
-      if (error instanceof ConflictError) return false;
-      throw error;
-    }
-  }
-
-  /** Runs one conditional write: false when its condition failed, as the caller expected it might. */
-  private async conditional(
+  /** Runs an ingest decision as one transaction; a failed condition is the ConflictError naming it. */
+  private async decideIngest(
     operation: string,
-    context: Record<string, unknown>,
-    call: () => Promise<unknown>,
-  ): Promise<boolean> {
-    try {
-      await call();
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw toDomainError(error, operation, context);
+    context: ErrorContext,
+    steps: Array<{ conflict: ConflictReason; item: TableTransactItem }>,
+  ): Promise<void> {
+    const outcome = await this.table.transact(operation, context, steps);
+    if (!outcome.written) {
+      throw new ConflictError(outcome.conflict, `${operation}: ${outcome.conflict}`, context);
     }
-  }
-
-  private putLink(link: ImageLink): TransactItem {
-    return {
-      Put: { TableName: this.table, Item: linkToItem(link), ConditionExpression: 'attribute_not_exists(pk)' },
-    };
   }
 
   /** Moves a `pending` upload to its final state, once; the condition is what makes ingest idempotent. */
   private decideUpload(
     uploadId: string,
     decision: { state: 'accepted'; imageId: string } | { state: 'rejected'; rejection: Rejection },
-  ): TransactItem {
+  ): TableTransactItem {
     const outcome =
       decision.state === 'accepted' ? { imageId: decision.imageId } : { rejection: decision.rejection };
     const [field, value] = Object.entries(outcome)[0] as [string, unknown];
     return {
       Update: {
-        TableName: this.table,
         Key: catalogKeys.upload(uploadId),
         UpdateExpression: `SET #state = :decided, #outcome = :outcome, decidedAt = :now, ${CATALOG_TABLE.timeToLiveAttribute} = :expires`,
         ConditionExpression: '#state = :pending',
@@ -481,81 +324,8 @@ export class DynamoCatalog implements Catalog {
       },
     };
   }
-
-  private async get(key: Item, context: Record<string, unknown>): Promise<Item | undefined> {
-    const { Item } = await this.send('get item', context, () =>
-      this.dynamo.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
-    );
-    return Item;
-  }
-
-  /** Runs one transaction; a failed condition becomes ConflictError naming which one. */
-  private async transact(
-    operation: string,
-    context: Record<string, unknown>,
-    steps: Array<{ conflict: CatalogConflict; item: TransactItem }>,
-  ): Promise<void> {
-    try {
-      await this.dynamo.send(new TransactWriteCommand({ TransactItems: steps.map((s) => s.item) }));
-    } catch (error) {
-      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-      const failed = reasons?.findIndex((r) => r.Code === 'ConditionalCheckFailed') ?? -1;
-      const step = steps[failed];
-      if (step) {
-        throw new ConflictError(
-          `${operation}: ${step.conflict}`,
-          { ...context, conflict: step.conflict },
-          { cause: error },
-        );
-      }
-      throw toDomainError(error, operation, context);
-    }
-  }
-
-  private async send<T>(
-    operation: string,
-    context: Record<string, unknown>,
-    call: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw toDomainError(error, operation, context);
-    }
-  }
 }
 
-function encodeCursor(key: Item): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/**
- * A cursor is client-held, so it must be exactly the shape this API issues and stay inside the
- * caller's own links: a forged one must neither page into another owner's partition nor reach
- * DynamoDB malformed (which would answer 500 and trip the alarms).
- */
-function decodeCursor(cursor: string, owner: string, partition: { name: string; value: string }): Item {
-  const refuse = () => new ValidationError('the cursor is not one this API issued', 'cursor');
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw refuse();
-  }
-  if (typeof key !== 'object' || key === null || Array.isArray(key)) throw refuse();
-  const fields = key as Item;
-  const index = CATALOG_TABLE.collectionIndex;
-  const expected =
-    partition.name === index.partitionKey
-      ? [CATALOG_TABLE.partitionKey, CATALOG_TABLE.sortKey, index.partitionKey, index.sortKey]
-      : [CATALOG_TABLE.partitionKey, CATALOG_TABLE.sortKey];
-  const ownLink = catalogKeys.link(owner, '');
-  const valid =
-    Object.keys(fields).length === expected.length &&
-    expected.every((name) => typeof fields[name] === 'string') &&
-    fields[partition.name] === partition.value &&
-    fields[CATALOG_TABLE.partitionKey] === ownLink.pk &&
-    String(fields[CATALOG_TABLE.sortKey]).startsWith(ownLink.sk);
-  if (!valid) throw refuse();
-  return fields;
+function putLink(link: ImageLink): TableTransactItem {
+  return { Put: { Item: linkToItem(link), ConditionExpression: 'attribute_not_exists(pk)' } };
 }

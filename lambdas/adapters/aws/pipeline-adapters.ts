@@ -1,7 +1,7 @@
 import type { FunctionEnvironment } from '../../core/environment.js';
 import type { AwsClients } from './clients.js';
 import { CloudFrontCache } from './cloudfront-cache.js';
-import { DynamoCatalog } from './dynamo-catalog.js';
+import { DynamoMaintenanceCatalog } from './dynamo-maintenance-catalog.js';
 import { S3ImageObjects } from './s3-image-objects.js';
 import { S3ObjectInventory } from './s3-object-inventory.js';
 import { SqsWorkQueue } from './sqs-work-queue.js';
@@ -13,7 +13,7 @@ import { SqsWorkQueue } from './sqs-work-queue.js';
 export function pipelineAdapters(config: FunctionEnvironment, clients: AwsClients) {
   return {
     settings: config.settings,
-    catalog: new DynamoCatalog(clients.dynamo, config.table),
+    catalog: new DynamoMaintenanceCatalog(clients.dynamo, config.table),
     inventory: new S3ObjectInventory(clients.s3, {
       uploads: config.uploadBucket,
       images: config.imageBucket,

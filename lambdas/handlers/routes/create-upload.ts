@@ -1,12 +1,12 @@
 import type { Settings } from '../../core/settings.js';
 import { grantUpload, parseUploadRequest } from '../../core/uploads.js';
-import type { Catalog } from '../../ports/catalog.js';
+import type { RequestPathCatalog } from '../../ports/catalog.js';
 import type { UploadGrantView, UploadSigner } from '../../ports/upload-signer.js';
 import { type HttpResult, json } from '../http.js';
 
 export interface CreateUploadDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   signer: UploadSigner;
   now: () => Date;
 }

@@ -2,13 +2,13 @@ import { NotFoundError } from '../../core/errors.js';
 import { type ImageView, imageView } from '../../core/image-views.js';
 import { isSha256Hex } from '../../core/keys.js';
 import type { Settings } from '../../core/settings.js';
-import type { Catalog } from '../../ports/catalog.js';
+import type { RequestPathCatalog } from '../../ports/catalog.js';
 import type { UrlSigner } from '../../ports/url-signer.js';
 import { type HttpResult, json } from '../http.js';
 
 export interface GetImageDependencies {
   settings: Settings;
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
   /** Where the CDN serves `derived/`, without a trailing slash. */
   cdnBaseUrl: string;
   /** With private delivery, every CDN URL handed out is signed. */

@@ -1,11 +1,11 @@
 import { NotFoundError } from '../../core/errors.js';
 import { uploadView } from '../../core/image-views.js';
 import { isUploadId } from '../../core/keys.js';
-import type { Catalog } from '../../ports/catalog.js';
+import type { RequestPathCatalog } from '../../ports/catalog.js';
 import { type HttpResult, json } from '../http.js';
 
 export interface GetUploadDependencies {
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
 }
 
 /**

@@ -3,11 +3,11 @@ import { ValidationError } from '../../core/errors.js';
 import { linkView } from '../../core/image-views.js';
 import { collectionSchema } from '../../core/uploads.js';
 import { describeIssues } from '../../core/validation.js';
-import type { Catalog } from '../../ports/catalog.js';
+import type { RequestPathCatalog } from '../../ports/catalog.js';
 import { type HttpResult, json } from '../http.js';
 
 export interface ListImagesDependencies {
-  catalog: Catalog;
+  catalog: RequestPathCatalog;
 }
 
 const DEFAULT_PAGE_SIZE = 50;

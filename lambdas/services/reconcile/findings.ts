@@ -1,10 +1,16 @@
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX, uploadIdFromKey } from '../../core/keys.js';
+import {
+  DERIVATIVES_PREFIX,
+  INGEST_RETRY_WINDOW_SECONDS,
+  ORIGINALS_PREFIX,
+  UPLOADS_PREFIX,
+} from '../../contract.js';
+import { uploadIdFromKey } from '../../core/keys.js';
 import type { Settings } from '../../core/settings.js';
 import { imageIdOfDerivativeKey, imageIdOfOriginalKey } from '../../core/stored-keys.js';
-import { INGEST_RETRY_WINDOW_SECONDS } from '../../core/uploads.js';
 import { storedVariants } from '../../core/variant-set-plan.js';
 import { variantSetVersion } from '../../core/variants.js';
-import type { Catalog, ImageRecord, UploadState } from '../../ports/catalog.js';
+import type { ImageRecord, UploadState } from '../../ports/catalog.js';
+import type { MaintenanceCatalog } from '../../ports/maintenance-catalog.js';
 import type { ObjectInventory, StoredObject } from '../../ports/object-inventory.js';
 import { type BulkReadDependencies, catalogEntries, type ReadCounts, storedObjects } from '../bulk-reads.js';
 import { pendingVariants, rendersQueuedSince, stalledVariants } from '../variant-renders.js';
@@ -261,7 +267,7 @@ async function abandonedUploads(
 
 /** How many links each of `imageIds` has, by a scan of its own (a second look, for re-checking findings). */
 export async function countLinks(
-  catalog: Catalog,
+  catalog: MaintenanceCatalog,
   imageIds: ReadonlySet<string>,
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();

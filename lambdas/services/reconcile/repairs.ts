@@ -14,7 +14,9 @@ import {
 } from '../variant-renders.js';
 import type { Finding } from './findings.js';
 
-export interface RepairDependencies extends VariantRenderDependencies, Omit<DeleteImageDependencies, 'now'> {
+export interface RepairDependencies
+  extends VariantRenderDependencies,
+    Omit<DeleteImageDependencies, 'now' | 'catalog'> {
   inventory: ObjectInventory;
 }
 
@@ -144,7 +146,7 @@ async function removeAbandonedUpload(
         message: 'the upload was never ingested; its bytes were removed',
       });
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+      if (!(error instanceof ConflictError && error.reason === 'upload_not_pending')) throw error;
     }
   }
   const upload = uploadId ? await deps.catalog.getUpload(uploadId) : undefined;

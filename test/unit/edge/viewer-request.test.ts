@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { DERIVATIVES_PREFIX } from '../../../lambdas/contract.js';
 import type { OutputFormat } from '../../../lambdas/core/formats.js';
-import { DERIVATIVES_PREFIX, derivativeKey } from '../../../lambdas/core/keys.js';
+import { derivativeKey } from '../../../lambdas/core/keys.js';
 import { parseSettings } from '../../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../../lambdas/core/variants.js';
 import {

@@ -1,20 +1,20 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { CATALOG_TABLE } from '../lambdas/adapters/aws/catalog-table.js';
+import { CATALOG_TABLE } from '../lambdas/contract.js';
 
-export interface CatalogProps {
+export interface CatalogTableProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
 /**
- * The catalog table, shaped by the key design the adapter and the local twin share
- * (`lambdas/adapters/aws/catalog-table.ts`). On-demand: traffic follows uploads, which are bursty.
+ * The catalog table, shaped by the design the adapter and the local twin share (`CATALOG_TABLE` in
+ * the deployment contract). On-demand: traffic follows uploads, which are bursty.
  */
-export class Catalog extends Construct {
+export class CatalogTable extends Construct {
   public readonly table: Table;
 
-  constructor(scope: Construct, id: string, props: CatalogProps) {
+  constructor(scope: Construct, id: string, props: CatalogTableProps) {
     super(scope, id);
     const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
 

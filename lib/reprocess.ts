@@ -6,13 +6,17 @@ import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { UPKEEP_INTERVAL_HOURS, UPKEEP_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
-import { DERIVATIVES_PREFIX } from '../lambdas/core/keys.js';
+import {
+  DERIVATIVES_PREFIX,
+  REPROCESS_INTERVAL_HOURS,
+  REPROCESS_MEMORY_MB,
+  REPROCESS_TIMEOUT_SECONDS,
+} from '../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction } from './aperture-function.js';
 import type { LaneQueues } from './work-queues.js';
 
-export interface VariantSetUpkeepProps {
+export interface ReprocessProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly imageBucket: IBucket;
@@ -24,30 +28,23 @@ export interface VariantSetUpkeepProps {
 }
 
 /**
- * How often the variant set is enforced: within this long of a deploy that changes it, images start
- * moving to it; a run cut short is carried on by the next. Operators who cannot wait run
- * `aperture reprocess` right after the deploy.
+ * Reprocess, scheduled: keeps every image on the current variant set without an operator. The
+ * reprocess function (`lambdas/handlers/reprocess.ts`, what `aperture reprocess` does) runs every
+ * hour. A run over images already current only reads them, so the schedule costs a scan when there
+ * is nothing to do.
  */
-const EVERY = Duration.hours(UPKEEP_INTERVAL_HOURS);
-
-/**
- * Keeps every image on the current variant set without an operator: the reprocess function
- * (`lambdas/handlers/reprocess.ts`, what `aperture reprocess` does) runs every hour. A run over
- * images already current only reads them, so the schedule costs a scan when there is nothing to do.
- */
-export class VariantSetUpkeep extends Construct {
+export class Reprocess extends Construct {
   public readonly function: IFunction;
 
-  constructor(scope: Construct, id: string, props: VariantSetUpkeepProps) {
+  constructor(scope: Construct, id: string, props: ReprocessProps) {
     super(scope, id);
     const reprocess = new ApertureFunction(this, 'Reprocess', {
       handlerFile: 'reprocess.ts',
       description:
         'Aperture reprocess: moves images to the current variant set, queuing only what is missing',
       environment: props.environment,
-      memorySize: UPKEEP_MEMORY_MB,
-      // Lambda's longest: a run cut short is carried on by the next (moved images are skipped).
-      timeout: Duration.minutes(15),
+      memorySize: REPROCESS_MEMORY_MB,
+      timeout: Duration.seconds(REPROCESS_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       tracing: props.tracing,
@@ -61,7 +58,7 @@ export class VariantSetUpkeep extends Construct {
 
     new Rule(this, 'Hourly', {
       description: 'Aperture: finish moving images to the current variant set',
-      schedule: Schedule.rate(EVERY),
+      schedule: Schedule.rate(Duration.hours(REPROCESS_INTERVAL_HOURS)),
       targets: [new LambdaFunction(this.function, { retryAttempts: 0 })],
     });
   }

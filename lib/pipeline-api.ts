@@ -17,9 +17,14 @@ import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { API_MEMORY_MB } from '../lambdas/adapters/aws/deployed-functions.js';
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../lambdas/core/keys.js';
-import { API_ROUTES } from '../lambdas/handlers/api-routes.js';
+import {
+  API_MEMORY_MB,
+  API_ROUTES,
+  API_TIMEOUT_SECONDS,
+  DERIVATIVES_PREFIX,
+  ORIGINALS_PREFIX,
+  UPLOADS_PREFIX,
+} from '../lambdas/contract.js';
 import { ApertureFunction } from './aperture-function.js';
 
 /** Verifies callers' JWTs at the API (e.g. Cognito, Auth0, Entra ID); the `sub` claim is the owner. */
@@ -50,7 +55,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   }),
 );
 
-export interface UploadApiProps {
+export interface PipelineApiProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly uploadBucket: IBucket;
@@ -69,18 +74,18 @@ export interface UploadApiProps {
 }
 
 /**
- * The HTTP API and the function behind all its routes. The routes are exactly `API_ROUTES`, the list
- * the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
+ * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status) and
+ * images (read, list, delete). The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
  * IAM authorization otherwise.
  */
-export class UploadApi extends Construct {
+export class PipelineApi extends Construct {
   public readonly function: IFunction;
   public readonly httpApi: HttpApi;
   public readonly stage: HttpStage;
   /** The API's base URL (the `$default` stage), ending in `/`. */
   public readonly url: string;
 
-  constructor(scope: Construct, id: string, props: UploadApiProps) {
+  constructor(scope: Construct, id: string, props: PipelineApiProps) {
     super(scope, id);
 
     const handler = new ApertureFunction(this, 'Handler', {
@@ -88,7 +93,7 @@ export class UploadApi extends Construct {
       description: 'the Aperture HTTP API',
       environment: props.environment,
       memorySize: API_MEMORY_MB,
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(API_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       tracing: props.tracing,

@@ -1,0 +1,173 @@
+import type { WorkLane } from './core/render-jobs.js';
+
+/**
+ * The deployment contract: every name and number the construct (`lib/`), the functions (`lambdas/`),
+ * the local twin (`local/`) and the CLI must agree on, defined once so they cannot drift apart.
+ *
+ * Pure data, importing no AWS SDK and no CDK: the construct reads it without importing an adapter,
+ * and `aperture cost` bills what `lib/` deploys without loading CDK. It takes only a type from core
+ * (the lane names that key the per-lane numbers), so core may take its key prefixes from here and
+ * hold no deployment facts itself.
+ */
+
+// ---------------------------------------------------------------------------------------------------
+// Environment
+
+/**
+ * The contract between the construct and the functions: the environment variables CDK sets and the
+ * handlers read (`lambdas/core/environment.ts` reads and writes them).
+ */
+export const ENV = {
+  settings: 'APERTURE_SETTINGS',
+  uploadBucket: 'APERTURE_UPLOAD_BUCKET',
+  imageBucket: 'APERTURE_IMAGE_BUCKET',
+  table: 'APERTURE_TABLE',
+  cdnBaseUrl: 'APERTURE_CDN_BASE_URL',
+  distributionId: 'APERTURE_DISTRIBUTION_ID',
+  signedUrls: 'APERTURE_SIGNED_URLS',
+  queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------
+// Object key prefixes (the keys under them are built by `lambdas/core/keys.ts`)
+
+export const UPLOADS_PREFIX = 'uploads/';
+export const ORIGINALS_PREFIX = 'originals/';
+/** The only prefix the CDN serves. */
+export const DERIVATIVES_PREFIX = 'derived/';
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP API
+
+/**
+ * The HTTP API's route keys (API Gateway v2 `routeKey` syntax). The construct creates exactly these
+ * routes and the API handler dispatches on them, so the two cannot drift apart.
+ */
+export const API_ROUTES = {
+  createUpload: 'POST /v1/uploads',
+  getUpload: 'GET /v1/uploads/{uploadId}',
+  getImage: 'GET /v1/images/{imageId}',
+  listImages: 'GET /v1/images',
+  deleteImage: 'DELETE /v1/images/{imageId}',
+} as const;
+
+export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];
+
+// ---------------------------------------------------------------------------------------------------
+// Catalog table
+
+/**
+ * The catalog's DynamoDB table design, shared by the construct that creates the table, the local twin
+ * that recreates it, and the adapter that reads and writes it: one definition, no drift. Single table,
+ * items addressed by `pk`/`sk` (their shapes: `catalogKeys` in `lambdas/adapters/aws/catalog-table.ts`).
+ * The `byCollection` index lists an owner's links in one collection, newest first.
+ */
+export const CATALOG_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB deletes the item some time after it passes (abandoned uploads). */
+  timeToLiveAttribute: 'expiresAtEpoch',
+  collectionIndex: { name: 'byCollection', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+// ---------------------------------------------------------------------------------------------------
+// Functions: memory, in MB, and timeouts, in seconds
+//
+// Memory also buys CPU: Lambda gives a whole vCPU at 1,769 MB, a share of one below.
+
+/** The HTTP API's function: a presign or a catalog read per request. */
+export const API_MEMORY_MB = 256;
+
+/** The HTTP API's function timeout, in the construct and in the local API server alike. */
+export const API_TIMEOUT_SECONDS = 10;
+
+/**
+ * The ingest function. An upload (up to 50 MiB by default) is held in memory, twice while its chunks
+ * are joined, and sharp then decodes it, which for formats libvips cannot stream (AVIF, HEIF) means
+ * every pixel, up to the pixel limit (100 megapixels by default).
+ */
+export const INGEST_MEMORY_MB = 1024;
+
+/** The ingest function's timeout, in the construct and in the local S3 trigger alike. */
+export const INGEST_TIMEOUT_SECONDS = 60;
+
+/**
+ * How long after its bytes land an upload may still be ingested: Lambda retries a failed S3 event for
+ * up to this long (the ingest function's maximum event age), so until then the bytes are still needed.
+ */
+export const INGEST_RETRY_WINDOW_SECONDS = 6 * 3600;
+
+/**
+ * Each lane's render function. libvips decodes originals of up to 100 megapixels (`maxInputPixels`),
+ * fully for formats it cannot shrink on load, so neither lane goes below 1 GB. A thumbnails job is one
+ * small resize and three encodes; the variants lane is CPU-bound, AVIF encoding of the 1920 px variant
+ * being 80% of an image's render work (ADR 5), so it gets more than a whole vCPU.
+ */
+export const RENDER_MEMORY_MB: Readonly<Record<WorkLane, number>> = {
+  thumbnails: 1024,
+  variants: 2048,
+};
+
+/**
+ * The timeout of each lane's render function, in seconds: the one number both the function and its
+ * queue's visibility timeout derive from. A thumbnail is one small resize; a variants job encodes every
+ * size in AVIF, WebP and JPEG, and AVIF at 1920 px is the slow part.
+ */
+export const RENDER_TIMEOUT_SECONDS: Readonly<Record<WorkLane, number>> = {
+  thumbnails: 30,
+  variants: 120,
+};
+
+/** The on-demand renderer: as the variants lane, an original up to the pixel limit, one variant in every format. */
+export const ON_DEMAND_MEMORY_MB = RENDER_MEMORY_MB.variants;
+
+/**
+ * The on-demand renderer's timeout: one variant of one image, within the 30 s CloudFront waits for
+ * an origin's answer by default.
+ */
+export const ON_DEMAND_TIMEOUT_SECONDS = 28;
+
+/** The reprocess function (`aperture reprocess`, run by the deployment itself). */
+export const REPROCESS_MEMORY_MB = 512;
+
+/** Lambda's longest: a run cut short is carried on by the next (moved images are skipped). */
+export const REPROCESS_TIMEOUT_SECONDS = 15 * 60;
+
+/**
+ * How often the deployment runs reprocess (lib/reprocess.ts), each run reading the whole catalog:
+ * within this long of a deploy that changes the variant set, images start moving to it; a run cut
+ * short is carried on by the next. Operators who cannot wait run `aperture reprocess` right after
+ * the deploy.
+ */
+export const REPROCESS_INTERVAL_HOURS = 1;
+
+// ---------------------------------------------------------------------------------------------------
+// Render queues: read by the construct and the local runtime alike
+
+/** Receives before a message is parked in its lane's dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 3;
+
+/**
+ * Jobs per invocation of each lane's function, rendered one after another, all within the lane's
+ * `RENDER_TIMEOUT_SECONDS` or the whole batch comes back.
+ *
+ * - thumbnails: up to 5 jobs, 6 s each of the 30, some 30 times what a 12 MP original takes (0.2 s of
+ *   CPU, ADR 5): the headroom is for originals up to the 100 MP limit (not measured yet).
+ * - variants: one job per invocation: a job already takes seconds (about 6 s of CPU at 12 MP), so a
+ *   batch would only risk the timeout and make one slow image hold up, or retry, the others.
+ */
+export const RENDER_BATCH_SIZE: Readonly<Record<WorkLane, number>> = {
+  thumbnails: 5,
+  variants: 1,
+};
+
+/**
+ * AWS's rule for SQS event sources: visibility at least six times the function timeout, so a message
+ * is not handed to a second invocation while retries of the first are still running.
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Each lane queue's visibility timeout, in the construct and in the local twin alike. */
+export function visibilityTimeoutSeconds(lane: WorkLane): number {
+  return RENDER_TIMEOUT_SECONDS[lane] * VISIBILITY_TIMEOUT_FACTOR;
+}
