@@ -76,8 +76,9 @@ export const HOURS_PER_MONTH = 730;
 /**
  * The bench's figures the render and ingest costs are calibrated on: `npm run bench`, run of
  * 2026-11-23 (test/bench/results.json: 2 vCPU AMD EPYC, Node 20.20, sharp 0.35.5, libvips at one
- * thread), on its generated photo-like 12 MP JPEG (4000×3000, q90). test/unit/cost-model.test.ts
- * checks each against results.json, so they cannot drift from the bench silently.
+ * thread), on its generated photo-like 12 MP JPEG (4000×3000, q90). Copied by hand after a bench
+ * run; test/unit/cost-model.test.ts checks they name the bench's fields and image and lie in the
+ * ranges a real run gives, without reading results.json (which every bench run rewrites).
  */
 export const BENCH = {
   date: '2026-11-23',

@@ -12,7 +12,8 @@ import type { UploadGrantView } from '../../lambdas/ports/upload-signer.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';
-import { makeJpeg } from '../support/images.js';
+import { makeImage } from '../support/images.js';
+import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { twinInfo } from '../support/twin.js';
 
 const MAX_UPLOAD_BYTES = 200_000;
@@ -33,7 +34,7 @@ function setup(overrides: { now?: () => Date } = {}) {
   const deps = { ...apiDependenciesFromEnvironment(env), ...overrides };
   const handler = createApiHandler(deps);
   /** `owner: null` sends the request without any verified identity. */
-  const call = async (body: unknown, owner: string | null = 'owner-a', rawBody?: string) => {
+  const call = async (body: unknown, owner: string | null = ownerA, rawBody?: string) => {
     const response = await handler(
       apiEvent(API_ROUTES.createUpload, {
         body,
@@ -60,11 +61,14 @@ function decodePolicy(grant: Grant): { expiration: string; conditions: unknown[]
   return JSON.parse(Buffer.from(grant.fields.Policy ?? '', 'base64').toString('utf8'));
 }
 
+const ownerA = uniqueOwner('owner-a');
+const ownerB = uniqueOwner('owner-b');
+
 describe('POST /v1/uploads against the local twin', () => {
   let jpeg: Buffer;
   let api: ReturnType<typeof setup>;
   beforeAll(async () => {
-    jpeg = await makeJpeg();
+    jpeg = await makeImage('jpeg', { seed: firstSeed() });
     api = setup();
   });
 
@@ -94,7 +98,7 @@ describe('POST /v1/uploads against the local twin', () => {
     expect(sha256(bytes)).toBe(sha256(jpeg));
     expect(object.ContentType).toBe('image/jpeg');
     expect(object.Metadata).toMatchObject({
-      owner: 'owner-a',
+      owner: ownerA,
       'upload-id': grant.uploadId,
       collection: 'trips',
     });
@@ -119,7 +123,7 @@ describe('POST /v1/uploads against the local twin', () => {
     expect(upload.status).toBe(200);
     const { bytes, object } = await storedUpload(grant.uploadId);
     expect(bytes.equals(jpeg)).toBe(true);
-    expect(object.Metadata).toMatchObject({ owner: 'owner-a', 'upload-id': grant.uploadId });
+    expect(object.Metadata).toMatchObject({ owner: ownerA, 'upload-id': grant.uploadId });
   });
 
   it('records the upload as pending, with a TTL so abandoned ones expire', async () => {
@@ -129,7 +133,7 @@ describe('POST /v1/uploads against the local twin', () => {
     );
     expect(Item).toMatchObject({
       uploadId: body.uploadId,
-      owner: 'owner-a',
+      owner: ownerA,
       state: 'pending',
       contentType: 'image/png',
       size: 10,
@@ -150,7 +154,7 @@ describe('POST /v1/uploads against the local twin', () => {
         { key: `uploads/${grant.uploadId}` },
         { 'Content-Type': 'image/webp' },
         ['content-length-range', 1234, 1234],
-        { 'x-amz-meta-owner': 'owner-a' },
+        { 'x-amz-meta-owner': ownerA },
         { 'x-amz-meta-upload-id': grant.uploadId },
         { 'x-amz-meta-collection': 'c1' },
       ]),
@@ -177,7 +181,7 @@ describe('POST /v1/uploads against the local twin', () => {
       'x-amz-checksum-sha256',
     ]);
     expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
-    expect(url.searchParams.get('x-amz-meta-owner')).toBe('owner-a');
+    expect(url.searchParams.get('x-amz-meta-owner')).toBe(ownerA);
     expect(url.searchParams.get('x-amz-meta-upload-id')).toBe(body.uploadId);
   });
 
@@ -201,7 +205,7 @@ describe('POST /v1/uploads against the local twin', () => {
       new PutCommand({
         TableName: api.resources.table,
         Item: linkToItem({
-          owner: 'owner-a',
+          owner: ownerA,
           imageId: hash,
           uploadId: 'f'.repeat(32),
           collection: undefined,
@@ -210,10 +214,10 @@ describe('POST /v1/uploads against the local twin', () => {
         }),
       }),
     );
-    const mine = await api.call({ contentType: 'image/jpeg', size: 10, sha256: hash }, 'owner-a');
+    const mine = await api.call({ contentType: 'image/jpeg', size: 10, sha256: hash }, ownerA);
     expect(mine).toEqual({ status: 200, body: { duplicate: true, imageId: hash } });
 
-    const theirs = await api.call({ contentType: 'image/jpeg', size: 10, sha256: hash }, 'owner-b');
+    const theirs = await api.call({ contentType: 'image/jpeg', size: 10, sha256: hash }, ownerB);
     expect(theirs.status).toBe(201);
     expect(theirs.body.duplicate).toBeUndefined();
   });
@@ -247,7 +251,7 @@ describe('POST /v1/uploads against the local twin', () => {
     ],
     ['SVG', { contentType: 'image/svg+xml', size: 10 }, undefined, 415, 'unsupported_image', undefined],
   ])('answers %s with a JSON error', async (_, body, rawBody, status, code, field) => {
-    const response = await api.call(body, 'owner-a', rawBody);
+    const response = await api.call(body, ownerA, rawBody);
     expect(response.status).toBe(status);
     expect(response.body.error).toMatchObject({ code, message: expect.any(String) });
     expect(response.body.error.field).toBe(field);
@@ -256,7 +260,7 @@ describe('POST /v1/uploads against the local twin', () => {
   it('answers a route it does not serve with a JSON 404', async () => {
     const handler = createApiHandler(apiDependenciesFromEnvironment(setupEnv()));
     const response = await handler(
-      apiEvent('DELETE /v1/everything', { owner: 'owner-a' }),
+      apiEvent('DELETE /v1/everything', { owner: ownerA }),
       lambdaContext('aperture-api'),
     );
     expect(response.statusCode).toBe(404);

@@ -19,6 +19,7 @@ import { sqsEvent } from '../../local/events/sqs-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { apiEvent } from '../support/api-events.js';
 import { makeImage } from '../support/images.js';
+import { firstSeed } from '../support/isolation.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';
 
@@ -29,7 +30,7 @@ const env = twinFunctionEnvironment(info, parseSettings(), 'https://cdn.example'
 const api = createApiHandler(apiDependenciesFromEnvironment(env));
 const render = createRenderHandler(renderDependenciesFromEnvironment(env));
 const run = randomBytes(4).toString('hex');
-let seed = 9000;
+let seed = firstSeed();
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Uploads and ingests bytes for an owner for real; returns the render jobs ingest queued, if any. */

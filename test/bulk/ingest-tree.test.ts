@@ -41,7 +41,7 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 describe('aperture ingest DIR', () => {
   it('brings a library in: new, duplicate, rejected and failed files counted, failures listed, exit 1', async () => {
     const root = await world().tempDir();
-    const tree = await writeTree(root, { images: 12, copies: 4, awkward: true, seedBase: 1000 });
+    const tree = await writeTree(root, { images: 12, copies: 4, awkward: true });
     const checkpoint = join(await world().tempDir(), 'run.sqlite');
 
     const oldDisk = [root, '--owner', 'ana', '--checkpoint', checkpoint, '--collection', 'old-disk'];
@@ -90,7 +90,7 @@ describe('aperture ingest DIR', () => {
 
   it('skips bytes the owner already has through the presign pre-check, even without a checkpoint', async () => {
     const root = await world().tempDir();
-    const tree = await writeTree(root, { images: 6, seedBase: 2000 });
+    const tree = await writeTree(root, { images: 6 });
     const scratch = await world().tempDir();
     const first = await ingest([root, '--owner', 'ben', '--checkpoint', join(scratch, 'a.sqlite')]);
     expect(first.report.counts.new).toBe(tree.images);
@@ -108,7 +108,7 @@ describe('aperture ingest DIR', () => {
 
   it('keeps a checkpoint to the owner and the collection it was made for', async () => {
     const root = await world().tempDir();
-    const tree = await writeTree(root, { images: 3, seedBase: 6000 });
+    const tree = await writeTree(root, { images: 3 });
     const scratch = await world().tempDir();
     const checkpoint = join(scratch, 'hal.sqlite');
     const first = await ingest([root, '--owner', 'hal', '--checkpoint', checkpoint]);
@@ -132,7 +132,7 @@ describe('aperture ingest DIR', () => {
 
   it('--dry-run says what would happen and uploads and records nothing', async () => {
     const root = await world().tempDir();
-    const tree = await writeTree(root, { images: 5, copies: 2, awkward: true, seedBase: 3000 });
+    const tree = await writeTree(root, { images: 5, copies: 2, awkward: true });
     const checkpoint = join(await world().tempDir(), 'dry.sqlite');
     const dry = await ingest([root, '--owner', 'dee', '--checkpoint', checkpoint, '--dry-run']);
     expect(dry.report.counts).toEqual({
@@ -179,7 +179,7 @@ describe('aperture ingest DIR', () => {
 
   it('carries on after being killed half-way, and sends no file twice', async () => {
     const root = await world().tempDir();
-    const tree = await writeTree(root, { images: 90, copies: 10, seedBase: 4000 });
+    const tree = await writeTree(root, { images: 90, copies: 10 });
     const checkpoint = join(await world().tempDir(), 'killed.sqlite');
     const args = [
       'ingest',

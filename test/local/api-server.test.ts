@@ -8,6 +8,7 @@ import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/
 import { LocalJwt } from '../../local/api/local-jwt.js';
 import { LOCAL_TOKEN_PATH, type LocalApi, startLocalApi } from '../../local/api/server.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
+import { uniqueOwner } from '../support/isolation.js';
 import { twinInfo } from '../support/twin.js';
 
 let api: LocalApi;
@@ -42,12 +43,14 @@ const call = (path: string, init: RequestInit & { owner?: string } = {}) =>
   });
 
 const upload = { contentType: 'image/jpeg', size: 1234, filename: 'cat.jpg' };
+const alice = uniqueOwner('alice');
+const bob = uniqueOwner('bob');
 
 describe('the local API Gateway', () => {
   it('runs the API handler with the JWT owner: an upload granted, visible to its owner only', async () => {
     const created = await call('/v1/uploads', {
       method: 'POST',
-      owner: 'alice',
+      owner: alice,
       body: JSON.stringify(upload),
     });
     expect(created.status).toBe(201);
@@ -61,9 +64,9 @@ describe('the local API Gateway', () => {
     expect(grant.url).toContain(twinInfo().endpoints.s3);
     expect(Object.keys(grant.fields)).toContain('Policy');
 
-    const mine = await call(`/v1/uploads/${grant.uploadId}`, { owner: 'alice' });
+    const mine = await call(`/v1/uploads/${grant.uploadId}`, { owner: alice });
     expect(await mine.json()).toMatchObject({ uploadId: grant.uploadId, status: 'pending' });
-    expect((await call(`/v1/uploads/${grant.uploadId}`, { owner: 'bob' })).status).toBe(404);
+    expect((await call(`/v1/uploads/${grant.uploadId}`, { owner: bob })).status).toBe(404);
   });
 
   it('answers what API Gateway refuses itself, without calling the function', async () => {
@@ -73,11 +76,11 @@ describe('the local API Gateway', () => {
       headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' },
     });
     expect(forged.status).toBe(401);
-    const unknown = await call('/v1/everything', { method: 'DELETE', owner: 'alice' });
+    const unknown = await call('/v1/everything', { method: 'DELETE', owner: alice });
     expect([unknown.status, await unknown.json()]).toEqual([404, { message: 'Not Found' }]);
     const huge = await call('/v1/uploads', {
       method: 'POST',
-      owner: 'alice',
+      owner: alice,
       body: 'x'.repeat(10 * 1024 * 1024 + 1),
     });
     expect(huge.status).toBe(413);
@@ -86,7 +89,7 @@ describe('the local API Gateway', () => {
   it('passes the function’s own errors through as JSON', async () => {
     const response = await call('/v1/uploads', {
       method: 'POST',
-      owner: 'alice',
+      owner: alice,
       body: '{"contentType":"text/html","size":1}',
     });
     expect(response.status).toBe(415);
@@ -117,7 +120,7 @@ describe('the local API Gateway', () => {
       const refused = await preflight(origin);
       expect(refused.headers.get('access-control-allow-origin'), origin).toBeNull();
       expect(refused.headers.get('access-control-allow-methods'), origin).toBeNull();
-      const answer = await call('/v1/images', { owner: 'alice', headers: { origin } });
+      const answer = await call('/v1/images', { owner: alice, headers: { origin } });
       expect(answer.headers.get('access-control-allow-origin'), origin).toBeNull();
     }
   });

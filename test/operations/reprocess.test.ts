@@ -8,6 +8,7 @@ import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
 import { type ReprocessReport, reprocessImages } from '../../lambdas/services/reprocess-images.js';
 import { imageRecord } from '../support/catalog-records.js';
 import { makeImage } from '../support/images.js';
+import { firstSeed } from '../support/isolation.js';
 import { aperture, privateWorldForFile, sha256 } from '../support/operations.js';
 
 const HOUR = 3_600_000;
@@ -30,7 +31,7 @@ const largerSmall = parseSettings({
 });
 
 const world = privateWorldForFile();
-let seed = 7100;
+let seed = firstSeed();
 
 /** An image ingested and rendered for real with `settings`: every variant stored, the image `ready`. */
 async function renderedImage(settings: Settings, width = 1280, height = 960): Promise<string> {

@@ -17,6 +17,7 @@ import { objectCreatedEvent } from '../../local/events/s3-event.js';
 import { sqsEvent } from '../../local/events/sqs-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { makeImage } from '../support/images.js';
+import { firstSeed } from '../support/isolation.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';
 
@@ -25,7 +26,7 @@ const clients = createAwsClients(twinEnv());
 const catalog = new DynamoCatalog(clients.dynamo, info.resources.table);
 const env = twinFunctionEnvironment(info, parseSettings(), 'https://cdn.example');
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-let seed = 7000 + Math.floor(Math.random() * 1000);
+let seed = firstSeed();
 
 /** A variant added to the spec after the image was rendered. */
 const square: VariantSpec = {

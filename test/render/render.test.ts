@@ -33,6 +33,7 @@ import { sqsEvent } from '../../local/events/sqs-event.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { makeImage } from '../support/images.js';
+import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { seedUpload } from '../support/uploads.js';
 
@@ -43,7 +44,8 @@ const settings = parseSettings();
 const env = twinFunctionEnvironment(info, settings, 'https://cdn.example');
 const render = createRenderHandler(renderDependenciesFromEnvironment(env));
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-let seed = 500;
+let seed = firstSeed();
+const owner = uniqueOwner('owner-a');
 
 /** Ingests bytes for real and hands back the jobs it queued (captured at the port, not sent). */
 async function ingestForJobs(bytes: Buffer, contentType = 'image/jpeg'): Promise<RenderJob[]> {
@@ -54,6 +56,7 @@ async function ingestForJobs(bytes: Buffer, contentType = 'image/jpeg'): Promise
     { catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket },
     bytes,
     {
+      owner,
       contentType,
     },
   );
@@ -279,7 +282,7 @@ describe('a render that outlives a delete of its image', () => {
       const imageId = sha256(bytes);
       const job = (await ingestForJobs(bytes)).find((queued) => queued.lane === lane);
       if (!job) throw new Error(`no ${lane} job`);
-      const store = deletedMidRender('owner-a', imageId);
+      const store = deletedMidRender(owner, imageId);
 
       expect(await renderJob({ settings, catalog, store }, job)).toEqual({
         outcome: 'stale',
@@ -299,7 +302,7 @@ describe('a render that outlives a delete of its image', () => {
     if (!small) throw new Error('the default set has a small variant');
     const key = derivativeKey(imageId, small, 'webp');
 
-    const racing = { ...onDemand(), store: deletedMidRender('owner-a', imageId) };
+    const racing = { ...onDemand(), store: deletedMidRender(owner, imageId) };
     expect((await renderOnDemand(racing, key)).outcome).toBe('not_found');
     expect(await derivativeObjects(imageId)).toEqual([]);
     // What the CDN's fallback origin answers for the key from now on.

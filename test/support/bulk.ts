@@ -10,6 +10,7 @@ import type { UploadRecord } from '../../lambdas/ports/catalog.js';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/local-pipeline.js';
 import { twinEnvironment } from '../../local/twin/index.js';
 import { makeImage } from './images.js';
+import { firstSeed } from './isolation.js';
 import { aperture } from './operations.js';
 
 const REPOSITORY = resolve(import.meta.dirname, '../..');
@@ -95,9 +96,11 @@ export interface GeneratedTree {
  */
 export async function writeTree(
   root: string,
-  options: { images: number; copies?: number; awkward?: boolean; seedBase?: number },
+  options: { images: number; copies?: number; awkward?: boolean },
 ): Promise<GeneratedTree> {
   const formats = ['jpeg', 'png', 'webp'] as const;
+  // Every tree's images are its own: trees written into one runtime never share an image.
+  const seed = firstSeed();
   const paths: string[] = [];
   for (let i = 0; i < options.images; i++) {
     const format = formats[i % formats.length] ?? 'jpeg';
@@ -108,7 +111,7 @@ export async function writeTree(
       `photo-${i}.${format === 'jpeg' ? 'jpg' : format}`,
     );
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, await makeImage(format, { seed: (options.seedBase ?? 0) + i }));
+    await writeFile(path, await makeImage(format, { seed: seed + i }));
     paths.push(path);
   }
   const copies = options.copies ?? 0;

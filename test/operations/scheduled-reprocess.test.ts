@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { ScheduledEvent } from 'aws-lambda';
+import { expect, it } from 'vitest';
+import { type RenderJob, renderJobSchema, WORK_LANES } from '../../lambdas/core/render-jobs.js';
+import { parseSettings } from '../../lambdas/core/settings.js';
+import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lambdas/core/variants.js';
+import * as scheduledFunction from '../../lambdas/handlers/reprocess.js';
+import { lambdaContext } from '../../local/events/lambda-context.js';
+import { TWIN_REGION } from '../../local/twin/environment.js';
+import { makeImage } from '../support/images.js';
+import { firstSeed, uniqueOwner } from '../support/isolation.js';
+import { privateWorldForFile } from '../support/operations.js';
+
+// The hourly run as deployed: EventBridge's event to the function's own handler and its adapters.
+// It reads and moves every image there is, so it gets a twin of its own.
+const world = privateWorldForFile();
+
+const deployedBefore = parseSettings();
+const square: VariantSpec = {
+  name: 'square',
+  fit: 'cover',
+  width: 600,
+  height: 600,
+  formats: [{ format: 'webp', quality: 70 }],
+};
+const deployedNow = parseSettings({ variants: [...DEFAULT_VARIANTS, square] });
+
+/** What EventBridge delivers to its target for a `rate(1 hour)` rule. */
+function scheduledEvent(): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: TWIN_REGION,
+    resources: [`arn:aws:events:${TWIN_REGION}:123456789012:rule/aperture-reprocess-schedule`],
+    detail: {},
+  };
+}
+
+/** Every job on the twin's work queues, taken off them. */
+async function queuedJobs(): Promise<RenderJob[]> {
+  const jobs: RenderJob[] = [];
+  for (const lane of WORK_LANES) {
+    for (;;) {
+      const { Messages = [] } = await world().clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: world().twin.resources.queues[lane].url,
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      if (Messages.length === 0) break;
+      jobs.push(...Messages.map((message) => renderJobSchema.parse(JSON.parse(message.Body ?? ''))));
+    }
+  }
+  return jobs;
+}
+
+it('moves an image of an older variant set to the deployed one, queueing only the variant it lacks', async () => {
+  const bytes = await makeImage('jpeg', { width: 1280, height: 960, seed: firstSeed() });
+  const { imageId, jobs } = await world().ingest(bytes, uniqueOwner('owner'), deployedBefore);
+  await world().render(jobs, deployedBefore);
+  const handler = scheduledFunction.createReprocessHandler(
+    scheduledFunction.reprocessDependenciesFromEnvironment(world().env(deployedNow)),
+  );
+
+  const report = await handler(scheduledEvent(), lambdaContext('aperture-reprocess'));
+  expect(report).toMatchObject({
+    variantSetVersion: variantSetVersion(deployedNow.variants),
+    dryRun: false,
+    images: 1,
+    moved: 1,
+    jobs: { thumbnails: 0, variants: 1 },
+    variants: { square: 1 },
+  });
+  expect(await world().catalog.getImage(imageId)).toMatchObject({
+    status: 'ready',
+    variantSetVersion: variantSetVersion(deployedNow.variants),
+    variants: { thumb: 'ready', small: 'ready', medium: 'ready', large: 'ready', square: 'pending' },
+  });
+  expect((await queuedJobs()).map(({ imageId, lane, variants }) => ({ imageId, lane, variants }))).toEqual([
+    { imageId, lane: 'variants', variants: ['square'] },
+  ]);
+
+  // The next hour's run finds the image current, its render under way, and queues nothing.
+  const next = await handler(scheduledEvent(), lambdaContext('aperture-reprocess'));
+  expect(next).toMatchObject({
+    images: 1,
+    moved: 0,
+    current: 1,
+    requeued: 0,
+    jobs: { thumbnails: 0, variants: 0 },
+  });
+  expect(await queuedJobs()).toEqual([]);
+});

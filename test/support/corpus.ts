@@ -1,0 +1,42 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Real-world images shared beside the repository on the machines that have them; a fresh clone has none. */
+export const CORPUS_DIR = resolve(import.meta.dirname, '../../../shared/corpus');
+export const CORPUS_MANIFEST = join(CORPUS_DIR, 'MANIFEST.tsv');
+
+/** One row of the corpus's MANIFEST.tsv: a file and what was found of it. */
+export interface CorpusEntry {
+  file: string;
+  /** The format the manifest names (`jpeg`, `heic`, `jp2`, …), whether or not the pipeline takes it. */
+  format: string;
+  /** 0 where the manifest has no size (`?`: the header does not parse). */
+  pixels: number;
+  /** `ok`, or `ERROR: …` from sharp with its default options, which fail on warnings too. */
+  sharpResult: string;
+}
+
+/** The manifest's rows, or undefined where the corpus is absent. */
+export function readCorpusManifest(): CorpusEntry[] | undefined {
+  if (!existsSync(CORPUS_MANIFEST)) return undefined;
+  const [header = [], ...rows] = readFileSync(CORPUS_MANIFEST, 'utf8')
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.split('\t'));
+  const column = (name: string) => {
+    const index = header.indexOf(name);
+    if (index < 0) throw new Error(`${CORPUS_MANIFEST} has no ${name} column`);
+    return index;
+  };
+  const [file, format, size, sharpResult] = ['file', 'format', 'width_x_height', 'sharp_result'].map(column);
+  return rows.map((row) => {
+    const cell = (index = -1) => row[index] ?? '';
+    const [width = 0, height = 0] = cell(size).split('x').map(Number);
+    return {
+      file: cell(file),
+      format: cell(format),
+      pixels: Number.isFinite(width * height) ? width * height : 0,
+      sharpResult: cell(sharpResult),
+    };
+  });
+}
