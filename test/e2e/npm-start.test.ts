@@ -10,6 +10,7 @@ import { INPUT_FORMAT_NAMES, INPUT_FORMATS, OUTPUT_FORMATS } from '../../lambdas
 import { SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { ApiClient } from '../support/api-client.js';
+import { CORPUS_DIR, readCorpusManifest } from '../support/corpus.js';
 import { makeImage } from '../support/images.js';
 import { isListening, npmStart, type RunningPipeline } from '../support/npm-start.js';
 
@@ -27,7 +28,6 @@ function commandExists(command: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, command)));
 }
 const REPOSITORY = resolve(import.meta.dirname, '../..');
-const CORPUS = resolve(REPOSITORY, '../shared/corpus');
 /** Corpus files up to this size go through the whole pipeline; the render core takes every file elsewhere. */
 const MAX_CORPUS_PIXELS = 2_000_000;
 const SETTLE_TIMEOUT_MS = 240_000;
@@ -45,31 +45,25 @@ async function samples(): Promise<Sample[]> {
       bytes: await makeImage(format, { width: 800, height: 600, seed: seed + 100 }),
     })),
   );
-  if (!existsSync(join(CORPUS, 'MANIFEST.tsv'))) return generated;
-  const rows = readFileSync(join(CORPUS, 'MANIFEST.tsv'), 'utf8')
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => line.split('\t'));
-  const chosen = rows.slice(1).filter(([name, , , size]) => {
-    const [width = 0, height = 0] = (size ?? '').split('x').map(Number);
-    return (
-      name === 'immich__japanese-shop.jpg' || (width * height > 0 && width * height <= MAX_CORPUS_PIXELS)
-    );
-  });
-  const files = new Set(readdirSync(CORPUS));
+  const manifest = readCorpusManifest();
+  if (!manifest) return generated;
+  const chosen = manifest.filter(
+    ({ file, pixels }) => file === 'immich__japanese-shop.jpg' || (pixels > 0 && pixels <= MAX_CORPUS_PIXELS),
+  );
+  const files = new Set(readdirSync(CORPUS_DIR));
   return [
     ...generated,
     ...chosen
-      .map(([name = '']) => name)
+      .map(({ file }) => file)
       .filter((name) => files.has(name))
-      .map((name) => ({ name, bytes: readFileSync(join(CORPUS, name)) })),
+      .map((name) => ({ name, bytes: readFileSync(join(CORPUS_DIR, name)) })),
   ];
 }
 
 /** Three photos for the page: real ones from the corpus when it is there. */
 async function pagePhotos(): Promise<Sample[]> {
   const real = ['immich__prairie_falcon.jpg', 'immich__mongolels.jpg', 'recurser__Landscape_6.jpg']
-    .map((name) => ({ name, path: join(CORPUS, name) }))
+    .map((name) => ({ name, path: join(CORPUS_DIR, name) }))
     .filter(({ path }) => existsSync(path));
   if (real.length === 3) return real.map(({ name, path }) => ({ name, bytes: readFileSync(path) }));
   return Promise.all(

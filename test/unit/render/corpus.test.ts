@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { UnrenderableImageError } from '../../../lambdas/core/render/errors.js';
@@ -8,6 +8,7 @@ import { renderVariants } from '../../../lambdas/core/render/render-variants.js'
 import { readTechnicalMetadata } from '../../../lambdas/core/render/technical-metadata.js';
 import { SNIFF_BYTES, sniff } from '../../../lambdas/core/sniff.js';
 import { DEFAULT_VARIANTS } from '../../../lambdas/core/variants.js';
+import { CORPUS_DIR, CORPUS_MANIFEST, readCorpusManifest } from '../../support/corpus.js';
 
 /**
  * Real-world files (camera JPEGs with odd EXIF, CMYK, 16-bit, Lab and fax TIFFs, animations, HEIC,
@@ -20,11 +21,10 @@ import { DEFAULT_VARIANTS } from '../../../lambdas/core/variants.js';
  * minutes on a (shared) 2-core machine, WebP and JPEG alone under one. The file-specific work (sniff,
  * decode, orientation, colour, alpha, frames, pages) happens before any encoder and is the same
  * for all three, and the AVIF encoder is covered by the other render tests, so by default the
- * corpus is encoded to WebP and JPEG; APERTURE_CORPUS_AVIF=1 adds AVIF.
+ * corpus is encoded to WebP and JPEG; APERTURE_CORPUS_DIR_AVIF=1 adds AVIF.
  */
-const CORPUS = resolve(import.meta.dirname, '../../..', '../shared/corpus');
-const files = existsSync(CORPUS)
-  ? readdirSync(CORPUS)
+const files = existsSync(CORPUS_DIR)
+  ? readdirSync(CORPUS_DIR)
       .filter((name) => !name.endsWith('.tsv') && !name.startsWith('.'))
       .sort()
   : [];
@@ -35,23 +35,17 @@ const LIMIT = { maxInputPixels: 100_000_000 };
  * format must render here too, so the test cannot pass by refusing everything.
  */
 function sharpRenders(): ReadonlySet<string> {
-  const manifest = join(CORPUS, 'MANIFEST.tsv');
-  if (!existsSync(manifest)) return new Set();
-  const rows = readFileSync(manifest, 'utf8')
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => line.split('\t'));
-  const column = rows[0]?.indexOf('sharp_result') ?? -1;
-  return new Set(rows.filter((row) => row[column]?.startsWith('ok')).map((row) => row[0] ?? ''));
+  const manifest = readCorpusManifest() ?? [];
+  return new Set(manifest.filter((entry) => entry.sharpResult.startsWith('ok')).map((entry) => entry.file));
 }
 const mustRender = sharpRenders();
 const VARIANTS =
-  process.env.APERTURE_CORPUS_AVIF === '1'
+  process.env.APERTURE_CORPUS_DIR_AVIF === '1'
     ? DEFAULT_VARIANTS
     : DEFAULT_VARIANTS.map((v) => ({ ...v, formats: v.formats.filter((f) => f.format !== 'avif') }));
 
 describe.skipIf(files.length === 0)('the shared corpus', () => {
-  it.skipIf(!existsSync(join(CORPUS, 'MANIFEST.tsv')))('names the files sharp renders', () => {
+  it.skipIf(!existsSync(CORPUS_MANIFEST))('names the files sharp renders', () => {
     expect(mustRender.size).toBeGreaterThan(files.length / 2);
     for (const name of mustRender) expect(files).toContain(name);
   });
@@ -59,7 +53,7 @@ describe.skipIf(files.length === 0)('the shared corpus', () => {
   it.each(files)(
     '%s renders or is refused with a reason',
     async (name) => {
-      const bytes = readFileSync(join(CORPUS, name));
+      const bytes = readFileSync(join(CORPUS_DIR, name));
       const sniffed = sniff(bytes.subarray(0, SNIFF_BYTES));
       // Whatever the EXIF holds, reading it never throws.
       expect(await readTechnicalMetadata(bytes, { includeGps: true })).toBeTypeOf('object');
