@@ -24,16 +24,30 @@ const ESM_REQUIRE_BANNER =
 /** sharp and its per-platform packages (the native addon, libvips): left to the sharp layer. */
 const SHARP_MODULES = ['sharp', '@img/*'];
 
-export interface ApertureFunctionProps {
+/** How a function's logs and traces are kept: the same for every function of a pipeline. */
+export interface FunctionTelemetryProps {
+  readonly logRetention: RetentionDays;
+  /** Of the function's log group. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly tracing: Tracing;
+}
+
+/** The telemetry part of a construct's props, to hand on to its functions. */
+export function telemetryOf({
+  logRetention,
+  removalPolicy,
+  tracing,
+}: FunctionTelemetryProps): FunctionTelemetryProps {
+  return { logRetention, removalPolicy, tracing };
+}
+
+export interface ApertureFunctionProps extends FunctionTelemetryProps {
   /** The handler module's file name in `lambdas/handlers`; it must export `handler`. */
   readonly handlerFile: string;
   readonly description: string;
   readonly environment: Record<string, string>;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly tracing: Tracing;
   /**
    * The sharp layer, for a function that imports `sharp`. The layer is attached and `sharp` (with its
    * `@img/*` platform packages) stays out of the bundle, an external import the runtime resolves in

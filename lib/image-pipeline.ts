@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
+import type { FunctionTelemetryProps } from './aperture-function.js';
 import { CatalogTable } from './catalog-table.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
 import { Ingest } from './ingest.js';
@@ -158,6 +159,7 @@ export class ImagePipeline extends Construct {
     const allowedOrigins = props.allowedOrigins ?? ['*'];
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const tracing = props.tracing ?? Tracing.DISABLED;
+    const telemetry: FunctionTelemetryProps = { logRetention, removalPolicy, tracing };
 
     const storage = new ImageStorage(this, 'Storage', {
       removalPolicy,
@@ -184,9 +186,7 @@ export class ImagePipeline extends Construct {
       imageBucket: this.imageBucket,
       table: this.table,
       sharpLayer: this.sharpLayer,
-      logRetention,
-      removalPolicy,
-      tracing,
+      ...telemetry,
       reservedConcurrency: props.onDemandConcurrency,
     });
     this.onDemandFunction = onDemand.function;
@@ -232,9 +232,7 @@ export class ImagePipeline extends Construct {
       allowedOrigins,
       jwt: props.jwt,
       throttle: props.apiThrottle ?? { rateLimit: 50, burstLimit: 100 },
-      logRetention,
-      removalPolicy,
-      tracing,
+      ...telemetry,
     });
     this.api = api.httpApi;
     this.apiUrl = api.url;
@@ -250,9 +248,7 @@ export class ImagePipeline extends Construct {
       sharpLayer: this.sharpLayer,
       // An imported bucket's notifications are its owner's to wire (see `uploadBucket`).
       subscribe: props.uploadBucket === undefined,
-      logRetention,
-      removalPolicy,
-      tracing,
+      ...telemetry,
     });
     this.ingestFunction = ingest.function;
     this.ingestFailures = ingest.failures;
@@ -263,9 +259,7 @@ export class ImagePipeline extends Construct {
       table: this.table,
       queues: this.queues,
       sharpLayer: this.sharpLayer,
-      logRetention,
-      removalPolicy,
-      tracing,
+      ...telemetry,
     }).functions;
 
     // The id is older than the construct's name and stays: a new one would replace the function, its
@@ -275,9 +269,7 @@ export class ImagePipeline extends Construct {
       imageBucket: this.imageBucket,
       table: this.table,
       queues: this.queues,
-      logRetention,
-      removalPolicy,
-      tracing,
+      ...telemetry,
     }).function;
 
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {

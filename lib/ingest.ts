@@ -1,7 +1,6 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IDestination, IFunction, ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IDestination, IFunction, ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -14,7 +13,7 @@ import {
   UPLOADS_PREFIX,
 } from '../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
-import { ApertureFunction } from './aperture-function.js';
+import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 import { acknowledgeBucketNotificationsHandler } from './nag.js';
 import type { LaneQueues } from './work-queues.js';
 
@@ -22,7 +21,7 @@ import type { LaneQueues } from './work-queues.js';
 const ASYNC_RETRY_ATTEMPTS = 2;
 const ASYNC_MAX_EVENT_AGE = Duration.seconds(INGEST_RETRY_WINDOW_SECONDS);
 
-export interface IngestProps {
+export interface IngestProps extends FunctionTelemetryProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly uploadBucket: IBucket;
@@ -36,9 +35,6 @@ export interface IngestProps {
    * them at `function` (see `ImagePipelineProps.uploadBucket`).
    */
   readonly subscribe: boolean;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly tracing: Tracing;
 }
 
 /**
@@ -70,9 +66,7 @@ export class Ingest extends Construct {
       // Why this much: INGEST_MEMORY_MB.
       memorySize: INGEST_MEMORY_MB,
       timeout: Duration.seconds(INGEST_TIMEOUT_SECONDS),
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-      tracing: props.tracing,
+      ...telemetryOf(props),
       sharpLayer: props.sharpLayer,
     });
     this.function = ingest.function;

@@ -1,12 +1,6 @@
-import { Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import {
-  FunctionUrlAuthType,
-  type IFunctionUrl,
-  type ILayerVersion,
-  type Tracing,
-} from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FunctionUrlAuthType, type IFunctionUrl, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -15,7 +9,7 @@ import {
   ON_DEMAND_TIMEOUT_SECONDS,
   ORIGINALS_PREFIX,
 } from '../lambdas/contract.js';
-import { ApertureFunction } from './aperture-function.js';
+import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 
 /**
  * Renders at once unless told otherwise: ten 2 GB renders bound what any flood of requests for
@@ -24,15 +18,12 @@ import { ApertureFunction } from './aperture-function.js';
  */
 export const DEFAULT_ON_DEMAND_CONCURRENCY = 10;
 
-export interface OnDemandRendererProps {
+export interface OnDemandRendererProps extends FunctionTelemetryProps {
   /** The renderer's environment (`rendererEnvironmentVariables`): no CDN address, which would be a cycle. */
   readonly environment: Record<string, string>;
   readonly imageBucket: IBucket;
   readonly table: ITable;
   readonly sharpLayer: ILayerVersion;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly tracing: Tracing;
   /**
    * Renders at once (the function's reserved concurrency). Lambda refuses requests beyond it with a
    * 429, which CloudFront passes on without caching.
@@ -68,9 +59,7 @@ export class OnDemandRenderer extends Construct {
       environment: props.environment,
       memorySize: ON_DEMAND_MEMORY_MB,
       timeout: Duration.seconds(ON_DEMAND_TIMEOUT_SECONDS),
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-      tracing: props.tracing,
+      ...telemetryOf(props),
       sharpLayer: props.sharpLayer,
       reservedConcurrency: this.reservedConcurrency,
     });

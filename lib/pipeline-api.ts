@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -13,8 +13,8 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IDistribution } from 'aws-cdk-lib/aws-cloudfront';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -25,7 +25,7 @@ import {
   ORIGINALS_PREFIX,
   UPLOADS_PREFIX,
 } from '../lambdas/contract.js';
-import { ApertureFunction } from './aperture-function.js';
+import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 
 /** Verifies callers' JWTs at the API (e.g. Cognito, Auth0, Entra ID); the `sub` claim is the owner. */
 export interface JwtAuthorization {
@@ -55,7 +55,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   }),
 );
 
-export interface PipelineApiProps {
+export interface PipelineApiProps extends FunctionTelemetryProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly uploadBucket: IBucket;
@@ -68,9 +68,6 @@ export interface PipelineApiProps {
   /** Absent: every route requires IAM (SigV4) authorization instead. */
   readonly jwt?: JwtAuthorization;
   readonly throttle: ThrottleSettings;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly tracing: Tracing;
 }
 
 /**
@@ -94,9 +91,7 @@ export class PipelineApi extends Construct {
       environment: props.environment,
       memorySize: API_MEMORY_MB,
       timeout: Duration.seconds(API_TIMEOUT_SECONDS),
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-      tracing: props.tracing,
+      ...telemetryOf(props),
     });
     this.function = handler.function;
 

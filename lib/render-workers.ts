@@ -1,8 +1,7 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IFunction, ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -13,7 +12,7 @@ import {
   RENDER_TIMEOUT_SECONDS,
 } from '../lambdas/contract.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
-import { ApertureFunction } from './aperture-function.js';
+import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 import type { LaneQueues } from './work-queues.js';
 
 /**
@@ -31,16 +30,13 @@ export const RENDER_EVENT_SOURCES: Readonly<
   Record<WorkLane, Pick<SqsEventSourceProps, 'batchSize' | 'maxBatchingWindow'>>
 > = mapLanes((lane) => ({ batchSize: RENDER_BATCH_SIZE[lane], maxBatchingWindow: Duration.seconds(0) }));
 
-export interface RenderWorkersProps {
+export interface RenderWorkersProps extends FunctionTelemetryProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly imageBucket: IBucket;
   readonly table: ITable;
   readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
   readonly sharpLayer: ILayerVersion;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly tracing: Tracing;
 }
 
 /**
@@ -66,9 +62,7 @@ export class RenderWorkers extends Construct {
           environment: props.environment,
           memorySize: RENDER_MEMORY_MB[lane],
           timeout: Duration.seconds(RENDER_TIMEOUT_SECONDS[lane]),
-          logRetention: props.logRetention,
-          removalPolicy: props.removalPolicy,
-          tracing: props.tracing,
+          ...telemetryOf(props),
           sharpLayer: props.sharpLayer,
         }),
     );

@@ -1,9 +1,8 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import type { IFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -13,18 +12,15 @@ import {
   REPROCESS_TIMEOUT_SECONDS,
 } from '../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
-import { ApertureFunction } from './aperture-function.js';
+import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 import type { LaneQueues } from './work-queues.js';
 
-export interface ReprocessProps {
+export interface ReprocessProps extends FunctionTelemetryProps {
   /** The pipeline's function environment (`functionEnvironmentVariables`), shared by every function. */
   readonly environment: Record<string, string>;
   readonly imageBucket: IBucket;
   readonly table: ITable;
   readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly tracing: Tracing;
 }
 
 /**
@@ -45,9 +41,7 @@ export class Reprocess extends Construct {
       environment: props.environment,
       memorySize: REPROCESS_MEMORY_MB,
       timeout: Duration.seconds(REPROCESS_TIMEOUT_SECONDS),
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-      tracing: props.tracing,
+      ...telemetryOf(props),
     });
     this.function = reprocess.function;
 
