@@ -1,4 +1,10 @@
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { DerivativeStore } from '../../ports/derivative-store.js';
 import { toDomainError } from './dependency-errors.js';
 
@@ -27,7 +33,7 @@ export class S3DerivativeStore implements DerivativeStore {
       const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return Body ? Buffer.from(await Body.transformToByteArray()) : undefined;
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      if (error instanceof NoSuchKey) return undefined;
       throw toDomainError(error, operation, { key });
     }
   }

@@ -2,6 +2,7 @@ import {
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  NotFound,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Page } from '../../ports/catalog.js';
@@ -40,7 +41,7 @@ export class S3ObjectInventory implements ObjectInventory {
       await this.s3.send(new HeadObjectCommand({ Bucket: this.buckets[bucket], Key: key }));
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'NotFound') return false;
+      if (error instanceof NotFound) return false;
       throw toDomainError(error, 'head object', { bucket, key });
     }
   }

@@ -1,4 +1,10 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { toDomainError } from './dependency-errors.js';
 
@@ -13,7 +19,7 @@ export class S3ObjectStore implements ObjectStore {
       const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets.uploads, Key: key }));
       return Body as AsyncIterable<Uint8Array> | undefined;
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      if (error instanceof NoSuchKey) return undefined;
       throw toDomainError(error, 'read upload', { key });
     }
   }
