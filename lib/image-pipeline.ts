@@ -26,8 +26,10 @@ import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
 import { type LaneQueues, WorkQueues } from './work-queues.js';
 
-// What `settings.variants` is built from, for stacks that embed the construct.
+// What the props are built from, for stacks that embed the construct.
 export { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../lambdas/core/variants.js';
+export type { CdnDomain } from './image-cdn.js';
+export type { JwtAuthorization } from './pipeline-api.js';
 
 /** The key pair of private delivery (see `ImagePipelineProps.privateDelivery`). */
 export interface PrivateDelivery {
