@@ -126,8 +126,8 @@ export const ASSUMED = {
   linkItemBytes: 650,
   /** DynamoDB's per-item storage overhead. */
   itemOverheadBytes: 100,
-  /** The upkeep's scan, as Lambda time per MB of catalog read (1 MB pages). */
-  upkeepScanMsPerMb: 150,
+  /** The scheduled reprocess's scan, as Lambda time per MB of catalog read (1 MB pages). */
+  reprocessScanMsPerMb: 150,
   /** Log bytes per function invocation: Lambda's START/END/REPORT, one Powertools line, one EMF line. */
   logBytesPerInvocation: 1500,
   /** Log bytes per API access log line. */
@@ -192,9 +192,9 @@ export interface Workload {
 /** The deployment the workload runs on: its settings, and what the construct gives its functions. */
 export interface Deployment {
   settings: Pick<Settings, 'variants'>;
-  memoryMb: { api: number; ingest: number; upkeep: number } & Readonly<Record<WorkLane, number>>;
-  /** Runs of the variant-set upkeep, a consistent scan of the whole catalog, per hour. */
-  upkeepRunsPerHour: number;
+  memoryMb: { api: number; ingest: number; reprocess: number } & Readonly<Record<WorkLane, number>>;
+  /** Runs of the scheduled reprocess, a consistent scan of the whole catalog, per hour. */
+  reprocessRunsPerHour: number;
 }
 
 /** The deployment a cost estimate bills: these settings on the functions the construct makes. */
@@ -204,10 +204,10 @@ export function costedDeployment(settings: Pick<Settings, 'variants'>): Deployme
     memoryMb: {
       api: API_MEMORY_MB,
       ingest: INGEST_MEMORY_MB,
-      upkeep: REPROCESS_MEMORY_MB,
+      reprocess: REPROCESS_MEMORY_MB,
       ...RENDER_MEMORY_MB,
     },
-    upkeepRunsPerHour: 1 / REPROCESS_INTERVAL_HOURS,
+    reprocessRunsPerHour: 1 / REPROCESS_INTERVAL_HOURS,
   };
 }
 
@@ -407,7 +407,7 @@ export function estimateCost(
 
   const catalogBytes = ASSUMED.imageItemBytes + ASSUMED.linkItemBytes;
   const catalogGb = (images * (catalogBytes + 2 * ASSUMED.itemOverheadBytes)) / GB;
-  const upkeepRuns = deployment.upkeepRunsPerHour * HOURS_PER_MONTH;
+  const reprocessRuns = deployment.reprocessRunsPerHour * HOURS_PER_MONTH;
   const scannedMb = (images * catalogBytes) / 1e6;
   const storage = section('Storage', 'month', [
     line('s3Storage', 'S3 Standard: originals', (images * originalBytes) / GB),
@@ -416,13 +416,13 @@ export function estimateCost(
     line('dynamoBackup', 'DynamoDB point-in-time recovery', catalogGb),
     line(
       'dynamoReads',
-      `DynamoDB reads: upkeep scans (${count(upkeepRuns)} a month)`,
-      (upkeepRuns * images * catalogBytes) / 4096,
+      `DynamoDB reads: reprocess scans (${count(reprocessRuns)} a month)`,
+      (reprocessRuns * images * catalogBytes) / 4096,
     ),
     line(
       'lambdaCompute',
-      `Lambda compute: upkeep (${memory.upkeep} MB)`,
-      upkeepRuns * gbSeconds(scannedMb * ASSUMED.upkeepScanMsPerMb, memory.upkeep),
+      `Lambda compute: reprocess (${memory.reprocess} MB)`,
+      reprocessRuns * gbSeconds(scannedMb * ASSUMED.reprocessScanMsPerMb, memory.reprocess),
     ),
   ]);
 
@@ -503,14 +503,14 @@ function assumptions(
       ? `A view is one variant, each as likely, in the format the CDN prefers (AVIF, then WebP, then JPEG): ${kb(bytesPerView)}.`
       : `A view is ${kb(bytesPerView)}, as given.`,
     `CloudFront answers ${Math.round(ASSUMED.cdnHitRatio * 100)}% of views from its caches; the rest are S3 GETs.`,
-    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record and ${kb(ASSUMED.linkItemBytes)} link per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly upkeep's consistent scan (${ASSUMED.upkeepScanMsPerMb} ms of Lambda per MB).`,
+    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record and ${kb(ASSUMED.linkItemBytes)} link per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly reprocess's consistent scan (${ASSUMED.reprocessScanMsPerMb} ms of Lambda per MB).`,
     `Logs: ${kb(ASSUMED.logBytesPerInvocation)} per invocation, ${kb(ASSUMED.logBytesPerApiRequest)} per API access log line.`,
   ];
 }
 
 const EXCLUDED = [
   'Free tiers; volume tiers (S3 past 50 TB, CloudFront past 10 TB a month are cheaper).',
-  'Fixed monthly costs that do not grow with images: alarms, the dashboard, the pollers’ empty SQS receives, the upkeep’s invocations.',
+  'Fixed monthly costs that do not grow with images: alarms, the dashboard, the pollers’ empty SQS receives, the scheduled reprocess’s invocations.',
   'KMS: no keys to pay for: the buckets use SSE-S3, the queues SQS-managed keys, the table the AWS-managed key (whose few calls an hour DynamoDB caches). NAT gateways: none, the functions run outside a VPC.',
   'Transfer from S3 to CloudFront (free), into AWS (free), and the uploads bucket’s storage (objects live seconds).',
   'S3 and CloudFront access logs (about 0.5 KB per request, kept 30 days), log storage, X-Ray (off by default).',

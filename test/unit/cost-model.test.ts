@@ -176,7 +176,7 @@ describe('cost model', () => {
     // 5,000 MB of originals for a month at $0.023 per GB.
     expect(cost('S3 Standard: originals')).toBeCloseTo(((1000 * 5e6) / GB) * 0.023, 12);
     // 730 scans of 1,650 bytes an image (record and link), 4 KB per RRU, at $0.125 per million.
-    expect(cost('DynamoDB reads: upkeep')).toBeCloseTo(((730 * 1000 * 1650) / 4096) * 0.125e-6, 12);
+    expect(cost('DynamoDB reads: reprocess')).toBeCloseTo(((730 * 1000 * 1650) / 4096) * 0.125e-6, 12);
     // 10,000 views of 100 kB at $0.085 per GB, $0.01 per 10,000 requests, $0.10 per million functions.
     expect(cost('CloudFront transfer')).toBeCloseTo((1e4 * 1e5 * 0.085) / GB, 12);
     expect(cost('CloudFront HTTPS')).toBeCloseTo(0.01, 12);
@@ -207,13 +207,13 @@ describe('cost model', () => {
     );
   });
 
-  it('bills the deployment it is given: memory and the upkeep schedule', () => {
+  it('bills the deployment it is given: memory and the reprocess schedule', () => {
     const estimate = estimateCost(workload(), deployment);
-    expect(item(estimate, 'Lambda compute: upkeep').item).toContain(`(${REPROCESS_MEMORY_MB} MB)`);
-    expect(item(estimate, 'DynamoDB reads: upkeep').item).toContain(`(${HOURS_PER_MONTH} a month)`);
-    const daily = estimateCost(workload(), { ...deployment, upkeepRunsPerHour: 1 / 24 });
-    expect(item(daily, 'DynamoDB reads: upkeep').quantity).toBeCloseTo(
-      item(estimate, 'DynamoDB reads: upkeep').quantity / 24,
+    expect(item(estimate, 'Lambda compute: reprocess').item).toContain(`(${REPROCESS_MEMORY_MB} MB)`);
+    expect(item(estimate, 'DynamoDB reads: reprocess').item).toContain(`(${HOURS_PER_MONTH} a month)`);
+    const daily = estimateCost(workload(), { ...deployment, reprocessRunsPerHour: 1 / 24 });
+    expect(item(daily, 'DynamoDB reads: reprocess').quantity).toBeCloseTo(
+      item(estimate, 'DynamoDB reads: reprocess').quantity / 24,
       6,
     );
   });
