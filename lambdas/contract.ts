@@ -26,6 +26,10 @@ export const ENV = {
   distributionId: 'APERTURE_DISTRIBUTION_ID',
   signedUrls: 'APERTURE_SIGNED_URLS',
   queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
+  /** The enrichment lane's queue; set only when enrichment is enabled. */
+  enrichmentQueueUrl: 'APERTURE_ENRICHMENT_QUEUE_URL',
+  /** The S3 Vectors bucket and index (JSON `{bucket, index}`); set only when embeddings are enabled. */
+  vectorIndex: 'APERTURE_VECTOR_INDEX',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -35,6 +39,8 @@ export const UPLOADS_PREFIX = 'uploads/';
 export const ORIGINALS_PREFIX = 'originals/';
 /** The only prefix the CDN serves. */
 export const DERIVATIVES_PREFIX = 'derived/';
+/** What the enrichment lane's models read (`ANALYSIS_MAX_EDGE` px JPEGs): never served. */
+export const ANALYSIS_PREFIX = 'analysis/';
 
 // ---------------------------------------------------------------------------------------------------
 // HTTP API
@@ -171,3 +177,20 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export function visibilityTimeoutSeconds(lane: WorkLane): number {
   return RENDER_TIMEOUT_SECONDS[lane] * VISIBILITY_TIMEOUT_FACTOR;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Enrichment lane
+
+/**
+ * The enrichment function: it sends a 1024 px JPEG to the models and writes what they say, so it
+ * waits on the network, not the CPU. Locally the offline tagger needs about 440 MB (docs/benchmarks.md).
+ */
+export const ENRICHMENT_MEMORY_MB = 512;
+
+/** One image: a tagger, a captioner and an embedder called one after another, each a second or two. */
+export const ENRICHMENT_TIMEOUT_SECONDS = 60;
+
+/** One image per invocation: a slow model call then holds up no other image. */
+export const ENRICHMENT_BATCH_SIZE = 1;
+
+export const ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS = ENRICHMENT_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;

@@ -6,6 +6,54 @@ import { DEFAULT_VARIANTS, variantSetSchema } from './variants.js';
 const MIB = 1024 * 1024;
 
 /**
+ * What the enrichment lane makes for every image, off unless `enabled`: each model is a paid service
+ * on AWS (`aperture cost` prices them). The model ids name the AWS models; locally the offline
+ * models stand in for them whatever they say.
+ */
+export const enrichmentSettingsSchema = z.strictObject({
+  /** Run the enrichment lane: tags and dominant colours for every image, plus what is enabled below. */
+  enabled: z.boolean().default(false),
+  /** Which tags are kept: at least this confident (0–1), at most this many, most confident first. */
+  tags: z
+    .strictObject({
+      minConfidence: z.number().min(0).max(1).default(0.6),
+      maxTags: z.number().int().min(1).max(100).default(20),
+    })
+    .default({ minConfidence: 0.6, maxTags: 20 }),
+  /** A one-sentence caption by a multimodal model (Amazon Bedrock `Converse`). */
+  captions: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      modelId: z.string().min(1).default('amazon.nova-lite-v1:0'),
+    })
+    .default({ enabled: true, modelId: 'amazon.nova-lite-v1:0' }),
+  /**
+   * An image embedding in a text–image space (Bedrock Titan Multimodal Embeddings), stored in the
+   * vector index so that `q` ranks images by meaning. A new model or size means a new index.
+   */
+  embeddings: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      modelId: z.string().min(1).default('amazon.titan-embed-image-v1'),
+      dimensions: z.union([z.literal(256), z.literal(384), z.literal(1024)]).default(1024),
+    })
+    .default({ enabled: true, modelId: 'amazon.titan-embed-image-v1', dimensions: 1024 }),
+  /**
+   * Moderation labels (Rekognition `DetectModerationLabels`), recorded on the image; with
+   * `holdFlagged`, an image flagged at `minConfidence` or above is shown without its URLs.
+   */
+  moderation: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      minConfidence: z.number().min(0).max(1).default(0.8),
+      holdFlagged: z.boolean().default(false),
+    })
+    .default({ enabled: false, minConfidence: 0.8, holdFlagged: false }),
+});
+
+export type EnrichmentSettings = z.output<typeof enrichmentSettingsSchema>;
+
+/**
  * The pipeline's policy: what it accepts and what it makes. The construct validates these at synth
  * time and hands them to every function in one environment variable, so both sides read one schema.
  */
@@ -30,6 +78,14 @@ export const settingsSchema = z.strictObject({
   variants: variantSetSchema.default(() => structuredClone([...DEFAULT_VARIANTS])),
   /** Keep GPS coordinates in the technical metadata stored on image records. Outputs never carry any. */
   keepGpsMetadata: z.boolean().default(false),
+  /**
+   * Fingerprint every image (a perceptual hash of its thumbnail) so that an owner's re-encoded,
+   * resized or slightly cropped copies are found (`GET /v1/images/{id}/similar`). On by default: it
+   * costs a few milliseconds of the thumbnails lane and a few small catalog items per image.
+   */
+  nearDuplicates: z.boolean().default(true),
+  /** Tags, captions, colours, moderation and embeddings, made after the thumbnails (see above). */
+  enrichment: enrichmentSettingsSchema.default(() => enrichmentSettingsSchema.parse({})),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -7,6 +7,7 @@ import type { AwsClients } from '../adapters/aws/clients.js';
 import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
 import { CloudFrontUrlSigner } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readSecretText } from '../adapters/aws/secret-text.js';
@@ -126,6 +127,7 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     cdnBaseUrl: config.cdnBaseUrl,
     objects: new S3ImageObjects(clients.s3, config.imageBucket),
     cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
+    ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
     urlSigner: urlSignerFor(config.signedUrls, clients),
     now: () => new Date(),
     logger,

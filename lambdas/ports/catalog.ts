@@ -2,6 +2,7 @@
  * The catalog of uploads, images and who links to them, as the request path (API, ingest, render,
  * on-demand, delete) uses it. The operator tools' repairs are `MaintenanceCatalog`'s.
  */
+import type { Enrichment } from '../core/enrichment.js';
 import type { ConflictReason } from '../core/errors.js';
 import type { ImageFacts } from '../core/image-facts.js';
 import type { Rejection } from '../core/rejections.js';
@@ -60,6 +61,8 @@ export interface ImageRecord extends ImageFacts, RenderExtras {
    * (its ingest is retried) instead of racing the removal.
    */
   deletingSince?: Date | undefined;
+  /** What the enrichment lane learned, and where it stands; absent until it is queued. */
+  enrichment?: Enrichment | undefined;
 }
 
 /** One owner's claim on a content-addressed image. */
@@ -94,6 +97,11 @@ export interface RequestPathCatalog {
   getImage(imageId: string): Promise<ImageRecord | undefined>;
   /** The owner's link to the image with this hash, if the owner has one. Other owners' links are invisible. */
   findLink(owner: string, imageId: string): Promise<ImageLink | undefined>;
+  /**
+   * Every owner's link to the image (strongly consistent): whom an image's lookups (search terms,
+   * near-duplicate bands) are filed for. Only derived-data writers call this, never a route.
+   */
+  listHolders(imageId: string): Promise<ImageLink[]>;
   /** The owner's links, in one collection (newest first) or all of them. */
   listLinks(
     owner: string,

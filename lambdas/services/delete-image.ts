@@ -1,12 +1,16 @@
 import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { CdnCache } from '../ports/cdn-cache.js';
 import type { ImageObjects } from '../ports/image-objects.js';
+import type { OwnerIndex } from '../ports/owner-index.js';
+import { unindexLink } from './owner-index-sync.js';
 
 export interface DeleteImageDependencies {
   catalog: RequestPathCatalog;
   objects: ImageObjects;
   /** Absent where nothing caches derivatives (the local CDN). */
   cdn: CdnCache | undefined;
+  /** The owner's lookups of the image go with their link. */
+  ownerIndex: OwnerIndex;
   now: () => Date;
 }
 
@@ -28,8 +32,11 @@ export async function deleteImage(
   imageId: string,
 ): Promise<DeleteImageOutcome> {
   const at = deps.now();
+  const image = await deps.catalog.getImage(imageId);
   const unlinked = await deps.catalog.unlinkImage(owner, imageId, at);
-  if (unlinked !== 'last_link') return { outcome: unlinked, imageId };
+  if (unlinked === 'not_linked') return { outcome: unlinked, imageId };
+  if (image) await unindexLink(deps, owner, imageId, image);
+  if (unlinked === 'unlinked') return { outcome: unlinked, imageId };
   return { outcome: 'purged', imageId, objects: await purgeImage(deps, imageId, at) };
 }
 
@@ -39,7 +46,7 @@ export async function deleteImage(
  * any step fails, the mark stays and doing this again finishes the job.
  */
 export async function purgeImage(
-  deps: Omit<DeleteImageDependencies, 'now'>,
+  deps: Omit<DeleteImageDependencies, 'now' | 'ownerIndex'>,
   imageId: string,
   deletingSince: Date,
 ): Promise<number> {

@@ -15,13 +15,17 @@ import type {
   UploadRecord,
 } from '../ports/catalog.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { OwnerIndex } from '../ports/owner-index.js';
 import type { WorkQueue } from '../ports/work-queue.js';
+import { indexNewLink } from './owner-index-sync.js';
 
 export interface IngestDependencies {
   settings: Settings;
   catalog: RequestPathCatalog;
   store: ObjectStore;
   queue: WorkQueue;
+  /** Where an owner who links an already enriched image gets its lookups filed. */
+  ownerIndex: OwnerIndex;
   now: () => Date;
 }
 
@@ -108,6 +112,7 @@ export async function ingestUpload(
       if (await deps.catalog.findLink(upload.owner, sha256))
         await deps.catalog.acceptUpload(uploadId, sha256);
       else await deps.catalog.addLink(link);
+      await indexNewLink(deps, link);
       await deps.store.deleteUpload(object.key);
       return { outcome: 'linked', uploadId, imageId: sha256 };
     } catch (error) {
@@ -184,6 +189,9 @@ async function finishDecided(
   if (upload.state === 'accepted' && imageId) {
     const image = await deps.catalog.getImage(imageId);
     await completeNewImage(deps, upload.uploadId, image, () => judgedBytesAgain(deps, upload, key));
+    // A first delivery that linked the image may have stopped before filing the owner's lookups.
+    const link = await deps.catalog.findLink(upload.owner, imageId);
+    if (link) await indexNewLink(deps, link);
   }
   await deps.store.deleteUpload(key);
   return { outcome: 'already_decided', uploadId: upload.uploadId, imageId };

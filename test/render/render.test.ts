@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
+import { DynamoOwnerIndex } from '../../lambdas/adapters/aws/dynamo-owner-index.js';
 import {
   IMMUTABLE_CACHE_CONTROL,
   S3DerivativeStore,
@@ -264,6 +265,7 @@ describe('a render that outlives a delete of its image', () => {
       catalog,
       objects: new S3ImageObjects(clients.s3, info.resources.imageBucket),
       cdn: undefined,
+      ownerIndex: new DynamoOwnerIndex(clients.dynamo, info.resources.table),
       now: () => new Date(),
     };
     return new (class extends S3DerivativeStore {

@@ -7,6 +7,7 @@ import { runCli } from '../../cli/main.js';
 import { imageToItem, linkToItem, uploadToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { type AwsClients, createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoMaintenanceCatalog } from '../../lambdas/adapters/aws/dynamo-maintenance-catalog.js';
+import { DynamoOwnerIndex } from '../../lambdas/adapters/aws/dynamo-owner-index.js';
 import { S3DerivativeStore } from '../../lambdas/adapters/aws/s3-derivative-store.js';
 import { S3ObjectInventory } from '../../lambdas/adapters/aws/s3-object-inventory.js';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
@@ -83,6 +84,7 @@ export async function startPrivateWorld(): Promise<PrivateWorld> {
           catalog,
           store: new S3ObjectStore(clients.s3, buckets),
           queue: { enqueue: async (queued) => void jobs.push(...queued) },
+          ownerIndex: new DynamoOwnerIndex(clients.dynamo, twin.resources.table),
           now: () => new Date(),
         },
         sent,

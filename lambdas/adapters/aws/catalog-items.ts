@@ -101,6 +101,21 @@ export function linkToItem(link: ImageLink): Item {
   };
 }
 
+/**
+ * The link as seen from its image (`catalogKeys.holder`): written and removed in the same transactions
+ * as the link, so the owners of an image are one query away. Not indexed by collection.
+ */
+export function holderToItem(link: ImageLink): Item {
+  const {
+    pk: _pk,
+    sk: _sk,
+    [CATALOG_TABLE.collectionIndex.partitionKey]: _gpk,
+    [CATALOG_TABLE.collectionIndex.sortKey]: _gsk,
+    ...fields
+  } = linkToItem(link);
+  return { ...catalogKeys.holder(link.imageId, link.owner), ...fields, type: 'holder' };
+}
+
 export function linkFromItem(item: Item): ImageLink {
   return {
     owner: String(item.owner),

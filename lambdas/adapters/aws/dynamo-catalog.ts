@@ -15,6 +15,7 @@ import type {
 import { decodeLinkCursor, encodeCursor } from './catalog-cursor.js';
 import {
   epochSeconds,
+  holderToItem,
   imageFromItem,
   imageToItem,
   linkFromItem,
@@ -71,6 +72,29 @@ export class DynamoCatalog implements RequestPathCatalog {
     return item && linkFromItem(item);
   }
 
+  async listHolders(imageId: string): Promise<ImageLink[]> {
+    const holders: ImageLink[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.table.query(
+        'list holders',
+        { imageId },
+        {
+          KeyConditionExpression: 'pk = :image AND begins_with(sk, :owners)',
+          ExpressionAttributeValues: {
+            ':image': catalogKeys.holder(imageId, '').pk,
+            ':owners': catalogKeys.holder(imageId, '').sk,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        },
+      );
+      holders.push(...Items.map(linkFromItem));
+      startKey = LastEvaluatedKey;
+    } while (startKey);
+    return holders;
+  }
+
   async listLinks(
     owner: string,
     options: { collection?: string; cursor?: string; limit: number },
@@ -112,6 +136,7 @@ export class DynamoCatalog implements RequestPathCatalog {
         item: { Put: { Item: imageToItem(image), ConditionExpression: 'attribute_not_exists(pk)' } },
       },
       { conflict: 'link_exists', item: putLink(link) },
+      { conflict: 'link_exists', item: putHolder(link) },
       {
         conflict: 'upload_not_pending',
         item: this.decideUpload(link.uploadId, { state: 'accepted', imageId: image.imageId }),
@@ -134,6 +159,7 @@ export class DynamoCatalog implements RequestPathCatalog {
         },
       },
       { conflict: 'link_exists', item: putLink(link) },
+      { conflict: 'link_exists', item: putHolder(link) },
       {
         conflict: 'upload_not_pending',
         item: this.decideUpload(link.uploadId, { state: 'accepted', imageId: link.imageId }),
@@ -266,8 +292,10 @@ export class DynamoCatalog implements RequestPathCatalog {
           },
         },
       };
+      const removeHolder: TableTransactItem = { Delete: { Key: catalogKeys.holder(imageId, owner) } };
       const { written } = await this.table.transact('unlink image', { imageId }, [
         { conflict: 'link_missing', item: removeLink },
+        { conflict: 'link_missing', item: removeHolder },
         ...(updateImage ? [{ conflict: 'image_changed' as const, item: updateImage }] : []),
       ]);
       if (written) return last ? 'last_link' : 'unlinked';
@@ -328,4 +356,9 @@ export class DynamoCatalog implements RequestPathCatalog {
 
 function putLink(link: ImageLink): TableTransactItem {
   return { Put: { Item: linkToItem(link), ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
+/** The link's mirror under its image; the link's own condition already guards the pair. */
+function putHolder(link: ImageLink): TableTransactItem {
+  return { Put: { Item: holderToItem(link) } };
 }

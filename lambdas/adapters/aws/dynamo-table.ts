@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   DeleteCommand,
   type DeleteCommandInput,
   type DynamoDBDocumentClient,
@@ -17,7 +18,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { ErrorContext } from '../../core/errors.js';
+import { type ErrorContext, RetryableError } from '../../core/errors.js';
 import { toDomainError } from './dependency-errors.js';
 
 export type Item = Record<string, unknown>;
@@ -110,6 +111,41 @@ export class DynamoTable {
     );
   }
 
+  /**
+   * Puts and deletes unconditionally, 25 to a request (DynamoDB's most), sending again whatever
+   * DynamoDB left unprocessed (it does under throttling) after a short, growing pause.
+   */
+  async batchWrite(
+    operation: string,
+    context: ErrorContext,
+    writes: ReadonlyArray<{ put: Item } | { delete: Item }>,
+  ): Promise<void> {
+    for (let start = 0; start < writes.length; start += MAX_BATCH_WRITES) {
+      let requests = writes
+        .slice(start, start + MAX_BATCH_WRITES)
+        .map((write) =>
+          'put' in write ? { PutRequest: { Item: write.put } } : { DeleteRequest: { Key: write.delete } },
+        );
+      for (let round = 0; requests.length > 0; round++) {
+        if (round === MAX_UNPROCESSED_ROUNDS) {
+          throw new RetryableError(
+            'dependency_unavailable',
+            `${operation}: writes kept coming back unprocessed`,
+            {
+              ...context,
+              operation,
+            },
+          );
+        }
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        const { UnprocessedItems } = await this.read(operation, context, () =>
+          this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.name]: requests } })),
+        );
+        requests = (UnprocessedItems?.[this.name] ?? []) as typeof requests;
+      }
+    }
+  }
+
   /** Writes every step or none; each step names the conflict its condition's failure means. */
   async transact<Conflict extends string>(
     operation: string,
@@ -159,6 +195,11 @@ export class DynamoTable {
     return { ConditionCheck: { ...item.ConditionCheck, TableName } };
   }
 }
+
+/** DynamoDB's limit on the writes of one BatchWriteItem request. */
+const MAX_BATCH_WRITES = 25;
+/** Rounds of resending unprocessed writes before the batch is a failure (retried by its caller). */
+const MAX_UNPROCESSED_ROUNDS = 6;
 
 /**
  * Which write of a request was refused because its condition did not hold: the single write of a

@@ -1,0 +1,39 @@
+/**
+ * What an image is filed under in its owners' lookups (`OwnerIndex`): the terms each kind of derived
+ * data contributes, one function, so the writer that adds an owner's entries and the one that removes
+ * them cannot disagree. Pure.
+ */
+import { type Enrichment, searchWords } from './enrichment.js';
+
+/** The parts of an image record its terms come from. */
+export interface IndexedImage {
+  enrichment?: Enrichment | undefined;
+}
+
+/** Colours covering less of the image than this are not what it looks like: not searchable. */
+export const MIN_SEARCHABLE_COLOUR_SHARE = 0.15;
+
+export const indexTerm = {
+  tag: (name: string) => `tag:${name}`,
+  word: (word: string) => `word:${word}`,
+  colour: (name: string) => `colour:${name}`,
+};
+
+/** Every term the image is filed under, each once. */
+export function indexTerms(image: IndexedImage): string[] {
+  return [...new Set(searchTerms(image.enrichment))];
+}
+
+/** Tags as they are; words of the caption and of the tags (`q` matches either); dominant colours by name. */
+function searchTerms(enrichment: Enrichment | undefined): string[] {
+  if (enrichment?.status !== 'done') return [];
+  const tags = enrichment.tags ?? [];
+  const text = [enrichment.caption?.text ?? '', ...tags.map((tag) => tag.name)].join(' ');
+  return [
+    ...tags.map((tag) => indexTerm.tag(tag.name)),
+    ...searchWords(text).map(indexTerm.word),
+    ...(enrichment.colours ?? [])
+      .filter((colour) => colour.share >= MIN_SEARCHABLE_COLOUR_SHARE)
+      .map((colour) => indexTerm.colour(colour.name)),
+  ];
+}
