@@ -102,3 +102,23 @@ export type RetryReason =
 export class RetryableError extends ReasonedError<RetryReason> {
   readonly code: RetryReason = this.reason;
 }
+
+/** Why a dependency would not do what it was asked, whatever the number of retries. */
+export type RefusalReason =
+  /** It will not take this input (an image's format, size or content): this image never gets through. */
+  | 'input_refused'
+  /**
+   * It refused the request itself (access denied, a model not enabled, an index missing, a request it
+   * judged malformed): the deployment needs fixing, after which the same input may get through.
+   */
+  | 'request_refused'
+  /** It answered, but with nothing usable (an empty caption, a vector of the wrong length). */
+  | 'answer_unusable';
+
+/**
+ * A dependency (a model, the vector index) said no, and asking again would only be told the same: the
+ * counterpart of a RetryableError. The enrichment lane records it as its failure instead of retrying.
+ */
+export class DependencyRefusedError extends ReasonedError<RefusalReason> {
+  readonly code = 'dependency_refused';
+}
