@@ -28,7 +28,7 @@ export const ENV = {
   queueUrl: (lane: WorkLane) => `APERTURE_QUEUE_URL_${lane.toUpperCase()}`,
   /** The enrichment lane's queue; set only when enrichment is enabled. */
   enrichmentQueueUrl: 'APERTURE_ENRICHMENT_QUEUE_URL',
-  /** The S3 Vectors bucket and index (JSON `{bucket, index}`); set only when embeddings are enabled. */
+  /** The S3 Vectors index (JSON `{indexArn}`); set only when embeddings are enabled. */
   vectorIndex: 'APERTURE_VECTOR_INDEX',
 } as const;
 

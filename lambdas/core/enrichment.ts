@@ -4,6 +4,8 @@
  * from one palette. Pure: the models sit behind `lambdas/ports/enrichment.ts`.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { isSha256Hex } from './keys.js';
 import type { EnrichmentSettings } from './settings.js';
 
 /** The analysis image every model reads: a JPEG, sRGB, at most this many pixels on its long edge. */
@@ -70,8 +72,8 @@ export interface Enrichment {
 export type EnrichmentFailureReason =
   /** A model kept failing for this image until the job's retries ran out. */
   | 'retries_exhausted'
-  /** The analysis image could not be read or decoded. */
-  | 'analysis_unreadable';
+  /** A model would not take this image, or answered with nothing usable: asking again would not help. */
+  | 'model_refused';
 
 /** Tag policy: what is kept of a tagger's output. */
 export interface TagPolicy {
@@ -193,8 +195,34 @@ export function paletteColourOf(text: string): PaletteColour | undefined {
  * upkeep, and a job for another version changes nothing.
  */
 export function enrichmentVersion(settings: EnrichmentSettings): string {
+  // Holding flagged images back is decided when they are shown, so switching it needs no new enrichment.
+  const { holdFlagged: _shownNotMade, ...moderation } = settings.moderation;
   return createHash('sha256')
-    .update(JSON.stringify({ algorithm: ENRICHMENT_ALGORITHM, settings }))
+    .update(JSON.stringify({ algorithm: ENRICHMENT_ALGORITHM, settings: { ...settings, moderation } }))
     .digest('hex')
     .slice(0, 12);
+}
+
+/**
+ * One message per image on the enrichment queue: which image, and the version it was queued for (a
+ * job for another version than the image now expects changes nothing). Checked on arrival.
+ */
+export const enrichmentJobSchema = z.strictObject({
+  imageId: z.string().refine(isSha256Hex, 'a lowercase SHA-256 hex digest'),
+  version: z.string().min(1),
+});
+
+export type EnrichmentJob = z.infer<typeof enrichmentJobSchema>;
+
+/**
+ * Whether the upkeep should have an image enriched (again): enrichment is on, the image is `ready`,
+ * and it was enriched by another version or never. Pending and failed enrichments of this version are
+ * left alone: a pending one is in the queue, a failed one in the dead-letter queue for an operator.
+ */
+export function needsEnrichment(
+  image: { status: string; deletingSince?: Date | undefined; enrichment?: Enrichment | undefined },
+  settings: { enrichment: EnrichmentSettings },
+): boolean {
+  if (!settings.enrichment.enabled || image.status !== 'ready' || image.deletingSince) return false;
+  return image.enrichment?.version !== enrichmentVersion(settings.enrichment);
 }

@@ -25,23 +25,47 @@ const rendererEnvironmentSchema = z.object({
   [ENV.table]: z.string().min(1),
 });
 
-const functionEnvironmentSchema = rendererEnvironmentSchema.extend({
-  [ENV.uploadBucket]: z.string().min(1),
-  [ENV.cdnBaseUrl]: z.url(),
-  [ENV.distributionId]: z.string().min(1).optional(),
-  [ENV.signedUrls]: z
-    .string()
-    .transform((text) => JSON.parse(text) as unknown)
-    .pipe(
-      z.strictObject({
-        keyPairId: z.string().min(1),
-        privateKeySecret: z.string().min(1),
-        ttlSeconds: z.number().int().min(60),
-      }),
-    )
-    .optional(),
-  ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), z.url()])),
-});
+const functionEnvironmentSchema = rendererEnvironmentSchema
+  .extend({
+    [ENV.uploadBucket]: z.string().min(1),
+    [ENV.cdnBaseUrl]: z.url(),
+    [ENV.distributionId]: z.string().min(1).optional(),
+    [ENV.signedUrls]: z
+      .string()
+      .transform((text) => JSON.parse(text) as unknown)
+      .pipe(
+        z.strictObject({
+          keyPairId: z.string().min(1),
+          privateKeySecret: z.string().min(1),
+          ttlSeconds: z.number().int().min(60),
+        }),
+      )
+      .optional(),
+    ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), z.url()])),
+    [ENV.enrichmentQueueUrl]: z.url().optional(),
+    [ENV.vectorIndex]: z
+      .string()
+      .transform((text) => JSON.parse(text) as unknown)
+      .pipe(z.strictObject({ indexArn: z.string().min(1) }))
+      .optional(),
+  })
+  .superRefine((values, ctx) => {
+    // Enrichment switched on without its queue (or embeddings without their index) would silently
+    // never happen: a deployment like that is refused at the first invocation instead.
+    const { enrichment } = values[ENV.settings];
+    if (enrichment.enabled && !values[ENV.enrichmentQueueUrl])
+      ctx.addIssue({
+        code: 'custom',
+        path: [ENV.enrichmentQueueUrl],
+        message: 'required when enrichment is enabled',
+      });
+    if (enrichment.enabled && enrichment.embeddings.enabled && !values[ENV.vectorIndex])
+      ctx.addIssue({
+        code: 'custom',
+        path: [ENV.vectorIndex],
+        message: 'required when embeddings are enabled',
+      });
+  });
 
 export interface FunctionEnvironment {
   settings: Settings;
@@ -58,6 +82,15 @@ export interface FunctionEnvironment {
   signedUrls?: SignedUrlConfig | undefined;
   /** Each render lane's queue. */
   queueUrls: Record<WorkLane, string>;
+  /** The enrichment lane's queue: there when `settings.enrichment.enabled`. */
+  enrichmentQueueUrl?: string | undefined;
+  /** The S3 Vectors index embeddings are filed in: there when embeddings are enabled. */
+  vectorIndex?: VectorIndexLocation | undefined;
+}
+
+/** An S3 Vectors index (one per embedding model and size), by its ARN, which every vector request takes. */
+export interface VectorIndexLocation {
+  indexArn: string;
 }
 
 export interface SignedUrlConfig {
@@ -83,6 +116,8 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     distributionId: values[ENV.distributionId],
     signedUrls: values[ENV.signedUrls],
     queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
+    enrichmentQueueUrl: values[ENV.enrichmentQueueUrl],
+    vectorIndex: values[ENV.vectorIndex],
   };
 }
 
@@ -116,5 +151,7 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     ...(config.distributionId ? { [ENV.distributionId]: config.distributionId } : {}),
     ...(config.signedUrls ? { [ENV.signedUrls]: JSON.stringify(config.signedUrls) } : {}),
     ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),
+    ...(config.enrichmentQueueUrl ? { [ENV.enrichmentQueueUrl]: config.enrichmentQueueUrl } : {}),
+    ...(config.vectorIndex ? { [ENV.vectorIndex]: JSON.stringify(config.vectorIndex) } : {}),
   };
 }

@@ -6,6 +6,14 @@
  */
 
 import { DERIVATIVES_PREFIX } from '../contract.js';
+import type {
+  Caption,
+  DominantColour,
+  Enrichment,
+  EnrichmentStatus,
+  ModerationLabel,
+  Tag,
+} from './enrichment.js';
 import type { OutputFormat } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
 import { derivativeKey, negotiatedKey } from './keys.js';
@@ -37,6 +45,7 @@ interface ImageRecordLike extends ImageFacts {
   failure?: Rejection | undefined;
   placeholder?: Placeholder | undefined;
   technicalMetadata?: TechnicalMetadata | undefined;
+  enrichment?: Enrichment | undefined;
 }
 
 interface ImageLinkLike {
@@ -122,7 +131,25 @@ export interface ImageView {
   placeholder?: Placeholder;
   /** What the camera recorded (GPS only with `settings.keepGpsMetadata`); once the thumbnails are rendered. */
   technicalMetadata?: TechnicalMetadata;
+  /** What the enrichment lane found, and where it stands; absent while enrichment is off. */
+  enrichment?: EnrichmentView;
   variants: VariantView[];
+}
+
+export interface EnrichmentView {
+  status: EnrichmentStatus;
+  tags?: Tag[];
+  caption?: Caption;
+  colours?: Array<Pick<DominantColour, 'hex' | 'name' | 'share'>>;
+  /** `held`: flagged, and the deployment holds flagged images back: no variant has a URL. */
+  moderation?: { labels: ModerationLabel[]; flagged: boolean; held: boolean };
+  reason?: string;
+  message?: string;
+}
+
+/** How a deployment shows images: `settings.enrichment.moderation.holdFlagged`. */
+export interface ViewPolicy {
+  holdFlagged: boolean;
 }
 
 /**
@@ -135,10 +162,13 @@ export function imageView(
   link: ImageLinkLike,
   variants: readonly VariantSpec[],
   cdnBaseUrl: string,
+  policy: ViewPolicy = { holdFlagged: false },
 ): ImageView {
   if (link.imageId !== image.imageId) {
     throw new RangeError(`link to ${link.imageId} cannot describe image ${image.imageId}`);
   }
+  const enrichment = image.enrichment && enrichmentView(image.enrichment, policy);
+  const held = enrichment?.moderation?.held === true;
   return {
     imageId: image.imageId,
     status: image.status,
@@ -157,11 +187,41 @@ export function imageView(
     ...(image.status === 'failed' ? problem(image.failure) : {}),
     ...(image.placeholder ? { placeholder: placeholderView(image.placeholder) } : {}),
     ...(image.technicalMetadata ? { technicalMetadata: technicalMetadataView(image.technicalMetadata) } : {}),
-    variants: variants.map((spec) => variantView(image, spec, cdnBaseUrl)),
+    ...(enrichment ? { enrichment } : {}),
+    variants: variants.map((spec) => variantView(image, spec, held ? undefined : cdnBaseUrl)),
   };
 }
 
-function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: string): VariantView {
+function enrichmentView(enrichment: Enrichment, policy: ViewPolicy): EnrichmentView {
+  const { moderation } = enrichment;
+  return {
+    status: enrichment.status,
+    ...(enrichment.tags
+      ? { tags: enrichment.tags.map(({ name, confidence }) => ({ name, confidence })) }
+      : {}),
+    ...(enrichment.caption
+      ? { caption: { text: enrichment.caption.text, source: enrichment.caption.source } }
+      : {}),
+    ...(enrichment.colours
+      ? { colours: enrichment.colours.map(({ hex, name, share }) => ({ hex, name, share })) }
+      : {}),
+    ...(moderation
+      ? {
+          moderation: {
+            labels: moderation.labels.map(({ name, confidence }) => ({ name, confidence })),
+            flagged: moderation.flagged,
+            held: moderation.flagged && policy.holdFlagged,
+          },
+        }
+      : {}),
+    ...(enrichment.status === 'failed' && enrichment.failure
+      ? { reason: enrichment.failure.reason, message: enrichment.failure.message }
+      : {}),
+  };
+}
+
+/** Without a CDN base URL (an image held back by moderation), ready variants get no URLs. */
+function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: string | undefined): VariantView {
   const status = image.variants[spec.name] ?? 'pending';
   const view: VariantView = {
     name: spec.name,
@@ -171,7 +231,7 @@ function variantView(image: ImageRecordLike, spec: VariantSpec, cdnBaseUrl: stri
     watermarked: spec.watermark !== undefined,
     status,
   };
-  if (status !== 'ready') return view;
+  if (status !== 'ready' || cdnBaseUrl === undefined) return view;
   const page = describedPage(image, spec);
   return {
     ...view,

@@ -37,3 +37,10 @@ function searchTerms(enrichment: Enrichment | undefined): string[] {
       .map((colour) => indexTerm.colour(colour.name)),
   ];
 }
+
+/**
+ * An owner's vector of an image in the vector index: one per link, like the entries, so a query
+ * filtered to one owner ranks that owner's images only. The hash has a fixed length, so the key is
+ * unambiguous whatever the owner id holds.
+ */
+export const vectorKey = (owner: string, imageId: string) => `${imageId}:${owner}`;

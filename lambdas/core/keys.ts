@@ -1,4 +1,4 @@
-import { DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../contract.js';
+import { ANALYSIS_PREFIX, DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX } from '../contract.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './formats.js';
 import { encodingRevision, VARIANT_NAME_PATTERN, type VariantSpec } from './variants.js';
 
@@ -49,6 +49,15 @@ export function uploadIdFromKey(key: string): string | undefined {
 export function originalKey(sha256: string): string {
   assertSha256(sha256);
   return `${ORIGINALS_PREFIX}${shardedHash(sha256)}`;
+}
+
+/**
+ * The JPEG the enrichment lane's models read (`analysis/ab/cd/{sha256}.jpg`): one per image, never
+ * served (the CDN serves `derived/` only), removed with the image.
+ */
+export function analysisKey(sha256: string): string {
+  assertSha256(sha256);
+  return `${ANALYSIS_PREFIX}${shardedHash(sha256)}.jpg`;
 }
 
 /** Where every derivative of one image lives: deleting an image removes this prefix. */

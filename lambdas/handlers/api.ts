@@ -8,6 +8,7 @@ import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
 import { CloudFrontUrlSigner } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
+import { awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readSecretText } from '../adapters/aws/secret-text.js';
@@ -128,6 +129,7 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     objects: new S3ImageObjects(clients.s3, config.imageBucket),
     cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
     ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
+    vectors: awsVectorFiling(config, clients.dynamo, env),
     urlSigner: urlSignerFor(config.signedUrls, clients),
     now: () => new Date(),
     logger,

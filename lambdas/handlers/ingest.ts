@@ -6,6 +6,7 @@ import type { Context, S3Event } from 'aws-lambda';
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
+import { awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsWorkQueue } from '../adapters/aws/sqs-work-queue.js';
 import { type IngestDependencies, type IngestOutcome, ingestUpload } from '../services/ingest-upload.js';
@@ -65,6 +66,7 @@ export function ingestDependenciesFromEnvironment(
     store: new S3ObjectStore(clients.s3, { uploads: config.uploadBucket, images: config.imageBucket }),
     queue: new SqsWorkQueue(clients.sqs, config.queueUrls),
     ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
+    vectors: awsVectorFiling(config, clients.dynamo, env),
     now,
     logger,
     metrics,

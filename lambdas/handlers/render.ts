@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
+import { SqsEnrichmentQueue } from '../adapters/aws/sqs-enrichment-queue.js';
 import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { renderJobSchema } from '../core/render-jobs.js';
 import { describeIssues } from '../core/validation.js';
@@ -116,6 +117,9 @@ export function renderDependenciesFromEnvironment(
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     store: new S3DerivativeStore(clients.s3, config.imageBucket),
+    enrichmentQueue: config.enrichmentQueueUrl
+      ? new SqsEnrichmentQueue(clients.sqs, config.enrichmentQueueUrl)
+      : undefined,
     logger,
     metrics,
   };

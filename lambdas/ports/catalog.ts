@@ -141,6 +141,24 @@ export interface RequestPathCatalog {
   failImage(imageId: string, failure: Rejection, options?: { evenIfReady?: boolean }): Promise<void>;
 
   /**
+   * Marks the image's enrichment `pending` on `version`, unless it is already done or failed on that
+   * version; false when it is (or the image is gone or being deleted): nothing to queue then.
+   */
+  queueEnrichment(imageId: string, version: string): Promise<boolean>;
+  /**
+   * Stores finished enrichment on an image whose enrichment is still on `enrichment.version`; a job of
+   * another version, or for a deleted image, changes nothing. Returns the image as it now stands, or
+   * undefined when the job was stale.
+   */
+  recordEnrichment(imageId: string, enrichment: Enrichment): Promise<ImageRecord | undefined>;
+  /** Marks only the enrichment `failed` (the image stays served), unless it is done or on another version. */
+  failEnrichment(
+    imageId: string,
+    version: string,
+    failure: NonNullable<Enrichment['failure']>,
+  ): Promise<void>;
+
+  /**
    * One transaction: the owner's link goes and the image's reference count drops; when it was the
    * last link, the image is marked `deletingSince` `at`. Retries by itself when a racing upload or
    * delete moves the count first; ConflictError (`image_kept_changing`) when that never settles.

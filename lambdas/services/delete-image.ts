@@ -2,15 +2,16 @@ import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { CdnCache } from '../ports/cdn-cache.js';
 import type { ImageObjects } from '../ports/image-objects.js';
 import type { OwnerIndex } from '../ports/owner-index.js';
-import { unindexLink } from './owner-index-sync.js';
+import { unindexLink, type VectorFiling } from './owner-index-sync.js';
 
 export interface DeleteImageDependencies {
   catalog: RequestPathCatalog;
   objects: ImageObjects;
   /** Absent where nothing caches derivatives (the local CDN). */
   cdn: CdnCache | undefined;
-  /** The owner's lookups of the image go with their link. */
+  /** The owner's lookups (and vector) of the image go with their link. */
   ownerIndex: OwnerIndex;
+  vectors?: VectorFiling | undefined;
   now: () => Date;
 }
 
@@ -46,7 +47,7 @@ export async function deleteImage(
  * any step fails, the mark stays and doing this again finishes the job.
  */
 export async function purgeImage(
-  deps: Omit<DeleteImageDependencies, 'now' | 'ownerIndex'>,
+  deps: Omit<DeleteImageDependencies, 'now' | 'ownerIndex' | 'vectors'>,
   imageId: string,
   deletingSince: Date,
 ): Promise<number> {

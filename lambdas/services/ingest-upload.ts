@@ -17,15 +17,16 @@ import type {
 import type { ObjectStore } from '../ports/object-store.js';
 import type { OwnerIndex } from '../ports/owner-index.js';
 import type { WorkQueue } from '../ports/work-queue.js';
-import { indexNewLink } from './owner-index-sync.js';
+import { indexNewLink, type VectorFiling } from './owner-index-sync.js';
 
 export interface IngestDependencies {
   settings: Settings;
   catalog: RequestPathCatalog;
   store: ObjectStore;
   queue: WorkQueue;
-  /** Where an owner who links an already enriched image gets its lookups filed. */
+  /** Where an owner who links an already enriched image gets its lookups (and vector) filed. */
   ownerIndex: OwnerIndex;
+  vectors?: VectorFiling | undefined;
   now: () => Date;
 }
 

@@ -1,10 +1,19 @@
-import { type IndexedImage, indexTerms } from '../core/index-terms.js';
+import { type IndexedImage, indexTerms, vectorKey } from '../core/index-terms.js';
 import type { ImageLink, RequestPathCatalog } from '../ports/catalog.js';
+import type { VectorIndex } from '../ports/enrichment.js';
+import type { ImageEmbeddings } from '../ports/image-embeddings.js';
 import type { OwnerIndex } from '../ports/owner-index.js';
 
 export interface OwnerIndexDependencies {
   catalog: Pick<RequestPathCatalog, 'getImage' | 'listHolders'>;
   ownerIndex: OwnerIndex;
+  /** Where embeddings are filed per owner; absent where embeddings are off. */
+  vectors?: VectorFiling | undefined;
+}
+
+export interface VectorFiling {
+  index: VectorIndex;
+  embeddings: ImageEmbeddings;
 }
 
 /*
@@ -34,6 +43,12 @@ export async function reindexImage(
     if (dropped.length > 0) await deps.ownerIndex.remove(owner, imageId, dropped);
     if (terms.length > 0) await deps.ownerIndex.put(owner, imageId, terms);
   }
+  await fileVectors(
+    deps,
+    imageId,
+    after,
+    holders.map((holder) => holder.owner),
+  );
 }
 
 /** Files an existing image's entries for an owner who has just linked it (the link already written). */
@@ -42,15 +57,41 @@ export async function indexNewLink(deps: OwnerIndexDependencies, link: ImageLink
   if (!image) return;
   const terms = indexTerms(image);
   if (terms.length > 0) await deps.ownerIndex.put(link.owner, link.imageId, terms);
+  await fileVectors(deps, link.imageId, image, [link.owner]);
 }
 
 /** Removes an owner's entries of an image whose link has just gone; `image` as it was read before. */
 export async function unindexLink(
-  deps: Pick<OwnerIndexDependencies, 'ownerIndex'>,
+  deps: Pick<OwnerIndexDependencies, 'ownerIndex' | 'vectors'>,
   owner: string,
   imageId: string,
   image: IndexedImage,
 ): Promise<void> {
   const terms = indexTerms(image);
   if (terms.length > 0) await deps.ownerIndex.remove(owner, imageId, terms);
+  if (deps.vectors && image.enrichment?.embedding)
+    await deps.vectors.index.delete([vectorKey(owner, imageId)]);
+}
+
+/**
+ * Files the image's stored embedding for each owner, when it is of the index's model: a vector of
+ * another model (enriched before a model change, not yet again) belongs in no index.
+ */
+async function fileVectors(
+  deps: OwnerIndexDependencies,
+  imageId: string,
+  image: IndexedImage,
+  owners: readonly string[],
+): Promise<void> {
+  if (!deps.vectors || !image.enrichment?.embedding || owners.length === 0) return;
+  const { index, embeddings } = deps.vectors;
+  const embedding = await embeddings.get(imageId);
+  if (embedding?.modelId !== index.modelId || embedding.vector.length !== index.dimensions) return;
+  await index.put(
+    owners.map((owner) => ({
+      key: vectorKey(owner, imageId),
+      vector: embedding.vector,
+      metadata: { owner, imageId },
+    })),
+  );
 }

@@ -7,9 +7,10 @@ import type { RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
 import type { RenderExtras, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
+import { type QueueEnrichmentDependencies, queueEnrichment } from './queue-enrichment.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
-export interface RenderDependencies {
+export interface RenderDependencies extends QueueEnrichmentDependencies {
   settings: Settings;
   catalog: RequestPathCatalog;
   store: DerivativeStore;
@@ -40,8 +41,9 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   const specs = variantSet.filter((variant) => job.variants.includes(variant.name));
   let rendered: Awaited<ReturnType<typeof renderVariants>>;
   let extras: RenderExtras = {};
+  let original: Buffer | undefined;
   try {
-    const original = await readTrustedOriginal(deps.store, imageId, job.originalKey);
+    original = await readTrustedOriginal(deps.store, imageId, job.originalKey);
     if (!original) return { outcome: 'stale', imageId, why: 'image_gone' };
     rendered = await renderVariants(original, specs, {
       maxInputPixels: deps.settings.maxInputPixels,
@@ -70,6 +72,7 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   );
   const updated = await deps.catalog.recordVariants(imageId, job.variantSetVersion, statuses, extras);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_variant_set' };
+  if (job.lane === 'thumbnails') await queueEnrichment(deps, updated, original);
   return { outcome: 'rendered', imageId, objects: derivatives.length, ready: updated.status === 'ready' };
 }
 

@@ -1,4 +1,5 @@
-import { mapLanes, planVariantJobs, type RenderJob, type WorkLane } from '../core/render-jobs.js';
+import { needsEnrichment } from '../core/enrichment.js';
+import { laneOf, mapLanes, planVariantJobs, type RenderJob, type WorkLane } from '../core/render-jobs.js';
 import { planVariantSet, staleDerivativeKeys } from '../core/variant-set-plan.js';
 import { variantSetVersion } from '../core/variants.js';
 import type { ImageRecord } from '../ports/catalog.js';
@@ -40,6 +41,12 @@ export interface ReprocessReport {
   moved: number;
   /** On the current set with stalled renders, queued again. */
   requeued: number;
+  /**
+   * `ready` on the current set but enriched by another enrichment version, or never (enrichment
+   * switched on later): their thumbnails job queued again, which makes the analysis image and queues
+   * the enrichment.
+   */
+  enrichment: number;
   /** Left alone: failed, being deleted, not yet through ingest, or changed by others throughout. */
   left: { failed: number; deleting: number; ingesting: number; changed: number };
   jobs: Record<WorkLane, number>;
@@ -73,6 +80,7 @@ export async function reprocessImages(
     current: 0,
     moved: 0,
     requeued: 0,
+    enrichment: 0,
     left: { failed: 0, deleting: 0, ingesting: 0, changed: 0 },
     jobs: mapLanes(() => 0),
     variants: {},
@@ -138,6 +146,12 @@ async function reprocessImage(
         : await queueVariantRenders(deps, image, variants, stalled);
       if (!jobs) return 'changed';
       report.requeued += 1;
+      tallyJobs(report, jobs);
+    } else if (needsEnrichment(image, settings)) {
+      const thumbnails = settings.variants.filter((v) => laneOf(v) === 'thumbnails').map((v) => v.name);
+      const jobs = planVariantJobs(image.imageId, settings, thumbnails);
+      if (!options.dryRun) await deps.queue.enqueue(jobs);
+      report.enrichment += 1;
       tallyJobs(report, jobs);
     } else {
       report.current += 1;

@@ -5,7 +5,9 @@ import { DependencyRefusedError, RetryableError } from '../../lambdas/core/error
 import type { IndexedVector } from '../../lambdas/ports/enrichment.js';
 import { answer, type CannedResponse, cannedTransport, refusal } from '../support/sdk-transport.js';
 
-const LOCATION = { vectorBucketName: 'aperture-vectors', indexName: 'titan-384' };
+const LOCATION = {
+  indexArn: 'arn:aws:s3vectors:eu-west-1:123456789012:bucket/aperture-vectors/index/titan-384',
+};
 const DIMENSIONS = 4;
 
 function index(...responses: CannedResponse[]) {
@@ -31,8 +33,7 @@ const queried = (vectors: unknown[], extra: Record<string, unknown> = {}) =>
   answer(200, { vectors, distanceMetric: 'cosine', ...extra });
 
 interface PutBody {
-  vectorBucketName: string;
-  indexName: string;
+  indexArn: string;
   vectors: Array<{ key: string; data: { float32: number[] }; metadata: unknown }>;
 }
 

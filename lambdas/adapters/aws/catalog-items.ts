@@ -1,4 +1,5 @@
 import { CATALOG_TABLE } from '../../contract.js';
+import type { Enrichment } from '../../core/enrichment.js';
 import type { Rejection } from '../../core/rejections.js';
 import type { ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
 import type { CatalogEntry } from '../../ports/maintenance-catalog.js';
@@ -66,7 +67,12 @@ export function imageToItem(image: ImageRecord): Item {
     createdAt: iso(image.createdAt),
     jobsQueuedAt: iso(image.jobsQueuedAt),
     deletingSince: iso(image.deletingSince),
+    enrichment: image.enrichment && enrichmentToItem(image.enrichment),
   };
+}
+
+export function enrichmentToItem(enrichment: Enrichment): Item {
+  return { ...enrichment, enrichedAt: iso(enrichment.enrichedAt) };
 }
 
 export function imageFromItem(item: Item): ImageRecord {
@@ -76,6 +82,9 @@ export function imageFromItem(item: Item): ImageRecord {
     createdAt: date(item.createdAt) as Date,
     jobsQueuedAt: date(item.jobsQueuedAt),
     deletingSince: date(item.deletingSince),
+    enrichment: item.enrichment
+      ? { ...(item.enrichment as Enrichment), enrichedAt: date((item.enrichment as Item).enrichedAt) }
+      : undefined,
   };
 }
 

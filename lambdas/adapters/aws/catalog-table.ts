@@ -6,6 +6,7 @@
  * - image   `IMAGE#{sha256}`   / `IMAGE`             the content-addressed record, with its reference count
  * - link    `OWNER#{owner}`    / `IMAGE#{sha256}`    one owner's claim on an image
  * - holder  `IMAGE#{sha256}`   / `OWNER#{owner}`     the same claim seen from the image: who holds it
+ * - vector  `IMAGE#{sha256}`   / `EMBEDDING`         the image's embedding (float32 bytes)
  * - entry   `INDEX#{owner}#{term}` / `{sha256}`      one of an owner's lookups (a tag, a word, a hash band)
  * - upload  `UPLOAD#{uploadId}`/ `UPLOAD`            one presigned upload and its fate
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
@@ -13,6 +14,7 @@
 export const catalogKeys = {
   image: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'IMAGE' }),
   link: (owner: string, sha256: string) => ({ pk: `OWNER#${owner}`, sk: `IMAGE#${sha256}` }),
+  embedding: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'EMBEDDING' }),
   holder: (sha256: string, owner: string) => ({ pk: `IMAGE#${sha256}`, sk: `OWNER#${owner}` }),
   indexEntry: (owner: string, term: string, sha256: string) => ({
     pk: `INDEX#${owner}#${term}`,

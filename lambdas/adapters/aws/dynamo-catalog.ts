@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CATALOG_TABLE } from '../../contract.js';
+import type { Enrichment } from '../../core/enrichment.js';
 import { ConflictError, type ConflictReason, type ErrorContext } from '../../core/errors.js';
 import type { Rejection } from '../../core/rejections.js';
 import type {
@@ -14,6 +15,7 @@ import type {
 } from '../../ports/catalog.js';
 import { decodeLinkCursor, encodeCursor } from './catalog-cursor.js';
 import {
+  enrichmentToItem,
   epochSeconds,
   holderToItem,
   imageFromItem,
@@ -270,6 +272,70 @@ export class DynamoCatalog implements RequestPathCatalog {
     );
   }
 
+  async queueEnrichment(imageId: string, version: string): Promise<boolean> {
+    const { written } = await this.table.update(
+      'queue enrichment',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: 'SET enrichment = :pending',
+        // Pending on this version already: queued again, in case the first queueing never got sent.
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(deletingSince) AND (attribute_not_exists(enrichment) OR enrichment.version <> :version OR enrichment.#status = :pendingStatus)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pending': { status: 'pending', version },
+          ':version': version,
+          ':pendingStatus': 'pending',
+        },
+      },
+    );
+    return written;
+  }
+
+  async recordEnrichment(imageId: string, enrichment: Enrichment): Promise<ImageRecord | undefined> {
+    const outcome = await this.table.update(
+      'record enrichment',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: 'SET enrichment = :enrichment',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(deletingSince) AND enrichment.version = :version',
+        ExpressionAttributeValues: {
+          ':enrichment': enrichmentToItem(enrichment),
+          ':version': enrichment.version,
+        },
+        ReturnValues: 'ALL_NEW',
+      },
+    );
+    return outcome.written && outcome.attributes ? imageFromItem(outcome.attributes) : undefined;
+  }
+
+  async failEnrichment(
+    imageId: string,
+    version: string,
+    failure: NonNullable<Enrichment['failure']>,
+  ): Promise<void> {
+    await this.table.update(
+      'fail enrichment',
+      { imageId },
+      {
+        Key: catalogKeys.image(imageId),
+        UpdateExpression: 'SET enrichment.#status = :failed, enrichment.failure = :failure',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(deletingSince) AND enrichment.version = :version AND enrichment.#status <> :done',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': 'failed',
+          ':failure': failure,
+          ':version': version,
+          ':done': 'done',
+        },
+      },
+    );
+  }
+
   async unlinkImage(owner: string, imageId: string, at: Date): Promise<UnlinkOutcome> {
     for (let attempt = 1; attempt <= MAX_UNLINK_ATTEMPTS; attempt++) {
       const [link, image] = await Promise.all([this.findLink(owner, imageId), this.getImage(imageId)]);
@@ -305,6 +371,8 @@ export class DynamoCatalog implements RequestPathCatalog {
   }
 
   async deleteImageRecord(imageId: string): Promise<void> {
+    // The embedding first: the record is what holds back a new upload of the same bytes, so it goes last.
+    await this.table.delete('delete embedding', { imageId }, { Key: catalogKeys.embedding(imageId) });
     await this.table.delete(
       'delete image record',
       { imageId },

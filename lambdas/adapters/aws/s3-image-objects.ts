@@ -4,7 +4,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { derivativesPrefix, originalKey } from '../../core/keys.js';
+import { analysisKey, derivativesPrefix, originalKey } from '../../core/keys.js';
 import type { ImageObjects } from '../../ports/image-objects.js';
 import { toDomainError } from './dependency-errors.js';
 
@@ -16,7 +16,8 @@ export class S3ImageObjects implements ImageObjects {
 
   /**
    * Lists the image's derivative prefix (keys of older variant sets included, which no spec names
-   * any more) a page at a time and deletes each page in one request; the original goes last.
+   * any more) a page at a time and deletes each page in one request, then the analysis image (there
+   * or not); the original goes last.
    */
   async deleteAll(imageId: string): Promise<number> {
     let removed = 0;
@@ -40,6 +41,7 @@ export class S3ImageObjects implements ImageObjects {
         }
         continuationToken = page.NextContinuationToken;
       } while (continuationToken);
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: analysisKey(imageId) }));
       await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: originalKey(imageId) }));
       return removed + 1;
     } catch (error) {

@@ -5,6 +5,7 @@ import {
   QueryVectorsCommand,
   type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
+import type { VectorIndexLocation } from '../../core/environment.js';
 import { DependencyRefusedError } from '../../core/errors.js';
 import {
   type IndexedVector,
@@ -19,12 +20,6 @@ import { toRefusalError } from './dependency-errors.js';
  * 20 MiB per request, holds too: 500 vectors of 1,024 floats are about 6 MB of JSON.
  */
 const MAX_VECTORS_PER_WRITE = 500;
-
-/** Where the index lives: one index per model and size (`modelId`, `dimensions`). */
-export interface VectorIndexLocation {
-  vectorBucketName: string;
-  indexName: string;
-}
 
 /**
  * The vector index on Amazon S3 Vectors. The index is made with the cosine metric (the construct does

@@ -29,7 +29,13 @@ export async function getImage(
   if (!link) throw notFound();
   const image = await deps.catalog.getImage(imageId);
   if (!image) throw notFound();
-  const view = imageView(image, link, deps.settings.variants, deps.cdnBaseUrl);
+  const view = imageView(
+    image,
+    link,
+    deps.settings.variants,
+    deps.cdnBaseUrl,
+    deps.settings.enrichment.moderation,
+  );
   return { result: json(200, deps.urlSigner ? await signed(view, deps.urlSigner) : view), imageId };
 }
 

@@ -16,7 +16,7 @@ import type { Finding } from './findings.js';
 
 export interface RepairDependencies
   extends VariantRenderDependencies,
-    Omit<DeleteImageDependencies, 'now' | 'catalog' | 'ownerIndex'> {
+    Omit<DeleteImageDependencies, 'now' | 'catalog' | 'ownerIndex' | 'vectors'> {
   inventory: ObjectInventory;
 }
 

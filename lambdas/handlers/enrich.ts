@@ -1,0 +1,117 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import sharp from 'sharp';
+import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { DynamoImageEmbeddings } from '../adapters/aws/dynamo-image-embeddings.js';
+import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
+import { awsEnrichmentModels, awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
+import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
+import { MAX_RECEIVE_COUNT } from '../contract.js';
+import { enrichmentJobSchema } from '../core/enrichment.js';
+import { describeIssues } from '../core/validation.js';
+import { type EnrichDependencies, type EnrichOutcome, enrichImage } from '../services/enrich-image.js';
+import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
+
+// One small JPEG at a time: libvips' operation cache would only hold memory between jobs.
+sharp.cache(false);
+
+export interface EnrichHandlerDependencies extends EnrichDependencies {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Thrown for a message that is not an enrichment job: retried like any failure, then parked in the DLQ. */
+class MalformedJobError extends Error {
+  override readonly name = 'MalformedJobError';
+}
+
+function parseJob(record: SQSRecord) {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new MalformedJobError('the message body is not JSON');
+  }
+  const parsed = enrichmentJobSchema.safeParse(body);
+  if (!parsed.success) throw new MalformedJobError(`not an enrichment job: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * A batch of enrichment jobs, each succeeding or failing on its own (Powertools' batch processor
+ * reports `batchItemFailures`). A job that keeps failing (a model down, an image a model refuses)
+ * marks the enrichment `failed` on its last delivery and then goes to the dead-letter queue; the
+ * image stays `ready` and served throughout.
+ */
+export function createEnrichHandler(deps: EnrichHandlerDependencies) {
+  const { logger, metrics } = deps;
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function enrich(record: SQSRecord): Promise<EnrichOutcome> {
+    const job = parseJob(record);
+    logger.appendKeys({ imageId: job.imageId, enrichmentVersion: job.version });
+    try {
+      return await enrichImage(deps, job);
+    } catch (error) {
+      if (Number(record.attributes.ApproximateReceiveCount) >= MAX_RECEIVE_COUNT) {
+        await deps.catalog.failEnrichment(job.imageId, job.version, {
+          reason: 'retries_exhausted',
+          message: `enrichment failed ${MAX_RECEIVE_COUNT} times: ${(error as Error).message}`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async function handleRecord(record: SQSRecord): Promise<EnrichOutcome> {
+    try {
+      const outcome = await enrich(record);
+      logger.info('enrichment job done', { ...outcome });
+      metrics.addMetric(`EnrichmentJobs_${outcome.outcome}`, MetricUnit.Count, 1);
+      return outcome;
+    } catch (error) {
+      logger.error('enrichment job failed', { messageId: record.messageId, error: error as Error });
+      metrics.addMetric('EnrichmentJobErrors', MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      logger.removeKeys(['imageId', 'enrichmentVersion']);
+    }
+  }
+
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics(metrics))
+    .handler((event, context) =>
+      processPartialResponse(event, handleRecord, processor, {
+        context,
+        processInParallel: false,
+        throwOnFullBatchFailure: false,
+      }),
+    );
+}
+
+/** Production wiring: the managed models and the catalog, built once per cold start. */
+export function enrichDependenciesFromEnvironment(
+  env: Record<string, string | undefined>,
+): EnrichHandlerDependencies {
+  const { config, clients, logger, metrics } = functionRuntime(env, 'aperture-enrich');
+  const catalog = new DynamoCatalog(clients.dynamo, config.table);
+  return {
+    settings: config.settings.enrichment,
+    catalog,
+    store: new S3DerivativeStore(clients.s3, config.imageBucket),
+    models: awsEnrichmentModels(config.settings.enrichment, env),
+    ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
+    vectors: awsVectorFiling(config, clients.dynamo, env),
+    embeddings: new DynamoImageEmbeddings(clients.dynamo, config.table),
+    now: () => new Date(),
+    logger,
+    metrics,
+  };
+}
+
+export const handler = onColdStart(() => createEnrichHandler(enrichDependenciesFromEnvironment(process.env)));
