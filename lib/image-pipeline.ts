@@ -15,6 +15,7 @@ import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
 import type { FunctionTelemetryProps } from './aperture-function.js';
 import { CatalogTable } from './catalog-table.js';
+import { Enrichment } from './enrichment.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
 import { Ingest } from './ingest.js';
 import { PipelineMonitoring } from './monitoring.js';
@@ -150,6 +151,10 @@ export class ImagePipeline extends Construct {
   public readonly onDemandFunction: IFunction;
   /** Moves images to the current variant set after a deploy that changes it, and hourly. */
   public readonly reprocessFunction: IFunction;
+  /** The enrichment lane's queue, fed by the thumbnails lane; absent unless `settings.enrichment.enabled`. */
+  public readonly enrichmentQueue: IQueue | undefined;
+  /** Tags, colours, captions and embeddings of each image; absent unless `settings.enrichment.enabled`. */
+  public readonly enrichmentFunction: IFunction | undefined;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -178,6 +183,9 @@ export class ImagePipeline extends Construct {
     this.table = new CatalogTable(this, 'Catalog', { removalPolicy }).table;
     this.queues = new WorkQueues(this, 'WorkQueues').lanes;
     this.sharpLayer = new SharpLayer(this, 'SharpLayer');
+    const enrichment = this.settings.enrichment.enabled
+      ? new Enrichment(this, 'Enrichment', { settings: this.settings.enrichment, removalPolicy })
+      : undefined;
 
     const onDemand = new OnDemandRenderer(this, 'OnDemand', {
       environment: rendererEnvironmentVariables({
@@ -223,6 +231,8 @@ export class ImagePipeline extends Construct {
             }
           : undefined,
       queueUrls: mapLanes((lane) => this.queues[lane].queue.queueUrl),
+      enrichmentQueueUrl: enrichment?.queue.queueUrl,
+      vectorIndex: enrichment?.vectorIndex,
     });
 
     const api = new PipelineApi(this, 'Api', {
@@ -261,8 +271,28 @@ export class ImagePipeline extends Construct {
       table: this.table,
       queues: this.queues,
       sharpLayer: this.sharpLayer,
+      enrichmentQueue: enrichment?.queue,
       ...telemetry,
     }).functions;
+
+    this.enrichmentQueue = enrichment?.queue;
+    this.enrichmentFunction = enrichment?.addWorker({
+      environment,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      sharpLayer: this.sharpLayer,
+      ...telemetry,
+    });
+    // Search ranks by meaning with a text embedding; a delete removes the owner's vector; a new link
+    // files the image's stored vector for its owner.
+    enrichment?.grantTextEmbedding(this.apiFunction);
+    enrichment?.grantVectors(
+      this.apiFunction,
+      's3vectors:QueryVectors',
+      's3vectors:GetVectors',
+      's3vectors:DeleteVectors',
+    );
+    enrichment?.grantVectors(this.ingestFunction, 's3vectors:PutVectors');
 
     // The id is older than the construct's name and stays: a new one would replace the function, its
     // role, its log group and its schedule in every deployed stack, for no change in what they do.
@@ -288,6 +318,14 @@ export class ImagePipeline extends Construct {
         'variants not rendered yet got 429s. Raise onDemandConcurrency, or find in the CDN logs who asks for so many.',
     );
     monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
+    if (enrichment && this.enrichmentFunction) {
+      monitoring.monitorFunction(this.enrichmentFunction, 'EnrichmentFunction');
+      monitoring.monitorDeadLetterQueue(
+        enrichment.deadLetterQueue,
+        'Enrichment',
+        "An image's enrichment failed every attempt (its record says enrichment failed; the image is still served): fix the cause, then redrive.",
+      );
+    }
     for (const lane of WORK_LANES) {
       monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);
     }

@@ -112,8 +112,14 @@ export class Ingest extends Construct {
     );
 
     // Item reads and conditional writes, alone or in TransactWriteItems (which checks the per-item
-    // actions); ingest never queries, scans or deletes.
-    ingest.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // actions), and the new owner's lookup entries (a batch of puts); ingest never queries or scans.
+    ingest.grantTableActions(
+      props.table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+    );
 
     for (const lane of WORK_LANES) props.queues[lane].queue.grant(this.function, 'sqs:SendMessage');
   }

@@ -18,6 +18,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
+  ANALYSIS_PREFIX,
   API_MEMORY_MB,
   API_ROUTES,
   API_TIMEOUT_SECONDS,
@@ -102,8 +103,9 @@ export class PipelineApi extends Construct {
       ['s3:PutObject'],
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
-    // Recording uploads, reading uploads, images and links, paging the caller's own links (a Query on
-    // the table, or on the collection index), and a delete's unlink transaction and record removal.
+    // Recording uploads, reading uploads, images and links, paging the caller's own links or lookup
+    // entries (a Query on the table, or on the collection index), and a delete's unlink transaction,
+    // its lookup entries (a batch of deletes) and record removal.
     handler.grantTableActions(
       props.table,
       'dynamodb:GetItem',
@@ -111,11 +113,12 @@ export class PipelineApi extends Construct {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
     );
     // Deleting an image's last link removes its objects: every derivative (listed, since older variant
-    // sets left keys no spec names any more) and the original; then the CDN forgets them.
+    // sets left keys no spec names any more), the analysis image and the original; then the CDN forgets them.
     handler.grantListing(props.imageBucket, DERIVATIVES_PREFIX);
-    for (const prefix of [DERIVATIVES_PREFIX, ORIGINALS_PREFIX]) {
+    for (const prefix of [DERIVATIVES_PREFIX, ANALYSIS_PREFIX, ORIGINALS_PREFIX]) {
       handler.grantObjectActions(
         props.imageBucket,
         prefix,

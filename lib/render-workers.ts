@@ -3,8 +3,10 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction, ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  ANALYSIS_PREFIX,
   DERIVATIVES_PREFIX,
   ORIGINALS_PREFIX,
   RENDER_BATCH_SIZE,
@@ -37,6 +39,8 @@ export interface RenderWorkersProps extends FunctionTelemetryProps {
   readonly table: ITable;
   readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
   readonly sharpLayer: ILayerVersion;
+  /** The enrichment lane's queue, when enrichment is on: the thumbnails lane feeds it. */
+  readonly enrichmentQueue?: IQueue | undefined;
 }
 
 /**
@@ -96,6 +100,19 @@ export class RenderWorkers extends Construct {
 
       // Reading an image and recording its variants (conditional updates); nothing is put or deleted.
       worker.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    }
+
+    const thumbnails = workers.thumbnails;
+    if (props.enrichmentQueue) {
+      // After an image's thumbnails: its analysis image (put, or removed again for an image deleted
+      // meanwhile), then its enrichment job.
+      thumbnails.grantObjectActions(
+        props.imageBucket,
+        ANALYSIS_PREFIX,
+        ['s3:PutObject', 's3:DeleteObject'],
+        'Analysis images are keyed by their image hash under analysis/; the thumbnails lane writes them there only.',
+      );
+      props.enrichmentQueue.grant(thumbnails.function, 'sqs:SendMessage');
     }
 
     this.functions = mapLanes((lane) => workers[lane].function);

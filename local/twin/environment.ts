@@ -12,6 +12,9 @@ export const TWIN_REGION = 'us-east-1';
  */
 export const TWIN_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
+/** What the twin's function environment names as the vector index (see twinFunctionEnvironment). */
+export const TWIN_VECTOR_INDEX_ARN = `arn:aws:s3vectors:${TWIN_REGION}:000000000000:bucket/aperture-local/index/local`;
+
 /**
  * The environment a function gets when it runs against the twin: the standard per-service endpoint
  * variables that createAwsClients reads, plus region and credentials so nothing falls back to a
@@ -44,6 +47,10 @@ export function twinFunctionEnvironment(
     table: info.resources.table,
     cdnBaseUrl,
     queueUrls: mapLanes((lane) => info.resources.queues[lane].url),
+    enrichmentQueueUrl: info.resources.enrichmentQueue.url,
+    // No S3 Vectors offline: this names the index the local runtime keeps in SQLite instead
+    // (local/enrichment/), whose adapter it hands the functions in place of the S3 Vectors one.
+    vectorIndex: { indexArn: TWIN_VECTOR_INDEX_ARN },
   };
   return { ...twinEnvironment(info), ...functionEnvironmentVariables(config) };
 }

@@ -7,7 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CATALOG_TABLE, MAX_RECEIVE_COUNT, visibilityTimeoutSeconds } from '../../lambdas/contract.js';
+import {
+  CATALOG_TABLE,
+  ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS,
+  MAX_RECEIVE_COUNT,
+  visibilityTimeoutSeconds,
+} from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { TWIN_CREDENTIALS } from './environment.js';
 
@@ -17,6 +22,7 @@ export const TWIN_NAMES = {
   imageBucket: 'aperture-images',
   table: 'aperture-catalog',
   queue: (lane: WorkLane) => `aperture-${lane}`,
+  enrichmentQueue: 'aperture-enrichment',
 } as const;
 
 export interface WorkQueue {
@@ -31,6 +37,8 @@ export interface TwinResources {
   imageBucket: string;
   table: string;
   queues: Record<WorkLane, WorkQueue>;
+  /** Made whether enrichment is on or not: a runtime started with it on finds it there. */
+  enrichmentQueue: WorkQueue;
 }
 
 export interface TwinEndpoints {
@@ -53,8 +61,9 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
   const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ ...config, endpoint: endpoints.sqs });
   try {
-    const [queues] = await Promise.all([
+    const [queues, enrichmentQueue] = await Promise.all([
       provisionQueues(sqs),
+      ensureWorkQueue(sqs, TWIN_NAMES.enrichmentQueue, ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS),
       ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() =>
         allowBrowserUploads(s3, TWIN_NAMES.uploadBucket, ['*']),
       ),
@@ -66,6 +75,7 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
       imageBucket: TWIN_NAMES.imageBucket,
       table: TWIN_NAMES.table,
       queues,
+      enrichmentQueue,
     };
   } finally {
     s3.destroy();
