@@ -9,6 +9,7 @@ const PURE_ELSEWHERE = [
   'test/bulk/walk-and-checkpoint.test.ts',
   'test/local/enrichment/human-tagger.test.ts',
   'test/local/enrichment/layout-embedder.test.ts',
+  'test/local/enrichment/sqlite-vector-index.test.ts',
   'test/local/enrichment/template-captioner.test.ts',
   'test/local/local-jwt.test.ts',
   'test/local/page-origins.test.ts',
