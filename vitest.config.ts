@@ -7,6 +7,10 @@ import { TWIN_CREDENTIALS, TWIN_REGION } from './local/twin/environment.js';
  */
 const PURE_ELSEWHERE = [
   'test/bulk/walk-and-checkpoint.test.ts',
+  'test/local/enrichment/human-tagger.test.ts',
+  'test/local/enrichment/layout-embedder.test.ts',
+  'test/local/enrichment/sqlite-vector-index.test.ts',
+  'test/local/enrichment/template-captioner.test.ts',
   'test/local/local-jwt.test.ts',
   'test/local/page-origins.test.ts',
   'test/local/route-matcher.test.ts',

@@ -156,13 +156,22 @@ export function parseHexColour(text: string): [number, number, number] | undefin
 }
 
 /**
+ * Colours whose channels differ by at most this are neutral. The palette has only three neutrals, far
+ * apart, and between them redmean finds a hue nearer: #3a3a3a came out brown, #c3c3c3 pink.
+ */
+const NEUTRAL_SPREAD = 12;
+const NEUTRALS: readonly PaletteColour[] = ['black', 'grey', 'white'];
+
+/**
  * The palette colour nearest to an sRGB colour, by the "redmean" approximation of perceived distance
- * (weights red and blue by the mean red level): close to CIE76 at a fraction of the arithmetic.
+ * (weights red and blue by the mean red level): close to CIE76 at a fraction of the arithmetic. A
+ * neutral colour is named by the nearest neutral.
  */
 export function nearestPaletteColour(rgb: readonly [number, number, number]): PaletteColour {
+  const neutral = Math.max(...rgb) - Math.min(...rgb) <= NEUTRAL_SPREAD;
   let nearest: PaletteColour = 'black';
   let nearestDistance = Number.POSITIVE_INFINITY;
-  for (const name of PALETTE_COLOURS) {
+  for (const name of neutral ? NEUTRALS : PALETTE_COLOURS) {
     const [r, g, b] = PALETTE[name];
     const meanRed = (rgb[0] + r) / 2;
     const dr = rgb[0] - r;

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { ANALYSIS_MAX_EDGE } from '../../lambdas/core/enrichment.js';
 import type { InputFormat } from '../../lambdas/core/formats.js';
 
 /** Photo-like pixels (two gradients and a seed-dependent tint), so every seed gives different bytes. */
@@ -50,5 +51,15 @@ export async function makeDocument(
   );
   return sharp(pages, { join: { animated: true } })
     .tiff()
+    .toBuffer();
+}
+
+/** An analysis image of `original`, as the enrichment models read one: upright, sRGB, JPEG, at most 1024 px. */
+export function analysisJpeg(original: Buffer): Promise<Buffer> {
+  return sharp(original)
+    .rotate()
+    .resize(ANALYSIS_MAX_EDGE, ANALYSIS_MAX_EDGE, { fit: 'inside', withoutEnlargement: true })
+    .toColourspace('srgb')
+    .jpeg({ quality: 85 })
     .toBuffer();
 }
