@@ -30,11 +30,11 @@ export async function getImage(
   const image = await deps.catalog.getImage(imageId);
   if (!image) throw notFound();
   const view = imageView(image, link, deps.settings.variants, deps.cdnBaseUrl);
-  return { result: json(200, deps.urlSigner ? await signed(view, deps.urlSigner) : view), imageId };
+  return { result: json(200, deps.urlSigner ? await signedView(view, deps.urlSigner) : view), imageId };
 }
 
 /** The view with each variant's URLs signed. */
-async function signed(view: ImageView, signer: UrlSigner): Promise<ImageView> {
+export async function signedView(view: ImageView, signer: UrlSigner): Promise<ImageView> {
   const variants = await Promise.all(
     view.variants.map(async (variant) => {
       if (!variant.url || !variant.urls) return variant;
