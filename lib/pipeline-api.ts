@@ -71,8 +71,8 @@ export interface PipelineApiProps extends FunctionTelemetryProps {
 }
 
 /**
- * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status) and
- * images (read, list, delete). The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
+ * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status),
+ * images (read, list, delete) and search. The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
  * IAM authorization otherwise.
  */
 export class PipelineApi extends Construct {
@@ -103,7 +103,8 @@ export class PipelineApi extends Construct {
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
     // Recording uploads, reading uploads, images and links, paging the caller's own links (a Query on
-    // the table, or on the collection index), and a delete's unlink transaction and record removal.
+    // the table, or on the collection index) and their search entries (a Query), and a delete's unlink
+    // transaction, record removal and removal of the owner's search entries (BatchWriteItem).
     handler.grantTableActions(
       props.table,
       'dynamodb:GetItem',
@@ -111,6 +112,7 @@ export class PipelineApi extends Construct {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
     );
     // Deleting an image's last link removes its objects: every derivative (listed, since older variant
     // sets left keys no spec names any more) and the original; then the CDN forgets them.

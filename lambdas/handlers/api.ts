@@ -23,13 +23,15 @@ import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/de
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
+import { type SearchImagesRouteDependencies, searchImagesRoute } from './routes/search-images.js';
 
 export interface ApiDependencies
   extends CreateUploadDependencies,
     GetUploadDependencies,
     GetImageDependencies,
     ListImagesDependencies,
-    DeleteImageRouteDependencies {
+    DeleteImageRouteDependencies,
+    SearchImagesRouteDependencies {
   logger: Logger;
   metrics: Metrics;
 }
@@ -53,6 +55,7 @@ const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
   [API_ROUTES.listImages]: (deps, owner, event) => listImages(deps, owner, event.queryStringParameters),
   [API_ROUTES.deleteImage]: (deps, owner, event) =>
     deleteImageRoute(deps, owner, event.pathParameters?.imageId),
+  [API_ROUTES.search]: (deps, owner, event) => searchImagesRoute(deps, owner, event.queryStringParameters),
 };
 
 const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);
