@@ -77,7 +77,8 @@ export function parseJsonBody(event: APIGatewayProxyEventV2): unknown {
 
 /**
  * A query string checked against its schema; a problem is a `ValidationError` naming the parameter
- * (an unknown one included), or `query` when it is about the parameters together.
+ * (an unknown one included, and the list itself for one of a list's items), or `query` when it is
+ * about the parameters together.
  */
 export function parseQueryString<Schema extends z.ZodType>(
   schema: Schema,
@@ -86,7 +87,7 @@ export function parseQueryString<Schema extends z.ZodType>(
   const parsed = schema.safeParse(query ?? {});
   if (parsed.success) return parsed.data;
   const [issue] = parsed.error.issues;
-  const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path ?? []);
+  const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path.slice(0, 1) ?? []);
   throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
 }
 

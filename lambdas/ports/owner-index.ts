@@ -14,9 +14,6 @@ export interface OwnerIndex {
   put(owner: string, imageId: string, terms: readonly string[]): Promise<void>;
   /** Removes the owner's entries of the image under these terms; entries already gone are fine. */
   remove(owner: string, imageId: string, terms: readonly string[]): Promise<void>;
-  /**
-   * The owner's images filed under the term, in a stable order, a page at a time. The cursor may
-   * also be any image id a page returned: the next page then starts just after it.
-   */
+  /** The owner's images filed under the term, in a stable order, a page at a time. */
   query(owner: string, term: string, options: { cursor?: string; limit: number }): Promise<Page<string>>;
 }

@@ -2,7 +2,6 @@ import type { PaletteColour } from '../core/enrichment.js';
 import { searchWords } from '../core/enrichment.js';
 import { ValidationError } from '../core/errors.js';
 import { indexTerm, indexTerms } from '../core/index-terms.js';
-import { isSha256Hex } from '../core/keys.js';
 import type { ImageLink, ImageRecord, RequestPathCatalog } from '../ports/catalog.js';
 import { type Embedder, MAX_VECTOR_QUERY_TOP_K, type VectorIndex } from '../ports/enrichment.js';
 import type { OwnerIndex } from '../ports/owner-index.js';
@@ -84,8 +83,9 @@ interface Criteria {
 }
 
 /**
- * Pages through the owner's entries for the first term, checking up to `limit` entries at a time,
- * until `limit` hits, the end of the entries, or `MAX_CANDIDATES_PER_SEARCH`.
+ * Pages through the owner's entries for the first term, each page as many entries as hits are still
+ * wanted (so a page is used whole, and its cursor is where the next request starts), until `limit`
+ * hits, the end of the entries, or `MAX_CANDIDATES_PER_SEARCH`.
  */
 async function walkEntries(
   deps: SearchDependencies,
@@ -95,22 +95,19 @@ async function walkEntries(
 ): Promise<Omit<SearchResult, 'semantic'>> {
   const [walked] = criteria.terms;
   if (walked === undefined) throw new ValidationError('search by tag, q or colour', 'query');
-  let after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, walked);
+  let indexCursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, walked);
   const hits: SearchHit[] = [];
   let checked = 0;
-  let more = true;
-  while (more && hits.length < query.limit && checked < MAX_CANDIDATES_PER_SEARCH) {
+  do {
     const page = await deps.ownerIndex.query(owner, walked, {
-      limit: Math.min(query.limit, MAX_CANDIDATES_PER_SEARCH - checked),
-      ...(after === undefined ? {} : { cursor: after }),
+      limit: Math.min(query.limit - hits.length, MAX_CANDIDATES_PER_SEARCH - checked),
+      ...(indexCursor === undefined ? {} : { cursor: indexCursor }),
     });
-    const found = await firstHits(deps, owner, page.items, query.limit - hits.length, criteria);
-    hits.push(...found.hits);
-    checked += found.used;
-    after = page.items[found.used - 1] ?? after;
-    more = found.used < page.items.length || (page.cursor !== undefined && page.items.length > 0);
-  }
-  return { hits, ...(more && after !== undefined ? { cursor: encodeCursor(walked, after) } : {}) };
+    hits.push(...(await ownHits(deps, owner, page.items, criteria)));
+    checked += page.items.length;
+    indexCursor = page.items.length > 0 ? page.cursor : undefined;
+  } while (indexCursor !== undefined && hits.length < query.limit && checked < MAX_CANDIDATES_PER_SEARCH);
+  return { hits, ...(indexCursor === undefined ? {} : { cursor: encodeCursor(walked, indexCursor) }) };
 }
 
 /**
@@ -135,33 +132,23 @@ async function rankByMeaning(
     ...new Set(matches.filter((match) => match.metadata.owner === owner).map((m) => m.metadata.imageId)),
   ];
   const hits: SearchHit[] = [];
-  for (let start = 0; start < ranked.length && hits.length < query.limit; start += query.limit) {
-    const candidates = ranked.slice(start, start + query.limit);
-    hits.push(...(await firstHits(deps, owner, candidates, query.limit - hits.length, criteria)).hits);
+  for (let next = 0; next < ranked.length && hits.length < query.limit; ) {
+    const candidates = ranked.slice(next, next + query.limit - hits.length);
+    next += candidates.length;
+    hits.push(...(await ownHits(deps, owner, candidates, criteria)));
   }
   return hits;
 }
 
-/**
- * Reads the candidates (concurrently) and keeps, in order, those the owner links that meet every
- * criterion, up to `wanted`: those hits, and how many candidates it took to find them.
- */
-async function firstHits(
+/** Reads the candidates (concurrently); keeps, in order, those the owner links that meet every criterion. */
+async function ownHits(
   deps: SearchDependencies,
   owner: string,
   imageIds: readonly string[],
-  wanted: number,
   criteria: Criteria,
-): Promise<{ hits: SearchHit[]; used: number }> {
+): Promise<SearchHit[]> {
   const found = await Promise.all(imageIds.map((imageId) => ownImage(deps, owner, imageId)));
-  const hits: SearchHit[] = [];
-  let used = 0;
-  for (const hit of found) {
-    if (hits.length === wanted) break;
-    used++;
-    if (hit && meets(hit, criteria)) hits.push(hit);
-  }
-  return { hits, used };
+  return found.filter((hit): hit is SearchHit => hit !== undefined && meets(hit, criteria));
 }
 
 /** The image through the owner's own link; without one (a stale entry), nothing, and the record unread. */
@@ -191,12 +178,12 @@ function wordsOf(text: string | undefined): string[] {
 }
 
 /**
- * The cursor names the term walked and the last entry checked. Only the entry's position is taken
- * from it (the partition is the caller's own, from the owner and the term), and it must be a hash, so
- * a forged cursor neither reaches another owner's entries nor DynamoDB malformed.
+ * The cursor names the term walked and carries the owner index's own cursor, which the index checks
+ * (the partition is the caller's, from the owner and the term alone), so a forged cursor neither
+ * reaches another owner's entries nor DynamoDB malformed.
  */
-function encodeCursor(term: string, after: string): string {
-  return Buffer.from(JSON.stringify({ term, after })).toString('base64url');
+function encodeCursor(term: string, index: string): string {
+  return Buffer.from(JSON.stringify({ term, index })).toString('base64url');
 }
 
 function decodeCursor(cursor: string, term: string): string {
@@ -206,10 +193,9 @@ function decodeCursor(cursor: string, term: string): string {
   } catch {
     throw invalidCursor();
   }
-  const { term: walked, after, ...rest } = (decoded ?? {}) as Record<string, unknown>;
-  if (walked !== term || typeof after !== 'string' || !isSha256Hex(after) || Object.keys(rest).length > 0)
-    throw invalidCursor();
-  return after;
+  const { term: walked, index, ...rest } = (decoded ?? {}) as Record<string, unknown>;
+  if (walked !== term || typeof index !== 'string' || Object.keys(rest).length > 0) throw invalidCursor();
+  return index;
 }
 
 function invalidCursor(): ValidationError {

@@ -35,9 +35,8 @@ export class DynamoOwnerIndex implements OwnerIndex {
   }
 
   /**
-   * The cursor is the last image's hash (entries sort by it, so any image's hash resumes after it):
-   * it is checked to be one, and the partition comes from the owner and term alone, so a forged
-   * cursor can only skip ahead within the caller's own entries.
+   * The cursor is the last image's hash: it is checked to be one, and the partition comes from the
+   * owner and term alone, so a forged cursor can only skip ahead within the caller's own entries.
    */
   async query(
     owner: string,
