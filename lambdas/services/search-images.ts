@@ -45,7 +45,7 @@ export interface SearchResult {
 }
 
 /**
- * Index entries one request checks at most (two reads each): a search whose criteria few images meet
+ * Index entries one request checks at most (a read or two each): a search whose criteria few images meet
  * answers a short page, even an empty one, with a cursor, rather than reading on for as long as it takes.
  */
 export const MAX_CANDIDATES_PER_SEARCH = 100;
