@@ -83,15 +83,20 @@ export interface TagPolicy {
   maxTags: number;
 }
 
+/** A tag name as stored and searched: lowercased, trimmed, inner whitespace collapsed. */
+export function normaliseTagName(name: string): string {
+  return name.trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
 /**
- * Tags as stored and searched: names lowercased, trimmed and with inner whitespace collapsed; one
- * entry per name (its highest confidence); confidences clamped to 0–1 and rounded to 3 places; below
- * the threshold dropped; most confident first (ties by name, so the order is stable).
+ * Tags as stored: names normalised (`normaliseTagName`); one entry per name (its highest
+ * confidence); confidences clamped to 0–1 and rounded to 3 places; below the threshold dropped; most
+ * confident first (ties by name, so the order is stable).
  */
 export function normaliseTags(tags: readonly Tag[], policy: TagPolicy): Tag[] {
   const best = new Map<string, number>();
   for (const tag of tags) {
-    const name = tag.name.trim().toLowerCase().replace(/\s+/g, ' ');
+    const name = normaliseTagName(tag.name);
     if (name.length === 0 || !Number.isFinite(tag.confidence)) continue;
     const confidence = Math.round(Math.min(1, Math.max(0, tag.confidence)) * 1000) / 1000;
     if (confidence < policy.minConfidence) continue;

@@ -8,7 +8,7 @@ import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
 import { CloudFrontUrlSigner } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
-import { awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
+import { awsEmbedder, awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readSecretText } from '../adapters/aws/secret-text.js';
@@ -24,13 +24,15 @@ import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/de
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
+import { type SearchImagesRouteDependencies, searchImagesRoute } from './routes/search-images.js';
 
 export interface ApiDependencies
   extends CreateUploadDependencies,
     GetUploadDependencies,
     GetImageDependencies,
     ListImagesDependencies,
-    DeleteImageRouteDependencies {
+    DeleteImageRouteDependencies,
+    SearchImagesRouteDependencies {
   logger: Logger;
   metrics: Metrics;
 }
@@ -54,6 +56,7 @@ const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
   [API_ROUTES.listImages]: (deps, owner, event) => listImages(deps, owner, event.queryStringParameters),
   [API_ROUTES.deleteImage]: (deps, owner, event) =>
     deleteImageRoute(deps, owner, event.pathParameters?.imageId),
+  [API_ROUTES.search]: (deps, owner, event) => searchImagesRoute(deps, owner, event.queryStringParameters),
 };
 
 const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);
@@ -121,6 +124,8 @@ export function createApiHandler(deps: ApiDependencies) {
 /** Production wiring: clients and config built once per cold start from the validated environment. */
 export function apiDependenciesFromEnvironment(env: Record<string, string | undefined>): ApiDependencies {
   const { config, clients, logger, metrics } = functionRuntime(env, 'aperture-api');
+  const vectors = awsVectorFiling(config, clients.dynamo, env);
+  const embedder = awsEmbedder(config.settings.enrichment, env);
   return {
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
@@ -129,7 +134,8 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     objects: new S3ImageObjects(clients.s3, config.imageBucket),
     cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,
     ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
-    vectors: awsVectorFiling(config, clients.dynamo, env),
+    vectors,
+    search: vectors && embedder ? { embedder, vectorIndex: vectors.index } : undefined,
     urlSigner: urlSignerFor(config.signedUrls, clients),
     now: () => new Date(),
     logger,

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
 import {
   ApertureError,
   ConflictError,
@@ -12,6 +13,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import { parseOwner } from '../core/identity.js';
+import { describeIssues } from '../core/validation.js';
 
 /** The subset of API Gateway v2's structured result this API produces. */
 export interface HttpResult {
@@ -71,6 +73,32 @@ export function parseJsonBody(event: APIGatewayProxyEventV2): unknown {
   } catch {
     throw new ValidationError('the body is not valid JSON', 'body');
   }
+}
+
+/**
+ * A query string checked against its schema; a problem is a `ValidationError` naming the parameter
+ * (an unknown one included, and the list itself for one of a list's items), or `query` when it is
+ * about the parameters together.
+ */
+export function parseQueryString<Schema extends z.ZodType>(
+  schema: Schema,
+  query: Record<string, string | undefined> | undefined,
+): z.output<Schema> {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path.slice(0, 1) ?? []);
+  throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
+}
+
+/** A page size parameter: a whole number from 1 to `max`, `fallback` when absent. */
+export function pageLimitSchema(max: number, fallback: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,3}$/, `a whole number from 1 to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
 }
 
 /** What API Gateway puts in `requestContext.authorizer` for the two authorizers the construct uses. */

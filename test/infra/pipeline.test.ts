@@ -405,10 +405,11 @@ describe('API function', () => {
     expect(JSON.stringify(cloudfront[0]?.Resource)).toContain(JSON.stringify(ref(pipeline().distribution)));
   });
 
-  it('may get, put, update and delete items of the catalog table, and query it and its index', () => {
+  it('may get, put, update and delete items of the catalog table, batch-delete search entries, and query it and its index', () => {
     const dynamo = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
     expect(asArray(dynamo[0]?.Action).sort()).toEqual([
+      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -634,6 +635,7 @@ describe('HTTP API', () => {
   it('routes exactly API_ROUTES to the API function, each behind IAM authorization', () => {
     const routes = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(Object.values(API_ROUTES).sort());
+    expect(routes.map((r) => r.RouteKey)).toContain('GET /v1/search');
     for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
     expect(resources('AWS::ApiGatewayV2::Authorizer')).toEqual({});
   });

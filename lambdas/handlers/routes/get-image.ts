@@ -2,7 +2,7 @@ import { NotFoundError } from '../../core/errors.js';
 import { type ImageView, imageView } from '../../core/image-views.js';
 import { isSha256Hex } from '../../core/keys.js';
 import type { Settings } from '../../core/settings.js';
-import type { RequestPathCatalog } from '../../ports/catalog.js';
+import type { ImageLink, ImageRecord, RequestPathCatalog } from '../../ports/catalog.js';
 import type { UrlSigner } from '../../ports/url-signer.js';
 import { type HttpResult, json } from '../http.js';
 
@@ -29,18 +29,26 @@ export async function getImage(
   if (!link) throw notFound();
   const image = await deps.catalog.getImage(imageId);
   if (!image) throw notFound();
-  const view = imageView(
-    image,
-    link,
-    deps.settings.variants,
-    deps.cdnBaseUrl,
-    deps.settings.enrichment.moderation,
-  );
-  return { result: json(200, deps.urlSigner ? await signed(view, deps.urlSigner) : view), imageId };
+  return { result: json(200, await ownerImageView(deps, image, link)), imageId };
+}
+
+/**
+ * An image as its owner sees it wherever it is shown (one image, search results, similar images):
+ * the current variant set, URLs held back for a flagged image when the deployment says so, and
+ * signed under private delivery.
+ */
+export async function ownerImageView(
+  deps: GetImageDependencies,
+  image: ImageRecord,
+  link: ImageLink,
+): Promise<ImageView> {
+  const { settings, cdnBaseUrl, urlSigner } = deps;
+  const view = imageView(image, link, settings.variants, cdnBaseUrl, settings.enrichment.moderation);
+  return urlSigner ? signedView(view, urlSigner) : view;
 }
 
 /** The view with each variant's URLs signed. */
-async function signed(view: ImageView, signer: UrlSigner): Promise<ImageView> {
+async function signedView(view: ImageView, signer: UrlSigner): Promise<ImageView> {
   const variants = await Promise.all(
     view.variants.map(async (variant) => {
       if (!variant.url || !variant.urls) return variant;

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { ValidationError } from '../../core/errors.js';
 import { linkView } from '../../core/image-views.js';
 import { collectionSchema } from '../../core/uploads.js';
-import { describeIssues } from '../../core/validation.js';
 import type { RequestPathCatalog } from '../../ports/catalog.js';
-import { type HttpResult, json } from '../http.js';
+import { type HttpResult, json, pageLimitSchema, parseQueryString } from '../http.js';
 
 export interface ListImagesDependencies {
   catalog: RequestPathCatalog;
@@ -17,12 +15,7 @@ const MAX_PAGE_SIZE = 100;
 const listQuerySchema = z.strictObject({
   collection: collectionSchema.optional(),
   cursor: z.string().min(1).max(2048).optional(),
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,3}$/, `a whole number from 1 to ${MAX_PAGE_SIZE}`)
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
-    .default(DEFAULT_PAGE_SIZE),
+  limit: pageLimitSchema(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
 });
 
 /**
@@ -35,13 +28,7 @@ export async function listImages(
   owner: string,
   query: Record<string, string | undefined> | undefined,
 ): Promise<{ result: HttpResult }> {
-  const parsed = listQuerySchema.safeParse(query ?? {});
-  if (!parsed.success) {
-    const [issue] = parsed.error.issues;
-    const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path ?? []);
-    throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
-  }
-  const { collection, cursor, limit } = parsed.data;
+  const { collection, cursor, limit } = parseQueryString(listQuerySchema, query);
   const page = await deps.catalog.listLinks(owner, {
     limit,
     ...(collection ? { collection } : {}),
