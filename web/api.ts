@@ -4,16 +4,54 @@
  * CDN is.
  */
 
-import type { ImageView, UploadView } from '../lambdas/core/image-views.js';
+import type {
+  Caption,
+  DominantColour,
+  EnrichmentFailureReason,
+  EnrichmentStatus,
+  Moderation,
+  Tag,
+} from '../lambdas/core/enrichment.js';
+import type { ImageView as CoreImageView, UploadView } from '../lambdas/core/image-views.js';
 import type { UploadGrantView } from '../lambdas/ports/upload-signer.js';
+import { type SearchFilters, searchQuery } from './search-filters.js';
 
 // The API's JSON, typed by the very modules that build it (type-only: nothing of them is bundled).
+export type { Caption, DominantColour, Moderation, PaletteColour, Tag } from '../lambdas/core/enrichment.js';
 export type { OutputFormat } from '../lambdas/core/formats.js';
-export type { ImageView, UploadView, VariantView } from '../lambdas/core/image-views.js';
+export type { UploadView, VariantView } from '../lambdas/core/image-views.js';
 export type { Placeholder } from '../lambdas/core/render/placeholder.js';
 export type { TechnicalMetadata } from '../lambdas/core/render/technical-metadata.js';
 export type ImageStatus = ImageView['status'];
 export type UploadStatus = UploadView['status'];
+
+/** What the enrichment lane learned about an image, as the image view shows it. */
+export interface EnrichmentView {
+  status: EnrichmentStatus;
+  tags?: Tag[];
+  caption?: Caption;
+  colours?: DominantColour[];
+  moderation?: Moderation;
+  /** Set when `status` is `failed`: the image itself is still served. */
+  failure?: { reason: EnrichmentFailureReason; message: string };
+}
+
+/**
+ * `GET /v1/images/{imageId}`. `enrichment` is absent when the deployment does not enrich;
+ * `nearDuplicateOf` names the owner's own earlier, near-identical image.
+ */
+export type ImageView = CoreImageView & { enrichment?: EnrichmentView; nearDuplicateOf?: string };
+
+/** `GET /v1/search`: `semantic` says whether `q` was ranked by meaning rather than matched word by word. */
+export interface SearchPage {
+  items: ImageView[];
+  cursor?: string;
+  semantic: boolean;
+}
+
+/** One of `GET /v1/images/{imageId}/similar`'s answers; the smaller `distance`, the more alike. */
+export type SimilarImage = ImageView & { distance: number };
+
 /** `POST /v1/uploads` answered 201: what `@uppy/aws-s3`'s signer hands to the S3 POST. */
 export type UploadGrant = UploadGrantView;
 
@@ -58,6 +96,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Images per page of a listing or a search. */
+const PAGE_SIZE = 50;
+
 /** True for the rejection a fetch gets when its signal is aborted, which callers ignore. */
 export function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
@@ -85,23 +126,27 @@ async function call<T>(
 }
 
 /**
- * The API's own errors carry a code; API Gateway's refusals (401, 404 for an unknown route, 413) are
- * `{"message": ...}` only.
+ * The API's own errors carry a code, as `{"error": {"code", "message", "field"?}}` or flat as
+ * `{"error": code, "message", "field"?}`; API Gateway's refusals (401, 404 for an unknown route, 413)
+ * are `{"message": ...}` only.
  */
 function toApiError(response: Response, answer: unknown): ApiError {
-  const { error, message } = (answer ?? {}) as {
-    error?: { code?: unknown; message?: unknown; field?: unknown };
+  const body = (answer ?? {}) as { error?: unknown; message?: unknown; field?: unknown };
+  const detail = (typeof body.error === 'object' && body.error !== null ? body.error : body) as {
+    code?: unknown;
     message?: unknown;
+    field?: unknown;
   };
-  if (typeof error?.code === 'string' && typeof error.message === 'string') {
+  const code = typeof body.error === 'string' ? body.error : detail.code;
+  if (typeof code === 'string' && typeof detail.message === 'string') {
     return new ApiError(
       response.status,
-      error.code,
-      error.message,
-      typeof error.field === 'string' ? error.field : undefined,
+      code,
+      detail.message,
+      typeof detail.field === 'string' ? detail.field : undefined,
     );
   }
-  const text = typeof message === 'string' ? message : response.statusText;
+  const text = typeof body.message === 'string' ? body.message : response.statusText;
   return new ApiError(response.status, 'http_error', `${response.status} ${text}`.trim());
 }
 
@@ -127,9 +172,17 @@ export class ApiClient {
   }
 
   listImages(cursor?: string): Promise<ImagePage> {
-    const query = new URLSearchParams({ limit: '50' });
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (cursor) query.set('cursor', cursor);
     return this.#call('GET', `/v1/images?${query}`);
+  }
+
+  search(filters: SearchFilters, cursor?: string): Promise<SearchPage> {
+    return this.#call('GET', `/v1/search?${searchQuery(filters, { cursor, limit: PAGE_SIZE })}`);
+  }
+
+  similarImages(imageId: string, limit: number): Promise<{ items: SimilarImage[] }> {
+    return this.#call('GET', `/v1/images/${encodeURIComponent(imageId)}/similar?limit=${limit}`);
   }
 
   getImage(imageId: string): Promise<ImageView> {

@@ -1,13 +1,14 @@
 /**
  * The local demo page: sign in as an owner, upload through the presigned flow, watch each upload
- * through ingest and rendering, browse, inspect and delete the owner's images. This module only
- * finds the page's elements and connects the parts.
+ * through ingest and rendering, browse, search, inspect and delete the owner's images. This module
+ * only finds the page's elements and connects the parts.
  */
 import { isAbort } from './api.js';
 import { DetailDialog } from './detail.js';
 import { acceptFiles } from './drop-zone.js';
 import { Gallery } from './gallery.js';
 import { type Session, trackIdentity } from './identity.js';
+import { SearchBar } from './search-bar.js';
 import { UploadList, type UploadRow } from './upload-list.js';
 import { followUpload } from './upload-status.js';
 import { Uploader } from './uploader.js';
@@ -29,8 +30,26 @@ const gallery = new Gallery(
     grid: byId('gallery', HTMLUListElement),
     more: byId('more', HTMLButtonElement),
     status: byId('gallery-status', HTMLElement),
+    mode: byId('search-mode', HTMLElement),
   },
-  (imageId) => void openDetail(imageId),
+  {
+    open: (imageId) => void openDetail(imageId),
+    pickTag: (name) => search.addTag(name),
+  },
+);
+
+const search = new SearchBar(
+  {
+    form: byId('search-form', HTMLFormElement),
+    input: byId('search-input', HTMLInputElement),
+    chips: byId('search-chips', HTMLElement),
+    colours: byId('colour-filter', HTMLElement),
+    clear: byId('search-clear', HTMLButtonElement),
+  },
+  (filters) => {
+    // Before sign-in there is nothing to search; the filters apply from the first search after it.
+    if (session) void gallery.search(filters);
+  },
 );
 
 const detail = new DetailDialog(
@@ -42,9 +61,14 @@ const detail = new DetailDialog(
     close: byId('detail-close', HTMLButtonElement),
     remove: byId('delete-button', HTMLButtonElement),
   },
-  async (imageId) => {
-    await currentSession().api.deleteImage(imageId);
-    gallery.remove(imageId);
+  {
+    deleteImage: async (imageId) => {
+      await currentSession().api.deleteImage(imageId);
+      gallery.remove(imageId);
+    },
+    findSimilar: (imageId, limit) => currentSession().api.similarImages(imageId, limit),
+    open: (imageId) => void openDetail(imageId),
+    pickTag: (name) => search.addTag(name),
   },
 );
 
@@ -99,6 +123,7 @@ trackIdentity(
   (next) => {
     session = next;
     detail.close();
+    search.reset();
     uploads.clear();
     uploader.useSession(next);
     void gallery.load(next);

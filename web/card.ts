@@ -1,4 +1,5 @@
 import type { ImageView } from './api.js';
+import { tagList } from './chips.js';
 import { h } from './dom.js';
 import { displayName } from './format.js';
 import { paintPicture } from './picture.js';
@@ -20,7 +21,13 @@ const BADGES: Record<CardStatus, string> = {
  */
 const GRID_SIZES = '(min-width: 40rem) 12rem, 50vw';
 
-/** A gallery card: a button that opens the image, showing its thumbnail, name and status. */
+/** A card shows the image's most confident tags only; the detail view shows them all. */
+const CARD_TAGS = 3;
+
+/**
+ * A gallery card: a button that opens the image, showing its thumbnail, name and status, and under
+ * it (buttons cannot hold buttons) the image's top tags, once it has any.
+ */
 export function createCard(imageId: string, filename: string | undefined, open: () => void): HTMLLIElement {
   const button = h(
     'button',
@@ -36,10 +43,13 @@ export function createCard(imageId: string, filename: string | undefined, open: 
 }
 
 /** Repaints a card in place (its button keeps focus) from the image's latest view. */
-export function paintCard(card: HTMLLIElement, image: ImageView): void {
+export function paintCard(card: HTMLLIElement, image: ImageView, pickTag: (name: string) => void): void {
   const frame = card.querySelector<HTMLElement>('.frame');
   if (frame) paintPicture(frame, image, 'cover', GRID_SIZES);
   label(card, image.filename, image.status);
+  card.querySelector('.chips')?.remove();
+  const tags = image.enrichment?.tags?.slice(0, CARD_TAGS) ?? [];
+  if (tags.length > 0) card.append(tagList(tags, pickTag));
 }
 
 /** Marks a card whose view could not be read. */

@@ -5,9 +5,11 @@ import {
   type TechnicalMetadata,
   type VariantView,
 } from './api.js';
-import { h } from './dom.js';
+import { definitions, h } from './dom.js';
 import { displayName, formatBytes } from './format.js';
+import { imageContent, nearDuplicateHint } from './image-content.js';
 import { paintPicture } from './picture.js';
+import { type FindSimilar, similarImages } from './similar-images.js';
 
 export interface DetailElements {
   dialog: HTMLDialogElement;
@@ -18,14 +20,24 @@ export interface DetailElements {
   remove: HTMLButtonElement;
 }
 
+export interface DetailActions {
+  deleteImage(imageId: string): Promise<void>;
+  findSimilar: FindSimilar;
+  /** Shows another image in the dialog (a similar one, or the one this nearly duplicates). */
+  open(imageId: string): void;
+  /** A tag was clicked: narrow the gallery to it. */
+  pickTag(name: string): void;
+}
+
 /** The dialog is at most 48rem wide with 1rem of padding on each side (see `style.css`). */
 const DETAIL_SIZES = '(min-width: 50rem) 46rem, calc(100vw - 2rem)';
 const FORMATS: readonly OutputFormat[] = ['avif', 'webp', 'jpeg'];
 
 /**
- * One image in full: the picture, its facts, what the camera recorded and every variant with its
- * URLs and their sizes on the CDN, and a button to delete it. The CDN's byte counts are asked for
- * with `HEAD` while the dialog is open and abandoned when it closes.
+ * One image in full: the picture, what is in it (tags, caption, colours, moderation) and the owner's
+ * similar images, its facts, what the camera recorded and every variant with its URLs and their sizes
+ * on the CDN, and a button to delete it. Similar images and the CDN's byte counts are asked for while
+ * the dialog shows the image; what answers after it closes or moves on is dropped.
  */
 export class DetailDialog {
   #image: ImageView | undefined;
@@ -33,7 +45,7 @@ export class DetailDialog {
 
   constructor(
     private readonly elements: DetailElements,
-    private readonly deleteImage: (imageId: string) => Promise<void>,
+    private readonly actions: DetailActions,
   ) {
     elements.close.addEventListener('click', () => elements.dialog.close());
     elements.dialog.addEventListener('close', () => this.#lookups?.abort());
@@ -48,13 +60,23 @@ export class DetailDialog {
     title.textContent = displayName(image.filename);
     error.textContent = '';
     remove.disabled = false;
+    const { signal } = this.#lookups;
+    const open = (imageId: string) => this.actions.open(imageId);
     body.replaceChildren(
       preview(image),
+      ...nearDuplicateHint(image.nearDuplicateOf, open),
+      ...imageContent(image.enrichment, (name) => {
+        this.close();
+        this.actions.pickTag(name);
+      }),
+      similarImages(image.imageId, this.actions.findSimilar, open, signal),
       facts(image),
       ...camera(image.technicalMetadata),
-      variantTable(image, this.#lookups.signal),
+      variantTable(image, signal),
     );
-    if (!dialog.open) dialog.showModal();
+    // Another image shown in the open dialog (a similar one) starts at its top.
+    if (dialog.open) dialog.scrollTop = 0;
+    else dialog.showModal();
   }
 
   close(): void {
@@ -68,7 +90,7 @@ export class DetailDialog {
     remove.disabled = true;
     error.textContent = '';
     try {
-      await this.deleteImage(image.imageId);
+      await this.actions.deleteImage(image.imageId);
       this.close();
     } catch (failure) {
       if (isAbort(failure)) return;
@@ -123,15 +145,6 @@ function camera(metadata: TechnicalMetadata = {}): HTMLElement[] {
 
 /** Shutter speeds read as photographers write them: `1/250 s`, `2 s`. */
 const exposure = (seconds: number) => (seconds >= 1 ? `${seconds} s` : `1/${Math.round(1 / seconds)} s`);
-
-/** A titled list of facts; those without a value are left out. */
-function definitions(heading: string, rows: [string, string | undefined][]): HTMLElement {
-  const list = h('dl');
-  for (const [term, value] of rows) {
-    if (value !== undefined) list.append(h('dt', {}, term), h('dd', {}, value));
-  }
-  return h('section', { 'aria-label': heading }, h('h3', {}, heading), list);
-}
 
 function variantTable(image: ImageView, signal: AbortSignal): HTMLElement {
   const formats = FORMATS.filter((format) => image.variants.some((variant) => variant.urls?.[format]));

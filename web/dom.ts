@@ -17,3 +17,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   element.append(...children);
   return element;
 }
+
+/** A titled list of facts; those without a value are left out. */
+export function definitions(heading: string, rows: [string, Node | string | undefined][]): HTMLElement {
+  const list = h('dl');
+  for (const [term, value] of rows) {
+    if (value !== undefined) list.append(h('dt', {}, term), h('dd', {}, value));
+  }
+  return h('section', { 'aria-label': heading }, h('h3', {}, heading), list);
+}

@@ -1,54 +1,74 @@
 import { type ImageView, isAbort } from './api.js';
 import { createCard, markCardUnavailable, paintCard } from './card.js';
+import { searchMode } from './format.js';
 import type { Session } from './identity.js';
+import { hasFilters, type SearchFilters } from './search-filters.js';
 
 export interface GalleryElements {
   grid: HTMLElement;
   more: HTMLButtonElement;
   status: HTMLElement;
+  /** Says how a search's words were matched. */
+  mode: HTMLElement;
+}
+
+export interface GalleryActions {
+  open(imageId: string): void;
+  /** A tag on a card was clicked. */
+  pickTag(name: string): void;
 }
 
 /**
- * The owner's images, a page of links at a time, each card then painted from its own image view.
- * Cards are keyed by image id, so an image refreshed after an upload is never shown twice.
+ * The owner's images, a page at a time: either all of them (a page of links, each card then painted
+ * from its own image view) or those a search finds (views in the answer, painted at once). Cards are
+ * keyed by image id, so an image refreshed after an upload is never shown twice.
  */
 export class Gallery {
   readonly #cards = new Map<string, HTMLLIElement>();
   #session: Session | undefined;
+  /** The search shown, if any. */
+  #filters: SearchFilters | undefined;
   #cursor: string | undefined;
+  /** Bumped by every new listing or search, so a late page of an earlier one is dropped. */
+  #generation = 0;
 
   constructor(
     private readonly elements: GalleryElements,
-    private readonly open: (imageId: string) => void,
+    private readonly actions: GalleryActions,
   ) {
-    elements.more.addEventListener('click', () => void this.#loadPage());
+    elements.more.addEventListener('click', () => void this.#loadPage(this.#generation));
   }
 
   /** Empties the gallery and fills it with the session owner's first page. */
   async load(session: Session): Promise<void> {
     this.#session = session;
-    this.#cursor = undefined;
-    this.#cards.clear();
-    this.elements.grid.replaceChildren();
-    this.elements.more.hidden = true;
-    this.elements.status.textContent = `Loading the images of ${session.owner}…`;
-    await this.#loadPage();
+    await this.#start(undefined, `Loading the images of ${session.owner}…`);
   }
 
-  /** Reads the image's view and paints its card, putting the card first if the gallery has none. */
+  /** Shows the owner's images that match, or all of them when there is nothing to search by. */
+  async search(filters: SearchFilters): Promise<void> {
+    const session = this.#requireSession();
+    if (!hasFilters(filters)) return this.load(session);
+    await this.#start(filters, 'Searching…');
+  }
+
+  /**
+   * Reads the image's view and paints its card. The listing puts a card it has not shown yet first
+   * (a new upload); a search shows only what it found.
+   */
   async refresh(imageId: string): Promise<ImageView> {
     const session = this.#requireSession();
     let card = this.#cards.get(imageId);
-    if (!card) {
+    if (!card && !this.#filters) {
       card = this.#addCard(imageId, undefined, 'first');
       this.#showCount();
     }
     try {
       const image = await session.api.getImage(imageId);
-      paintCard(card, image);
+      if (card) this.#paint(card, image);
       return image;
     } catch (error) {
-      if (!isAbort(error)) markCardUnavailable(card);
+      if (card && !isAbort(error)) markCardUnavailable(card);
       throw error;
     }
   }
@@ -59,44 +79,79 @@ export class Gallery {
     this.#showCount();
   }
 
-  async #loadPage(): Promise<void> {
+  async #start(filters: SearchFilters | undefined, status: string): Promise<void> {
+    this.#generation += 1;
+    this.#filters = filters;
+    this.#cursor = undefined;
+    this.#cards.clear();
+    this.elements.grid.replaceChildren();
+    this.elements.more.hidden = true;
+    this.elements.mode.textContent = '';
+    this.elements.status.textContent = status;
+    await this.#loadPage(this.#generation);
+  }
+
+  async #loadPage(generation: number): Promise<void> {
     const session = this.#requireSession();
+    const filters = this.#filters;
     const { more, status } = this.elements;
     more.disabled = true;
     try {
-      const page = await session.api.listImages(this.#cursor);
-      for (const link of page.items) {
-        if (this.#cards.has(link.imageId)) continue;
-        this.#addCard(link.imageId, link.filename, 'last');
-        // A card that cannot be read says so itself; the rest of the page still loads.
-        this.refresh(link.imageId).catch(() => {});
+      if (filters) {
+        const page = await session.api.search(filters, this.#cursor);
+        if (generation !== this.#generation) return;
+        for (const image of page.items) {
+          if (!this.#cards.has(image.imageId))
+            this.#paint(this.#addCard(image.imageId, image.filename), image);
+        }
+        this.#cursor = page.cursor;
+        this.elements.mode.textContent = searchMode(filters.words, page.semantic);
+      } else {
+        const page = await session.api.listImages(this.#cursor);
+        if (generation !== this.#generation) return;
+        for (const link of page.items) {
+          if (this.#cards.has(link.imageId)) continue;
+          this.#addCard(link.imageId, link.filename);
+          // A card that cannot be read says so itself; the rest of the page still loads.
+          this.refresh(link.imageId).catch(() => {});
+        }
+        this.#cursor = page.cursor;
       }
-      this.#cursor = page.cursor;
-      more.hidden = page.cursor === undefined;
+      more.hidden = this.#cursor === undefined;
       this.#showCount();
     } catch (error) {
-      if (!isAbort(error)) status.textContent = `Could not list your images: ${(error as Error).message}`;
+      if (isAbort(error) || generation !== this.#generation) return;
+      const what = filters ? 'search your images' : 'list your images';
+      status.textContent = `Could not ${what}: ${(error as Error).message}`;
     } finally {
       more.disabled = false;
     }
   }
 
-  #addCard(imageId: string, filename: string | undefined, where: 'first' | 'last'): HTMLLIElement {
-    const card = createCard(imageId, filename, () => this.open(imageId));
+  #addCard(imageId: string, filename: string | undefined, where: 'first' | 'last' = 'last'): HTMLLIElement {
+    const card = createCard(imageId, filename, () => this.actions.open(imageId));
     this.#cards.set(imageId, card);
     if (where === 'first') this.elements.grid.prepend(card);
     else this.elements.grid.append(card);
     return card;
   }
 
+  #paint(card: HTMLLIElement, image: ImageView): void {
+    paintCard(card, image, (name) => this.actions.pickTag(name));
+  }
+
   #showCount(): void {
     const count = this.#cards.size;
-    const owner = this.#session?.owner;
     const more = this.#cursor ? ' and more' : '';
+    const images = count === 1 && !more ? 'image' : 'images';
+    if (this.#filters) {
+      this.elements.status.textContent =
+        count === 0 ? 'No images match.' : `${count}${more} matching ${images}.`;
+      return;
+    }
+    const owner = this.#session?.owner;
     this.elements.status.textContent =
-      count === 0
-        ? `${owner} has no images yet.`
-        : `${owner} has ${count}${more} ${count === 1 ? 'image' : 'images'}.`;
+      count === 0 ? `${owner} has no images yet.` : `${owner} has ${count}${more} ${images}.`;
   }
 
   #requireSession(): Session {

@@ -62,11 +62,27 @@ describe('the demo page assets', () => {
       'gallery',
       'detail-dialog',
       'delete-button',
+      'search-form',
+      'search-input',
+      'search-chips',
+      'colour-filter',
+      'search-mode',
     ]) {
       expect(html).toContain(`data-testid="${hook}"`);
     }
     const script = text('/app.js');
-    for (const hook of ['upload-row', 'gallery-card', 'variant-row', 'variant-bytes']) {
+    for (const hook of [
+      'upload-row',
+      'gallery-card',
+      'variant-row',
+      'variant-bytes',
+      'tag-chip',
+      'filter-chip',
+      'image-content',
+      'caption-source',
+      'similar-card',
+      'near-duplicate',
+    ]) {
       expect(script).toContain(hook);
     }
   });
