@@ -4,43 +4,24 @@
  * CDN is.
  */
 
-import type {
-  Caption,
-  DominantColour,
-  EnrichmentFailureReason,
-  EnrichmentStatus,
-  Moderation,
-  Tag,
-} from '../lambdas/core/enrichment.js';
 import type { ImageView as CoreImageView, UploadView } from '../lambdas/core/image-views.js';
 import type { UploadGrantView } from '../lambdas/ports/upload-signer.js';
 import { type SearchFilters, searchQuery } from './search-filters.js';
 
 // The API's JSON, typed by the very modules that build it (type-only: nothing of them is bundled).
-export type { Caption, DominantColour, Moderation, PaletteColour, Tag } from '../lambdas/core/enrichment.js';
+export type { Caption, DominantColour, PaletteColour, Tag } from '../lambdas/core/enrichment.js';
 export type { OutputFormat } from '../lambdas/core/formats.js';
-export type { UploadView, VariantView } from '../lambdas/core/image-views.js';
+export type { EnrichmentView, UploadView, VariantView } from '../lambdas/core/image-views.js';
 export type { Placeholder } from '../lambdas/core/render/placeholder.js';
 export type { TechnicalMetadata } from '../lambdas/core/render/technical-metadata.js';
 export type ImageStatus = ImageView['status'];
 export type UploadStatus = UploadView['status'];
 
-/** What the enrichment lane learned about an image, as the image view shows it. */
-export interface EnrichmentView {
-  status: EnrichmentStatus;
-  tags?: Tag[];
-  caption?: Caption;
-  colours?: DominantColour[];
-  moderation?: Moderation;
-  /** Set when `status` is `failed`: the image itself is still served. */
-  failure?: { reason: EnrichmentFailureReason; message: string };
-}
-
 /**
  * `GET /v1/images/{imageId}`. `enrichment` is absent when the deployment does not enrich;
  * `nearDuplicateOf` names the owner's own earlier, near-identical image.
  */
-export type ImageView = CoreImageView & { enrichment?: EnrichmentView; nearDuplicateOf?: string };
+export type ImageView = CoreImageView & { nearDuplicateOf?: string };
 
 /** `GET /v1/search`: `semantic` says whether `q` was ranked by meaning rather than matched word by word. */
 export interface SearchPage {

@@ -35,7 +35,7 @@ export const captionSource = (source: string): string =>
  * way, or why it failed (the image itself is still served).
  */
 export function enrichmentProblem(
-  enrichment: Pick<EnrichmentView, 'status' | 'failure'>,
+  enrichment: Pick<EnrichmentView, 'status' | 'reason' | 'message'>,
 ): string | undefined {
   switch (enrichment.status) {
     case 'done':
@@ -43,7 +43,7 @@ export function enrichmentProblem(
     case 'pending':
       return 'Not analysed yet: the analysis is under way.';
     case 'failed': {
-      const { reason, message } = enrichment.failure ?? {};
+      const { reason, message } = enrichment;
       const why = [reason, message].filter(Boolean).join(': ');
       return why ? `Could not be analysed (${why}).` : 'Could not be analysed.';
     }

@@ -1,4 +1,4 @@
-import type { DominantColour, EnrichmentView, Moderation } from './api.js';
+import type { DominantColour, EnrichmentView } from './api.js';
 import { swatch, tagList } from './chips.js';
 import { definitions, h } from './dom.js';
 import { captionSource, enrichmentProblem, formatShare } from './format.js';
@@ -77,9 +77,13 @@ function colourList(colours: readonly DominantColour[]): HTMLElement {
   );
 }
 
-function moderationSummary({ labels, flagged }: Moderation): HTMLElement {
+function moderationSummary({
+  labels,
+  flagged,
+  held,
+}: NonNullable<EnrichmentView['moderation']>): HTMLElement {
   const found = labels.map((label) => `${label.name} (${formatShare(label.confidence)})`).join(', ');
-  const verdict = flagged ? 'Flagged' : 'Not flagged';
+  const verdict = held ? 'Flagged and held back' : flagged ? 'Flagged' : 'Not flagged';
   return h(
     'span',
     { class: flagged ? 'error' : undefined, 'data-testid': 'moderation', 'data-flagged': String(flagged) },

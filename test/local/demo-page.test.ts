@@ -52,7 +52,7 @@ const enriched: EnrichmentView = {
     { hex: '#3366cc', name: 'blue', share: 0.42 },
     { hex: '#fafafa', name: 'white', share: 0.3 },
   ],
-  moderation: { labels: [{ name: 'Violence', confidence: 0.8 }], flagged: true },
+  moderation: { labels: [{ name: 'Violence', confidence: 0.8 }], flagged: true, held: false },
 };
 
 const BIRD = view('b'.repeat(64), 'bird.jpg', { enrichment: enriched });
@@ -64,7 +64,7 @@ const COPY = view('c'.repeat(64), 'bird-copy.jpg', {
 /** From a deployment that does not enrich. */
 const PLAIN = view('d'.repeat(64), 'plain.png', { format: 'png', contentType: 'image/png' });
 const BROKEN = view('e'.repeat(64), 'broken.jpg', {
-  enrichment: { status: 'failed', failure: { reason: 'retries_exhausted', message: 'the tagger timed out' } },
+  enrichment: { status: 'failed', reason: 'retries_exhausted', message: 'the tagger timed out' },
 });
 const IMAGES = [BIRD, COPY, PLAIN, BROKEN];
 

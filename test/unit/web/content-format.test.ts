@@ -22,7 +22,8 @@ describe('the demo page’s words for enrichment', () => {
     expect(enrichmentProblem({ status: 'pending' })).toMatch(/under way/);
     const failed = enrichmentProblem({
       status: 'failed',
-      failure: { reason: 'retries_exhausted', message: 'the tagger timed out' },
+      reason: 'retries_exhausted',
+      message: 'the tagger timed out',
     });
     expect(failed).toContain('retries_exhausted: the tagger timed out');
     expect(enrichmentProblem({ status: 'failed' })).toBe('Could not be analysed.');
