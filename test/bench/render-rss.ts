@@ -4,31 +4,15 @@
  *
  *   node --import tsx test/bench/render-rss.ts <original.jpg> <variants JSON> <maxInputPixels> <threads>
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { renderVariants } from '../../lambdas/core/render/render-variants.js';
 import { variantSetSchema } from '../../lambdas/core/variants.js';
+import { peakRssMb } from './stats.js';
 
 const [file, variantsJson, maxInputPixels, threads] = process.argv.slice(2);
 if (!file || !variantsJson || !maxInputPixels || !threads) {
   throw new Error('usage: render-rss.ts <original> <variants JSON> <maxInputPixels> <threads>');
-}
-
-/**
- * The high-water mark of this process's resident memory, in MB. On Linux it is read from VmHWM, as
- * `getrusage`'s maxRSS (`process.resourceUsage().maxRSS`) carries over the parent's RSS from before
- * `exec` (the child is forked from the bench, hundreds of MB); elsewhere maxRSS is all there is.
- */
-function peakRssMb(): number {
-  let kb = process.resourceUsage().maxRSS;
-  try {
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (hwm) kb = Number(hwm);
-  } catch {
-    // No /proc: keep maxRSS.
-  }
-  return Math.round(kb / 1024);
 }
 
 sharp.cache(false);

@@ -3,7 +3,8 @@
  * it, how grouping render work into jobs changes the work per image (ADR 5), and what our render
  * pipeline costs against naive sharp and the vips and ImageMagick CLIs (those where installed), and how
  * fast `aperture ingest DIR` brings a library into the local runtime and how much memory
- * `aperture migrate-json` needs for a large document. Prints Markdown tables and writes
+ * `aperture migrate-json` needs for a large document, and what the offline enrichment models cost per
+ * image and a local vector search over 100k images. Prints Markdown tables and writes
  * `test/bench/results.json`. Speed targets live here, never in timed tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
@@ -11,6 +12,7 @@
  *   npm run bench -- --only bulk --bulk-small 2000 --bulk-large 50 --bulk-concurrency 8
  *   npm run bench -- --only bulk --bulk-small 200 --bulk-large 10 --bulk-drain --bulk-workers 1
  *   npm run bench -- --only migrate --migrate-mb 256
+ *   npm run bench -- --only enrichment --enrichment-iterations 3 --vectors 100000
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { adversarialSummaryLine, adversarialTable, benchAdversarial } from './adversarial.js';
 import { BULK_CPU_MEASURE, type BulkResult, benchBulkIngest } from './bulk-ingest.js';
+import { benchLocalEnrichment, benchVectorSearch } from './enrichment.js';
 import { corpusImages, generatedImages } from './images.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLocalLatency, type LatencyResult } from './local-latency.js';
@@ -46,8 +49,8 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial. */
-    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate,adversarial' },
+    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial, enrichment. */
+    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate,adversarial,enrichment' },
     'latency-images': { type: 'string', default: '50' },
     /** Images in the bulk ingest's small (640x480) and large (4000x3000) libraries. */
     'bulk-small': { type: 'string', default: '2000' },
@@ -60,9 +63,13 @@ const { values: args } = parseArgs({
     'bulk-workers': { type: 'string' },
     /** The size of the large JSON document `aperture migrate-json` streams, MB. */
     'migrate-mb': { type: 'string', default: '256' },
+    /** Runs of each offline model per analysis image. */
+    'enrichment-iterations': { type: 'string', default: '3' },
+    /** The large owner's vectors in the vector search (beside 1,000 small owners' 20 each). */
+    vectors: { type: 'string', default: '100000' },
   },
 });
-const SECTIONS = ['ingest', 'render', 'latency', 'bulk', 'migrate', 'adversarial'] as const;
+const SECTIONS = ['ingest', 'render', 'latency', 'bulk', 'migrate', 'adversarial', 'enrichment'] as const;
 const sections = new Set(args.only.split(','));
 for (const section of sections) {
   if (!SECTIONS.includes(section as (typeof SECTIONS)[number])) {
@@ -390,6 +397,65 @@ if (sections.has('adversarial')) {
   console.log(`\n${adversarialSummaryLine(adversarial)}`);
 }
 
+let enrichment: Awaited<ReturnType<typeof benchLocalEnrichment>> | undefined;
+let vectorSearch: Awaited<ReturnType<typeof benchVectorSearch>> | undefined;
+if (sections.has('enrichment')) {
+  const iterations = count('enrichment-iterations', args['enrichment-iterations']);
+  // The camera photos, or without the corpus the generated ones (nothing there for the tagger to find).
+  const images = corpus.length > 0 ? corpus : generated;
+  console.log(
+    `\n## Local enrichment per image: offline models on a 1024 px analysis JPEG, one fresh process (${iterations} iterations)\n`,
+  );
+  enrichment = await benchLocalEnrichment({ images, iterations, repoRoot });
+  console.log(
+    markdownTable(
+      [
+        'image',
+        'analysis px',
+        'tag CPU ms',
+        'tag wall ms',
+        'colours CPU ms',
+        'embed CPU ms',
+        'tags (before the policy)',
+      ],
+      enrichment.images.map((r) => [
+        r.image,
+        `${r.width}x${r.height}`,
+        pair(r.tag.cpu),
+        pair(r.tag.wall),
+        pair(r.colours.cpu),
+        pair(r.embed.cpu),
+        r.tags.join(', ') || '–',
+      ]),
+    ),
+  );
+  console.log(
+    `\n${enrichment.modelId}: model load ${enrichment.modelLoadMs} ms; peak RSS of the process ${enrichment.peakRssMb} MB` +
+      ` (${enrichment.beforeLoadRssMb} MB before the model: Node, tsx, sharp).`,
+  );
+
+  const ownerVectors = count('vectors', args.vectors);
+  const search = { ownerVectors, otherOwners: 1000, vectorsPerOtherOwner: 20, queries: 100, topK: 10 };
+  console.log(
+    `\n## Local vector search (sqlite-vec, exact, cosine): one owner of ${ownerVectors} vectors beside` +
+      ` ${search.otherOwners} owners of ${search.vectorsPerOtherOwner}, top ${search.topK}\n`,
+  );
+  vectorSearch = await benchVectorSearch(search);
+  console.log(
+    markdownTable(
+      ['query for', 'vectors searched', 'wall ms (median / p95)'],
+      [
+        ['the large owner', String(ownerVectors), pair(vectorSearch.largeOwner)],
+        ['a small owner', String(search.vectorsPerOtherOwner), pair(vectorSearch.smallOwner, 2)],
+      ],
+    ),
+  );
+  console.log(
+    `\n${vectorSearch.dimensions} dimensions (the layout embedder's), ${search.queries} queries each;` +
+      ` written in ${vectorSearch.writeSeconds} s (batches of 1,000), file ${vectorSearch.fileMb} MB.`,
+  );
+}
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -415,6 +481,7 @@ const results = {
   ...(bulk ? { bulk } : {}),
   ...(migrate ? { migrate } : {}),
   ...(adversarial ? { adversarial } : {}),
+  ...(enrichment ? { enrichment, vectorSearch } : {}),
   peakRssMb,
   seconds,
 };

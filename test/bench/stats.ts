@@ -113,3 +113,19 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 }
 
 export const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+/**
+ * The high-water mark of this process's resident memory, in MB. On Linux it is read from VmHWM, as
+ * `getrusage`'s maxRSS (`process.resourceUsage().maxRSS`) carries over the parent's RSS from before
+ * `exec` (the child is forked from the bench, hundreds of MB); elsewhere maxRSS is all there is.
+ */
+export function peakRssMb(): number {
+  let kb = process.resourceUsage().maxRSS;
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (hwm) kb = Number(hwm);
+  } catch {
+    // No /proc: keep maxRSS.
+  }
+  return Math.round(kb / 1024);
+}
