@@ -121,9 +121,13 @@ export const ASSUMED = {
   ingestWaitMs: 300,
   /** Time a render job waits on S3 and DynamoDB: read the original, write in rounds of six, record. */
   renderJobWaitMs: 250,
-  /** Catalog items per image, as stored (DynamoDB adds 100 bytes each): the image record and one link. */
+  /**
+   * Catalog items per image, as stored (DynamoDB adds 100 bytes each): the image record, one link,
+   * and the link's holder item (its mirror under the image, without the collection index's keys).
+   */
   imageItemBytes: 1000,
   linkItemBytes: 650,
+  holderItemBytes: 550,
   /** DynamoDB's per-item storage overhead. */
   itemOverheadBytes: 100,
   /** The scheduled reprocess's scan, as Lambda time per MB of catalog read (1 MB pages). */
@@ -378,11 +382,11 @@ export function estimateCost(
     total: items.reduce((sum, item) => sum + item.cost, 0),
   });
 
-  // The catalog's writes for one new image: the upload's record (API); ingest's transaction of three
-  // items (image, link, upload decided: 2 WRU each) and its mark that the jobs are queued; one
+  // The catalog's writes for one new image: the upload's record (API); ingest's transaction of four
+  // items (image, link, holder, upload decided: 2 WRU each) and its mark that the jobs are queued; one
   // conditional update per render job; the update to `ready`. Reads are strongly consistent: the
   // API's duplicate check and status read (upload and image), ingest's upload and image, one per job.
-  const writeUnits = 1 + 3 * 2 + 1 + jobs + 1;
+  const writeUnits = 1 + 4 * 2 + 1 + jobs + 1;
   const readUnits = 3 + 2 + jobs;
   const logBytes =
     invocations * ASSUMED.logBytesPerInvocation + ASSUMED.apiRequestsPerImage * ASSUMED.logBytesPerApiRequest;
@@ -405,14 +409,14 @@ export function estimateCost(
     line('logsIngestion', 'CloudWatch Logs ingested', (images * logBytes) / GB),
   ]);
 
-  const catalogBytes = ASSUMED.imageItemBytes + ASSUMED.linkItemBytes;
-  const catalogGb = (images * (catalogBytes + 2 * ASSUMED.itemOverheadBytes)) / GB;
+  const catalogBytes = ASSUMED.imageItemBytes + ASSUMED.linkItemBytes + ASSUMED.holderItemBytes;
+  const catalogGb = (images * (catalogBytes + 3 * ASSUMED.itemOverheadBytes)) / GB;
   const reprocessRuns = deployment.reprocessRunsPerHour * HOURS_PER_MONTH;
   const scannedMb = (images * catalogBytes) / 1e6;
   const storage = section('Storage', 'month', [
     line('s3Storage', 'S3 Standard: originals', (images * originalBytes) / GB),
     line('s3Storage', 'S3 Standard: derivatives', (images * derivativeBytes) / GB),
-    line('dynamoStorage', 'DynamoDB storage: image records and links', catalogGb),
+    line('dynamoStorage', 'DynamoDB storage: image records, links, holders', catalogGb),
     line('dynamoBackup', 'DynamoDB point-in-time recovery', catalogGb),
     line(
       'dynamoReads',
@@ -503,7 +507,7 @@ function assumptions(
       ? `A view is one variant, each as likely, in the format the CDN prefers (AVIF, then WebP, then JPEG): ${kb(bytesPerView)}.`
       : `A view is ${kb(bytesPerView)}, as given.`,
     `CloudFront answers ${Math.round(ASSUMED.cdnHitRatio * 100)}% of views from its caches; the rest are S3 GETs.`,
-    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record and ${kb(ASSUMED.linkItemBytes)} link per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly reprocess's consistent scan (${ASSUMED.reprocessScanMsPerMb} ms of Lambda per MB).`,
+    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record, ${kb(ASSUMED.linkItemBytes)} link and ${kb(ASSUMED.holderItemBytes)} holder per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly reprocess's consistent scan (${ASSUMED.reprocessScanMsPerMb} ms of Lambda per MB).`,
     `Logs: ${kb(ASSUMED.logBytesPerInvocation)} per invocation, ${kb(ASSUMED.logBytesPerApiRequest)} per API access log line.`,
   ];
 }

@@ -14,7 +14,7 @@ import {
   renderCpuMs,
   type Workload,
 } from '../../cli/commands/cost-model.js';
-import { imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
+import { holderToItem, imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { RENDER_MEMORY_MB, REPROCESS_MEMORY_MB } from '../../lambdas/contract.js';
 import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
@@ -169,14 +169,14 @@ describe('cost model', () => {
     expect(cost('S3 GET: upload')).toBeCloseTo(0.0012, 12);
     // 2 jobs, 3 requests each, at $0.40 per million.
     expect(cost('SQS')).toBeCloseTo(0.0024, 12);
-    // 11 WRU (1 + a transaction of 3 items at 2 + 1 + 2 jobs + 1) at $0.625 per million.
-    expect(cost('DynamoDB writes')).toBeCloseTo(0.006875, 12);
+    // 13 WRU (1 + a transaction of 4 items at 2 + 1 + 2 jobs + 1) at $0.625 per million.
+    expect(cost('DynamoDB writes')).toBeCloseTo(0.008125, 12);
     // 7 RRU at $0.125 per million.
     expect(cost('DynamoDB reads')).toBeCloseTo(0.000875, 12);
     // 5,000 MB of originals for a month at $0.023 per GB.
     expect(cost('S3 Standard: originals')).toBeCloseTo(((1000 * 5e6) / GB) * 0.023, 12);
-    // 730 scans of 1,650 bytes an image (record and link), 4 KB per RRU, at $0.125 per million.
-    expect(cost('DynamoDB reads: reprocess')).toBeCloseTo(((730 * 1000 * 1650) / 4096) * 0.125e-6, 12);
+    // 730 scans of 2,200 bytes an image (record, link, holder), 4 KB per RRU, at $0.125 per million.
+    expect(cost('DynamoDB reads: reprocess')).toBeCloseTo(((730 * 1000 * 2200) / 4096) * 0.125e-6, 12);
     // 10,000 views of 100 kB at $0.085 per GB, $0.01 per 10,000 requests, $0.10 per million functions.
     expect(cost('CloudFront transfer')).toBeCloseTo((1e4 * 1e5 * 0.085) / GB, 12);
     expect(cost('CloudFront HTTPS')).toBeCloseTo(0.01, 12);
@@ -293,14 +293,16 @@ describe('cost model inputs', () => {
         takenAt: '2022-08-14T14:12:31+03:00',
       },
     });
-    const link = linkToItem({
+    const imageLink = {
       owner: 'arn:aws:sts::123456789012:assumed-role/app/session-1234',
       imageId,
       uploadId,
       collection: 'holidays-2026',
       filename: 'IMG_20260712_123456.jpg',
       linkedAt: now,
-    });
+    };
+    const link = linkToItem(imageLink);
+    const holder = holderToItem(imageLink);
     // The ready image also carries `readyAt`, set by its last render job.
     const ready = { ...image, readyAt: now.toISOString() };
     expect(dynamoSize(ready)).toBeLessThanOrEqual(1024);
@@ -308,6 +310,8 @@ describe('cost model inputs', () => {
     expect(dynamoSize(ready)).toBeGreaterThan(ASSUMED.imageItemBytes * 0.7);
     expect(dynamoSize(link)).toBeLessThanOrEqual(ASSUMED.linkItemBytes);
     expect(dynamoSize(link)).toBeGreaterThan(ASSUMED.linkItemBytes * 0.7);
+    expect(dynamoSize(holder)).toBeLessThanOrEqual(ASSUMED.holderItemBytes);
+    expect(dynamoSize(holder)).toBeGreaterThan(ASSUMED.holderItemBytes * 0.7);
   });
 });
 
