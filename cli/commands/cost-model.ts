@@ -579,7 +579,11 @@ export function estimateCost(
       : []),
     ...(entryBytes > 0
       ? [
-          line('dynamoStorage', 'DynamoDB storage: entries and enrichment', entriesGb),
+          line(
+            'dynamoStorage',
+            `DynamoDB storage: entries${lane.enabled ? ', the record’s enrichment' : ''}`,
+            entriesGb,
+          ),
           line('dynamoBackup', 'DynamoDB point-in-time recovery', entriesGb),
           ...reprocessScan(entryBytes, ' of the entries'),
         ]
