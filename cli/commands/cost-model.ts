@@ -1,19 +1,21 @@
 import {
   API_MEMORY_MB,
+  ENRICHMENT_MEMORY_MB,
   INGEST_MEMORY_MB,
   RENDER_MEMORY_MB,
   REPROCESS_INTERVAL_HOURS,
   REPROCESS_MEMORY_MB,
 } from '../../lambdas/contract.js';
+import { ANALYSIS_MAX_EDGE } from '../../lambdas/core/enrichment.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
-import { area, planVariants, type Size } from '../../lambdas/core/render/geometry.js';
+import { area, place, planVariants, type Size } from '../../lambdas/core/render/geometry.js';
 import { laneOf, WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.js';
 
 /**
- * What a workload costs on AWS: ingest and render once, storage and delivery every month, line by
- * line, from list prices and the bench's measured CPU times. Pure: every input is explicit, and every
+ * What a workload costs on AWS: ingest, render and enrichment once, storage and delivery every month,
+ * search by the number of searches, line by line, from list prices and the bench's measured CPU times. Pure: every input is explicit, and every
  * number it assumes is named here and listed in the estimate's `assumptions`. docs/cost.md explains
  * each formula; `aperture cost` prints it.
  */
@@ -58,15 +60,56 @@ export const PRICES = {
   cloudFrontFunctions: { service: 'CloudFront', usd: 0.1, per: 1_000_000, unit: 'invocations' },
   apiRequests: { service: 'API Gateway', usd: 1, per: 1_000_000, unit: 'requests' },
   logsIngestion: { service: 'CloudWatch', usd: 0.5, per: 1, unit: 'GB' },
+
+  // The enrichment lane's services, as of ENRICHMENT_PRICES_TAKEN_ON, each with its source.
+  /**
+   * Rekognition Image's "Group 2" APIs (DetectLabels, DetectModerationLabels and others), first tier:
+   * the first million images a month (then $0.0008, $0.0006, $0.00025 an image). Each API called on
+   * an image bills it once. Source: https://aws.amazon.com/rekognition/pricing/
+   */
+  rekognitionLabels: { service: 'Rekognition', usd: 1, per: 1000, unit: 'images' },
+  rekognitionModeration: { service: 'Rekognition', usd: 1, per: 1000, unit: 'images' },
+  /** Bedrock on demand, Amazon Nova Lite (`amazon.nova-lite-v1:0`). Source: https://aws.amazon.com/bedrock/pricing/ */
+  novaLiteInput: { service: 'Bedrock', usd: 0.00006, per: 1000, unit: 'input tokens' },
+  novaLiteOutput: { service: 'Bedrock', usd: 0.00024, per: 1000, unit: 'output tokens' },
+  /**
+   * Bedrock on demand, Titan Multimodal Embeddings G1 (`amazon.titan-embed-image-v1`): an image, or
+   * text by its tokens (a search's query). Source: https://aws.amazon.com/bedrock/pricing/
+   */
+  titanImageEmbeddings: { service: 'Bedrock', usd: 0.06, per: 1000, unit: 'images' },
+  titanTextEmbeddings: { service: 'Bedrock', usd: 0.0008, per: 1000, unit: 'input tokens' },
+  /**
+   * S3 Vectors, billed by a vector's logical bytes: 4 per dimension, its key and its metadata.
+   * Source: https://aws.amazon.com/s3/pricing/ (Vectors); its worked examples, and the rates below,
+   * are unchanged since the preview of July 2025.
+   */
+  s3VectorsStorage: { service: 'S3 Vectors', usd: 0.06, per: 1, unit: 'GB-month' },
+  /** PUT, by the logical bytes uploaded. */
+  s3VectorsPuts: { service: 'S3 Vectors', usd: 0.2, per: 1, unit: 'GB' },
+  s3VectorsQueries: { service: 'S3 Vectors', usd: 2.5, per: 1_000_000, unit: 'requests' },
+  /**
+   * Data a query processes: every vector of the index queried (a filter does not narrow it) times its
+   * bytes (data, key, filterable metadata), at this rate for the index's first 100,000 vectors
+   * (`S3_VECTORS_FIRST_TIER`) and the next rate above. A cut of up to 80% for indexes of more than 10
+   * million vectors (announced 2026-06-16) is not in the model: its rate was not found.
+   */
+  s3VectorsQueryDataFirst: { service: 'S3 Vectors', usd: 0.004, per: 1, unit: 'TB' },
+  s3VectorsQueryData: { service: 'S3 Vectors', usd: 0.002, per: 1, unit: 'TB' },
 } as const satisfies Record<string, Price>;
 
 export type PriceTable = Readonly<Record<keyof typeof PRICES, Price>>;
 
 export const PRICES_TAKEN_ON = '2026-11-23';
+/** When the enrichment lane's prices (Rekognition, Bedrock, S3 Vectors) were taken. */
+export const ENRICHMENT_PRICES_TAKEN_ON = '2026-12-06';
 export const PRICES_REGION = 'us-east-1';
 
-/** AWS bills storage and transfer in binary gigabytes. */
+/** Vectors of an index that a query's data is billed for at `s3VectorsQueryDataFirst`. */
+export const S3_VECTORS_FIRST_TIER = 100_000;
+
+/** AWS bills storage and transfer in binary gigabytes, and S3 Vectors' query data in binary TB. */
 const GB = 1024 ** 3;
+const TB = 1024 ** 4;
 /** AWS's month for monthly prices: 730 hours. */
 export const HOURS_PER_MONTH = 730;
 
@@ -121,9 +164,13 @@ export const ASSUMED = {
   ingestWaitMs: 300,
   /** Time a render job waits on S3 and DynamoDB: read the original, write in rounds of six, record. */
   renderJobWaitMs: 250,
-  /** Catalog items per image, as stored (DynamoDB adds 100 bytes each): the image record and one link. */
+  /**
+   * Catalog items per image, as stored (DynamoDB adds 100 bytes each): the image record, one link,
+   * and the link's holder item (its mirror under the image, without the collection index's keys).
+   */
   imageItemBytes: 1000,
   linkItemBytes: 650,
+  holderItemBytes: 550,
   /** DynamoDB's per-item storage overhead. */
   itemOverheadBytes: 100,
   /** The scheduled reprocess's scan, as Lambda time per MB of catalog read (1 MB pages). */
@@ -134,6 +181,54 @@ export const ASSUMED = {
   logBytesPerApiRequest: 300,
   /** Share of views CloudFront answers from its caches; the rest are S3 GETs (transfer to CloudFront is free). */
   cdnHitRatio: 0.9,
+
+  // Enrichment, near-duplicates and search
+
+  /**
+   * The enrichment function's wait per image on S3 and DynamoDB: read the analysis JPEG, the record
+   * and its holders, write the record and the owners' entries.
+   */
+  enrichmentWaitMs: 300,
+  /**
+   * The wait on each model, called one after another (the captioner is handed the tags): the usual
+   * latency of each service for one 1024 px JPEG, not measured here.
+   */
+  modelWaitMs: { tags: 700, moderation: 500, caption: 1500, embedding: 400 },
+  /**
+   * Nova's input tokens for one analysis image. Nova rescales an image to its nearest listed aspect
+   * ratio with a side of at least 896 px: a 1024×768 JPEG becomes about 1344×896, close to its guide's
+   * example of 1400×900 at ~1,800 tokens
+   * (https://docs.aws.amazon.com/nova/latest/userguide/modalities-image.html, as of 2026-12-06).
+   */
+  captionImageTokens: 1800,
+  /** The caption request's text: the instruction and the tags it is handed. */
+  captionPromptTokens: 150,
+  /** The answer: one sentence. */
+  captionOutputTokens: 40,
+  /** What the image record gains: 20 tags, a caption, 5 colours, the embedding's model, status, version. */
+  enrichmentBytes: 1200,
+  /** One per-owner entry as stored: the key-only item `INDEX#{owner}#{term}` / `{sha256}`. */
+  indexEntryBytes: 180,
+  /**
+   * An image's search words, besides its tags: each tag's own words (`q` matches tags too), and the
+   * caption's words that no tag already gives (stop words dropped).
+   */
+  searchWordsPerTag: 1,
+  captionWordsBeyondTags: 6,
+  /** Dominant colours covering enough of an image to be searched by (`MIN_SEARCHABLE_COLOUR_SHARE`). */
+  searchableColours: 2,
+  /** Bands of the near-duplicate fingerprint, one entry each per link. */
+  nearDuplicateBands: 4,
+  /** A vector's key (owner and image) and its filterable metadata (`owner`, `imageId`), in bytes. */
+  vectorKeyBytes: 120,
+  vectorMetadataBytes: 140,
+  /** A search: one index query per term asked for, then a page of results, each checked against the caller's link and read. */
+  searchTerms: 2,
+  searchResults: 20,
+  /** Tokens of a search's text, embedded to query the vectors. */
+  searchTextTokens: 10,
+  /** Wall time of a search in the API function: its queries and reads, and the text's embedding and vector query when semantic. */
+  searchRequestMs: 300,
 } as const;
 
 /** The bench's original in megapixels (12). */
@@ -187,31 +282,50 @@ export interface Workload {
   bytesPerView?: number;
   /** How long the images are kept and viewed. */
   months: number;
+  /**
+   * Owners who link each image (a shared image): each link is filed under its owner, with its own
+   * search entries and vector. The further owners' own uploads are not counted. @default 1
+   */
+  linksPerImage?: number;
+  /** Searches a month (`GET /v1/search`), over all the images: priced apart from the images. @default 0 */
+  searchesPerMonth?: number;
 }
 
 /** The deployment the workload runs on: its settings, and what the construct gives its functions. */
 export interface Deployment {
-  settings: Pick<Settings, 'variants'>;
-  memoryMb: { api: number; ingest: number; reprocess: number } & Readonly<Record<WorkLane, number>>;
+  settings: CostedSettings;
+  memoryMb: { api: number; ingest: number; reprocess: number; enrichment: number } & Readonly<
+    Record<WorkLane, number>
+  >;
   /** Runs of the scheduled reprocess, a consistent scan of the whole catalog, per hour. */
   reprocessRunsPerHour: number;
 }
 
+/** The settings that decide what is billed: the variants, and what is derived from every image. */
+export type CostedSettings = Pick<Settings, 'variants' | 'nearDuplicates' | 'enrichment'>;
+
 /** The deployment a cost estimate bills: these settings on the functions the construct makes. */
-export function costedDeployment(settings: Pick<Settings, 'variants'>): Deployment {
+export function costedDeployment(settings: CostedSettings): Deployment {
   return {
     settings,
     memoryMb: {
       api: API_MEMORY_MB,
       ingest: INGEST_MEMORY_MB,
       reprocess: REPROCESS_MEMORY_MB,
+      enrichment: ENRICHMENT_MEMORY_MB,
       ...RENDER_MEMORY_MB,
     },
     reprocessRunsPerHour: 1 / REPROCESS_INTERVAL_HOURS,
   };
 }
 
-export type CostSectionName = 'ingest' | 'storage' | 'delivery';
+export type CostSectionName =
+  | 'ingest'
+  | 'enrichment'
+  | 'storage'
+  | 'enrichmentStorage'
+  | 'delivery'
+  | 'search';
 
 export interface LineItem {
   service: string;
@@ -253,17 +367,33 @@ export interface CostEstimate {
     ingestCpuMs: number;
     /** Billed seconds of each function per image. */
     lambdaSeconds: Record<string, number>;
+    /** The JPEG the enrichment lane's models read, when it is enabled. */
+    analysis?: Size & { bytes: number };
+    /** Entries each link is filed under in its owner's lookups, by what files them. */
+    indexEntriesPerLink: { enrichment: number; nearDuplicates: number };
+    /** One vector's logical bytes in S3 Vectors, when embeddings are stored. */
+    vectorBytes?: number;
   };
   sections: Record<CostSectionName, CostSection>;
   totals: {
+    /** Ingest, render, enrichment and near-duplicates. */
     once: number;
+    /** Storage, of the images and of what enrichment derives from them, and delivery. */
     perMonth: number;
     /** Once, then `months` of storage and delivery. */
     overMonths: number;
+    /** Search, priced apart: by the number of searches, at a cost that grows with the vector index. */
+    searchPerMonth: number;
   };
-  /** The same, for a million images of this workload (every line scales with the number of images). */
-  perMillionImages: CostEstimate['totals'] & { storagePerMonth: number; deliveryPerMonth: number };
-  prices: { region: string; takenOn: string };
+  /** The same, for a million images of this workload (every line but search's scales with the images). */
+  perMillionImages: Omit<CostEstimate['totals'], 'searchPerMonth'> & {
+    storagePerMonth: number;
+    deliveryPerMonth: number;
+    ingestOnce: number;
+    enrichmentOnce: number;
+    enrichmentStoragePerMonth: number;
+  };
+  prices: { region: string; takenOn: string; enrichmentTakenOn: string };
   assumptions: string[];
   /** What the estimate leaves out. */
   excluded: string[];
@@ -330,15 +460,19 @@ function defaultBytesPerView(derivatives: readonly PlannedDerivative[]): number 
   return sizes.length === 0 ? 0 : sizes.reduce((sum, bytes) => sum + bytes, 0) / sizes.length;
 }
 
-/** Estimates what `workload` costs on `deployment` at `prices`. Every line is proportional to `images`. */
+/** Estimates what `workload` costs on `deployment` at `prices`. Every line but search's is proportional to `images`. */
 export function estimateCost(
   workload: Workload,
   deployment: Deployment,
   prices: PriceTable = PRICES,
 ): CostEstimate {
   const { images, megapixels, viewsPerImagePerMonth: views, months } = workload;
-  if (!(images >= 0 && megapixels > 0 && views >= 0 && months >= 0)) {
-    throw new RangeError('a workload needs images, views and months of 0 or more, and megapixels over 0');
+  const links = workload.linksPerImage ?? 1;
+  const searches = workload.searchesPerMonth ?? 0;
+  if (!(images >= 0 && megapixels > 0 && views >= 0 && months >= 0 && links >= 1 && searches >= 0)) {
+    throw new RangeError(
+      'a workload needs images, views, months and searches of 0 or more, megapixels over 0 and a link or more per image',
+    );
   }
   const { variants } = deployment.settings;
   const memory = deployment.memoryMb;
@@ -351,6 +485,7 @@ export function estimateCost(
   const lanes = WORK_LANES.filter((lane) => renderCpu[lane] !== undefined);
   const jobs = lanes.length;
   const ingestCpuMs = INPUT_MS_PER_MEGAPIXEL * megapixels;
+  const lane = enrichmentLane(deployment.settings, size);
 
   const lambdaMs: Record<string, { ms: number; memoryMb: number }> = {
     api: { ms: ASSUMED.apiRequestsPerImage * ASSUMED.apiRequestMs, memoryMb: memory.api },
@@ -367,7 +502,7 @@ export function estimateCost(
   };
   const invocations = ASSUMED.apiRequestsPerImage + 1 + jobs;
 
-  const line = (price: keyof PriceTable, item: string, quantity: number): LineItem => {
+  const line: Line = (price, item, quantity) => {
     const { service, usd, per, unit } = prices[price];
     return { service, item, quantity, unit, unitPrice: usd, per, cost: (quantity / per) * usd };
   };
@@ -378,11 +513,11 @@ export function estimateCost(
     total: items.reduce((sum, item) => sum + item.cost, 0),
   });
 
-  // The catalog's writes for one new image: the upload's record (API); ingest's transaction of three
-  // items (image, link, upload decided: 2 WRU each) and its mark that the jobs are queued; one
+  // The catalog's writes for one new image: the upload's record (API); ingest's transaction of four
+  // items (image, link, holder, upload decided: 2 WRU each) and its mark that the jobs are queued; one
   // conditional update per render job; the update to `ready`. Reads are strongly consistent: the
   // API's duplicate check and status read (upload and image), ingest's upload and image, one per job.
-  const writeUnits = 1 + 3 * 2 + 1 + jobs + 1;
+  const writeUnits = 1 + 4 * 2 + 1 + jobs + 1;
   const readUnits = 3 + 2 + jobs;
   const logBytes =
     invocations * ASSUMED.logBytesPerInvocation + ASSUMED.apiRequestsPerImage * ASSUMED.logBytesPerApiRequest;
@@ -405,25 +540,54 @@ export function estimateCost(
     line('logsIngestion', 'CloudWatch Logs ingested', (images * logBytes) / GB),
   ]);
 
-  const catalogBytes = ASSUMED.imageItemBytes + ASSUMED.linkItemBytes;
-  const catalogGb = (images * (catalogBytes + 2 * ASSUMED.itemOverheadBytes)) / GB;
+  const entries = lane.entriesPerLink.enrichment + lane.entriesPerLink.nearDuplicates;
+  const enrichment = section(lane.title, 'once', enrichmentLines(line, lane, deployment, images, links));
+
+  const catalogBytes = ASSUMED.imageItemBytes + links * (ASSUMED.linkItemBytes + ASSUMED.holderItemBytes);
+  const catalogGb = (images * (catalogBytes + (1 + 2 * links) * ASSUMED.itemOverheadBytes)) / GB;
   const reprocessRuns = deployment.reprocessRunsPerHour * HOURS_PER_MONTH;
-  const scannedMb = (images * catalogBytes) / 1e6;
-  const storage = section('Storage', 'month', [
-    line('s3Storage', 'S3 Standard: originals', (images * originalBytes) / GB),
-    line('s3Storage', 'S3 Standard: derivatives', (images * derivativeBytes) / GB),
-    line('dynamoStorage', 'DynamoDB storage: image records and links', catalogGb),
-    line('dynamoBackup', 'DynamoDB point-in-time recovery', catalogGb),
+  const reprocessScan = (bytesPerImage: number, of: string) => [
     line(
       'dynamoReads',
-      `DynamoDB reads: reprocess scans (${count(reprocessRuns)} a month)`,
-      (reprocessRuns * images * catalogBytes) / 4096,
+      `DynamoDB reads: reprocess scans${of} (${count(reprocessRuns)} a month)`,
+      (reprocessRuns * images * bytesPerImage) / 4096,
     ),
     line(
       'lambdaCompute',
-      `Lambda compute: reprocess (${memory.reprocess} MB)`,
-      reprocessRuns * gbSeconds(scannedMb * ASSUMED.reprocessScanMsPerMb, memory.reprocess),
+      `Lambda compute: reprocess${of} (${memory.reprocess} MB)`,
+      reprocessRuns *
+        gbSeconds(((images * bytesPerImage) / 1e6) * ASSUMED.reprocessScanMsPerMb, memory.reprocess),
     ),
+  ];
+  const storage = section('Storage', 'month', [
+    line('s3Storage', 'S3 Standard: originals', (images * originalBytes) / GB),
+    line('s3Storage', 'S3 Standard: derivatives', (images * derivativeBytes) / GB),
+    line('dynamoStorage', 'DynamoDB storage: image records, links, holders', catalogGb),
+    line('dynamoBackup', 'DynamoDB point-in-time recovery', catalogGb),
+    ...reprocessScan(catalogBytes, ''),
+  ]);
+
+  // What enrichment and near-duplicates add to the table: the entries, and the record's new attributes.
+  const entryBytes = links * entries * ASSUMED.indexEntryBytes + (lane.enabled ? ASSUMED.enrichmentBytes : 0);
+  const entriesGb = (images * (entryBytes + links * entries * ASSUMED.itemOverheadBytes)) / GB;
+  const enrichmentStorage = section(`Storage of ${lowerFirst(lane.title)}`, 'month', [
+    ...(lane.enabled
+      ? [line('s3Storage', 'S3 Standard: analysis JPEGs', (images * lane.analysis.bytes) / GB)]
+      : []),
+    ...(lane.semantic
+      ? [line('s3VectorsStorage', 'S3 Vectors: the vectors', (images * links * lane.vectorBytes) / GB)]
+      : []),
+    ...(entryBytes > 0
+      ? [
+          line(
+            'dynamoStorage',
+            `DynamoDB storage: entries${lane.enabled ? ', the record’s enrichment' : ''}`,
+            entriesGb,
+          ),
+          line('dynamoBackup', 'DynamoDB point-in-time recovery', entriesGb),
+          ...reprocessScan(entryBytes, ' of the entries'),
+        ]
+      : []),
   ]);
 
   const viewCount = images * views;
@@ -434,34 +598,268 @@ export function estimateCost(
     line('s3Reads', 'S3 GET: cache misses', viewCount * (1 - ASSUMED.cdnHitRatio)),
   ]);
 
-  const perMonth = storage.total + delivery.total;
-  const totals = { once: ingest.total, perMonth, overMonths: ingest.total + months * perMonth };
+  const search = section('Search', 'month', searchLines(line, lane, images * links, searches, memory.api));
+
+  const once = ingest.total + enrichment.total;
+  const perMonth = storage.total + enrichmentStorage.total + delivery.total;
+  const totals = { once, perMonth, overMonths: once + months * perMonth, searchPerMonth: search.total };
   const perMillion = (usd: number) => (images === 0 ? 0 : (usd * 1e6) / images);
 
   return {
-    workload: { images, megapixels, originalBytes, viewsPerImagePerMonth: views, bytesPerView, months },
+    workload: {
+      images,
+      megapixels,
+      originalBytes,
+      viewsPerImagePerMonth: views,
+      bytesPerView,
+      months,
+      linksPerImage: links,
+      searchesPerMonth: searches,
+    },
     perImage: {
       original: { ...size, bytes: originalBytes },
       derivatives,
       derivativeBytes,
       renderCpuMs: renderCpu,
       ingestCpuMs,
-      lambdaSeconds: Object.fromEntries(Object.entries(lambdaMs).map(([name, { ms }]) => [name, ms / 1000])),
+      lambdaSeconds: Object.fromEntries([
+        ...Object.entries(lambdaMs).map(([name, { ms }]) => [name, ms / 1000]),
+        ...(lane.enabled ? [['enrichment', lane.functionMs / 1000]] : []),
+      ]),
+      ...(lane.enabled ? { analysis: lane.analysis } : {}),
+      indexEntriesPerLink: lane.entriesPerLink,
+      ...(lane.semantic ? { vectorBytes: lane.vectorBytes } : {}),
     },
-    sections: { ingest, storage, delivery },
+    sections: { ingest, enrichment, storage, enrichmentStorage, delivery, search },
     totals,
     perMillionImages: {
-      once: perMillion(totals.once),
-      perMonth: perMillion(totals.perMonth),
+      once: perMillion(once),
+      perMonth: perMillion(perMonth),
       overMonths: perMillion(totals.overMonths),
       storagePerMonth: perMillion(storage.total),
       deliveryPerMonth: perMillion(delivery.total),
+      ingestOnce: perMillion(ingest.total),
+      enrichmentOnce: perMillion(enrichment.total),
+      enrichmentStoragePerMonth: perMillion(enrichmentStorage.total),
     },
-    prices: { region: PRICES_REGION, takenOn: PRICES_TAKEN_ON },
-    assumptions: assumptions(size, originalBytes, bytesPerView, workload, renderCpu),
+    prices: {
+      region: PRICES_REGION,
+      takenOn: PRICES_TAKEN_ON,
+      enrichmentTakenOn: ENRICHMENT_PRICES_TAKEN_ON,
+    },
+    assumptions: assumptions(
+      size,
+      originalBytes,
+      bytesPerView,
+      workload,
+      renderCpu,
+      deployment.settings,
+      lane,
+    ),
     excluded: EXCLUDED,
   };
 }
+
+/** A line of `quantity` units at one of the table's prices. */
+type Line = (price: keyof PriceTable, item: string, quantity: number) => LineItem;
+
+/** The enrichment lane's and near-duplicates' work on each new image, as the settings have it. */
+function enrichmentLines(
+  line: Line,
+  lane: EnrichmentLane,
+  { settings, memoryMb: memory }: Deployment,
+  images: number,
+  links: number,
+): LineItem[] {
+  const enrich = settings.enrichment;
+  return [
+    ...(lane.enabled
+      ? [
+          line('rekognitionLabels', 'Rekognition DetectLabels: tags', images),
+          ...(enrich.moderation.enabled
+            ? [line('rekognitionModeration', 'Rekognition DetectModerationLabels: moderation', images)]
+            : []),
+          ...(enrich.captions.enabled
+            ? [
+                line(
+                  'novaLiteInput',
+                  'Bedrock Nova Lite: caption, the image and prompt',
+                  images * (ASSUMED.captionImageTokens + ASSUMED.captionPromptTokens),
+                ),
+                line(
+                  'novaLiteOutput',
+                  'Bedrock Nova Lite: caption, its sentence',
+                  images * ASSUMED.captionOutputTokens,
+                ),
+              ]
+            : []),
+          ...(lane.semantic
+            ? [
+                line('titanImageEmbeddings', 'Bedrock Titan Multimodal Embeddings: image', images),
+                line(
+                  's3VectorsPuts',
+                  `S3 Vectors PUT: a ${enrich.embeddings.dimensions}-d vector per link`,
+                  (images * links * lane.vectorBytes) / GB,
+                ),
+              ]
+            : []),
+          line(
+            'lambdaCompute',
+            `Lambda compute: render thumbnails, the analysis JPEG (${memory.thumbnails} MB)`,
+            images * gbSeconds(wallMs(lane.analysisCpuMs, memory.thumbnails), memory.thumbnails),
+          ),
+          line('s3Writes', 'S3 PUT: the analysis JPEG', images),
+          line('s3Reads', 'S3 GET: the analysis JPEG', images),
+          line('sqsRequests', 'SQS requests: send, receive, delete', images * 3),
+          line('lambdaRequests', 'Lambda requests: enrichment', images),
+          line(
+            'lambdaCompute',
+            `Lambda compute: enrichment (${memory.enrichment} MB)`,
+            images * gbSeconds(lane.functionMs, memory.enrichment),
+          ),
+          line('dynamoWrites', 'DynamoDB writes: the enriched record', images * lane.recordWriteUnits),
+          line(
+            'dynamoWrites',
+            `DynamoDB writes: search entries (${lane.entriesPerLink.enrichment} per link)`,
+            images * links * lane.entriesPerLink.enrichment,
+          ),
+          line('dynamoReads', 'DynamoDB reads: the record and its holders', images * 2),
+          line('logsIngestion', 'CloudWatch Logs ingested', (images * ASSUMED.logBytesPerInvocation) / GB),
+        ]
+      : []),
+    ...(lane.nearDuplicates
+      ? [
+          line(
+            'dynamoWrites',
+            `DynamoDB writes: near-duplicate entries (${lane.entriesPerLink.nearDuplicates} per link)`,
+            images * links * lane.entriesPerLink.nearDuplicates,
+          ),
+          line(
+            'dynamoReads',
+            "DynamoDB reads: the holders, the owner's bands",
+            images * (1 + lane.entriesPerLink.nearDuplicates),
+          ),
+        ]
+      : []),
+  ];
+}
+
+/**
+ * A month of searches: the owner's index entries and each result read; when semantic, the text's
+ * embedding and a query of the one vector index, which processes every vector in it, whoever asks.
+ */
+function searchLines(
+  line: Line,
+  lane: EnrichmentLane,
+  vectors: number,
+  searches: number,
+  apiMemoryMb: number,
+): LineItem[] {
+  return [
+    ...(lane.enabled && searches > 0
+      ? [
+          line('apiRequests', 'HTTP API requests: GET /v1/search', searches),
+          line('lambdaRequests', 'Lambda requests: api', searches),
+          line(
+            'lambdaCompute',
+            `Lambda compute: api (${apiMemoryMb} MB)`,
+            searches * gbSeconds(ASSUMED.searchRequestMs, apiMemoryMb),
+          ),
+          line(
+            'dynamoReads',
+            'DynamoDB reads: a query per term; each result, link and record',
+            searches * (ASSUMED.searchTerms + 2 * ASSUMED.searchResults),
+          ),
+          ...(lane.semantic
+            ? [
+                line(
+                  'titanTextEmbeddings',
+                  'Bedrock Titan Multimodal Embeddings: the text',
+                  searches * ASSUMED.searchTextTokens,
+                ),
+                line('s3VectorsQueries', 'S3 Vectors queries', searches),
+                line(
+                  's3VectorsQueryDataFirst',
+                  `S3 Vectors query data: first ${count(S3_VECTORS_FIRST_TIER)} vectors`,
+                  (searches * Math.min(vectors, S3_VECTORS_FIRST_TIER) * lane.vectorBytes) / TB,
+                ),
+                line(
+                  's3VectorsQueryData',
+                  'S3 Vectors query data: the other vectors',
+                  (searches * Math.max(0, vectors - S3_VECTORS_FIRST_TIER) * lane.vectorBytes) / TB,
+                ),
+              ]
+            : []),
+          line(
+            'logsIngestion',
+            'CloudWatch Logs ingested',
+            (searches * (ASSUMED.logBytesPerInvocation + ASSUMED.logBytesPerApiRequest)) / GB,
+          ),
+        ]
+      : []),
+  ];
+}
+
+/** What the enrichment lane and near-duplicates do per image, as the settings have them. */
+interface EnrichmentLane {
+  enabled: boolean;
+  /** Embeddings stored in the vector index, so that `q` ranks by meaning. */
+  semantic: boolean;
+  nearDuplicates: boolean;
+  title: string;
+  /** The JPEG the models read, written by the thumbnails job. */
+  analysis: Size & { bytes: number };
+  analysisCpuMs: number;
+  /** The models the settings call on each image, and the wait on each. */
+  modelWaitMs: Partial<Record<keyof typeof ASSUMED.modelWaitMs, number>>;
+  /** The enrichment function's wall time per image: its models one after another, S3 and DynamoDB. */
+  functionMs: number;
+  /** WRU of the record's update, at its size once enriched. */
+  recordWriteUnits: number;
+  entriesPerLink: { enrichment: number; nearDuplicates: number };
+  /** One vector's logical bytes: data, key, filterable metadata (all of it counts for queries too). */
+  vectorBytes: number;
+}
+
+function enrichmentLane(settings: CostedSettings, size: Size): EnrichmentLane {
+  const { enabled, tags, captions, embeddings, moderation } = settings.enrichment;
+  const output = place({ fit: 'inside', width: ANALYSIS_MAX_EDGE, height: ANALYSIS_MAX_EDGE }, size).output;
+  const words =
+    tags.maxTags * ASSUMED.searchWordsPerTag + (captions.enabled ? ASSUMED.captionWordsBeyondTags : 0);
+  const called = {
+    tags: true,
+    moderation: moderation.enabled,
+    caption: captions.enabled,
+    embedding: embeddings.enabled,
+  };
+  const modelWaitMs = Object.fromEntries(
+    Object.entries(ASSUMED.modelWaitMs).filter(([model]) => called[model as keyof typeof called]),
+  );
+  return {
+    enabled,
+    semantic: enabled && embeddings.enabled,
+    nearDuplicates: settings.nearDuplicates,
+    title:
+      enabled && settings.nearDuplicates
+        ? 'Enrichment and near-duplicates'
+        : enabled
+          ? 'Enrichment'
+          : 'Near-duplicates',
+    analysis: { ...output, bytes: Math.round(area(output) * BYTES_PER_PIXEL.jpeg) },
+    // The thumbnails job has decoded the original already: the analysis JPEG costs its encode.
+    analysisCpuMs: area(output) * ENCODE_MS_PER_PIXEL.jpeg,
+    modelWaitMs,
+    functionMs: Object.values(modelWaitMs).reduce<number>((sum, ms) => sum + ms, ASSUMED.enrichmentWaitMs),
+    recordWriteUnits: Math.ceil((ASSUMED.imageItemBytes + ASSUMED.enrichmentBytes) / 1024),
+    entriesPerLink: {
+      enrichment: enabled ? tags.maxTags + words + ASSUMED.searchableColours : 0,
+      nearDuplicates: settings.nearDuplicates ? ASSUMED.nearDuplicateBands : 0,
+    },
+    vectorBytes: embeddings.dimensions * 4 + ASSUMED.vectorKeyBytes + ASSUMED.vectorMetadataBytes,
+  };
+}
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 
 const count = (value: number) => new Intl.NumberFormat('en-US').format(Math.round(value));
 
@@ -484,10 +882,25 @@ function assumptions(
   bytesPerView: number,
   workload: Workload,
   renderCpu: Partial<Record<WorkLane, number>>,
+  settings: CostedSettings,
+  lane: EnrichmentLane,
 ): string[] {
   const lanes = Object.entries(renderCpu)
     .map(([lane, ms]) => `${lane} ${count(ms ?? 0)} ms`)
     .join(', ');
+  return [
+    ...generalAssumptions(size, originalBytes, bytesPerView, workload, lanes),
+    ...enrichmentAssumptions(workload, settings, lane),
+  ];
+}
+
+function generalAssumptions(
+  size: Size,
+  originalBytes: number,
+  bytesPerView: number,
+  workload: Workload,
+  lanes: string,
+): string[] {
   return [
     `Prices: ${PRICES_REGION} on-demand list prices of ${PRICES_TAKEN_ON}, arm64 Lambda, no free tier; check them against aws.amazon.com/pricing.`,
     `Every image is new (a duplicate costs its upload and ingest, no render or storage), ${size.width}×${size.height} (4:3).`,
@@ -503,9 +916,49 @@ function assumptions(
       ? `A view is one variant, each as likely, in the format the CDN prefers (AVIF, then WebP, then JPEG): ${kb(bytesPerView)}.`
       : `A view is ${kb(bytesPerView)}, as given.`,
     `CloudFront answers ${Math.round(ASSUMED.cdnHitRatio * 100)}% of views from its caches; the rest are S3 GETs.`,
-    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record and ${kb(ASSUMED.linkItemBytes)} link per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly reprocess's consistent scan (${ASSUMED.reprocessScanMsPerMb} ms of Lambda per MB).`,
+    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record, ${kb(ASSUMED.linkItemBytes)} link and ${kb(ASSUMED.holderItemBytes)} holder per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly reprocess's consistent scan (${ASSUMED.reprocessScanMsPerMb} ms of Lambda per MB).`,
     `Logs: ${kb(ASSUMED.logBytesPerInvocation)} per invocation, ${kb(ASSUMED.logBytesPerApiRequest)} per API access log line.`,
   ];
+}
+
+function enrichmentAssumptions(workload: Workload, settings: CostedSettings, lane: EnrichmentLane): string[] {
+  const { enrichment } = settings;
+  const links = workload.linksPerImage ?? 1;
+  const models = Object.keys(lane.modelWaitMs);
+  const waits = Object.entries(lane.modelWaitMs).map(([model, ms]) => `${model} ${ms} ms`);
+  const owners = links === 1 ? 'one owner links each image' : `${links} owners link each image`;
+  const entries = (what: string, perLink: number) =>
+    `${perLink} ${what} entries per link (${owners}), each a ${kb(ASSUMED.indexEntryBytes)} item in the catalog table: 1 WRU to write, and read by every reprocess scan.`;
+  const enriched = enrichment.enabled
+    ? [
+        `Enrichment prices: ${PRICES_REGION}, taken ${ENRICHMENT_PRICES_TAKEN_ON} (Rekognition's first million images a month, Bedrock on demand, S3 Vectors); sources in docs/cost.md.`,
+        `Enrichment runs once per image, on a ${lane.analysis.width}×${lane.analysis.height} analysis JPEG (${kb(lane.analysis.bytes)}) the thumbnails job encodes and keeps; billed: ${models.join(', ')} (the settings' choice), and dominant colours (no service).`,
+        `The enrichment function (${ENRICHMENT_MEMORY_MB} MB) waits on each model in turn: ${waits.join(', ')}, plus ${ASSUMED.enrichmentWaitMs} ms on S3 and DynamoDB (estimates, not measured); one invocation per image.`,
+        ...(enrichment.captions.enabled
+          ? [
+              `A caption is ${count(ASSUMED.captionImageTokens)} input tokens for the image (Nova's estimate for about 1400×900), ${ASSUMED.captionPromptTokens} for the prompt, ${ASSUMED.captionOutputTokens} output tokens for one sentence.`,
+            ]
+          : []),
+        entries('search', lane.entriesPerLink.enrichment) +
+          ` They are ${enrichment.tags.maxTags} tags (the settings' most), ${lane.entriesPerLink.enrichment - enrichment.tags.maxTags - ASSUMED.searchableColours} words, ${ASSUMED.searchableColours} colours.`,
+        `The enriched image record grows by ${kb(ASSUMED.enrichmentBytes)}: ${lane.recordWriteUnits} WRU to write.`,
+        ...(lane.semantic
+          ? [
+              `One ${enrichment.embeddings.dimensions}-d vector per link: ${kb(lane.vectorBytes)} with its key and filterable metadata (owner, image); one index for every owner, so each query processes all of its vectors.`,
+            ]
+          : []),
+      ]
+    : [];
+  const nearDuplicates = lane.nearDuplicates
+    ? [entries('near-duplicate', lane.entriesPerLink.nearDuplicates)]
+    : [];
+  const search =
+    enrichment.enabled && (workload.searchesPerMonth ?? 0) > 0
+      ? [
+          `A search: ${ASSUMED.searchTerms} index queries, a page of ${ASSUMED.searchResults} results each read with its link (${ASSUMED.searchTerms + 2 * ASSUMED.searchResults} RRU), ${ASSUMED.searchRequestMs} ms of the API function${lane.semantic ? `, and its text (${ASSUMED.searchTextTokens} tokens) embedded for one vector query` : ''}.`,
+        ]
+      : [];
+  return [...enriched, ...nearDuplicates, ...search];
 }
 
 const EXCLUDED = [
@@ -517,4 +970,6 @@ const EXCLUDED = [
   'On-demand renders (only for variants not rendered yet), reprocessing after a variant set changes, deletes.',
   'CPU the bench does not measure: the thumbnails job’s placeholder and camera facts, a watermark’s compositing.',
   'Upload records (kept 30 days after their decision) and a link’s copy in the collection index.',
+  'Enrichment: volume tiers (Rekognition past a million images a month is cheaper), retried model calls, the upkeep’s second enrichment of every image after the enrichment settings change; render updates that land after enrichment cost a WRU more each (the record is over 1 KB).',
+  'Search: similar-image requests, pages after the first, vector deletes; S3 Vectors’ cheaper query data above 10 million vectors an index (2026-06; rate not found, so the model overstates it).',
 ];

@@ -5,7 +5,9 @@ import { count, table } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import {
   type CostEstimate,
+  type CostedSettings,
   type CostSection,
+  type CostSectionName,
   costedDeployment,
   decimalBytes,
   estimateCost,
@@ -26,7 +28,13 @@ export const costCommand: OfflineCommand = {
   --view-kb KB            bytes a view sends (default: one variant, each as likely, in the format
                           the CDN prefers)
   --settings FILE         the pipeline's settings as JSON (default: the defaults): the variant set
-                          decides the derivatives and the render work
+                          decides the derivatives and the render work, \`enrichment\` and
+                          \`nearDuplicates\` what is derived from every image
+  --enrichment            bill the enrichment lane as if the settings enabled it (with their
+                          captions, embeddings and moderation choices)
+  --links-per-image L     owners linking each image (default 1): each link gets its own search
+                          entries and vector
+  --searches S            searches a month over all the images (default 0), priced apart
   Prices are us-east-1 list prices (see docs/cost.md); every assumption is printed with the estimate.`,
   options: {
     images: { type: 'string' },
@@ -36,13 +44,19 @@ export const costCommand: OfflineCommand = {
     'original-mb': { type: 'string' },
     'view-kb': { type: 'string' },
     settings: { type: 'string' },
+    enrichment: { type: 'boolean', default: false },
+    'links-per-image': { type: 'string' },
+    searches: { type: 'string' },
   },
   async run(context, values) {
     const images = parsePositiveInteger(required(values, 'images'), '--images');
-    const settings =
+    const read =
       typeof values.settings === 'string'
         ? await readSettings(values.settings, context.readFile)
         : parseSettings();
+    const settings = values.enrichment
+      ? { ...read, enrichment: { ...read.enrichment, enabled: true } }
+      : read;
     const megapixels = parseAmount(required(values, 'avg-mp'), '--avg-mp', true);
     const maxMegapixels = settings.maxInputPixels / 1e6;
     if (megapixels > maxMegapixels) {
@@ -50,6 +64,8 @@ export const costCommand: OfflineCommand = {
     }
     const originalMb = optionalAmount(values, 'original-mb', true);
     const viewKb = optionalAmount(values, 'view-kb', false);
+    const links = values['links-per-image'];
+    const searches = values.searches;
     const estimate = estimateCost(
       {
         images,
@@ -58,10 +74,14 @@ export const costCommand: OfflineCommand = {
         months: optionalAmount(values, 'months', false) ?? DEFAULT_MONTHS,
         ...(originalMb === undefined ? {} : { originalBytes: Math.round(originalMb * 1e6) }),
         ...(viewKb === undefined ? {} : { bytesPerView: viewKb * 1000 }),
+        ...(typeof links === 'string'
+          ? { linksPerImage: parsePositiveInteger(links, '--links-per-image') }
+          : {}),
+        ...(typeof searches === 'string' ? { searchesPerMonth: parseSearches(searches) } : {}),
       },
       costedDeployment(settings),
     );
-    return { text: describeEstimate(estimate), json: estimate };
+    return { text: describeEstimate(estimate, settings), json: estimate };
   },
 };
 
@@ -84,6 +104,14 @@ function parseAmount(text: string, flag: string, positive: boolean): number {
 function optionalAmount(values: OptionValues, flag: string, positive: boolean): number | undefined {
   const text = values[flag];
   return typeof text === 'string' ? parseAmount(text, `--${flag}`, positive) : undefined;
+}
+
+/** A whole number of searches, 0 or more (`1e6` as well as `1000000`). */
+function parseSearches(text: string): number {
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  if (!(Number.isInteger(value) && value >= 0))
+    throw new UsageError(`--searches takes a whole number of 0 or more, not "${text}"`);
+  return value;
 }
 
 async function readSettings(path: string, readFile: (path: string) => Promise<string>): Promise<Settings> {
@@ -127,27 +155,62 @@ function sectionRows(section: CostSection): string[][] {
   ];
 }
 
-function describeEstimate(estimate: CostEstimate): string {
+/** The sections in the order they are printed; a section with no lines is left out. */
+const PRINTED: readonly CostSectionName[] = [
+  'ingest',
+  'enrichment',
+  'storage',
+  'enrichmentStorage',
+  'delivery',
+  'search',
+];
+
+function describeEstimate(estimate: CostEstimate, settings: CostedSettings): string {
   const { workload, perImage, sections, totals, perMillionImages: million } = estimate;
   const { original } = perImage;
   const views = `${count(workload.viewsPerImagePerMonth)} view${workload.viewsPerImagePerMonth === 1 ? '' : 's'}`;
+  const printed = PRINTED.filter((name) => sections[name].items.length > 0);
+  const { enrichment, storage, enrichmentStorage, delivery, search } = sections;
+  const derived = enrichment.items.length > 0;
   return [
     `${count(workload.images)} images of ${workload.megapixels} MP (${original.width}×${original.height}, ${decimalBytes(original.bytes)}), ` +
       `each rendered to ${perImage.derivatives.length} derivatives (${decimalBytes(perImage.derivativeBytes)});`,
-    `${views} of each a month (${decimalBytes(workload.bytesPerView)} a view), kept ${count(workload.months)} months.`,
-    `Prices: ${estimate.prices.region} list prices of ${estimate.prices.takenOn}; check them against aws.amazon.com/pricing.`,
+    `${views} of each a month (${decimalBytes(workload.bytesPerView)} a view), kept ${count(workload.months)} months` +
+      (search.items.length > 0 ? `; ${count(workload.searchesPerMonth)} searches a month.` : '.'),
+    derivedFromImages(settings),
+    `Prices: ${estimate.prices.region} list prices of ${estimate.prices.takenOn} (enrichment's: ${estimate.prices.enrichmentTakenOn}); check them against aws.amazon.com/pricing.`,
     '',
     table(
-      [...sectionRows(sections.ingest), ...sectionRows(sections.storage), ...sectionRows(sections.delivery)],
+      printed.flatMap((name) => sectionRows(sections[name])),
       '',
     ),
     table([
       ['', 'total', 'per million images'],
-      ['once: ingest and render', usd(totals.once), usd(million.once)],
-      ['a month: storage', usd(sections.storage.total), usd(million.storagePerMonth)],
-      ['a month: delivery', usd(sections.delivery.total), usd(million.deliveryPerMonth)],
+      ['once: ingest and render', usd(sections.ingest.total), usd(million.ingestOnce)],
+      ...(derived
+        ? [[`once: ${lowerFirst(enrichment.title)}`, usd(enrichment.total), usd(million.enrichmentOnce)]]
+        : []),
+      ['a month: storage', usd(storage.total), usd(million.storagePerMonth)],
+      ...(derived
+        ? [
+            [
+              `a month: ${lowerFirst(enrichmentStorage.title)}`,
+              usd(enrichmentStorage.total),
+              usd(million.enrichmentStoragePerMonth),
+            ],
+          ]
+        : []),
+      ['a month: delivery', usd(delivery.total), usd(million.deliveryPerMonth)],
       [`over ${count(workload.months)} months`, usd(totals.overMonths), usd(million.overMonths)],
+      ...(search.items.length > 0 ? [['a month: search, apart', usd(search.total), '']] : []),
     ]),
+    ...(derived
+      ? [
+          '',
+          `${enrichment.title}: ${usd(million.enrichmentOnce / 1000)} per 1,000 images once, ` +
+            `${usd(million.enrichmentStoragePerMonth / 1000)} per 1,000 images a month.`,
+        ]
+      : []),
     '',
     'Assumptions:',
     ...estimate.assumptions.map(bullet),
@@ -171,4 +234,18 @@ function bullet(text: string): string {
   }
   lines.push(line);
   return lines.map((text, i) => `${i === 0 ? '  - ' : '    '}${text}`).join('\n');
+}
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+
+/** What the settings derive from every image beyond its derivatives, in a line. */
+function derivedFromImages({ enrichment, nearDuplicates }: CostedSettings): string {
+  const capabilities = [
+    'tags, colours',
+    enrichment.captions.enabled && 'captions',
+    enrichment.embeddings.enabled && `${enrichment.embeddings.dimensions}-d embeddings`,
+    enrichment.moderation.enabled && 'moderation',
+  ].filter(Boolean);
+  const lane = enrichment.enabled ? `Enrichment: ${capabilities.join(', ')}` : 'Enrichment: off';
+  return `${lane}; near-duplicates: ${nearDuplicates ? 'on' : 'off'}.`;
 }

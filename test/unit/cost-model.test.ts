@@ -14,9 +14,12 @@ import {
   renderCpuMs,
   type Workload,
 } from '../../cli/commands/cost-model.js';
-import { imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
+import { holderToItem, imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
+import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { RENDER_MEMORY_MB, REPROCESS_MEMORY_MB } from '../../lambdas/contract.js';
+import type { Enrichment } from '../../lambdas/core/enrichment.js';
 import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
+import { indexTerm } from '../../lambdas/core/index-terms.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
 import { GENERATED_SIZES } from '../bench/images.js';
@@ -26,6 +29,10 @@ import type { ContenderResult } from '../bench/render-compare.js';
 
 const GB = 1024 ** 3;
 const deployment = costedDeployment(parseSettings());
+/** Every capability on: tags, captions, embeddings, moderation, near-duplicates. */
+const enriched = costedDeployment(
+  parseSettings({ enrichment: { enabled: true, moderation: { enabled: true } } }),
+);
 const workload = (fields: Partial<Workload> = {}): Workload => ({
   images: 1000,
   megapixels: 12,
@@ -44,10 +51,15 @@ const item = (estimate: CostEstimate, name: string) => {
 
 describe('cost model', () => {
   it.each([
-    ['12 MP', workload()],
-    ['2 MP, no views', workload({ megapixels: 2, viewsPerImagePerMonth: 0 })],
-    ['48 MP, given sizes', workload({ megapixels: 48, originalBytes: 20e6, bytesPerView: 150_000 })],
-  ])('%s: twice the images cost twice as much, line by line', (_, base) => {
+    ['12 MP', workload(), deployment],
+    ['2 MP, no views', workload({ megapixels: 2, viewsPerImagePerMonth: 0 }), deployment],
+    [
+      '48 MP, given sizes',
+      workload({ megapixels: 48, originalBytes: 20e6, bytesPerView: 150_000 }),
+      deployment,
+    ],
+    ['12 MP, enriched, shared by 3 owners', workload({ linksPerImage: 3 }), enriched],
+  ])('%s: twice the images cost twice as much, line by line', (_, base, deployment) => {
     const once = estimateCost(base, deployment);
     const twice = estimateCost({ ...base, images: base.images * 2 }, deployment);
     expect(lines(twice).map((line) => line.cost)).toEqual(
@@ -64,15 +76,14 @@ describe('cost model', () => {
   it.each([0, 1, 12, 36])(
     'keeps the images %i months: storage and delivery are paid each month',
     (months) => {
-      const estimate = estimateCost(workload({ months }), deployment);
-      const { ingest, storage, delivery } = estimate.sections;
+      const estimate = estimateCost(workload({ months }), enriched);
+      const { ingest, enrichment, storage, enrichmentStorage, delivery } = estimate.sections;
       expect(storage.period).toBe('month');
-      expect(estimate.totals.perMonth).toBeCloseTo(storage.total + delivery.total, 10);
-      expect(estimate.totals.overMonths).toBeCloseTo(
-        ingest.total + months * (storage.total + delivery.total),
-        10,
-      );
-      expect(estimate.sections).toEqual(estimateCost(workload({ months: 1 }), deployment).sections);
+      expect(enrichmentStorage.period).toBe('month');
+      const monthly = storage.total + enrichmentStorage.total + delivery.total;
+      expect(estimate.totals.perMonth).toBeCloseTo(monthly, 10);
+      expect(estimate.totals.overMonths).toBeCloseTo(ingest.total + enrichment.total + months * monthly, 10);
+      expect(estimate.sections).toEqual(estimateCost(workload({ months: 1 }), enriched).sections);
     },
   );
 
@@ -169,14 +180,14 @@ describe('cost model', () => {
     expect(cost('S3 GET: upload')).toBeCloseTo(0.0012, 12);
     // 2 jobs, 3 requests each, at $0.40 per million.
     expect(cost('SQS')).toBeCloseTo(0.0024, 12);
-    // 11 WRU (1 + a transaction of 3 items at 2 + 1 + 2 jobs + 1) at $0.625 per million.
-    expect(cost('DynamoDB writes')).toBeCloseTo(0.006875, 12);
+    // 13 WRU (1 + a transaction of 4 items at 2 + 1 + 2 jobs + 1) at $0.625 per million.
+    expect(cost('DynamoDB writes')).toBeCloseTo(0.008125, 12);
     // 7 RRU at $0.125 per million.
     expect(cost('DynamoDB reads')).toBeCloseTo(0.000875, 12);
     // 5,000 MB of originals for a month at $0.023 per GB.
     expect(cost('S3 Standard: originals')).toBeCloseTo(((1000 * 5e6) / GB) * 0.023, 12);
-    // 730 scans of 1,650 bytes an image (record and link), 4 KB per RRU, at $0.125 per million.
-    expect(cost('DynamoDB reads: reprocess')).toBeCloseTo(((730 * 1000 * 1650) / 4096) * 0.125e-6, 12);
+    // 730 scans of 2,200 bytes an image (record, link, holder), 4 KB per RRU, at $0.125 per million.
+    expect(cost('DynamoDB reads: reprocess')).toBeCloseTo(((730 * 1000 * 2200) / 4096) * 0.125e-6, 12);
     // 10,000 views of 100 kB at $0.085 per GB, $0.01 per 10,000 requests, $0.10 per million functions.
     expect(cost('CloudFront transfer')).toBeCloseTo((1e4 * 1e5 * 0.085) / GB, 12);
     expect(cost('CloudFront HTTPS')).toBeCloseTo(0.01, 12);
@@ -187,7 +198,8 @@ describe('cost model', () => {
   });
 
   it('prices every line from the one table, and takes another table', () => {
-    const estimate = estimateCost(workload(), deployment);
+    const estimate = estimateCost(workload({ searchesPerMonth: 5000 }), enriched);
+    expect(estimate.sections.search.items.length).toBeGreaterThan(0);
     const prices = Object.values(PRICES);
     for (const line of lines(estimate)) {
       expect(prices, line.item).toContainEqual({
@@ -201,10 +213,9 @@ describe('cost model', () => {
     const doubled = Object.fromEntries(
       Object.entries(PRICES).map(([name, price]) => [name, { ...price, usd: price.usd * 2 }]),
     ) as PriceTable;
-    expect(estimateCost(workload(), deployment, doubled).totals.overMonths).toBeCloseTo(
-      estimate.totals.overMonths * 2,
-      8,
-    );
+    const twice = estimateCost(workload({ searchesPerMonth: 5000 }), enriched, doubled);
+    expect(twice.totals.overMonths).toBeCloseTo(estimate.totals.overMonths * 2, 8);
+    expect(twice.totals.searchPerMonth).toBeCloseTo(estimate.totals.searchPerMonth * 2, 8);
   });
 
   it('bills the deployment it is given: memory and the reprocess schedule', () => {
@@ -221,6 +232,8 @@ describe('cost model', () => {
   it('refuses a workload it cannot price', () => {
     expect(() => estimateCost(workload({ megapixels: 0 }), deployment)).toThrow(RangeError);
     expect(() => estimateCost(workload({ viewsPerImagePerMonth: -1 }), deployment)).toThrow(RangeError);
+    expect(() => estimateCost(workload({ linksPerImage: 0 }), deployment)).toThrow(RangeError);
+    expect(() => estimateCost(workload({ searchesPerMonth: -1 }), deployment)).toThrow(RangeError);
   });
 });
 
@@ -293,14 +306,16 @@ describe('cost model inputs', () => {
         takenAt: '2022-08-14T14:12:31+03:00',
       },
     });
-    const link = linkToItem({
+    const imageLink = {
       owner: 'arn:aws:sts::123456789012:assumed-role/app/session-1234',
       imageId,
       uploadId,
       collection: 'holidays-2026',
       filename: 'IMG_20260712_123456.jpg',
       linkedAt: now,
-    });
+    };
+    const link = linkToItem(imageLink);
+    const holder = holderToItem(imageLink);
     // The ready image also carries `readyAt`, set by its last render job.
     const ready = { ...image, readyAt: now.toISOString() };
     expect(dynamoSize(ready)).toBeLessThanOrEqual(1024);
@@ -308,6 +323,42 @@ describe('cost model inputs', () => {
     expect(dynamoSize(ready)).toBeGreaterThan(ASSUMED.imageItemBytes * 0.7);
     expect(dynamoSize(link)).toBeLessThanOrEqual(ASSUMED.linkItemBytes);
     expect(dynamoSize(link)).toBeGreaterThan(ASSUMED.linkItemBytes * 0.7);
+    expect(dynamoSize(holder)).toBeLessThanOrEqual(ASSUMED.holderItemBytes);
+    expect(dynamoSize(holder)).toBeGreaterThan(ASSUMED.holderItemBytes * 0.7);
+  });
+
+  it('assume per-owner entries as the adapter writes them', () => {
+    const owner = 'arn:aws:sts::123456789012:assumed-role/app/session-1234';
+    for (const term of [indexTerm.tag('person'), indexTerm.word('photography'), indexTerm.colour('blue')]) {
+      const entry = catalogKeys.indexEntry(owner, term, 'a'.repeat(64));
+      expect(dynamoSize(entry), term).toBeLessThanOrEqual(ASSUMED.indexEntryBytes);
+      expect(dynamoSize(entry), term).toBeGreaterThan(ASSUMED.indexEntryBytes * 0.7);
+    }
+  });
+
+  it('assume the enrichment a record gains as stored: the most tags, a caption, five colours', () => {
+    const { maxTags } = parseSettings().enrichment.tags;
+    // Labels as Rekognition names a walk in a snowy wood, normalised.
+    const LABELS = (
+      'person adult female woman outdoors nature tree plant vegetation land forest woodland path ' +
+      'walking coat clothing snow winter sky photography'
+    ).split(' ');
+    expect(LABELS.length).toBeGreaterThanOrEqual(maxTags);
+    // As an adapter stores it: the date as an ISO string, like the record's others.
+    const enrichment: Omit<Enrichment, 'enrichedAt'> & { enrichedAt: string } = {
+      status: 'done',
+      version: 'abcdefabcdef',
+      enrichedAt: new Date('2026-11-23T12:00:00Z').toISOString(),
+      tags: LABELS.slice(0, maxTags).map((name) => ({ name, confidence: 0.987 })),
+      caption: {
+        text: 'A woman in a red coat walks along a snowy forest path under a pale winter sky.',
+        source: 'amazon.nova-lite-v1:0',
+      },
+      colours: Array.from({ length: 5 }, () => ({ hex: '#a1b2c3', name: 'orange', share: 0.213 })),
+      embedding: { modelId: 'amazon.titan-embed-image-v1', dimensions: 1024, semantic: true },
+    };
+    expect(dynamoSize({ enrichment })).toBeLessThanOrEqual(ASSUMED.enrichmentBytes);
+    expect(dynamoSize({ enrichment })).toBeGreaterThan(ASSUMED.enrichmentBytes * 0.7);
   });
 });
 
