@@ -2,8 +2,9 @@
  * The colours an image is mostly made of, for the image view and for `colour=` search. The same code
  * on AWS and locally: no model, only the analysis image's pixels. Pure.
  */
-import { decodeAnalysisImage, srgbToLab } from './analysis-image.js';
+
 import { type DominantColour, nearestPaletteColour } from './enrichment.js';
+import { decodeAnalysisImage, srgbToLab } from './render/analysis-image.js';
 
 export interface DominantColourOptions {
   /** At most this many colours, the largest shares first. @default 5 */

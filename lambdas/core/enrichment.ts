@@ -73,7 +73,9 @@ export type EnrichmentFailureReason =
   /** A model kept failing for this image until the job's retries ran out. */
   | 'retries_exhausted'
   /** A model would not take this image, or answered with nothing usable: asking again would not help. */
-  | 'model_refused';
+  | 'model_refused'
+  /** The analysis image could not be decoded: the same bytes would fail the same way. */
+  | 'analysis_unreadable';
 
 /** Tag policy: what is kept of a tagger's output. */
 export interface TagPolicy {

@@ -1,6 +1,7 @@
 import { dominantColours } from '../core/dominant-colours.js';
 import {
   type Enrichment,
+  type EnrichmentFailureReason,
   type EnrichmentJob,
   type Moderation,
   normaliseTags,
@@ -8,6 +9,7 @@ import {
 } from '../core/enrichment.js';
 import { DependencyRefusedError } from '../core/errors.js';
 import { analysisKey } from '../core/keys.js';
+import { UnreadableAnalysisImageError } from '../core/render/analysis-image.js';
 import type { EnrichmentSettings } from '../core/settings.js';
 import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
@@ -37,7 +39,7 @@ export type EnrichOutcome =
   | { outcome: 'enriched'; imageId: string; tags: number; owners: number }
   /** Nothing to do: the image is gone, or expects another version. */
   | { outcome: 'stale'; imageId: string; why: 'image_gone' | 'other_version' }
-  | { outcome: 'failed'; imageId: string; reason: NonNullable<Enrichment['failure']>['reason'] };
+  | { outcome: 'failed'; imageId: string; reason: EnrichmentFailureReason };
 
 /**
  * Looks at one image and records what the models say: tags, dominant colours, and as configured a
@@ -65,11 +67,10 @@ export async function enrichImage(deps: EnrichDependencies, job: EnrichmentJob):
   try {
     enrichment = await look(deps, version, jpeg);
   } catch (error) {
-    // A model's lasting no about this image is its enrichment's answer; a refused request (access,
-    // a model not enabled) is the deployment's fault, retried until the dead-letter queue.
-    if (!(error instanceof DependencyRefusedError) || error.reason === 'request_refused') throw error;
-    await deps.catalog.failEnrichment(imageId, version, { reason: 'model_refused', message: error.message });
-    return { outcome: 'failed', imageId, reason: 'model_refused' };
+    const reason = lastingFailure(error);
+    if (!reason) throw error;
+    await deps.catalog.failEnrichment(imageId, version, { reason, message: (error as Error).message });
+    return { outcome: 'failed', imageId, reason };
   }
   if (enrichment.embedding && enrichment.vector) {
     await deps.embeddings.put(imageId, { modelId: enrichment.embedding.modelId, vector: enrichment.vector });
@@ -113,6 +114,17 @@ async function look(
     },
     vector,
   };
+}
+
+/**
+ * A failure that would recur on every retry, as the enrichment's failure: a model's lasting no about
+ * this image, or an analysis image that does not decode. A refused request (access, a model not
+ * enabled) is the deployment's fault, not the image's: it is retried until the dead-letter queue.
+ */
+function lastingFailure(error: unknown): EnrichmentFailureReason | undefined {
+  if (error instanceof UnreadableAnalysisImageError) return 'analysis_unreadable';
+  if (error instanceof DependencyRefusedError && error.reason !== 'request_refused') return 'model_refused';
+  return undefined;
 }
 
 async function moderate(moderator: Moderator, jpeg: Buffer, minConfidence: number): Promise<Moderation> {

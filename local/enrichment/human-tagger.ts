@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config, Human } from '@vladmandic/human';
-import { decodeAnalysisImage } from '../../lambdas/core/analysis-image.js';
 import type { Tag } from '../../lambdas/core/enrichment.js';
+import { decodeAnalysisImage } from '../../lambdas/core/render/analysis-image.js';
 import type { Tagger } from '../../lambdas/ports/enrichment.js';
 
 const require = createRequire(import.meta.url);

@@ -4,7 +4,7 @@
  * which exercises the vector index and "similar images" for real, but a text has no place in this
  * space (`semantic: false`), and the API says so instead of pretending.
  */
-import { decodeAnalysisImage, srgbToLab } from '../../lambdas/core/analysis-image.js';
+import { decodeAnalysisImage, srgbToLab } from '../../lambdas/core/render/analysis-image.js';
 import type { Embedder } from '../../lambdas/ports/enrichment.js';
 
 /** The image is described as a grid of this many cells a side: its layout. */

@@ -4,12 +4,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import {
   API_ROUTES,
+  ENRICHMENT_BATCH_SIZE,
+  ENRICHMENT_TIMEOUT_SECONDS,
   INGEST_TIMEOUT_SECONDS,
   ON_DEMAND_TIMEOUT_SECONDS,
   UPLOADS_PREFIX,
 } from '../../lambdas/contract.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
+import { createEnrichHandler, enrichDependenciesFromEnvironment } from '../../lambdas/handlers/enrich.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
 import {
   createOnDemandHandler,
@@ -19,11 +22,13 @@ import { createRenderHandler, renderDependenciesFromEnvironment } from '../../la
 import { LocalJwt } from '../api/local-jwt.js';
 import { startLocalApi } from '../api/server.js';
 import { startLocalCdn } from '../cdn/server.js';
+import { localEnrichment } from '../enrichment/local-enrichment.js';
 import { functionUrlEvent } from '../events/function-url-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
 import { twinFunctionEnvironment } from '../twin/environment.js';
 import { startTwin, type TwinInfo, twinEnvironment } from '../twin/index.js';
 import { buildWebAssets } from '../web/assets.js';
+import { startQueuePoller } from './queue-poller.js';
 import { startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
 import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
@@ -131,8 +136,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     stops.push(() => cdn.stop());
 
     const env = twinFunctionEnvironment(twin, settings, cdn.url);
-    const ingest = createIngestHandler(ingestDependenciesFromEnvironment(env));
-    const api = createApiHandler(apiDependenciesFromEnvironment(env));
+    // With enrichment on, the offline models and index replace the AWS adapters the factories build.
+    const offline = settings.enrichment.enabled
+      ? localEnrichment(options.dataDir, clients.dynamo, twin.resources.table)
+      : undefined;
+    if (offline) stops.push(async () => offline.close());
+    const ingest = createIngestHandler({
+      ...ingestDependenciesFromEnvironment(env),
+      ...(offline ? { vectors: offline.vectors } : {}),
+    });
+    const api = createApiHandler({
+      ...apiDependenciesFromEnvironment(env),
+      ...(offline ? { vectors: offline.vectors, search: offline.search } : {}),
+    });
     onDemand = createOnDemandHandler(onDemandDependenciesFromEnvironment(env));
 
     const trigger = startS3Trigger({
@@ -156,6 +172,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         logger,
       });
       stops.push(() => lanes.stop());
+      if (offline) {
+        const enrichment = startQueuePoller({
+          sqs: clients.sqs,
+          queue: twin.resources.enrichmentQueue,
+          region: twin.region,
+          batchSize: ENRICHMENT_BATCH_SIZE,
+          // One image at a time: the offline tagger takes turns anyway (it keeps state between calls).
+          concurrency: 1,
+          functionName: 'aperture-enrich',
+          timeoutSeconds: ENRICHMENT_TIMEOUT_SECONDS,
+          handler: createEnrichHandler({
+            ...enrichDependenciesFromEnvironment(env),
+            models: offline.models,
+            vectors: offline.vectors,
+          }),
+          logger,
+        });
+        stops.push(() => enrichment.stop());
+      }
     }
 
     const server = await startLocalApi({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UnreadableAnalysisImageError } from '../../lambdas/core/analysis-image.js';
 import { dominantColours } from '../../lambdas/core/dominant-colours.js';
 import { nearestPaletteColour } from '../../lambdas/core/enrichment.js';
+import { UnreadableAnalysisImageError } from '../../lambdas/core/render/analysis-image.js';
 import { BLUE, channelDelta, fromRaw, hexToRgb, paint, RED } from '../support/pixels.js';
 
 const jpeg = (width: number, height: number, colour: (x: number, y: number) => readonly number[]) =>
