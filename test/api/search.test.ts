@@ -81,7 +81,7 @@ async function enrichedImage(
     filename: `${fields.tags?.[0] ?? 'image'}.jpg`,
     ...(fields.collection ? { collection: fields.collection } : {}),
   });
-  await enrich({ dynamo: clients.dynamo, table, catalog, ownerIndex }, imageId, enrichment(fields));
+  await enrich({ catalog, ownerIndex }, imageId, enrichment(fields));
   return imageId;
 }
 
@@ -301,7 +301,7 @@ describe('GET /v1/search', () => {
       const bytes = await makeImage('jpeg', { seed: seed++ });
       const shared = await ingest(bob, bytes, { filename: 'bobs.jpg' });
       await enrich(
-        { dynamo: clients.dynamo, table, catalog, ownerIndex },
+        { catalog, ownerIndex },
         shared,
         enrichment({ tags: ['dog', 'park'], caption: 'a dog in the park' }),
       );
@@ -346,7 +346,7 @@ describe('GET /v1/search', () => {
       const kite = await ingest(alice, bytes);
       await ingest(bob, bytes);
       await enrich(
-        { dynamo: clients.dynamo, table, catalog, ownerIndex },
+        { catalog, ownerIndex },
         kite,
         enrichment({ tags: ['kite'], caption: 'a kite over the hill' }),
       );

@@ -1,5 +1,3 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import type { DominantColour, Enrichment } from '../../lambdas/core/enrichment.js';
 import type { RequestPathCatalog } from '../../lambdas/ports/catalog.js';
 import type { OwnerIndex } from '../../lambdas/ports/owner-index.js';
@@ -21,28 +19,17 @@ export function enrichment(fields: {
 }
 
 /**
- * What the enrichment lane does with its results: writes them on the image record, then files the
- * image's entries for every owner who links it (`reindexImage`).
+ * What the enrichment lane does with its results, without its models: the image queued for the
+ * result's version, the result recorded, then filed for every owner who links it.
  */
 export async function enrich(
-  target: {
-    dynamo: DynamoDBDocumentClient;
-    table: string;
-    catalog: RequestPathCatalog;
-    ownerIndex: OwnerIndex;
-  },
+  target: { catalog: RequestPathCatalog; ownerIndex: OwnerIndex },
   imageId: string,
   result: Enrichment,
 ): Promise<void> {
   const before = await target.catalog.getImage(imageId);
-  await target.dynamo.send(
-    new UpdateCommand({
-      TableName: target.table,
-      Key: catalogKeys.image(imageId),
-      UpdateExpression: 'SET enrichment = :enrichment',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':enrichment': result },
-    }),
-  );
-  await reindexImage(target, imageId, before, { enrichment: result });
+  await target.catalog.queueEnrichment(imageId, result.version);
+  const after = await target.catalog.recordEnrichment(imageId, result);
+  if (!after) throw new Error(`image ${imageId} is gone`);
+  await reindexImage(target, imageId, before, after);
 }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { ANALYSIS_MAX_EDGE } from '../../lambdas/core/enrichment.js';
 import type { InputFormat } from '../../lambdas/core/formats.js';
+import { renderAnalysisImage } from '../../lambdas/core/render/analysis-image.js';
 
 /** Photo-like pixels (two gradients and a seed-dependent tint), so every seed gives different bytes. */
 function gradient(width: number, height: number, seed: number): Buffer {
@@ -54,12 +54,7 @@ export async function makeDocument(
     .toBuffer();
 }
 
-/** An analysis image of `original`, as the enrichment models read one: upright, sRGB, JPEG, at most 1024 px. */
+/** An analysis image of `original`, made as the thumbnails lane makes one. */
 export function analysisJpeg(original: Buffer): Promise<Buffer> {
-  return sharp(original)
-    .rotate()
-    .resize(ANALYSIS_MAX_EDGE, ANALYSIS_MAX_EDGE, { fit: 'inside', withoutEnlargement: true })
-    .toColourspace('srgb')
-    .jpeg({ quality: 85 })
-    .toBuffer();
+  return renderAnalysisImage(original, { maxInputPixels: 100_000_000 });
 }
