@@ -72,6 +72,23 @@ describe('cdk-nag AwsSolutions', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
   });
 
+  it('leaves none with every enrichment model on, the one wildcard (Rekognition) acknowledged with its reason', () => {
+    const app = newApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new ApertureStack(app, 'Enriched', {
+      pipeline: {
+        settings: {
+          enrichment: {
+            enabled: true,
+            moderation: { enabled: true, minConfidence: 0.8, holdFlagged: false },
+          },
+        },
+      },
+    });
+    expect(nagFindings(app)).toEqual([]);
+    Template.fromStack(stack).resourceCountIs('AWS::S3Vectors::Index', 1);
+  });
+
   it('leaves none with a custom domain, which enforces TLS 1.2 instead of acknowledging it', () => {
     const app = newApp();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -6,6 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  ANALYSIS_PREFIX,
   API_ROUTES,
   CATALOG_TABLE,
   DERIVATIVES_PREFIX,
@@ -387,6 +388,8 @@ describe('API function', () => {
           Effect: 'Allow',
           Action: 's3:DeleteObject',
           Resource: [
+            // CDK merges the three grants and sorts their resources.
+            objects(pipeline().imageBucket, ANALYSIS_PREFIX),
             objects(pipeline().imageBucket, DERIVATIVES_PREFIX),
             objects(pipeline().imageBucket, ORIGINALS_PREFIX),
           ],
@@ -487,7 +490,7 @@ describe('ingest function', () => {
     });
   });
 
-  it('may read and delete uploads, put originals, write catalog items and queue jobs, nothing else', () => {
+  it("may read and delete uploads, put originals, write catalog items (a new owner's lookup entries in a batch) and queue jobs, nothing else", () => {
     const table = getAtt(pipeline().table, 'Arn');
     const tableIndexes = { 'Fn::Join': ['', [table, '/index/*']] };
     const logGroup = functionProperties(ingest()).LoggingConfig.LogGroup.Ref;
@@ -501,10 +504,12 @@ describe('ingest function', () => {
         resource: objectsIn(pipeline().uploadBucket, `${UPLOADS_PREFIX}*`),
       })),
       { action: 's3:PutObject', resource: objectsIn(pipeline().imageBucket, `${ORIGINALS_PREFIX}*`) },
-      ...['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].flatMap((action) => [
-        { action, resource: table },
-        { action, resource: tableIndexes },
-      ]),
+      ...['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'].flatMap(
+        (action) => [
+          { action, resource: table },
+          { action, resource: tableIndexes },
+        ],
+      ),
       ...[...WORK_LANES.map((lane) => pipeline().queues[lane].queue), pipeline().ingestFailures].map(
         (queue) => ({ action: 'sqs:SendMessage', resource: getAtt(queue, 'Arn') }),
       ),
