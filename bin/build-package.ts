@@ -38,7 +38,8 @@ function bundleHandlers(): void {
     // The deploy's feature flags, so the bundles are exactly what `cdk synth` would make.
     const context = JSON.parse(readFileSync(join(packageRoot, 'cdk.json'), 'utf8')).context;
     const stack = new Stack(new App({ outdir, context }), 'Bundles');
-    new ImagePipeline(stack, 'Pipeline');
+    // Enrichment on, so that its function is bundled too: a bundle does not depend on the settings.
+    new ImagePipeline(stack, 'Pipeline', { settings: { enrichment: { enabled: true } } });
 
     const bundles = new Map<string, string>();
     for (const construct of stack.node.findAll()) {

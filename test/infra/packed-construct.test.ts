@@ -186,6 +186,10 @@ describe('the packed construct', () => {
         'package/dist/lib/image-pipeline.js',
         'package/dist/lib/image-pipeline.d.ts',
         'package/layers/sharp/build/nodejs/node_modules/sharp/package.json',
+        // Every handler, the enrichment worker's too, though the default settings leave it out.
+        ...['api', 'ingest', 'render', 'on-demand', 'reprocess', 'enrich'].map(
+          (handler) => `package/dist/functions/${handler}/index.mjs`,
+        ),
       ]),
     );
   });
