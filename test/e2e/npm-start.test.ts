@@ -82,6 +82,37 @@ function declaredType(bytes: Buffer): string {
     : 'application/octet-stream';
 }
 
+type Subject = Sample & { real: boolean };
+
+/** A corpus photo when the corpus is there, else a generated stand-in (no tags expected of it). */
+async function subjectPhoto(name: string, seed: number): Promise<Subject> {
+  const path = join(CORPUS_DIR, name);
+  return existsSync(path)
+    ? { name, bytes: readFileSync(path), real: true }
+    : { name, bytes: await makeImage('jpeg', { width: 900, height: 700, seed }), real: false };
+}
+
+interface EnrichedView {
+  enrichment: {
+    tags: Array<{ name: string; confidence: number }>;
+    caption: { text: string; source: string };
+    colours: Array<{ name: string }>;
+  };
+}
+
+/** Polls the image view until the enrichment lane has finished with it. */
+async function enriched(client: ApiClient, imageId: string): Promise<EnrichedView> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const { body } = await client.call('GET', `/v1/images/${imageId}`);
+    const status = (body.enrichment as { status?: string } | undefined)?.status;
+    if (status === 'done') return body as unknown as EnrichedView;
+    if (status === 'failed' || Date.now() > deadline)
+      throw new Error(`enrichment of ${imageId}: ${JSON.stringify(body.enrichment)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 let pipeline: RunningPipeline;
 let stopped = false;
 
@@ -171,6 +202,68 @@ describe('npm start', () => {
       }
     }
   });
+
+  it('knows what is in the photos (offline tags) and finds them by tag, word and colour, for their owner only', async () => {
+    const owner = await ApiClient.forOwner(pipeline.apiUrl, 'e2e-finder');
+    const stranger = await ApiClient.forOwner(pipeline.apiUrl, 'e2e-stranger');
+    const portrait = await subjectPhoto('immich__portrait.jpg', 777);
+    const falcon = await subjectPhoto('immich__prairie_falcon.jpg', 778);
+    const ids: string[] = [];
+    for (const photo of [portrait, falcon]) {
+      const answer = await owner.upload(photo.bytes, {
+        contentType: 'image/jpeg',
+        filename: photo.name,
+        method: 'PUT',
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+      const upload = await owner.settle(String(answer.body.uploadId), SETTLE_TIMEOUT_MS);
+      expect(upload.status).toBe('ready');
+      ids.push(String(upload.imageId));
+    }
+    const [portraitId = '', falconId = ''] = ids;
+    const portraitView = await enriched(owner, portraitId);
+    const falconView = await enriched(owner, falconId);
+    for (const view of [portraitView, falconView]) {
+      expect(view.enrichment.caption.source).toBe('template');
+      expect(view.enrichment.colours.length).toBeGreaterThan(0);
+    }
+    const tagsOf = (view: EnrichedView) => view.enrichment.tags.map((tag) => tag.name);
+    if (portrait.real) expect(tagsOf(portraitView)).toContain('person');
+    if (falcon.real) expect(tagsOf(falconView)).toContain('bird');
+
+    const search = async (client: ApiClient, query: string) => {
+      const { status, body } = await client.call('GET', `/v1/search?${query}`);
+      expect(status, JSON.stringify(body)).toBe(200);
+      expect(body.semantic).toBe(false);
+      return (body.items as Array<{ imageId: string }>).map((item) => item.imageId);
+    };
+    const colour = falconView.enrichment.colours[0]?.name ?? 'grey';
+    const queries = [
+      ...tagsOf(falconView)
+        .slice(0, 1)
+        .map((tag) => `tag=${encodeURIComponent(tag)}`),
+      ...tagsOf(falconView)
+        .slice(0, 1)
+        .map((tag) => `q=${encodeURIComponent(tag)}`),
+      `colour=${colour}`,
+    ];
+    for (const query of queries) {
+      expect(await search(owner, query), query).toContain(falconId);
+      expect(await search(stranger, query), `a stranger's ${query}`).toEqual([]);
+    }
+    // The stranger uploads the very same falcon: their search finds their own link, never the owner's.
+    const copy = await stranger.upload(falcon.bytes, {
+      contentType: 'image/jpeg',
+      filename: 'mine.jpg',
+      method: 'PUT',
+    });
+    const theirs = await stranger.settle(String(copy.body.uploadId), SETTLE_TIMEOUT_MS);
+    expect(theirs.imageId).toBe(falconId);
+    const { body: found } = await stranger.call('GET', `/v1/search?colour=${colour}`);
+    expect((found.items as Array<{ uploadId: string }>).map((item) => item.uploadId)).toEqual([
+      copy.body.uploadId,
+    ]);
+  }, 600_000);
 
   it('gives tokens from `npm run token` that the API accepts', async () => {
     const { stdout } = await run(
