@@ -112,8 +112,15 @@ export class Ingest extends Construct {
     );
 
     // Item reads and conditional writes, alone or in TransactWriteItems (which checks the per-item
-    // actions); ingest never queries, scans or deletes.
-    ingest.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // actions), and a new owner's index entries of an image already fingerprinted or enriched, in
+    // batches; ingest never queries, scans or deletes.
+    ingest.grantTableActions(
+      props.table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+    );
 
     for (const lane of WORK_LANES) props.queues[lane].queue.grant(this.function, 'sqs:SendMessage');
   }

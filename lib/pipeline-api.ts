@@ -102,8 +102,9 @@ export class PipelineApi extends Construct {
       ['s3:PutObject'],
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
-    // Recording uploads, reading uploads, images and links, paging the caller's own links (a Query on
-    // the table, or on the collection index), and a delete's unlink transaction and record removal.
+    // Recording uploads, reading uploads, images and links, paging the caller's own links and index
+    // entries (a Query on the table, or on the collection index), and a delete's unlink transaction,
+    // record removal and removal of the owner's index entries (in batches).
     handler.grantTableActions(
       props.table,
       'dynamodb:GetItem',
@@ -111,6 +112,7 @@ export class PipelineApi extends Construct {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
     );
     // Deleting an image's last link removes its objects: every derivative (listed, since older variant
     // sets left keys no spec names any more) and the original; then the CDN forgets them.

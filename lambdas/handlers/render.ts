@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
 import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { renderJobSchema } from '../core/render-jobs.js';
@@ -116,6 +117,7 @@ export function renderDependenciesFromEnvironment(
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     store: new S3DerivativeStore(clients.s3, config.imageBucket),
+    ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
     logger,
     metrics,
   };

@@ -5,6 +5,7 @@
 import type { Enrichment } from '../core/enrichment.js';
 import type { ConflictReason } from '../core/errors.js';
 import type { ImageFacts } from '../core/image-facts.js';
+import type { Fingerprint } from '../core/near-duplicates.js';
 import type { Rejection } from '../core/rejections.js';
 import type { Placeholder } from '../core/render/placeholder.js';
 import type { TechnicalMetadata } from '../core/render/technical-metadata.js';
@@ -40,6 +41,8 @@ export type VariantStatus = 'pending' | 'ready' | 'skipped' | 'failed';
 export interface RenderExtras {
   placeholder?: Placeholder;
   technicalMetadata?: TechnicalMetadata;
+  /** With `settings.nearDuplicates`: what the image's near-duplicates are found by. */
+  fingerprint?: Fingerprint;
 }
 
 export interface ImageRecord extends ImageFacts, RenderExtras {
