@@ -55,6 +55,7 @@ export const API_ROUTES = {
   getImage: 'GET /v1/images/{imageId}',
   listImages: 'GET /v1/images',
   deleteImage: 'DELETE /v1/images/{imageId}',
+  similarImages: 'GET /v1/images/{imageId}/similar',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];

@@ -72,7 +72,7 @@ export interface PipelineApiProps extends FunctionTelemetryProps {
 
 /**
  * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status) and
- * images (read, list, delete). The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
+ * images (read, list, delete, near-duplicates). The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
  * IAM authorization otherwise.
  */
 export class PipelineApi extends Construct {

@@ -23,13 +23,15 @@ import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/de
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
+import { type SimilarImagesDependencies, similarImages } from './routes/similar-images.js';
 
 export interface ApiDependencies
   extends CreateUploadDependencies,
     GetUploadDependencies,
     GetImageDependencies,
     ListImagesDependencies,
-    DeleteImageRouteDependencies {
+    DeleteImageRouteDependencies,
+    SimilarImagesDependencies {
   logger: Logger;
   metrics: Metrics;
 }
@@ -53,6 +55,8 @@ const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
   [API_ROUTES.listImages]: (deps, owner, event) => listImages(deps, owner, event.queryStringParameters),
   [API_ROUTES.deleteImage]: (deps, owner, event) =>
     deleteImageRoute(deps, owner, event.pathParameters?.imageId),
+  [API_ROUTES.similarImages]: (deps, owner, event) =>
+    similarImages(deps, owner, event.pathParameters?.imageId, event.queryStringParameters),
 };
 
 const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { z } from 'zod';
 import {
   ApertureError,
   ConflictError,
@@ -12,6 +13,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import { parseOwner } from '../core/identity.js';
+import { describeIssues } from '../core/validation.js';
 
 /** The subset of API Gateway v2's structured result this API produces. */
 export interface HttpResult {
@@ -71,6 +73,21 @@ export function parseJsonBody(event: APIGatewayProxyEventV2): unknown {
   } catch {
     throw new ValidationError('the body is not valid JSON', 'body');
   }
+}
+
+/**
+ * A query string by its schema; a `ValidationError` naming the first offending parameter (or every
+ * unknown one) otherwise.
+ */
+export function parseQuery<Schema extends z.ZodType>(
+  schema: Schema,
+  query: Record<string, string | undefined> | undefined,
+): z.output<Schema> {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path ?? []);
+  throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
 }
 
 /** What API Gateway puts in `requestContext.authorizer` for the two authorizers the construct uses. */

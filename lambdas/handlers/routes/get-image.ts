@@ -2,7 +2,7 @@ import { NotFoundError } from '../../core/errors.js';
 import { type ImageView, imageView } from '../../core/image-views.js';
 import { isSha256Hex } from '../../core/keys.js';
 import type { Settings } from '../../core/settings.js';
-import type { RequestPathCatalog } from '../../ports/catalog.js';
+import type { ImageLink, ImageRecord, RequestPathCatalog } from '../../ports/catalog.js';
 import type { UrlSigner } from '../../ports/url-signer.js';
 import { type HttpResult, json } from '../http.js';
 
@@ -24,17 +24,30 @@ export async function getImage(
   owner: string,
   imageId: string | undefined,
 ): Promise<{ result: HttpResult; imageId?: string }> {
-  if (!imageId || !isSha256Hex(imageId)) throw notFound();
-  const link = await deps.catalog.findLink(owner, imageId);
-  if (!link) throw notFound();
-  const image = await deps.catalog.getImage(imageId);
-  if (!image) throw notFound();
+  const { image, link } = await ownImage(deps.catalog, owner, imageId);
   const view = imageView(image, link, deps.settings.variants, deps.cdnBaseUrl);
-  return { result: json(200, deps.urlSigner ? await signed(view, deps.urlSigner) : view), imageId };
+  return { result: json(200, deps.urlSigner ? await signedView(view, deps.urlSigner) : view), imageId };
+}
+
+/**
+ * The image `imageId` names and the caller's link to it; `NotFoundError` for a malformed id, an image
+ * the caller does not link (whether or not anyone else does) and one gone meanwhile, all alike.
+ */
+export async function ownImage(
+  catalog: Pick<RequestPathCatalog, 'findLink' | 'getImage'>,
+  owner: string,
+  imageId: string | undefined,
+): Promise<{ image: ImageRecord; link: ImageLink }> {
+  if (!imageId || !isSha256Hex(imageId)) throw notFound();
+  const link = await catalog.findLink(owner, imageId);
+  if (!link) throw notFound();
+  const image = await catalog.getImage(imageId);
+  if (!image) throw notFound();
+  return { image, link };
 }
 
 /** The view with each variant's URLs signed. */
-async function signed(view: ImageView, signer: UrlSigner): Promise<ImageView> {
+export async function signedView<View extends ImageView>(view: View, signer: UrlSigner): Promise<View> {
   const variants = await Promise.all(
     view.variants.map(async (variant) => {
       if (!variant.url || !variant.urls) return variant;

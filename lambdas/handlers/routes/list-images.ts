@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { ValidationError } from '../../core/errors.js';
 import { linkView } from '../../core/image-views.js';
 import { collectionSchema } from '../../core/uploads.js';
-import { describeIssues } from '../../core/validation.js';
 import type { RequestPathCatalog } from '../../ports/catalog.js';
-import { type HttpResult, json } from '../http.js';
+import { type HttpResult, json, parseQuery } from '../http.js';
 
 export interface ListImagesDependencies {
   catalog: RequestPathCatalog;
@@ -35,13 +33,7 @@ export async function listImages(
   owner: string,
   query: Record<string, string | undefined> | undefined,
 ): Promise<{ result: HttpResult }> {
-  const parsed = listQuerySchema.safeParse(query ?? {});
-  if (!parsed.success) {
-    const [issue] = parsed.error.issues;
-    const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path ?? []);
-    throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
-  }
-  const { collection, cursor, limit } = parsed.data;
+  const { collection, cursor, limit } = parseQuery(listQuerySchema, query);
   const page = await deps.catalog.listLinks(owner, {
     limit,
     ...(collection ? { collection } : {}),
