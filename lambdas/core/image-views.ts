@@ -45,6 +45,7 @@ interface ImageLinkLike {
   collection: string | undefined;
   filename: string | undefined;
   linkedAt: Date;
+  nearDuplicateOf?: string | undefined;
 }
 
 /** An upload's own state until accepted, then its image's. */
@@ -122,6 +123,8 @@ export interface ImageView {
   placeholder?: Placeholder;
   /** What the camera recorded (GPS only with `settings.keepGpsMetadata`); once the thumbnails are rendered. */
   technicalMetadata?: TechnicalMetadata;
+  /** The caller's own earlier image this one looks like (re-encoded, resized, cropped), if any. */
+  nearDuplicateOf?: string;
   variants: VariantView[];
 }
 
@@ -157,6 +160,7 @@ export function imageView(
     ...(image.status === 'failed' ? problem(image.failure) : {}),
     ...(image.placeholder ? { placeholder: placeholderView(image.placeholder) } : {}),
     ...(image.technicalMetadata ? { technicalMetadata: technicalMetadataView(image.technicalMetadata) } : {}),
+    ...(link.nearDuplicateOf ? { nearDuplicateOf: link.nearDuplicateOf } : {}),
     variants: variants.map((spec) => variantView(image, spec, cdnBaseUrl)),
   };
 }

@@ -27,16 +27,17 @@ const PARALLEL_READS = 8;
 const ENTRIES_PER_PAGE = 100;
 
 /**
- * The owner's images whose fingerprint is within `NEAR_DUPLICATE_MAX_DISTANCE` bits of this one,
- * nearest first (ties by image id), at most `limit`. Only the owner's own entries are read
- * (`lookupTerms`: 68 queries), each candidate's full distance is checked on its record, and only an
- * image the owner still links is returned: an entry can outlive its link in a race with a delete.
+ * The owner's images whose fingerprint is within `NEAR_DUPLICATE_MAX_DISTANCE` bits of this one
+ * (with `linkedBefore`, of those the owner linked before then), nearest first (ties by image id), at
+ * most `limit`. Only the owner's own entries are read (`lookupTerms`: 68 queries), each candidate's
+ * full distance is checked on its record, and only an image the owner still links is returned: an
+ * entry can outlive its link in a race with a delete.
  */
 export async function findNearDuplicates(
   deps: NearDuplicateDependencies,
   owner: string,
   fingerprint: Fingerprint,
-  options: { limit: number; excluding?: string },
+  options: { limit: number; excluding?: string; linkedBefore?: Date },
 ): Promise<NearDuplicate[]> {
   const candidates = new Set<string>();
   await forEachConcurrently(lookupTerms(fingerprint), PARALLEL_READS, async (term) => {
@@ -53,9 +54,29 @@ export async function findNearDuplicates(
     const distance = image?.fingerprint && fingerprintDistance(image.fingerprint, fingerprint);
     if (!image || distance === undefined || distance > NEAR_DUPLICATE_MAX_DISTANCE) return;
     const link = await deps.catalog.findLink(owner, imageId);
-    if (link) found.push({ image, link, distance });
+    if (link && !(options.linkedBefore && link.linkedAt >= options.linkedBefore)) {
+      found.push({ image, link, distance });
+    }
   });
   return found
     .sort((a, b) => a.distance - b.distance || (a.image.imageId < b.image.imageId ? -1 : 1))
     .slice(0, options.limit);
+}
+
+/**
+ * Notes on the owner's link the nearest of their images linked before it that looks like it (the
+ * image view's `nearDuplicateOf`), if there is one. A hint, not a guarantee: an earlier image whose
+ * own fingerprint is filed only after this runs goes unnoticed.
+ */
+export async function noteNearDuplicate(
+  deps: NearDuplicateDependencies & { catalog: Pick<RequestPathCatalog, 'recordNearDuplicate'> },
+  link: ImageLink,
+  fingerprint: Fingerprint,
+): Promise<void> {
+  const [nearest] = await findNearDuplicates(deps, link.owner, fingerprint, {
+    limit: 1,
+    excluding: link.imageId,
+    linkedBefore: link.linkedAt,
+  });
+  if (nearest) await deps.catalog.recordNearDuplicate(link.owner, link.imageId, nearest.image.imageId);
 }

@@ -18,14 +18,15 @@ export interface OwnerIndexDependencies {
 
 /**
  * Files an image's entries for every owner after its derived data changed from `before` to `after`
- * (already written): terms it no longer has are removed, the rest written.
+ * (already written): terms it no longer has are removed, the rest written. Returns the owners' links
+ * it filed for.
  */
 export async function reindexImage(
   deps: OwnerIndexDependencies,
   imageId: string,
   before: IndexedImage | undefined,
   after: IndexedImage,
-): Promise<void> {
+): Promise<ImageLink[]> {
   const terms = indexTerms(after);
   const current = new Set(terms);
   const dropped = before ? indexTerms(before).filter((term) => !current.has(term)) : [];
@@ -34,6 +35,7 @@ export async function reindexImage(
     if (dropped.length > 0) await deps.ownerIndex.remove(owner, imageId, dropped);
     if (terms.length > 0) await deps.ownerIndex.put(owner, imageId, terms);
   }
+  return holders;
 }
 
 /** Files an existing image's entries for an owner who has just linked it (the link already written). */

@@ -1,3 +1,4 @@
+import type { Fingerprint } from '../core/near-duplicates.js';
 import type { Rejection } from '../core/rejections.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
 import { makePlaceholder } from '../core/render/placeholder.js';
@@ -5,9 +6,10 @@ import { type RenderResult, renderVariants } from '../core/render/render-variant
 import { readTechnicalMetadata } from '../core/render/technical-metadata.js';
 import type { RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
-import type { RenderExtras, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
+import type { ImageRecord, RenderExtras, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 import type { OwnerIndex } from '../ports/owner-index.js';
+import { noteNearDuplicate } from './near-duplicates.js';
 import { reindexImage } from './owner-index-sync.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
@@ -76,10 +78,23 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   );
   const updated = await deps.catalog.recordVariants(imageId, job.variantSetVersion, statuses, extras);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_variant_set' };
-  // Filed on every delivery, not only when the fingerprint is new: the delivery that recorded it
-  // may have stopped before filing it.
-  if (extras.fingerprint) await reindexImage(deps, imageId, image, updated);
+  if (extras.fingerprint) await fileFingerprint(deps, image, updated, extras.fingerprint);
   return { outcome: 'rendered', imageId, objects: derivatives.length, ready: updated.status === 'ready' };
+}
+
+/**
+ * Files the image's fingerprint for each of its owners, then notes on each owner's link which of
+ * their earlier images it looks like. On every delivery, not only when the fingerprint is new: the
+ * delivery that recorded it may have stopped before filing it.
+ */
+async function fileFingerprint(
+  deps: RenderDependencies,
+  before: ImageRecord,
+  after: ImageRecord,
+  fingerprint: Fingerprint,
+): Promise<void> {
+  const holders = await reindexImage(deps, after.imageId, before, after);
+  for (const holder of holders) await noteNearDuplicate(deps, holder, fingerprint);
 }
 
 /**

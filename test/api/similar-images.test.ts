@@ -51,6 +51,13 @@ async function similar(owner: string, imageId: string, query?: Record<string, st
 
 const ids = (items: readonly SimilarItem[]) => items.map((item) => item.imageId);
 
+/** `nearDuplicateOf` in the owner's `GET /v1/images/{id}`. */
+async function hint(owner: string, imageId: string): Promise<string | undefined> {
+  const { status, body } = await handlers.api(API_ROUTES.getImage, owner, { pathParameters: { imageId } });
+  if (status !== 200) throw new Error(`GET /v1/images/${imageId} answered ${status}`);
+  return (JSON.parse(body) as { nearDuplicateOf?: string }).nearDuplicateOf;
+}
+
 /** The distance between two images' recorded fingerprints. */
 async function recordedDistance(a: string, b: string): Promise<number> {
   const [first, second] = await Promise.all([catalog.getImage(a), catalog.getImage(b)]);
@@ -102,6 +109,12 @@ describe('GET /v1/images/{imageId}/similar', () => {
 
     const { body } = await similar(alice, original);
     expect(ids(body.items).sort()).toEqual(Object.values(copies).sort());
+    // Each copy's view names an image Alice uploaded before it; the original and the unrelated one none.
+    expect(await hint(alice, original)).toBeUndefined();
+    expect(await hint(alice, copies.reencoded)).toBe(original);
+    expect([original, copies.reencoded]).toContain(await hint(alice, copies.resized));
+    expect([original, copies.reencoded, copies.resized]).toContain(await hint(alice, copies.cropped));
+    expect(await hint(alice, unrelated)).toBeUndefined();
     // Nearest first, ties by image id.
     const order = [...body.items].sort((a, b) => a.distance - b.distance || (a.imageId < b.imageId ? -1 : 1));
     expect(ids(body.items)).toEqual(ids(order));
@@ -118,6 +131,9 @@ describe('GET /v1/images/{imageId}/similar', () => {
     const shared = await upload(bob, copyBytes.reencoded);
     expect(shared).toBe(copies.reencoded);
     expect((await similar(bob, shared)).body.items).toEqual([]);
+    // Alice's hint is on her link, not on the image they share.
+    expect(await hint(alice, shared)).toBe(original);
+    expect(await hint(bob, shared)).toBeUndefined();
     // His own copy of the original is found; Alice's other copies still are not.
     await upload(bob, originalBytes);
     expect(ids((await similar(bob, shared)).body.items)).toEqual([original]);
