@@ -56,6 +56,7 @@ export const API_ROUTES = {
   listImages: 'GET /v1/images',
   deleteImage: 'DELETE /v1/images/{imageId}',
   search: 'GET /v1/search',
+  similarImages: 'GET /v1/images/{imageId}/similar',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];

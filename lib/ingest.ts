@@ -112,7 +112,8 @@ export class Ingest extends Construct {
     );
 
     // Item reads and conditional writes, alone or in TransactWriteItems (which checks the per-item
-    // actions), and the new owner's lookup entries (a batch of puts); ingest never queries or scans.
+    // actions), and a new owner's index entries of an image already fingerprinted or enriched, in
+    // batches; ingest never queries, scans or deletes.
     ingest.grantTableActions(
       props.table,
       'dynamodb:GetItem',

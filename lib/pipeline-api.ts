@@ -73,7 +73,7 @@ export interface PipelineApiProps extends FunctionTelemetryProps {
 
 /**
  * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status),
- * images (read, list, delete) and search. The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
+ * images (read, list, delete, near-duplicates) and search. The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
  * IAM authorization otherwise.
  */
 export class PipelineApi extends Construct {
@@ -103,9 +103,9 @@ export class PipelineApi extends Construct {
       ['s3:PutObject'],
       'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
     );
-    // Recording uploads, reading uploads, images and links, paging the caller's own links or lookup
+    // Recording uploads, reading uploads, images and links, paging the caller's own links and index
     // entries (a Query on the table, or on the collection index), and a delete's unlink transaction,
-    // its lookup entries (a batch of deletes) and record removal.
+    // record removal and removal of the owner's index entries (in batches).
     handler.grantTableActions(
       props.table,
       'dynamodb:GetItem',

@@ -98,8 +98,11 @@ export class RenderWorkers extends Construct {
         'Derivatives are content-addressed keys under derived/; a render worker only puts objects there, and removes what it put for an image deleted meanwhile.',
       );
 
-      // Reading an image and recording its variants (conditional updates); nothing is put or deleted.
-      worker.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+      // Reading an image and recording its variants (conditional updates). The thumbnails lane also
+      // files the image's fingerprint for each owner: it queries the image's holders and writes the
+      // owners' index entries in batches.
+      const fingerprints = lane === 'thumbnails' ? ['dynamodb:Query', 'dynamodb:BatchWriteItem'] : [];
+      worker.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem', ...fingerprints);
     }
 
     const thumbnails = workers.thumbnails;

@@ -17,11 +17,8 @@ export type { TechnicalMetadata } from '../lambdas/core/render/technical-metadat
 export type ImageStatus = ImageView['status'];
 export type UploadStatus = UploadView['status'];
 
-/**
- * `GET /v1/images/{imageId}`. `enrichment` is absent when the deployment does not enrich;
- * `nearDuplicateOf` names the owner's own earlier, near-identical image.
- */
-export type ImageView = CoreImageView & { nearDuplicateOf?: string };
+/** `GET /v1/images/{imageId}`. `enrichment` is absent when the deployment does not enrich. */
+export type ImageView = CoreImageView;
 
 /** `GET /v1/search`: `semantic` says whether `q` was ranked by meaning rather than matched word by word. */
 export interface SearchPage {

@@ -54,6 +54,7 @@ interface ImageLinkLike {
   collection: string | undefined;
   filename: string | undefined;
   linkedAt: Date;
+  nearDuplicateOf?: string | undefined;
 }
 
 /** An upload's own state until accepted, then its image's. */
@@ -133,6 +134,8 @@ export interface ImageView {
   technicalMetadata?: TechnicalMetadata;
   /** What the enrichment lane found, and where it stands; absent while enrichment is off. */
   enrichment?: EnrichmentView;
+  /** The caller's own earlier image this one looks like (re-encoded, resized, cropped), if any. */
+  nearDuplicateOf?: string;
   variants: VariantView[];
 }
 
@@ -188,6 +191,7 @@ export function imageView(
     ...(image.placeholder ? { placeholder: placeholderView(image.placeholder) } : {}),
     ...(image.technicalMetadata ? { technicalMetadata: technicalMetadataView(image.technicalMetadata) } : {}),
     ...(enrichment ? { enrichment } : {}),
+    ...(link.nearDuplicateOf ? { nearDuplicateOf: link.nearDuplicateOf } : {}),
     variants: variants.map((spec) => variantView(image, spec, held ? undefined : cdnBaseUrl)),
   };
 }

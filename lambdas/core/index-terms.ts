@@ -4,10 +4,12 @@
  * them cannot disagree. Pure.
  */
 import { type Enrichment, searchWords } from './enrichment.js';
+import { type Fingerprint, fingerprintTerms } from './near-duplicates.js';
 
 /** The parts of an image record its terms come from. */
 export interface IndexedImage {
   enrichment?: Enrichment | undefined;
+  fingerprint?: Fingerprint | undefined;
 }
 
 /** Colours covering less of the image than this are not what it looks like: not searchable. */
@@ -21,7 +23,8 @@ export const indexTerm = {
 
 /** Every term the image is filed under, each once. */
 export function indexTerms(image: IndexedImage): string[] {
-  return [...new Set(searchTerms(image.enrichment))];
+  const bands = image.fingerprint ? fingerprintTerms(image.fingerprint) : [];
+  return [...new Set([...searchTerms(image.enrichment), ...bands])];
 }
 
 /** Tags as they are; words of the caption and of the tags (`q` matches either); dominant colours by name. */

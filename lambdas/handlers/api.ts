@@ -25,6 +25,7 @@ import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
 import { type SearchImagesRouteDependencies, searchImagesRoute } from './routes/search-images.js';
+import { type SimilarImagesDependencies, similarImages } from './routes/similar-images.js';
 
 export interface ApiDependencies
   extends CreateUploadDependencies,
@@ -32,7 +33,8 @@ export interface ApiDependencies
     GetImageDependencies,
     ListImagesDependencies,
     DeleteImageRouteDependencies,
-    SearchImagesRouteDependencies {
+    SearchImagesRouteDependencies,
+    SimilarImagesDependencies {
   logger: Logger;
   metrics: Metrics;
 }
@@ -57,6 +59,8 @@ const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
   [API_ROUTES.deleteImage]: (deps, owner, event) =>
     deleteImageRoute(deps, owner, event.pathParameters?.imageId),
   [API_ROUTES.search]: (deps, owner, event) => searchImagesRoute(deps, owner, event.queryStringParameters),
+  [API_ROUTES.similarImages]: (deps, owner, event) =>
+    similarImages(deps, owner, event.pathParameters?.imageId, event.queryStringParameters),
 };
 
 const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
+import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
 import { SqsEnrichmentQueue } from '../adapters/aws/sqs-enrichment-queue.js';
 import { MAX_RECEIVE_COUNT } from '../contract.js';
@@ -120,6 +121,7 @@ export function renderDependenciesFromEnvironment(
     enrichmentQueue: config.enrichmentQueueUrl
       ? new SqsEnrichmentQueue(clients.sqs, config.enrichmentQueueUrl)
       : undefined,
+    ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
     logger,
     metrics,
   };

@@ -5,6 +5,7 @@
 import type { Enrichment } from '../core/enrichment.js';
 import type { ConflictReason } from '../core/errors.js';
 import type { ImageFacts } from '../core/image-facts.js';
+import type { Fingerprint } from '../core/near-duplicates.js';
 import type { Rejection } from '../core/rejections.js';
 import type { Placeholder } from '../core/render/placeholder.js';
 import type { TechnicalMetadata } from '../core/render/technical-metadata.js';
@@ -40,6 +41,8 @@ export type VariantStatus = 'pending' | 'ready' | 'skipped' | 'failed';
 export interface RenderExtras {
   placeholder?: Placeholder;
   technicalMetadata?: TechnicalMetadata;
+  /** With `settings.nearDuplicates`: what the image's near-duplicates are found by. */
+  fingerprint?: Fingerprint;
 }
 
 export interface ImageRecord extends ImageFacts, RenderExtras {
@@ -73,6 +76,12 @@ export interface ImageLink {
   collection: string | undefined;
   filename: string | undefined;
   linkedAt: Date;
+  /**
+   * The owner's own image, linked earlier, that this one looks like (re-encoded, resized, cropped):
+   * noted by the thumbnails lane when it files the fingerprint. A hint: it may name an image the
+   * owner has deleted since.
+   */
+  nearDuplicateOf?: string | undefined;
 }
 
 export interface Page<T> {
@@ -102,6 +111,8 @@ export interface RequestPathCatalog {
    * near-duplicate bands) are filed for. Only derived-data writers call this, never a route.
    */
   listHolders(imageId: string): Promise<ImageLink[]>;
+  /** Notes which of the owner's earlier images this one looks like; a no-op once the link is gone. */
+  recordNearDuplicate(owner: string, imageId: string, nearDuplicateOf: string): Promise<void>;
   /** The owner's links, in one collection (newest first) or all of them. */
   listLinks(
     owner: string,

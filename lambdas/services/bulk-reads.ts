@@ -64,12 +64,13 @@ export async function derivativesOf(inventory: ObjectInventory, imageId: string)
  * items; the ones under way finish, then that failure is thrown.
  */
 export async function forEachConcurrently<T>(
-  items: AsyncIterable<T>,
+  items: AsyncIterable<T> | Iterable<T>,
   limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
-  // An async generator queues concurrent next() calls, so the workers can share one iterator.
-  const iterator = items[Symbol.asyncIterator]();
+  // An async generator queues concurrent next() calls, so the workers can share one iterator (a
+  // plain iterator answers each call at once).
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   let failed = false;
   const worker = async () => {
     while (!failed) {

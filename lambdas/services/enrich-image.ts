@@ -78,8 +78,7 @@ export async function enrichImage(deps: EnrichDependencies, job: EnrichmentJob):
   const { vector: _vector, ...record } = enrichment;
   const updated = await deps.catalog.recordEnrichment(imageId, record);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_version' };
-  await reindexImage(deps, imageId, image, updated);
-  const owners = await deps.catalog.listHolders(imageId);
+  const owners = await reindexImage(deps, imageId, image, updated);
   return { outcome: 'enriched', imageId, tags: record.tags?.length ?? 0, owners: owners.length };
 }
 

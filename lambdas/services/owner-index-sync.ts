@@ -27,14 +27,15 @@ export interface VectorFiling {
 
 /**
  * Files an image's entries for every owner after its derived data changed from `before` to `after`
- * (already written): terms it no longer has are removed, the rest written.
+ * (already written): terms it no longer has are removed, the rest written. Returns the owners' links
+ * it filed for.
  */
 export async function reindexImage(
   deps: OwnerIndexDependencies,
   imageId: string,
   before: IndexedImage | undefined,
   after: IndexedImage,
-): Promise<void> {
+): Promise<ImageLink[]> {
   const terms = indexTerms(after);
   const current = new Set(terms);
   const dropped = before ? indexTerms(before).filter((term) => !current.has(term)) : [];
@@ -49,6 +50,7 @@ export async function reindexImage(
     after,
     holders.map((holder) => holder.owner),
   );
+  return holders;
 }
 
 /** Files an existing image's entries for an owner who has just linked it (the link already written). */

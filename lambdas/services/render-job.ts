@@ -1,12 +1,16 @@
+import type { Fingerprint } from '../core/near-duplicates.js';
 import type { Rejection } from '../core/rejections.js';
 import { UnrenderableImageError } from '../core/render/errors.js';
 import { makePlaceholder } from '../core/render/placeholder.js';
-import { renderVariants } from '../core/render/render-variants.js';
+import { type RenderResult, renderVariants } from '../core/render/render-variants.js';
 import { readTechnicalMetadata } from '../core/render/technical-metadata.js';
 import type { RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
-import type { RenderExtras, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
+import type { ImageRecord, RenderExtras, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
+import type { OwnerIndex } from '../ports/owner-index.js';
+import { noteNearDuplicate } from './near-duplicates.js';
+import { reindexImage } from './owner-index-sync.js';
 import { type QueueEnrichmentDependencies, queueEnrichment } from './queue-enrichment.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
 
@@ -14,6 +18,8 @@ export interface RenderDependencies extends QueueEnrichmentDependencies {
   settings: Settings;
   catalog: RequestPathCatalog;
   store: DerivativeStore;
+  /** Where the thumbnails lane files an image's fingerprint for each of its owners. */
+  ownerIndex: OwnerIndex;
 }
 
 export type RenderOutcome =
@@ -39,17 +45,19 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
 
   const variantSet = deps.settings.variants;
   const specs = variantSet.filter((variant) => job.variants.includes(variant.name));
-  let rendered: Awaited<ReturnType<typeof renderVariants>>;
+  let rendered: RenderResult;
   let extras: RenderExtras = {};
   let original: Buffer | undefined;
   try {
     original = await readTrustedOriginal(deps.store, imageId, job.originalKey);
     if (!original) return { outcome: 'stale', imageId, why: 'image_gone' };
+    const thumbnails = job.lane === 'thumbnails';
     rendered = await renderVariants(original, specs, {
       maxInputPixels: deps.settings.maxInputPixels,
       variantSet,
+      fingerprint: thumbnails && deps.settings.nearDuplicates,
     });
-    if (job.lane === 'thumbnails') extras = await describe(original, deps.settings);
+    if (thumbnails) extras = await describe(original, rendered, deps.settings);
   } catch (error) {
     if (!(error instanceof UnrenderableImageError)) throw error;
     const failure: Rejection = { reason: error.reason, message: error.message };
@@ -73,14 +81,37 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   const updated = await deps.catalog.recordVariants(imageId, job.variantSetVersion, statuses, extras);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_variant_set' };
   if (job.lane === 'thumbnails') await queueEnrichment(deps, updated, original);
+  if (extras.fingerprint) await fileFingerprint(deps, image, updated, extras.fingerprint);
   return { outcome: 'rendered', imageId, objects: derivatives.length, ready: updated.status === 'ready' };
 }
 
-/** What the thumbnails lane adds to the record: a placeholder to paint first, and camera facts. */
-async function describe(original: Buffer, settings: Settings): Promise<RenderExtras> {
+/**
+ * Files the image's fingerprint for each of its owners, then notes on each owner's link which of
+ * their earlier images it looks like. On every delivery, not only when the fingerprint is new: the
+ * delivery that recorded it may have stopped before filing it.
+ */
+async function fileFingerprint(
+  deps: RenderDependencies,
+  before: ImageRecord,
+  after: ImageRecord,
+  fingerprint: Fingerprint,
+): Promise<void> {
+  const holders = await reindexImage(deps, after.imageId, before, after);
+  for (const holder of holders) await noteNearDuplicate(deps, holder, fingerprint);
+}
+
+/**
+ * What the thumbnails lane adds to the record: a placeholder to paint first, camera facts, and the
+ * fingerprint the render made (when asked to).
+ */
+async function describe(original: Buffer, rendered: RenderResult, settings: Settings): Promise<RenderExtras> {
   const [placeholder, technicalMetadata] = await Promise.all([
     makePlaceholder(original, { maxInputPixels: settings.maxInputPixels }),
     readTechnicalMetadata(original, { includeGps: settings.keepGpsMetadata }),
   ]);
-  return { placeholder, technicalMetadata };
+  return {
+    placeholder,
+    technicalMetadata,
+    ...(rendered.fingerprint ? { fingerprint: rendered.fingerprint } : {}),
+  };
 }

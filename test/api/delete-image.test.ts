@@ -8,16 +8,12 @@ import { RetryableError } from '../../lambdas/core/errors.js';
 import { derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
-import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
+import { apiDependenciesFromEnvironment } from '../../lambdas/handlers/api.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
-import { createRenderHandler, renderDependenciesFromEnvironment } from '../../lambdas/handlers/render.js';
-import type { WorkQueue } from '../../lambdas/ports/work-queue.js';
 import { purgeImage } from '../../lambdas/services/delete-image.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { objectCreatedEvent } from '../../local/events/s3-event.js';
-import { sqsEvent } from '../../local/events/sqs-event.js';
-import { twinFunctionEnvironment } from '../../local/twin/environment.js';
-import { apiEvent } from '../support/api-events.js';
+import { twinHandlers } from '../support/handlers.js';
 import { makeImage } from '../support/images.js';
 import { firstSeed } from '../support/isolation.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
@@ -26,61 +22,20 @@ import { seedUpload } from '../support/uploads.js';
 const info = twinInfo();
 const clients = createAwsClients(twinEnv());
 const catalog = new DynamoCatalog(clients.dynamo, info.resources.table);
-const env = twinFunctionEnvironment(info, parseSettings(), 'https://cdn.example');
-const api = createApiHandler(apiDependenciesFromEnvironment(env));
-const render = createRenderHandler(renderDependenciesFromEnvironment(env));
+const handlers = twinHandlers(parseSettings());
+const { env, ingest } = handlers;
 const run = randomBytes(4).toString('hex');
 let seed = firstSeed();
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** Uploads and ingests bytes for an owner for real; returns the render jobs ingest queued, if any. */
-async function ingest(owner: string, bytes: Buffer): Promise<RenderJob[]> {
-  const jobs: RenderJob[] = [];
-  const queue: WorkQueue = { enqueue: async (queued) => void jobs.push(...queued) };
-  const handler = createIngestHandler({ ...ingestDependenciesFromEnvironment(env), queue });
-  const sent = await seedUpload(
-    { catalog, s3: clients.s3, uploadBucket: info.resources.uploadBucket },
-    bytes,
-    { owner },
-  );
-  const event = objectCreatedEvent({ bucket: info.resources.uploadBucket, ...sent });
-  // As Lambda's asynchronous retries would: a transient failure is tried again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await handler(event, lambdaContext('aperture-ingest'));
-      return jobs;
-    } catch (error) {
-      if (!(error instanceof RetryableError) || attempt === 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-async function renderAll(jobs: readonly RenderJob[]) {
-  const messages = jobs.map((job, i) => ({
-    MessageId: `m-${i}`,
-    ReceiptHandle: `r-${i}`,
-    Body: JSON.stringify(job),
-  }));
-  const { batchItemFailures } = await render(
-    sqsEvent(messages, 'arn:aws:sqs:us-east-1:000000000000:render'),
-    lambdaContext('aperture-render'),
-  );
-  expect(batchItemFailures).toEqual([]);
-}
+const renderAll = (jobs: readonly RenderJob[]) => handlers.render(jobs);
 
 async function newImage() {
   const bytes = await makeImage('jpeg', { width: 900, height: 600, seed: seed++ });
   return { bytes, imageId: sha256(bytes) };
 }
 
-const call = async (routeKey: string, owner: string, imageId: string) => {
-  const response = await api(
-    apiEvent(routeKey, { owner, pathParameters: { imageId } }),
-    lambdaContext('aperture-api'),
-  );
-  return { status: response.statusCode, body: response.body };
-};
+const call = (routeKey: string, owner: string, imageId: string) =>
+  handlers.api(routeKey, owner, { pathParameters: { imageId } });
 const deleteImage = (owner: string, imageId: string) => call(API_ROUTES.deleteImage, owner, imageId);
 const getImage = (owner: string, imageId: string) => call(API_ROUTES.getImage, owner, imageId);
 

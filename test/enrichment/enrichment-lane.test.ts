@@ -85,7 +85,7 @@ async function uploadAndRender(
   );
   const queued: EnrichmentJob[] = [];
   const enrichmentQueue = { enqueue: async (job: EnrichmentJob) => void queued.push(job) };
-  for (const job of jobs) await renderJob({ settings, catalog, store, enrichmentQueue }, job);
+  for (const job of jobs) await renderJob({ settings, catalog, store, ownerIndex, enrichmentQueue }, job);
   return { imageId: createHash('sha256').update(bytes).digest('hex'), queued };
 }
 
@@ -271,7 +271,7 @@ describe('the enrichment lane', () => {
       },
       sent,
     );
-    for (const job of jobs) await renderJob({ settings: off, catalog, store }, job);
+    for (const job of jobs) await renderJob({ settings: off, catalog, store, ownerIndex }, job);
     const imageId = createHash('sha256').update(bytes).digest('hex');
     expect((await catalog.getImage(imageId))?.enrichment).toBeUndefined();
 
@@ -291,7 +291,7 @@ describe('the enrichment lane', () => {
     expect(mine.map((job) => job.lane)).toEqual(['thumbnails']);
     const queued: EnrichmentJob[] = [];
     const enrichmentQueue = { enqueue: async (job: EnrichmentJob) => void queued.push(job) };
-    for (const job of mine) await renderJob({ settings, catalog, store, enrichmentQueue }, job);
+    for (const job of mine) await renderJob({ settings, catalog, store, ownerIndex, enrichmentQueue }, job);
     expect(queued).toEqual([{ imageId, version }]);
   });
 });

@@ -408,7 +408,7 @@ describe('API function', () => {
     expect(JSON.stringify(cloudfront[0]?.Resource)).toContain(JSON.stringify(ref(pipeline().distribution)));
   });
 
-  it('may get, put, update and delete items of the catalog table, batch-delete search entries, and query it and its index', () => {
+  it('may get, put, update and delete items of the catalog table (one at a time or in batches), and query it and its index', () => {
     const dynamo = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(1);
     expect(asArray(dynamo[0]?.Action).sort()).toEqual([
@@ -576,7 +576,7 @@ describe('render functions', () => {
   });
 
   it.each(WORK_LANES)(
-    '%s: may get originals, put and delete derivatives, get and update items and consume its queue, nothing else',
+    '%s: may get originals, put and delete derivatives, get and update items (thumbnails: and file fingerprints) and consume its queue, nothing else',
     (lane) => {
       const table = getAtt(pipeline().table, 'Arn');
       const logGroup = functionProperties(render(lane)).LoggingConfig.LogGroup.Ref;
@@ -590,7 +590,12 @@ describe('render functions', () => {
           action,
           resource: objectsIn(pipeline().imageBucket, `${DERIVATIVES_PREFIX}*`),
         })),
-        ...['dynamodb:GetItem', 'dynamodb:UpdateItem'].flatMap((action) => [
+        ...[
+          'dynamodb:GetItem',
+          'dynamodb:UpdateItem',
+          // Listing an image's holders and writing their index entries, for its fingerprint.
+          ...(lane === 'thumbnails' ? ['dynamodb:Query', 'dynamodb:BatchWriteItem'] : []),
+        ].flatMap((action) => [
           { action, resource: table },
           { action, resource: { 'Fn::Join': ['', [table, '/index/*']] } },
         ]),

@@ -11,6 +11,7 @@ describe('matching requests to route keys as API Gateway does', () => {
     ['GET', '/v1/images/a%20b', API_ROUTES.getImage, { imageId: 'a b' }],
     ['GET', '/v1/images', API_ROUTES.listImages, undefined],
     ['GET', '/v1/search', API_ROUTES.search, undefined],
+    ['GET', '/v1/images/abc/similar', API_ROUTES.similarImages, { imageId: 'abc' }],
   ])('%s %s → %s', (method, path, routeKey, pathParameters) => {
     expect(match(method, path)).toEqual({ routeKey, pathParameters });
   });

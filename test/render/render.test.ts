@@ -286,7 +286,8 @@ describe('a render that outlives a delete of its image', () => {
       if (!job) throw new Error(`no ${lane} job`);
       const store = deletedMidRender(owner, imageId);
 
-      expect(await renderJob({ settings, catalog, store }, job)).toEqual({
+      const ownerIndex = new DynamoOwnerIndex(clients.dynamo, info.resources.table);
+      expect(await renderJob({ settings, catalog, store, ownerIndex }, job)).toEqual({
         outcome: 'stale',
         imageId,
         why: 'image_gone',

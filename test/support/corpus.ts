@@ -40,3 +40,33 @@ export function readCorpusManifest(): CorpusEntry[] | undefined {
     };
   });
 }
+
+/**
+ * Corpus photos that repeat another's picture, or show none: left out where distinct pictures are
+ * needed (near-duplicate checks), each with the reason.
+ */
+const NOT_DISTINCT: ReadonlyArray<[RegExp, string]> = [
+  [
+    /^recurser__(Landscape|Portrait)_[1-8]\.jpg$/,
+    'Landscape_0 or Portrait_0 again, under another EXIF orientation',
+  ],
+  [/^immich__portrait-orientation-6\.jpg$/, 'immich__portrait.jpg under EXIF orientation 6'],
+  [/^sharp__low-contrast\.jpg$/, 'sharp__2569067123_aca715a2ee_o.jpg with its contrast lowered'],
+  [/^sharp__Channel_digital_image_CMYK_color_no_profile\.jpg$/, 'the CMYK image again, without its profile'],
+  [/^sharp__flowers\.jpeg$/, 'a smooth, symmetric vignette: nothing for a perceptual hash to hold on to'],
+  [/^ianare__67-0_length_string\.jpg$/, 'one flat grey'],
+  [/^sharp__gamma_dalai_lama_gray\.jpg$/, 'a gamma test chart, made to show another picture when scaled'],
+];
+
+/**
+ * The corpus's distinct photographs: JPEGs sharp decodes, at least 200×150 px, none repeating
+ * another's picture (`NOT_DISTINCT`). Empty where the corpus is absent.
+ */
+export function distinctCorpusPhotos(): string[] {
+  return (readCorpusManifest() ?? [])
+    .filter(
+      (entry) => entry.format === 'jpeg' && entry.sharpResult.startsWith('ok') && entry.pixels >= 200 * 150,
+    )
+    .map((entry) => entry.file)
+    .filter((file) => !NOT_DISTINCT.some(([pattern]) => pattern.test(file)));
+}

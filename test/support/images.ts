@@ -58,3 +58,78 @@ export async function makeDocument(
 export function analysisJpeg(original: Buffer): Promise<Buffer> {
   return renderAnalysisImage(original, { maxInputPixels: 100_000_000 });
 }
+
+/** A seeded source of numbers in [0, 1) (mulberry32): the same on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * A JPEG (q90) with what perceptual hashes see in a photo: a gradient at a seed-dependent angle,
+ * overlapping shapes in seed-dependent places and colours, and grain. Two seeds give two pictures,
+ * not one picture in two tints (as `makeImage` does).
+ */
+export async function makePhotoLike(options: {
+  width: number;
+  height: number;
+  seed: number;
+}): Promise<Buffer> {
+  const { width, height, seed } = options;
+  const random = seededRandom(seed);
+  const angle = random() * 2 * Math.PI;
+  const [from, to] = [0, 1].map(() => [0, 1, 2].map(() => 40 + random() * 175));
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const along =
+        ((x / width - 0.5) * Math.cos(angle) + (y / height - 0.5) * Math.sin(angle)) / Math.SQRT2 + 0.5;
+      for (let c = 0; c < 3; c++) {
+        const grain = (random() - 0.5) * 24;
+        pixels[(y * width + x) * 3 + c] = (from?.[c] ?? 0) * (1 - along) + (to?.[c] ?? 0) * along + grain;
+      }
+    }
+  }
+  const colour = () => `rgb(${[0, 1, 2].map(() => Math.floor(random() * 256)).join(',')})`;
+  const shapes = Array.from({ length: 7 }, (_, i) => {
+    const [x, y] = [random() * width, random() * height];
+    const [w, h] = [(0.1 + random() * 0.3) * width, (0.1 + random() * 0.3) * height];
+    const opacity = (0.6 + random() * 0.4).toFixed(2);
+    return i % 2 === 0
+      ? `<ellipse cx="${x}" cy="${y}" rx="${w / 2}" ry="${h / 2}" fill="${colour()}" opacity="${opacity}"/>`
+      : `<rect x="${x - w / 2}" y="${y - h / 2}" width="${w}" height="${h}" fill="${colour()}" opacity="${opacity}"/>`;
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .composite([{ input: Buffer.from(svg) }])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+/**
+ * What SHA-256 dedup misses and near-duplicate search must find: the same JPEG re-encoded at q60,
+ * resized to half its width, and cropped by 1% of its width and height (from the right and bottom
+ * edges, so what remains also shifts against the frame).
+ */
+export async function nearCopiesOf(
+  jpeg: Buffer,
+): Promise<Record<'reencoded' | 'resized' | 'cropped', Buffer>> {
+  const { width = 0, height = 0 } = await sharp(jpeg).metadata();
+  return {
+    reencoded: await sharp(jpeg).jpeg({ quality: 60 }).toBuffer(),
+    resized: await sharp(jpeg)
+      .resize(Math.round(width / 2))
+      .jpeg({ quality: 90 })
+      .toBuffer(),
+    cropped: await sharp(jpeg)
+      .extract({ left: 0, top: 0, width: Math.round(width * 0.99), height: Math.round(height * 0.99) })
+      .jpeg({ quality: 90 })
+      .toBuffer(),
+  };
+}

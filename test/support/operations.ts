@@ -99,7 +99,8 @@ export async function startPrivateWorld(): Promise<PrivateWorld> {
           await super.putDerivative(derivative);
         }
       })(clients.s3, buckets.images);
-      for (const job of jobs) await renderJob({ settings, catalog, store }, job);
+      const ownerIndex = new DynamoOwnerIndex(clients.dynamo, twin.resources.table);
+      for (const job of jobs) await renderJob({ settings, catalog, store, ownerIndex }, job);
       return written.sort();
     },
     async derivatives(imageId) {

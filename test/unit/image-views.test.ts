@@ -264,6 +264,15 @@ describe('image view', () => {
     expect(text).not.toContain('AB123');
   });
 
+  it("names the caller's own earlier near-duplicate from their link, never the fingerprint", () => {
+    const earlier = 'e'.repeat(64);
+    const fingerprinted = image({ fingerprint: { phash: '0123456789abcdef', version: 1 } });
+    const view = imageView(fingerprinted, link({ nearDuplicateOf: earlier }), [thumb], CDN);
+    expect(view.nearDuplicateOf).toBe(earlier);
+    expect(JSON.stringify(view)).not.toContain('0123456789abcdef');
+    expect(imageView(fingerprinted, link(), [thumb], CDN)).not.toHaveProperty('nearDuplicateOf');
+  });
+
   it('reports why a failed image failed', () => {
     const failed = image({ status: 'failed', failure: { reason: 'undecodable', message: 'no' } });
     expect(imageView(failed, link(), [thumb], CDN)).toMatchObject({

@@ -100,6 +100,7 @@ export function linkToItem(link: ImageLink): Item {
     collection: link.collection,
     filename: link.filename,
     linkedAt,
+    nearDuplicateOf: link.nearDuplicateOf,
     // Only links in a collection are indexed: a sparse index costs nothing for the rest.
     ...(link.collection
       ? {
@@ -133,6 +134,7 @@ export function linkFromItem(item: Item): ImageLink {
     collection: text(item.collection),
     filename: text(item.filename),
     linkedAt: date(item.linkedAt) as Date,
+    nearDuplicateOf: text(item.nearDuplicateOf),
   };
 }
 

@@ -97,6 +97,19 @@ export class DynamoCatalog implements RequestPathCatalog {
     return holders;
   }
 
+  async recordNearDuplicate(owner: string, imageId: string, nearDuplicateOf: string): Promise<void> {
+    await this.table.update(
+      'record near-duplicate',
+      { imageId },
+      {
+        Key: catalogKeys.link(owner, imageId),
+        UpdateExpression: 'SET nearDuplicateOf = :of',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':of': nearDuplicateOf },
+      },
+    );
+  }
+
   async listLinks(
     owner: string,
     options: { collection?: string; cursor?: string; limit: number },

@@ -1,5 +1,6 @@
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { OUTPUT_FORMATS, type OutputFormat } from '../formats.js';
+import { type Fingerprint, fingerprintOf } from '../near-duplicates.js';
 import type { VariantSpec } from '../variants.js';
 import { encodeFrames } from './encode.js';
 import { unrenderable } from './errors.js';
@@ -32,6 +33,8 @@ export interface SkippedVariant {
 export interface RenderResult {
   objects: RenderedObject[];
   skipped: SkippedVariant[];
+  /** With `options.fingerprint`: the first picture's, when any variant of it was rendered. */
+  fingerprint?: Fingerprint;
 }
 
 export interface RenderOptions extends OpenOptions {
@@ -41,6 +44,11 @@ export interface RenderOptions extends OpenOptions {
    * @default variants
    */
   variantSet?: readonly VariantSpec[];
+  /**
+   * Also fingerprint the first picture (page or frame) for near-duplicate search, from the whole
+   * pixels decoded for its variants: no decode of its own.
+   */
+  fingerprint?: boolean;
 }
 
 /**
@@ -81,7 +89,10 @@ export async function renderVariants(
         (v): SkippedVariant => ({ variant: v.name, page: pageOf(source, v), reason: 'original_too_small' }),
       ),
     );
-    result.objects.push(...(await renderSource(source, plan.planned)));
+    const fingerprint = options.fingerprint === true && result.fingerprint === undefined;
+    const rendered = await renderSource(source, plan.planned, fingerprint);
+    result.objects.push(...rendered.objects);
+    if (rendered.fingerprint) result.fingerprint = rendered.fingerprint;
   }
   const order = (name: string) => variants.findIndex((v) => v.name === name);
   result.objects.sort((a, b) => order(a.variant) - order(b.variant) || (a.page ?? 0) - (b.page ?? 0));
@@ -92,9 +103,17 @@ export async function renderVariants(
 const pageOf = (source: Source, variant: VariantSpec): number | undefined =>
   rendersPerPage(variant) ? source.page : undefined;
 
-/** Renders planned variants of one picture: one decode, then a cascade largest to smallest. */
-async function renderSource(source: Source, planned: readonly PlannedVariant[]): Promise<RenderedObject[]> {
-  if (planned.length === 0) return [];
+/**
+ * Renders planned variants of one picture: one decode, then a cascade largest to smallest. With
+ * `fingerprint`, the decoded first frame is fingerprinted too (nothing is decoded when nothing is
+ * planned).
+ */
+async function renderSource(
+  source: Source,
+  planned: readonly PlannedVariant[],
+  fingerprint: boolean,
+): Promise<{ objects: RenderedObject[]; fingerprint?: Fingerprint }> {
+  if (planned.length === 0) return { objects: [] };
   const ordered = [...planned].sort((a, b) => area(b.placement.scaled) - area(a.placement.scaled));
   const decodeSize = {
     width: Math.max(...ordered.map((p) => p.placement.scaled.width)),
@@ -102,6 +121,7 @@ async function renderSource(source: Source, planned: readonly PlannedVariant[]):
   };
   // Whole (uncropped) frames made so far: any can be the source of a smaller size.
   let wholeFrames: Frames[] = [dropOpaqueAlpha(await source.decode(decodeSize))];
+  const hashed = fingerprint ? { fingerprint: fingerprintOf(firstFrame(wholeFrames[0] as Frames)) } : {};
   const objects: RenderedObject[] = [];
   for (const [index, { variant, placement }] of ordered.entries()) {
     const whole = smallestHolding(wholeFrames, placement.scaled);
@@ -138,7 +158,7 @@ async function renderSource(source: Source, planned: readonly PlannedVariant[]):
       });
     }
   }
-  return objects;
+  return { objects, ...hashed };
 }
 
 function smallestHolding(candidates: readonly Frames[], size: Size): Frames {

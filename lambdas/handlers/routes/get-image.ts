@@ -24,12 +24,25 @@ export async function getImage(
   owner: string,
   imageId: string | undefined,
 ): Promise<{ result: HttpResult; imageId?: string }> {
-  if (!imageId || !isSha256Hex(imageId)) throw notFound();
-  const link = await deps.catalog.findLink(owner, imageId);
-  if (!link) throw notFound();
-  const image = await deps.catalog.getImage(imageId);
-  if (!image) throw notFound();
+  const { image, link } = await ownImage(deps.catalog, owner, imageId);
   return { result: json(200, await ownerImageView(deps, image, link)), imageId };
+}
+
+/**
+ * The image `imageId` names and the caller's link to it; `NotFoundError` for a malformed id, an image
+ * the caller does not link (whether or not anyone else does) and one gone meanwhile, all alike.
+ */
+export async function ownImage(
+  catalog: Pick<RequestPathCatalog, 'findLink' | 'getImage'>,
+  owner: string,
+  imageId: string | undefined,
+): Promise<{ image: ImageRecord; link: ImageLink }> {
+  if (!imageId || !isSha256Hex(imageId)) throw notFound();
+  const link = await catalog.findLink(owner, imageId);
+  if (!link) throw notFound();
+  const image = await catalog.getImage(imageId);
+  if (!image) throw notFound();
+  return { image, link };
 }
 
 /**
