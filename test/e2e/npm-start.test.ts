@@ -259,10 +259,12 @@ describe('npm start', () => {
     });
     const theirs = await stranger.settle(String(copy.body.uploadId), SETTLE_TIMEOUT_MS);
     expect(theirs.imageId).toBe(falconId);
-    const { body: found } = await stranger.call('GET', `/v1/search?colour=${colour}`);
-    expect((found.items as Array<{ uploadId: string }>).map((item) => item.uploadId)).toEqual([
-      copy.body.uploadId,
-    ]);
+    // Their entries are filed just after ingest accepts the upload: search is derived data, a moment behind.
+    const theirHits = async () => {
+      const { body: found } = await stranger.call('GET', `/v1/search?colour=${colour}`);
+      return (found.items as Array<{ uploadId: string }>).map((item) => item.uploadId);
+    };
+    await expect.poll(theirHits, { timeout: SETTLE_TIMEOUT_MS }).toEqual([copy.body.uploadId]);
   }, 600_000);
 
   it('gives tokens from `npm run token` that the API accepts', async () => {
