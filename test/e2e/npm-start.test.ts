@@ -11,7 +11,7 @@ import { SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { ApiClient } from '../support/api-client.js';
 import { CORPUS_DIR, readCorpusManifest } from '../support/corpus.js';
-import { makeImage } from '../support/images.js';
+import { makeImage, nearCopiesOf } from '../support/images.js';
 import { isListening, npmStart, type RunningPipeline } from '../support/npm-start.js';
 
 const run = promisify(execFile);
@@ -203,7 +203,7 @@ describe('npm start', () => {
     }
   });
 
-  it('knows what is in the photos (offline tags) and finds them by tag, word and colour, for their owner only', async () => {
+  it('knows what is in the photos (offline tags), finds them by tag, word, colour and likeness, for their owner only', async () => {
     const owner = await ApiClient.forOwner(pipeline.apiUrl, 'e2e-finder');
     const stranger = await ApiClient.forOwner(pipeline.apiUrl, 'e2e-stranger');
     const portrait = await subjectPhoto('immich__portrait.jpg', 777);
@@ -265,6 +265,22 @@ describe('npm start', () => {
       return (found.items as Array<{ uploadId: string }>).map((item) => item.uploadId);
     };
     await expect.poll(theirHits, { timeout: SETTLE_TIMEOUT_MS }).toEqual([copy.body.uploadId]);
+
+    // A re-encoded, half-size copy is other bytes (SHA-256 dedup misses it) but the same picture.
+    const { resized } = await nearCopiesOf(falcon.bytes);
+    const sent = await owner.upload(resized, {
+      contentType: 'image/jpeg',
+      filename: 'smaller.jpg',
+      method: 'PUT',
+    });
+    const smaller = await owner.settle(String(sent.body.uploadId), SETTLE_TIMEOUT_MS);
+    expect(smaller.imageId).not.toBe(falconId);
+    const similarTo = async (client: ApiClient) => {
+      const { body } = await client.call('GET', `/v1/images/${falconId}/similar`);
+      return ((body.items ?? []) as Array<{ imageId: string }>).map((item) => item.imageId);
+    };
+    await expect.poll(() => similarTo(owner), { timeout: SETTLE_TIMEOUT_MS }).toContain(smaller.imageId);
+    expect(await similarTo(stranger)).not.toContain(smaller.imageId);
   }, 600_000);
 
   it('gives tokens from `npm run token` that the API accepts', async () => {
