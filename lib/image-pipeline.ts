@@ -320,11 +320,8 @@ export class ImagePipeline extends Construct {
     monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
     if (enrichment && this.enrichmentFunction) {
       monitoring.monitorFunction(this.enrichmentFunction, 'EnrichmentFunction');
-      monitoring.monitorDeadLetterQueue(
-        enrichment.deadLetterQueue,
-        'Enrichment',
-        "An image's enrichment failed every attempt (its record says enrichment failed; the image is still served): fix the cause, then redrive.",
-      );
+      // A parked job's image says enrichment failed and is still served: fix the cause, then redrive.
+      monitoring.monitorWorkQueue('enrichment', enrichment, 'enrichments');
     }
     for (const lane of WORK_LANES) {
       monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);

@@ -49,23 +49,7 @@ export class PipelineMonitoring extends Construct {
     this.alarmTopic = props.alarmTopic ?? new Topic(this, 'AlarmTopic', { enforceSSL: true });
     this.dashboard = new Dashboard(this, 'Dashboard');
 
-    for (const lane of WORK_LANES) {
-      const { queue, deadLetterQueue } = props.lanes[lane];
-      this.addAlarmRow(`${lane} lane`, {
-        [`${lane}DeadLetters`]: deadLetters(
-          deadLetterQueue,
-          `A ${lane} job failed every attempt and is parked in its DLQ: fix the cause, then redrive.`,
-        ),
-        [`${lane}OldestMessage`]: {
-          metric: queue.metricApproximateAgeOfOldestMessage({
-            statistic: 'Maximum',
-            period: Duration.minutes(5),
-          }),
-          above: MAX_QUEUE_AGE.toSeconds(),
-          description: `A ${lane} job has waited over ${MAX_QUEUE_AGE.toMinutes()} minutes: renders are stuck or far behind.`,
-        },
-      });
-    }
+    for (const lane of WORK_LANES) this.monitorWorkQueue(lane, props.lanes[lane], 'renders');
     this.addAlarmRow('API', {
       Api5xx: {
         metric: props.apiStage.metricServerError({ statistic: 'Sum', period: Duration.minutes(5) }),
@@ -96,6 +80,28 @@ export class PipelineMonitoring extends Construct {
         metric: fn.metricThrottles({ statistic: 'Sum', period }),
         above: 0,
         description: throttled ?? `${label} was throttled: account concurrency is exhausted.`,
+      },
+    });
+  }
+
+  /**
+   * Alarms on a work queue: any job parked in its dead-letter queue, and a job waiting longer than
+   * `MAX_QUEUE_AGE` (its `work` stuck or far behind).
+   */
+  public monitorWorkQueue(name: string, queues: LaneQueues, work: string): void {
+    const { queue, deadLetterQueue } = queues;
+    this.addAlarmRow(`${name} lane`, {
+      [`${name}DeadLetters`]: deadLetters(
+        deadLetterQueue,
+        `A ${name} job failed every attempt and is parked in its DLQ: fix the cause, then redrive.`,
+      ),
+      [`${name}OldestMessage`]: {
+        metric: queue.metricApproximateAgeOfOldestMessage({
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
+        above: MAX_QUEUE_AGE.toSeconds(),
+        description: `A ${name} job has waited over ${MAX_QUEUE_AGE.toMinutes()} minutes: ${work} are stuck or far behind.`,
       },
     });
   }

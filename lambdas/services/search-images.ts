@@ -1,6 +1,6 @@
 import type { PaletteColour } from '../core/enrichment.js';
 import { searchWords } from '../core/enrichment.js';
-import { ValidationError } from '../core/errors.js';
+import { DependencyRefusedError, ValidationError } from '../core/errors.js';
 import { indexTerm, indexTerms } from '../core/index-terms.js';
 import type { ImageLink, ImageRecord, RequestPathCatalog } from '../ports/catalog.js';
 import { type Embedder, MAX_VECTOR_QUERY_TOP_K, type VectorIndex } from '../ports/enrichment.js';
@@ -123,7 +123,7 @@ async function rankByMeaning(
   query: SearchQuery,
 ): Promise<SearchHit[]> {
   if (query.cursor !== undefined) throw invalidCursor();
-  const vector = await search.embedder.embedText(text);
+  const vector = await embedQuery(search.embedder, text);
   const matches = await search.vectorIndex.query(vector, {
     topK: MAX_VECTOR_QUERY_TOP_K,
     filter: { owner },
@@ -138,6 +138,20 @@ async function rankByMeaning(
     hits.push(...(await ownHits(deps, owner, candidates, criteria)));
   }
   return hits;
+}
+
+/**
+ * The query's embedding. A model that will not take this text (too long in tokens, which 500
+ * characters of some scripts are) refuses the caller's input: a 400 naming `q`, not a failure of ours.
+ */
+async function embedQuery(embedder: Embedder, text: string): Promise<Float32Array> {
+  try {
+    return await embedder.embedText(text);
+  } catch (error) {
+    if (error instanceof DependencyRefusedError && error.reason !== 'request_refused')
+      throw new ValidationError(`q was refused by the text model: ${error.message}`, 'q');
+    throw error;
+  }
 }
 
 /** Reads the candidates (concurrently); keeps, in order, those the owner links that meet every criterion. */

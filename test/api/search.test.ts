@@ -5,7 +5,7 @@ import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../../lambdas/adapters/aws/dynamo-owner-index.js';
 import { API_ROUTES } from '../../lambdas/contract.js';
 import type { DominantColour } from '../../lambdas/core/enrichment.js';
-import { RetryableError } from '../../lambdas/core/errors.js';
+import { DependencyRefusedError, RetryableError } from '../../lambdas/core/errors.js';
 import { indexTerm } from '../../lambdas/core/index-terms.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import {
@@ -464,6 +464,26 @@ describe('GET /v1/search', () => {
       expect(byTag.body.items.map((item: { imageId: string }) => item.imageId).sort()).toEqual(
         await found(alice, { tag: 'dog' }),
       );
+    });
+
+    it('answers 400 naming q when the text model refuses the text, 500 when it refuses the deployment', async () => {
+      const refusing = (reason: 'input_refused' | 'request_refused') =>
+        createApiHandler({
+          ...deps,
+          search: {
+            embedder: {
+              ...embedder,
+              embedText: async () => {
+                throw new DependencyRefusedError(reason, 'embed text was refused: ValidationException');
+              },
+            },
+            vectorIndex,
+          },
+        });
+      const tooLong = await search(alice, { q: 'animal' }, refusing('input_refused'));
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.error.field).toBe('q');
+      expect((await search(alice, { q: 'animal' }, refusing('request_refused'))).status).toBe(500);
     });
 
     it('reads q as words when the embedder is not semantic', async () => {

@@ -113,17 +113,19 @@ describe('the enrichment lane, when enabled', () => {
     });
   });
 
-  it('tells every function the queue and the index, and alarms on the dead-letter queue', () => {
+  it('tells every function the queue and the index, and alarms on parked jobs and on jobs waiting too long', () => {
     const environment =
       resources('AWS::Lambda::Function')[logicalId(pipeline.apiFunction)]?.Properties.Environment.Variables;
     expect(environment.APERTURE_ENRICHMENT_QUEUE_URL).toEqual({ Ref: logicalId(queue()) });
     expect(JSON.stringify(environment.APERTURE_VECTOR_INDEX)).toContain('IndexArn');
     const dlq = pipeline.node.findAll().find((c) => c.node.path.endsWith('Enrichment/Dlq'));
     if (!dlq) throw new Error('no enrichment dead-letter queue');
-    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter((alarm) =>
-      JSON.stringify(alarm.Properties.Dimensions ?? []).includes(logicalId(dlq)),
-    );
-    expect(alarms.length).toBeGreaterThan(0);
+    const alarmedMetrics = (watched: Parameters<typeof logicalId>[0]) =>
+      Object.values(resources('AWS::CloudWatch::Alarm'))
+        .filter((alarm) => JSON.stringify(alarm.Properties.Dimensions ?? []).includes(logicalId(watched)))
+        .map((alarm) => alarm.Properties.MetricName);
+    expect(alarmedMetrics(dlq)).toEqual(['ApproximateNumberOfMessagesVisible']);
+    expect(alarmedMetrics(queue())).toEqual(['ApproximateAgeOfOldestMessage']);
   });
 
   it('grants a cross-region inference profile and its model in the regions it routes to', () => {
@@ -156,10 +158,11 @@ describe('the enrichment lane, when off (the default)', () => {
       ),
     );
     expect(actions.filter((action) => /^(rekognition|bedrock|s3vectors):/.test(action))).toEqual([]);
-    // Both lanes then have the same grants: nothing of analysis images or an enrichment queue.
-    const { thumbnails, variants } = plain.stack.pipeline.renderFunctions;
-    const actionsOf = (fn: typeof thumbnails) =>
-      new Set(grantsOf(roleStatements(plain.template, fn)).map(({ action }) => action));
-    expect(actionsOf(thumbnails)).toEqual(actionsOf(variants));
+    // The thumbnails lane then writes no analysis image and queues nothing.
+    const thumbnails = grantsOf(
+      roleStatements(plain.template, plain.stack.pipeline.renderFunctions.thumbnails),
+    );
+    expect(thumbnails.filter((g) => JSON.stringify(g.resource).includes(ANALYSIS_PREFIX))).toEqual([]);
+    expect(thumbnails.map((g) => g.action)).not.toContain('sqs:SendMessage');
   });
 });

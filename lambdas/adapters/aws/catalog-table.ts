@@ -7,7 +7,7 @@
  * - link    `OWNER#{owner}`    / `IMAGE#{sha256}`    one owner's claim on an image
  * - holder  `IMAGE#{sha256}`   / `OWNER#{owner}`     the same claim seen from the image: who holds it
  * - vector  `IMAGE#{sha256}`   / `EMBEDDING`         the image's embedding (float32 bytes)
- * - entry   `INDEX#{owner}#{term}` / `{sha256}`      one of an owner's lookups (a tag, a word, a hash band)
+ * - entry   `INDEX#{owner, %-encoded}#{term}` / `{sha256}`   one of an owner's lookups (a tag, a word, a hash band)
  * - upload  `UPLOAD#{uploadId}`/ `UPLOAD`            one presigned upload and its fate
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
  */
@@ -16,8 +16,12 @@ export const catalogKeys = {
   link: (owner: string, sha256: string) => ({ pk: `OWNER#${owner}`, sk: `IMAGE#${sha256}` }),
   embedding: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'EMBEDDING' }),
   holder: (sha256: string, owner: string) => ({ pk: `IMAGE#${sha256}`, sk: `OWNER#${owner}` }),
+  /**
+   * The owner is percent-encoded, so it holds no `#`: the first `#` after it always ends it, and no
+   * owner and term (`alice#tag:x` and `word:y`, say) can spell another owner's partition.
+   */
   indexEntry: (owner: string, term: string, sha256: string) => ({
-    pk: `INDEX#${owner}#${term}`,
+    pk: `INDEX#${encodeURIComponent(owner)}#${term}`,
     sk: sha256,
   }),
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
