@@ -14,7 +14,7 @@ const USAGE = `Usage: npm start -- [--fresh] [--host H] [--port N] [--cdn-port N
   --cdn-port    the local CDN (default 3001, env APERTURE_CDN_PORT; 0 picks a free one)
   --data-dir    where data is kept (default .aperture, env APERTURE_DATA_DIR)
   --workers     render invocations at once per lane (default: the machine's cores)
-  --plain       no enrichment lane (tags, captions, colours, search): saves the tagger's ~300 MB`;
+  --plain       no enrichment lane (tags, captions, colours, search): saves the tagger's 100–150 MB`;
 
 /**
  * The laptop's settings: enrichment on, with the offline models. CenterNet scores what it sees lower

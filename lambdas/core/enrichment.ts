@@ -58,6 +58,8 @@ export interface Enrichment {
   status: EnrichmentStatus;
   /** `enrichmentVersion(...)` of the settings and models that made (or are making) this. */
   version: string;
+  /** When the job of `version` was last queued: a job pending far longer was lost, and is queued again. */
+  queuedAt?: Date | undefined;
   enrichedAt?: Date | undefined;
   tags?: Tag[] | undefined;
   caption?: Caption | undefined;
@@ -232,13 +234,18 @@ export type EnrichmentJob = z.infer<typeof enrichmentJobSchema>;
 
 /**
  * Whether the upkeep should have an image enriched (again): enrichment is on, the image is `ready`,
- * and it was enriched by another version or never. Pending and failed enrichments of this version are
- * left alone: a pending one is in the queue, a failed one in the dead-letter queue for an operator.
+ * and it was enriched by another version or never, or its job has been pending longer than
+ * `stuckAfterMs` (lost: a queue purged, a local run stopped). A failed enrichment of this version is
+ * left alone: its job waits in the dead-letter queue for an operator.
  */
 export function needsEnrichment(
   image: { status: string; deletingSince?: Date | undefined; enrichment?: Enrichment | undefined },
   settings: { enrichment: EnrichmentSettings },
+  stuck: { now: Date; stuckAfterMs: number },
 ): boolean {
   if (!settings.enrichment.enabled || image.status !== 'ready' || image.deletingSince) return false;
-  return image.enrichment?.version !== enrichmentVersion(settings.enrichment);
+  const { enrichment } = image;
+  if (enrichment?.version !== enrichmentVersion(settings.enrichment)) return true;
+  const queuedAt = enrichment.queuedAt?.getTime() ?? 0;
+  return enrichment.status === 'pending' && stuck.now.getTime() - queuedAt > stuck.stuckAfterMs;
 }

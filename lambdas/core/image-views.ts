@@ -132,7 +132,7 @@ export interface ImageView {
   placeholder?: Placeholder;
   /** What the camera recorded (GPS only with `settings.keepGpsMetadata`); once the thumbnails are rendered. */
   technicalMetadata?: TechnicalMetadata;
-  /** What the enrichment lane found, and where it stands; absent while enrichment is off. */
+  /** What the enrichment lane found, and where it stands; absent for an image it was never queued for. */
   enrichment?: EnrichmentView;
   /** The caller's own earlier image this one looks like (re-encoded, resized, cropped), if any. */
   nearDuplicateOf?: string;

@@ -43,8 +43,9 @@ function parseJob(record: SQSRecord) {
 
 /**
  * A batch of enrichment jobs, each succeeding or failing on its own (Powertools' batch processor
- * reports `batchItemFailures`). A job that keeps failing (a model down, an image a model refuses)
- * marks the enrichment `failed` on its last delivery and then goes to the dead-letter queue; the
+ * reports `batchItemFailures`). A model's lasting refusal of the image is recorded by the service and
+ * the message acknowledged; a job that keeps failing otherwise (a model down, a request refused)
+ * marks the enrichment `failed` on its last delivery and then goes to the dead-letter queue. The
  * image stays `ready` and served throughout.
  */
 export function createEnrichHandler(deps: EnrichHandlerDependencies) {

@@ -43,8 +43,8 @@ export interface ReprocessReport {
   requeued: number;
   /**
    * `ready` on the current set but enriched by another enrichment version, or never (enrichment
-   * switched on later): their thumbnails job queued again, which makes the analysis image and queues
-   * the enrichment.
+   * switched on later), or pending past `stuckAfterMs`: their thumbnails job queued again, which makes
+   * the analysis image and queues the enrichment.
    */
   enrichment: number;
   /** Left alone: failed, being deleted, not yet through ingest, or changed by others throughout. */
@@ -147,7 +147,7 @@ async function reprocessImage(
       if (!jobs) return 'changed';
       report.requeued += 1;
       tallyJobs(report, jobs);
-    } else if (needsEnrichment(image, settings)) {
+    } else if (needsEnrichment(image, settings, { now: deps.now(), stuckAfterMs: options.stuckAfterMs })) {
       const thumbnails = settings.variants.filter((v) => laneOf(v) === 'thumbnails').map((v) => v.name);
       const jobs = planVariantJobs(image.imageId, settings, thumbnails);
       if (!options.dryRun) await deps.queue.enqueue(jobs);

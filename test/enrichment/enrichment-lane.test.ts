@@ -123,7 +123,11 @@ describe('the enrichment lane', () => {
     expect(queued).toEqual([{ imageId, version }]);
     const analysis = await store.readDerivative(analysisKey(imageId));
     expect(analysis?.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
-    expect((await catalog.getImage(imageId))?.enrichment).toEqual({ status: 'pending', version });
+    expect((await catalog.getImage(imageId))?.enrichment).toEqual({
+      status: 'pending',
+      version,
+      queuedAt: expect.any(Date),
+    });
   });
 
   it('records tags, colours, caption and embedding, and files them for every owner of the image, the later one included', async () => {
@@ -293,5 +297,26 @@ describe('the enrichment lane', () => {
     const enrichmentQueue = { enqueue: async (job: EnrichmentJob) => void queued.push(job) };
     for (const job of mine) await renderJob({ settings, catalog, store, ownerIndex, enrichmentQueue }, job);
     expect(queued).toEqual([{ imageId, version }]);
+  });
+
+  it('has a job lost while pending queued again by the upkeep, once it is overdue', async () => {
+    const { imageId } = await uploadAndRender(uniqueOwner('lost'), await photo());
+    const queuedAt = (await catalog.getImage(imageId))?.enrichment?.queuedAt?.getTime() ?? 0;
+    const upkeep = async (now: number) => {
+      const requeued: RenderJob[] = [];
+      await reprocessImages(
+        {
+          settings,
+          catalog: new DynamoMaintenanceCatalog(clients.dynamo, table),
+          queue: { enqueue: async (queued) => void requeued.push(...queued) },
+          inventory: new S3ObjectInventory(clients.s3, { uploads: uploadBucket, images: imageBucket }),
+          now: () => new Date(now),
+        },
+        { dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
+      );
+      return requeued.filter((job) => job.imageId === imageId).map((job) => job.lane);
+    };
+    expect(await upkeep(queuedAt + 60_000)).toEqual([]);
+    expect(await upkeep(queuedAt + 2 * 3_600_000)).toEqual(['thumbnails']);
   });
 });

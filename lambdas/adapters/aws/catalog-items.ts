@@ -72,7 +72,7 @@ export function imageToItem(image: ImageRecord): Item {
 }
 
 export function enrichmentToItem(enrichment: Enrichment): Item {
-  return { ...enrichment, enrichedAt: iso(enrichment.enrichedAt) };
+  return { ...enrichment, queuedAt: iso(enrichment.queuedAt), enrichedAt: iso(enrichment.enrichedAt) };
 }
 
 export function imageFromItem(item: Item): ImageRecord {
@@ -82,9 +82,15 @@ export function imageFromItem(item: Item): ImageRecord {
     createdAt: date(item.createdAt) as Date,
     jobsQueuedAt: date(item.jobsQueuedAt),
     deletingSince: date(item.deletingSince),
-    enrichment: item.enrichment
-      ? { ...(item.enrichment as Enrichment), enrichedAt: date((item.enrichment as Item).enrichedAt) }
-      : undefined,
+    enrichment: item.enrichment ? enrichmentFromItem(item.enrichment as Item) : undefined,
+  };
+}
+
+function enrichmentFromItem(item: Item): Enrichment {
+  return {
+    ...(item as unknown as Enrichment),
+    queuedAt: date(item.queuedAt),
+    enrichedAt: date(item.enrichedAt),
   };
 }
 

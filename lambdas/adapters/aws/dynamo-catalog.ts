@@ -297,7 +297,7 @@ export class DynamoCatalog implements RequestPathCatalog {
           'attribute_exists(pk) AND attribute_not_exists(deletingSince) AND (attribute_not_exists(enrichment) OR enrichment.version <> :version OR enrichment.#status = :pendingStatus)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':pending': { status: 'pending', version },
+          ':pending': { status: 'pending', version, queuedAt: this.now().toISOString() },
           ':version': version,
           ':pendingStatus': 'pending',
         },
