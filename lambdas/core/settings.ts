@@ -84,7 +84,7 @@ export const settingsSchema = z.strictObject({
    * costs a few milliseconds of the thumbnails lane and a few small catalog items per image.
    */
   nearDuplicates: z.boolean().default(true),
-  /** Tags, captions, colours, moderation and embeddings, made after the thumbnails (see above). */
+  /** Tags, captions, colours, moderation and embeddings of every image, made after its thumbnails. */
   enrichment: enrichmentSettingsSchema.default(() => enrichmentSettingsSchema.parse({})),
 });
 

@@ -65,12 +65,13 @@ function interfaceMembers(file: ts.SourceFile, name: string): Documented[] {
   }));
 }
 
-function settingsFields(file: ts.SourceFile): Documented[] {
+/** The documented fields of a `z.strictObject({...})` schema declared as `const {schemaName} = …`. */
+function settingsFields(file: ts.SourceFile, schemaName: string): Documented[] {
   let literal: ts.ObjectLiteralExpression | undefined;
   file.forEachChild(function visit(node) {
     if (
       ts.isVariableDeclaration(node) &&
-      node.name.getText(file) === 'settingsSchema' &&
+      node.name.getText(file) === schemaName &&
       node.initializer &&
       ts.isCallExpression(node.initializer)
     ) {
@@ -79,7 +80,7 @@ function settingsFields(file: ts.SourceFile): Documented[] {
     }
     node.forEachChild(visit);
   });
-  if (!literal) throw new Error(`${file.fileName} has no settingsSchema object`);
+  if (!literal) throw new Error(`${file.fileName} has no ${schemaName} object`);
   return literal.properties.filter(ts.isPropertyAssignment).map((property) => ({
     name: property.name.getText(file),
     doc: tsdoc(property).doc,
@@ -90,7 +91,11 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
+/** Settings documented field by field in rows of their own (`enrichment.tags`, …), not as one value. */
+const NESTED_SETTINGS = { enrichment: 'enrichmentSettingsSchema' } as const;
+
 function settingDefault(name: string): string {
+  if (name in NESTED_SETTINGS) return `the \`${name}.*\` rows below`;
   if (name === 'variants') {
     return DEFAULT_VARIANTS.map(
       (v) =>
@@ -104,7 +109,15 @@ function generated(): string {
   const pipeline = parse('lib/image-pipeline.ts');
   const props = interfaceMembers(pipeline, 'ImagePipelineProps');
   const privateDelivery = interfaceMembers(pipeline, 'PrivateDelivery');
-  const settings = settingsFields(parse('lambdas/core/settings.ts'));
+  const settingsFile = parse('lambdas/core/settings.ts');
+  const settings = settingsFields(settingsFile, 'settingsSchema');
+  const defaults = parseSettings() as Record<string, Record<string, unknown>>;
+  const nestedRows = Object.entries(NESTED_SETTINGS).flatMap(([parent, schema]) =>
+    settingsFields(settingsFile, schema).map(
+      (s) =>
+        `| \`${parent}.${s.name}\` | ${cell(`\`${JSON.stringify(defaults[parent]?.[s.name])}\``)} | ${cell(s.doc || '–')} |`,
+    ),
+  );
   const propRows = (members: Documented[]) =>
     members.map(
       (m) =>
@@ -130,6 +143,7 @@ function generated(): string {
     '| setting | default | what it is |',
     '| --- | --- | --- |',
     ...settings.map((s) => `| \`${s.name}\` | ${cell(settingDefault(s.name))} | ${cell(s.doc || '–')} |`),
+    ...nestedRows,
     '',
     END,
   ].join('\n');
@@ -152,8 +166,10 @@ describe('docs/configuration.md', () => {
   });
 
   it('reads every setting the schema has, and every prop', () => {
-    const documented = settingsFields(parse('lambdas/core/settings.ts')).map((s) => s.name);
+    const documented = settingsFields(parse('lambdas/core/settings.ts'), 'settingsSchema').map((s) => s.name);
     expect(documented.sort()).toEqual(Object.keys(parseSettings()).sort());
+    const enrichment = settingsFields(parse('lambdas/core/settings.ts'), 'enrichmentSettingsSchema');
+    expect(enrichment.map((s) => s.name).sort()).toEqual(Object.keys(parseSettings().enrichment).sort());
     const props = interfaceMembers(parse('lib/image-pipeline.ts'), 'ImagePipelineProps').map((p) => p.name);
     expect(props).toEqual(
       expect.arrayContaining(['settings', 'jwt', 'privateDelivery', 'onDemandConcurrency']),
