@@ -65,7 +65,7 @@ function describeReprocess(report: ReprocessReport): string {
       ['  already on the set', count(report.current)],
       ['  moved to the set', count(report.moved)],
       ['  stalled renders queued again', count(report.requeued)],
-      ['  enrichment queued (none, or another version)', count(report.enrichment)],
+      ['  fingerprint or enrichment missing, thumbnails queued again', count(report.derived)],
       ['  left: failed', count(left.failed)],
       ['  left: being deleted', count(left.deleting)],
       ['  left: still in ingest', count(left.ingesting)],

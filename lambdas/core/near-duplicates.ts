@@ -187,3 +187,15 @@ export function lookupTerms(fingerprint: Fingerprint): string[] {
     ...Array.from({ length: BAND_BITS }, (_, bit) => bandTerm(fingerprint.version, band, value ^ (1 << bit))),
   ]);
 }
+
+/**
+ * Whether the upkeep should have an image fingerprinted (again): fingerprints are on, the image is
+ * `ready`, and it has none (rendered before they were switched on) or one of another version.
+ */
+export function needsFingerprint(
+  image: { status: string; deletingSince?: Date | undefined; fingerprint?: Fingerprint | undefined },
+  settings: { nearDuplicates: boolean },
+): boolean {
+  if (!settings.nearDuplicates || image.status !== 'ready' || image.deletingSince) return false;
+  return image.fingerprint?.version !== FINGERPRINT_VERSION;
+}

@@ -1,4 +1,5 @@
 import { needsEnrichment } from '../core/enrichment.js';
+import { needsFingerprint } from '../core/near-duplicates.js';
 import { laneOf, mapLanes, planVariantJobs, type RenderJob, type WorkLane } from '../core/render-jobs.js';
 import { planVariantSet, staleDerivativeKeys } from '../core/variant-set-plan.js';
 import { variantSetVersion } from '../core/variants.js';
@@ -42,11 +43,12 @@ export interface ReprocessReport {
   /** On the current set with stalled renders, queued again. */
   requeued: number;
   /**
-   * `ready` on the current set but enriched by another enrichment version, or never (enrichment
-   * switched on later), or pending past `stuckAfterMs`: their thumbnails job queued again, which makes
-   * the analysis image and queues the enrichment.
+   * `ready` on the current set but without what the thumbnails lane derives as it now would: no
+   * fingerprint of the current version (near-duplicates switched on later), or enriched by another
+   * enrichment version or never, or pending past `stuckAfterMs`. Their thumbnails job is queued
+   * again, which fingerprints the image, makes the analysis image and queues the enrichment.
    */
-  enrichment: number;
+  derived: number;
   /** Left alone: failed, being deleted, not yet through ingest, or changed by others throughout. */
   left: { failed: number; deleting: number; ingesting: number; changed: number };
   jobs: Record<WorkLane, number>;
@@ -80,7 +82,7 @@ export async function reprocessImages(
     current: 0,
     moved: 0,
     requeued: 0,
-    enrichment: 0,
+    derived: 0,
     left: { failed: 0, deleting: 0, ingesting: 0, changed: 0 },
     jobs: mapLanes(() => 0),
     variants: {},
@@ -147,11 +149,14 @@ async function reprocessImage(
       if (!jobs) return 'changed';
       report.requeued += 1;
       tallyJobs(report, jobs);
-    } else if (needsEnrichment(image, settings, { now: deps.now(), stuckAfterMs: options.stuckAfterMs })) {
+    } else if (
+      needsFingerprint(image, settings) ||
+      needsEnrichment(image, settings, { now: deps.now(), stuckAfterMs: options.stuckAfterMs })
+    ) {
       const thumbnails = settings.variants.filter((v) => laneOf(v) === 'thumbnails').map((v) => v.name);
       const jobs = planVariantJobs(image.imageId, settings, thumbnails);
       if (!options.dryRun) await deps.queue.enqueue(jobs);
-      report.enrichment += 1;
+      report.derived += 1;
       tallyJobs(report, jobs);
     } else {
       report.current += 1;

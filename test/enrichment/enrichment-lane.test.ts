@@ -290,7 +290,7 @@ describe('the enrichment lane', () => {
       },
       { dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
     );
-    expect(report.enrichment).toBeGreaterThanOrEqual(1);
+    expect(report.derived).toBeGreaterThanOrEqual(1);
     const mine = requeued.filter((job) => job.imageId === imageId);
     expect(mine.map((job) => job.lane)).toEqual(['thumbnails']);
     const queued: EnrichmentJob[] = [];

@@ -111,7 +111,7 @@ function generated(): string {
   const privateDelivery = interfaceMembers(pipeline, 'PrivateDelivery');
   const settingsFile = parse('lambdas/core/settings.ts');
   const settings = settingsFields(settingsFile, 'settingsSchema');
-  const defaults = parseSettings() as Record<string, Record<string, unknown>>;
+  const defaults = parseSettings() as unknown as Record<string, Record<string, unknown>>;
   const nestedRows = Object.entries(NESTED_SETTINGS).flatMap(([parent, schema]) =>
     settingsFields(settingsFile, schema).map(
       (s) =>

@@ -13,6 +13,7 @@ import {
   lookupTerms,
   lumaGrid,
   NEAR_DUPLICATE_MAX_DISTANCE,
+  needsFingerprint,
   perceptualHash,
 } from '../../lambdas/core/near-duplicates.js';
 import { renderVariants } from '../../lambdas/core/render/render-variants.js';
@@ -209,5 +210,20 @@ describe('distances and bands', () => {
       version: 1,
     };
     expect(fingerprintTerms(far).some((term) => reachable.has(term))).toBe(false);
+  });
+});
+
+describe('the upkeep', () => {
+  const current = { phash: '0'.repeat(16), version: FINGERPRINT_VERSION };
+  it.each([
+    ['a ready image without a fingerprint', { status: 'ready' }, true],
+    ['one of another version', { status: 'ready', fingerprint: { ...current, version: 0 } }, true],
+    ['one of this version', { status: 'ready', fingerprint: current }, false],
+    ['an image still rendering', { status: 'processing' }, false],
+    ['a failed image', { status: 'failed' }, false],
+    ['an image being deleted', { status: 'ready', deletingSince: new Date() }, false],
+  ])('fingerprints %s again: %s', (_, image, expected) => {
+    expect(needsFingerprint(image, { nearDuplicates: true })).toBe(expected);
+    expect(needsFingerprint(image, { nearDuplicates: false })).toBe(false);
   });
 });
