@@ -9,9 +9,10 @@ import type { UploadGrantView } from '../lambdas/ports/upload-signer.js';
 import { type SearchFilters, searchQuery } from './search-filters.js';
 
 // The API's JSON, typed by the very modules that build it (type-only: nothing of them is bundled).
-export type { Caption, DominantColour, PaletteColour, Tag } from '../lambdas/core/enrichment.js';
+export type { Caption, DominantColour, Tag } from '../lambdas/core/enrichment.js';
 export type { OutputFormat } from '../lambdas/core/formats.js';
 export type { EnrichmentView, UploadView, VariantView } from '../lambdas/core/image-views.js';
+export type { PaletteColour } from '../lambdas/core/palette.js';
 export type { Placeholder } from '../lambdas/core/render/placeholder.js';
 export type { TechnicalMetadata } from '../lambdas/core/render/technical-metadata.js';
 export type ImageStatus = ImageView['status'];

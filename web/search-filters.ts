@@ -2,7 +2,7 @@
  * What the gallery is narrowed to, as the page holds it and as `GET /v1/search` reads it. Pure (no
  * DOM), so the rules are unit-tested in Node.
  */
-import type { PaletteColour } from '../lambdas/core/enrichment.js';
+import type { PaletteColour } from '../lambdas/core/palette.js';
 
 export interface SearchFilters {
   /** Free text (`q`): words every result's tags or caption has, or a meaning to rank by. */

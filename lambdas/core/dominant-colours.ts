@@ -3,7 +3,8 @@
  * on AWS and locally: no model, only the analysis image's pixels. Pure.
  */
 
-import { type DominantColour, nearestPaletteColour } from './enrichment.js';
+import type { DominantColour } from './enrichment.js';
+import { nearestPaletteColour } from './palette.js';
 import { decodeAnalysisImage, srgbToLab } from './render/analysis-image.js';
 
 export interface DominantColourOptions {

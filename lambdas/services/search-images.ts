@@ -1,7 +1,7 @@
-import type { PaletteColour } from '../core/enrichment.js';
 import { searchWords } from '../core/enrichment.js';
 import { DependencyRefusedError, ValidationError } from '../core/errors.js';
 import { indexTerm, indexTerms } from '../core/index-terms.js';
+import type { PaletteColour } from '../core/palette.js';
 import type { ImageLink, ImageRecord, RequestPathCatalog } from '../ports/catalog.js';
 import { type Embedder, MAX_VECTOR_QUERY_TOP_K, type VectorIndex } from '../ports/enrichment.js';
 import type { OwnerIndex } from '../ports/owner-index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dominantColours } from '../../lambdas/core/dominant-colours.js';
-import { nearestPaletteColour } from '../../lambdas/core/enrichment.js';
+import { nearestPaletteColour } from '../../lambdas/core/palette.js';
 import { UnreadableAnalysisImageError } from '../../lambdas/core/render/analysis-image.js';
 import { BLUE, channelDelta, fromRaw, hexToRgb, paint, RED } from '../support/pixels.js';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { normaliseTagName, PALETTE_COLOURS, paletteColourOf } from '../../core/enrichment.js';
+import { normaliseTagName } from '../../core/enrichment.js';
+import { PALETTE_COLOURS, paletteColourOf } from '../../core/palette.js';
 import { collectionSchema } from '../../core/uploads.js';
 import { type SearchDependencies, searchImages } from '../../services/search-images.js';
 import { type HttpResult, json, pageLimitSchema, parseQueryString } from '../http.js';
