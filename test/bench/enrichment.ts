@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { LAYOUT_DIMENSIONS } from '../../local/enrichment/layout-embedder.js';
 import { SqliteVectorIndex } from '../../local/enrichment/sqlite-vector-index.js';
 import { analysisJpeg } from '../support/images.js';
-import type { BenchImage } from './images.js';
+import { type BenchImage, seededRandom } from './images.js';
 import { MB, type Summary, summarise } from './stats.js';
 
 const exec = promisify(execFile);
@@ -98,15 +98,10 @@ export interface VectorSearchResult {
 
 /** Seeded uniform numbers in [-0.5, 0.5): every run indexes the very same vectors. */
 function randomVectors(dimensions: number, seed: number): () => Float32Array {
-  let state = seed >>> 0 || 1;
+  const random = seededRandom(seed);
   return () => {
     const vector = new Float32Array(dimensions);
-    for (let i = 0; i < dimensions; i++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      vector[i] = (state >>> 0) / 4_294_967_296 - 0.5;
-    }
+    for (let i = 0; i < dimensions; i++) vector[i] = random() - 0.5;
     return vector;
   };
 }

@@ -11,19 +11,24 @@ export interface BenchImage {
   bytes: Buffer;
 }
 
+/** Seeded uniform numbers in [0, 1) (xorshift32): every run draws the very same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4_294_967_296;
+  };
+}
+
 /**
  * Photo-like pixels: broad colour gradients, soft shading and film-grain noise from a seeded
  * generator, so the JPEG costs what a camera's would to decode (about 0.35 bytes per pixel at q90)
  * and every run measures the very same bytes.
  */
 function photoLike(width: number, height: number, seed: number): Buffer {
-  let state = seed >>> 0 || 1;
-  const random = (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4_294_967_296;
-  };
+  const random = seededRandom(seed);
   const clamp = (value: number): number => Math.max(0, Math.min(255, value));
   const pixels = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {

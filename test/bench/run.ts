@@ -4,7 +4,8 @@
  * pipeline costs against naive sharp and the vips and ImageMagick CLIs (those where installed), and how
  * fast `aperture ingest DIR` brings a library into the local runtime and how much memory
  * `aperture migrate-json` needs for a large document, and what the offline enrichment models cost per
- * image and a local vector search over 100k images. Prints Markdown tables and writes
+ * image and a local vector search over 100k images, and what a search costs over 100k images' index
+ * entries on DynamoDB Local. Prints Markdown tables and writes
  * `test/bench/results.json`. Speed targets live here, never in timed tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
@@ -13,6 +14,7 @@
  *   npm run bench -- --only bulk --bulk-small 200 --bulk-large 10 --bulk-drain --bulk-workers 1
  *   npm run bench -- --only migrate --migrate-mb 256
  *   npm run bench -- --only enrichment --enrichment-iterations 3 --vectors 100000
+ *   npm run bench -- --only search --search-images 100000 --search-owners 400 --search-queries 30
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -32,6 +34,7 @@ import { benchLocalLatency, type LatencyResult } from './local-latency.js';
 import { benchMigrateLarge, type MigrateLargeResult } from './migrate-large.js';
 import { benchRender, verifyRenderers } from './render.js';
 import { benchRenderCompare, CONTENDERS, type ContenderResult } from './render-compare.js';
+import { benchSearch, type SearchBenchResult, searchSummary, searchTable } from './search.js';
 import { markdownTable, ms, type Summary } from './stats.js';
 
 /** `median / p95`, the form of every timing cell. */
@@ -49,8 +52,8 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial, enrichment. */
-    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate,adversarial,enrichment' },
+    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial, enrichment, search. */
+    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate,adversarial,enrichment,search' },
     'latency-images': { type: 'string', default: '50' },
     /** Images in the bulk ingest's small (640x480) and large (4000x3000) libraries. */
     'bulk-small': { type: 'string', default: '2000' },
@@ -67,9 +70,25 @@ const { values: args } = parseArgs({
     'enrichment-iterations': { type: 'string', default: '3' },
     /** The large owner's vectors in the vector search (beside 1,000 small owners' 20 each). */
     vectors: { type: 'string', default: '100000' },
+    /** The large owner's images in the search bench, and the owners of 50 beside it (the first measured). */
+    'search-images': { type: 'string', default: '100000' },
+    'search-owners': { type: 'string', default: '400' },
+    /** Timed runs of each search. */
+    'search-queries': { type: 'string', default: '30' },
+    /** BatchWriteItem chunks in flight while seeding the search bench's table. */
+    'search-seed-concurrency': { type: 'string', default: '8' },
   },
 });
-const SECTIONS = ['ingest', 'render', 'latency', 'bulk', 'migrate', 'adversarial', 'enrichment'] as const;
+const SECTIONS = [
+  'ingest',
+  'render',
+  'latency',
+  'bulk',
+  'migrate',
+  'adversarial',
+  'enrichment',
+  'search',
+] as const;
 const sections = new Set(args.only.split(','));
 for (const section of sections) {
   if (!SECTIONS.includes(section as (typeof SECTIONS)[number])) {
@@ -456,6 +475,24 @@ if (sections.has('enrichment')) {
   );
 }
 
+let search: SearchBenchResult | undefined;
+if (sections.has('search')) {
+  const options = {
+    images: count('search-images', args['search-images']),
+    otherOwners: count('search-owners', args['search-owners']),
+    imagesPerOtherOwner: 50,
+    seedConcurrency: count('search-seed-concurrency', args['search-seed-concurrency']),
+    queries: count('search-queries', args['search-queries']),
+  };
+  console.log(
+    `\n## Search on DynamoDB Local: one owner of ${options.images} images beside ${options.otherOwners} other owners of` +
+      ` ${options.imagesPerOtherOwner}, a page of 20 (${options.queries} runs each)\n`,
+  );
+  search = await benchSearch({ ...options, settings, log: (line) => console.error(`search: ${line}`) });
+  console.log(searchTable(search));
+  console.log(searchSummary(search));
+}
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -482,6 +519,7 @@ const results = {
   ...(migrate ? { migrate } : {}),
   ...(adversarial ? { adversarial } : {}),
   ...(enrichment ? { enrichment, vectorSearch } : {}),
+  ...(search ? { search } : {}),
   peakRssMb,
   seconds,
 };
