@@ -5,8 +5,9 @@ import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoCatalog } from '../../lambdas/adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../../lambdas/adapters/aws/dynamo-owner-index.js';
 import { DynamoTable } from '../../lambdas/adapters/aws/dynamo-table.js';
-import { type DominantColour, PALETTE, type PaletteColour, type Tag } from '../../lambdas/core/enrichment.js';
+import type { DominantColour, Tag } from '../../lambdas/core/enrichment.js';
 import { indexTerm, indexTerms } from '../../lambdas/core/index-terms.js';
+import { PALETTE, type PaletteColour } from '../../lambdas/core/palette.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import type { ImageLink, ImageRecord } from '../../lambdas/ports/catalog.js';
 import {
