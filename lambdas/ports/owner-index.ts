@@ -14,6 +14,8 @@ export interface OwnerIndex {
   put(owner: string, imageId: string, terms: readonly string[]): Promise<void>;
   /** Removes the owner's entries of the image under these terms; entries already gone are fine. */
   remove(owner: string, imageId: string, terms: readonly string[]): Promise<void>;
-  /** The owner's images filed under the term, in a stable order, a page at a time. */
+  /** The owner's images filed under the term, in the order of their hashes, a page at a time. */
   query(owner: string, term: string, options: { cursor?: string; limit: number }): Promise<Page<string>>;
+  /** The owner's first image filed under the term whose hash is `from` or after it: a skip ahead. */
+  seek(owner: string, term: string, from: string): Promise<string | undefined>;
 }

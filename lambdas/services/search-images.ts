@@ -45,8 +45,9 @@ export interface SearchResult {
 }
 
 /**
- * Index entries one request checks at most (a read or two each): a search whose criteria few images meet
- * answers a short page, even an empty one, with a cursor, rather than reading on for as long as it takes.
+ * Index entries one request checks at most (a read or two each), or index lookups a search of several
+ * terms makes: a search whose criteria few images meet answers a short page, even an empty one, with a
+ * cursor, rather than reading on for as long as it takes.
  */
 export const MAX_CANDIDATES_PER_SEARCH = 100;
 
@@ -73,7 +74,11 @@ export async function searchImages(
     terms: [...tags, ...wordsOf(query.text).map(indexTerm.word), ...colour],
     collection: query.collection,
   };
-  return { ...(await walkEntries(deps, owner, criteria, query)), semantic };
+  const found =
+    criteria.terms.length > 1
+      ? await joinEntries(deps, owner, criteria, query)
+      : await walkEntries(deps, owner, criteria, query);
+  return { ...found, semantic };
 }
 
 /** What a hit must meet: every term among the image's own, and the collection on the caller's link. */
@@ -108,6 +113,59 @@ async function walkEntries(
     indexCursor = page.items.length > 0 ? page.cursor : undefined;
   } while (indexCursor !== undefined && hits.length < query.limit && checked < MAX_CANDIDATES_PER_SEARCH);
   return { hits, ...(indexCursor === undefined ? {} : { cursor: encodeCursor(walked, indexCursor) }) };
+}
+
+/**
+ * Several terms: a leapfrog join of their entry lists, each sorted by image hash. The first term's
+ * next image is the candidate; each other term is asked for its first image at or after it, and one
+ * that holds a later image first moves the candidate there. So a common tag beside a rare one costs a
+ * few lookups per image they share, never a read of every image with the common tag. Counted in
+ * lookups against `MAX_CANDIDATES_PER_SEARCH`; the cursor is the last image passed over, which every
+ * term lacked or which was answered already.
+ */
+async function joinEntries(
+  deps: SearchDependencies,
+  owner: string,
+  criteria: Criteria,
+  query: SearchQuery,
+): Promise<Omit<SearchResult, 'semantic'>> {
+  const [walked = '', ...others] = criteria.terms;
+  let passed = query.cursor === undefined ? undefined : decodeCursor(query.cursor, walked);
+  let lookups = 0;
+  const after = async (hash: string | undefined) => {
+    lookups += 1;
+    const page = await deps.ownerIndex.query(owner, walked, { limit: 1, ...(hash ? { cursor: hash } : {}) });
+    return page.items[0];
+  };
+  /** The candidate when every other term holds it; else the first image one holds after it, or `end`. */
+  const agreed = async (candidate: string): Promise<string | 'end'> => {
+    for (const term of others) {
+      lookups += 1;
+      const next = await deps.ownerIndex.seek(owner, term, candidate);
+      if (next === undefined) return 'end';
+      if (next !== candidate) return next;
+    }
+    return candidate;
+  };
+
+  const hits: SearchHit[] = [];
+  let candidate = await after(passed);
+  while (candidate !== undefined && hits.length < query.limit && lookups < MAX_CANDIDATES_PER_SEARCH) {
+    const next = await agreed(candidate);
+    if (next === 'end') return { hits };
+    if (next === candidate) {
+      hits.push(...(await ownHits(deps, owner, [candidate], criteria)));
+      passed = candidate;
+      candidate = await after(candidate);
+    } else {
+      passed = candidate;
+      lookups += 1;
+      candidate = await deps.ownerIndex.seek(owner, walked, next);
+    }
+  }
+  return candidate === undefined || passed === undefined
+    ? { hits }
+    : { hits, cursor: encodeCursor(walked, passed) };
 }
 
 /**

@@ -283,6 +283,21 @@ describe('GET /v1/search', () => {
       expect(replayed).toEqual({ status: 200, body: { items: [], semantic: false } });
     });
 
+    it('joins a common term with a rare one in one request, never reading every image of the common one', async () => {
+      const both = await enrichedImage(owner, { tags: ['moss', 'lichen'] });
+      const onlyMoss = Array.from({ length: MAX_CANDIDATES_PER_SEARCH * 2 }, randomHash);
+      await Promise.all(onlyMoss.map((imageId) => ownerIndex.put(owner, imageId, [indexTerm.tag('moss')])));
+      for (const tags of ['moss,lichen', 'lichen,moss']) {
+        const answer = await search(owner, { tag: tags });
+        expect(answer.status).toBe(200);
+        expect({ tags, found: answer.body.items.map((item: { imageId: string }) => item.imageId) }).toEqual({
+          tags,
+          found: [both],
+        });
+        expect(answer.body.cursor).toBeUndefined();
+      }
+    });
+
     it('bounds the entries one request checks, answering a cursor to carry on', async () => {
       const needle = await enrichedImage(owner, { tags: ['needle'] });
       // Entries with no link behind them, as a delete racing the enrichment lane can leave.

@@ -61,4 +61,18 @@ export class DynamoOwnerIndex implements OwnerIndex {
       cursor: LastEvaluatedKey === undefined ? undefined : String(LastEvaluatedKey.sk),
     };
   }
+
+  async seek(owner: string, term: string, from: string): Promise<string | undefined> {
+    const { pk } = catalogKeys.indexEntry(owner, term, '');
+    const { Items = [] } = await this.table.query(
+      'seek index',
+      { term },
+      {
+        KeyConditionExpression: 'pk = :pk AND sk >= :from',
+        ExpressionAttributeValues: { ':pk': pk, ':from': from },
+        Limit: 1,
+      },
+    );
+    return Items[0] === undefined ? undefined : String(Items[0].sk);
+  }
 }
