@@ -370,6 +370,23 @@ describe('npm start', () => {
             });
           await expect.poll(picture, { timeout: SETTLE_TIMEOUT_MS }).toContain(new URL(pipeline.cdnUrl).host);
         }
+
+        // Searching from the page: the falcon by its tag, once the enrichment lane has seen it.
+        const falcon = photos.find(({ name }) => name === 'immich__prairie_falcon.jpg');
+        if (falcon) {
+          const falconId = createHash('sha256').update(falcon.bytes).digest('hex');
+          const browserOwner = await ApiClient.forOwner(pipeline.apiUrl, 'browser-owner');
+          expect((await enriched(browserOwner, falconId)).enrichment.tags.map((tag) => tag.name)).toContain(
+            'bird',
+          );
+          await page.getByTestId('search-input').fill('tag:bird');
+          await page.getByTestId('search-input').press('Enter');
+          const cards = () =>
+            page
+              .getByTestId('gallery-card')
+              .evaluateAll((all) => all.map((card) => card.getAttribute('data-image-id')));
+          await expect.poll(cards, { timeout: SETTLE_TIMEOUT_MS }).toEqual([falconId]);
+        }
         expect(problems).toEqual([]);
 
         // A page of another origin (the CDN's: another server on this machine) cannot get a token,
