@@ -12,7 +12,12 @@ import { SqsEnrichmentQueue } from '../adapters/aws/sqs-enrichment-queue.js';
 import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { renderJobSchema } from '../core/render-jobs.js';
 import { describeIssues } from '../core/validation.js';
-import { type RenderDependencies, type RenderOutcome, renderJob } from '../services/render-job.js';
+import {
+  DerivedFilingError,
+  type RenderDependencies,
+  type RenderOutcome,
+  renderJob,
+} from '../services/render-job.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 
 // One image at a time per invocation: libvips' operation cache would only hold memory between jobs.
@@ -55,20 +60,23 @@ class ImageFailedError extends Error {
  * fails on its own (Powertools' batch processor reports `batchItemFailures`): a bad one never fails
  * its neighbours, and a batch that fails whole is still an answer, not a function error. A job whose
  * image cannot be rendered is recorded as `failed` and still fails its message; one that keeps
- * failing for other reasons marks its image `failed` on its last delivery.
+ * failing for other reasons marks its image `failed` on its last delivery, unless its variants were
+ * recorded and only filing what they yield failed (`DerivedFilingError`): that job goes to the
+ * dead-letter queue alone.
  */
 export function createRenderHandler(deps: RenderHandlerDependencies) {
   const { logger, metrics } = deps;
   const processor = new BatchProcessor(EventType.SQS);
 
-  /** Renders the record's job; on its last delivery, a failure marks the image `failed` as well. */
+  /** Renders the record's job; on its last delivery, a render's failure marks the image `failed` as well. */
   async function render(record: SQSRecord): Promise<RenderOutcome> {
     const job = parseJob(record);
     logger.appendKeys({ imageId: job.imageId, lane: job.lane });
     try {
       return await renderJob(deps, job);
     } catch (error) {
-      if (Number(record.attributes.ApproximateReceiveCount) >= MAX_RECEIVE_COUNT) {
+      const lastDelivery = Number(record.attributes.ApproximateReceiveCount) >= MAX_RECEIVE_COUNT;
+      if (lastDelivery && !(error instanceof DerivedFilingError)) {
         await deps.catalog.failImage(job.imageId, {
           reason: 'retries_exhausted',
           message: `rendering failed ${MAX_RECEIVE_COUNT} times: ${(error as Error).message}`,

@@ -80,9 +80,27 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   );
   const updated = await deps.catalog.recordVariants(imageId, job.variantSetVersion, statuses, extras);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_variant_set' };
-  if (job.lane === 'thumbnails') await queueEnrichment(deps, updated, original);
-  if (extras.fingerprint) await fileFingerprint(deps, image, updated, extras.fingerprint);
+  try {
+    if (extras.fingerprint) await fileFingerprint(deps, image, updated, extras.fingerprint);
+    if (job.lane === 'thumbnails') await queueEnrichment(deps, updated, original);
+  } catch (error) {
+    throw new DerivedFilingError(
+      `image ${imageId}: its variants are recorded, filing what they yield failed`,
+      {
+        cause: error,
+      },
+    );
+  }
   return { outcome: 'rendered', imageId, objects: derivatives.length, ready: updated.status === 'ready' };
+}
+
+/**
+ * The variants are rendered and recorded; filing what the thumbnails lane derives (the fingerprint's
+ * lookups, the enrichment job) failed. The job is retried like any other, but this never marks the
+ * image failed: what it serves is complete.
+ */
+export class DerivedFilingError extends Error {
+  override readonly name = 'DerivedFilingError';
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from '../../lambdas/adapters/aws/s3-derivative-store.js';
 import { S3ImageObjects } from '../../lambdas/adapters/aws/s3-image-objects.js';
 import { MAX_RECEIVE_COUNT } from '../../lambdas/contract.js';
+import { RetryableError } from '../../lambdas/core/errors.js';
 import { derivativeKey, derivativesPrefix, originalKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
@@ -217,6 +218,45 @@ describe('render workers against the local twin', () => {
       failure: { reason: 'original_mismatch', message: expect.any(String) },
     });
     expect(await derivativeObjects(imageId)).toEqual([]);
+  });
+});
+
+describe('what the thumbnails lane files after recording its variants', () => {
+  it('is retried when it fails, but never fails an image whose variants are recorded', async () => {
+    const [thumbnails] = (await ingestForJobs(await makeImage('jpeg', { seed: firstSeed() + 7 }))).filter(
+      (job) => job.lane === 'thumbnails',
+    );
+    if (!thumbnails) throw new Error('no thumbnails job');
+    const base = renderDependenciesFromEnvironment(env);
+    // The owner index refuses every write, as it would through a DynamoDB outage.
+    const failing = createRenderHandler({
+      ...base,
+      ownerIndex: {
+        ...base.ownerIndex,
+        put: async () => {
+          throw new RetryableError('dependency_unavailable', 'put index entries failed: the table is down');
+        },
+      },
+    });
+    const answer = await failing(
+      sqsEvent(
+        [
+          {
+            MessageId: 'last',
+            ReceiptHandle: 'r',
+            Body: JSON.stringify(thumbnails),
+            Attributes: { ApproximateReceiveCount: '3' },
+          },
+        ],
+        'arn:aws:sqs:us-east-1:000000000000:render',
+      ),
+      lambdaContext('aperture-render'),
+    );
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'last' }]);
+    const image = await catalog.getImage(thumbnails.imageId);
+    expect(image?.status).not.toBe('failed');
+    expect(image?.fingerprint).toBeDefined();
+    for (const name of thumbnails.variants) expect(image?.variants[name]).toBe('ready');
   });
 });
 
