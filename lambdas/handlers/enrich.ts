@@ -50,7 +50,6 @@ function parseJob(record: SQSRecord) {
  */
 export function createEnrichHandler(deps: EnrichHandlerDependencies) {
   const { logger, metrics } = deps;
-  const processor = new BatchProcessor(EventType.SQS);
 
   async function enrich(record: SQSRecord): Promise<EnrichOutcome> {
     const job = parseJob(record);
@@ -87,7 +86,9 @@ export function createEnrichHandler(deps: EnrichHandlerDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
     .handler((event, context) =>
-      processPartialResponse(event, handleRecord, processor, {
+      // A processor per invocation: it holds the batch's results while it runs, and one handler may
+      // serve several invocations at once (the local runtime's pollers do).
+      processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
         context,
         processInParallel: false,
         throwOnFullBatchFailure: false,

@@ -66,7 +66,6 @@ class ImageFailedError extends Error {
  */
 export function createRenderHandler(deps: RenderHandlerDependencies) {
   const { logger, metrics } = deps;
-  const processor = new BatchProcessor(EventType.SQS);
 
   /** Renders the record's job; on its last delivery, a render's failure marks the image `failed` as well. */
   async function render(record: SQSRecord): Promise<RenderOutcome> {
@@ -110,7 +109,9 @@ export function createRenderHandler(deps: RenderHandlerDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
     .handler((event, context) =>
-      processPartialResponse(event, handleRecord, processor, {
+      // A processor per invocation: it holds the batch's results while it runs, and one handler may
+      // serve several invocations at once (the local runtime's pollers do).
+      processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
         context,
         processInParallel: false,
         throwOnFullBatchFailure: false,

@@ -221,6 +221,30 @@ describe('render workers against the local twin', () => {
   });
 });
 
+describe('one render handler serving invocations at once (as the local pollers do)', () => {
+  it('keeps their results apart: a poison batch fails, a good one beside it does not', async () => {
+    const jobs = await ingestForJobs(await makeImage('jpeg', { seed: firstSeed() + 11 }));
+    const message = (id: string, body: string) => ({
+      MessageId: id,
+      ReceiptHandle: `r-${id}`,
+      Body: body,
+      Attributes: { ApproximateReceiveCount: '1' },
+    });
+    const arn = 'arn:aws:sqs:us-east-1:000000000000:render';
+    const good = sqsEvent(
+      jobs.map((job, i) => message(`good-${i}`, JSON.stringify(job))),
+      arn,
+    );
+    const bad = sqsEvent([message('bad', 'not json at all')], arn);
+    const [goodAnswer, badAnswer] = await Promise.all([
+      render(good, lambdaContext('aperture-render')),
+      render(bad, lambdaContext('aperture-render')),
+    ]);
+    expect(goodAnswer.batchItemFailures).toEqual([]);
+    expect(badAnswer.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+  });
+});
+
 describe('what the thumbnails lane files after recording its variants', () => {
   it('is retried when it fails, but never fails an image whose variants are recorded', async () => {
     const [thumbnails] = (await ingestForJobs(await makeImage('jpeg', { seed: firstSeed() + 7 }))).filter(
