@@ -47,8 +47,9 @@ export type EnrichOutcome =
  *
  * Safe to repeat: a redelivered job for an image already done on its version runs again and writes
  * the same record, entries and vectors under the same keys (a model may word a caption differently,
- * never doubles anything). A model that throws fails the message, which SQS delivers again; the
- * handler marks the enrichment `failed` on the last delivery. The image itself is never touched.
+ * never doubles anything). A model's lasting refusal of this image is recorded as the enrichment's
+ * failure at once; any other failure fails the message, which SQS delivers again, and the handler
+ * marks the enrichment `failed` on the last delivery. The image itself is never touched.
  */
 export async function enrichImage(deps: EnrichDependencies, job: EnrichmentJob): Promise<EnrichOutcome> {
   const { imageId, version } = job;
