@@ -1,9 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoImageEmbeddings } from '../adapters/aws/dynamo-image-embeddings.js';
@@ -12,9 +9,9 @@ import { awsEnrichmentModels, awsVectorFiling } from '../adapters/aws/enrichment
 import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
 import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { enrichmentJobSchema } from '../core/enrichment.js';
-import { describeIssues } from '../core/validation.js';
 import { type EnrichDependencies, type EnrichOutcome, enrichImage } from '../services/enrich-image.js';
-import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
+import { parseJobMessage, sqsJobsHandler } from './sqs-jobs.js';
 
 // One small JPEG at a time: libvips' operation cache would only hold memory between jobs.
 sharp.cache(false);
@@ -22,23 +19,6 @@ sharp.cache(false);
 export interface EnrichHandlerDependencies extends EnrichDependencies {
   logger: Logger;
   metrics: Metrics;
-}
-
-/** Thrown for a message that is not an enrichment job: retried like any failure, then parked in the DLQ. */
-class MalformedJobError extends Error {
-  override readonly name = 'MalformedJobError';
-}
-
-function parseJob(record: SQSRecord) {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    throw new MalformedJobError('the message body is not JSON');
-  }
-  const parsed = enrichmentJobSchema.safeParse(body);
-  if (!parsed.success) throw new MalformedJobError(`not an enrichment job: ${describeIssues(parsed.error)}`);
-  return parsed.data;
 }
 
 /**
@@ -52,7 +32,7 @@ export function createEnrichHandler(deps: EnrichHandlerDependencies) {
   const { logger, metrics } = deps;
 
   async function enrich(record: SQSRecord): Promise<EnrichOutcome> {
-    const job = parseJob(record);
+    const job = parseJobMessage(record, enrichmentJobSchema, 'an enrichment job');
     logger.appendKeys({ imageId: job.imageId, enrichmentVersion: job.version });
     try {
       return await enrichImage(deps, job);
@@ -82,18 +62,7 @@ export function createEnrichHandler(deps: EnrichHandlerDependencies) {
     }
   }
 
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics(metrics))
-    .handler((event, context) =>
-      // A processor per invocation: it holds the batch's results while it runs, and one handler may
-      // serve several invocations at once (the local runtime's pollers do).
-      processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-        context,
-        processInParallel: false,
-        throwOnFullBatchFailure: false,
-      }),
-    );
+  return sqsJobsHandler(logger, metrics, handleRecord);
 }
 
 /** Production wiring: the managed models and the catalog, built once per cold start. */

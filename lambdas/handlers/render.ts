@@ -1,9 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import sharp from 'sharp';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
@@ -11,14 +8,14 @@ import { S3DerivativeStore } from '../adapters/aws/s3-derivative-store.js';
 import { SqsEnrichmentQueue } from '../adapters/aws/sqs-enrichment-queue.js';
 import { MAX_RECEIVE_COUNT } from '../contract.js';
 import { renderJobSchema } from '../core/render-jobs.js';
-import { describeIssues } from '../core/validation.js';
 import {
   DerivedFilingError,
   type RenderDependencies,
   type RenderOutcome,
   renderJob,
 } from '../services/render-job.js';
-import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
+import { parseJobMessage, sqsJobsHandler } from './sqs-jobs.js';
 
 // One image at a time per invocation: libvips' operation cache would only hold memory between jobs.
 // Its thread pool stays at sharp's default (1 on glibc Linux, as on Lambda): the bench saw no gain
@@ -28,23 +25,6 @@ sharp.cache(false);
 export interface RenderHandlerDependencies extends RenderDependencies {
   logger: Logger;
   metrics: Metrics;
-}
-
-/** Thrown for a message that is not a render job: retried like any failure, then parked in the DLQ. */
-class MalformedJobError extends Error {
-  override readonly name = 'MalformedJobError';
-}
-
-function parseJob(record: SQSRecord) {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    throw new MalformedJobError('the message body is not JSON');
-  }
-  const parsed = renderJobSchema.safeParse(body);
-  if (!parsed.success) throw new MalformedJobError(`not a render job: ${describeIssues(parsed.error)}`);
-  return parsed.data;
 }
 
 /**
@@ -69,7 +49,7 @@ export function createRenderHandler(deps: RenderHandlerDependencies) {
 
   /** Renders the record's job; on its last delivery, a render's failure marks the image `failed` as well. */
   async function render(record: SQSRecord): Promise<RenderOutcome> {
-    const job = parseJob(record);
+    const job = parseJobMessage(record, renderJobSchema, 'a render job');
     logger.appendKeys({ imageId: job.imageId, lane: job.lane });
     try {
       return await renderJob(deps, job);
@@ -105,18 +85,7 @@ export function createRenderHandler(deps: RenderHandlerDependencies) {
     }
   }
 
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics(metrics))
-    .handler((event, context) =>
-      // A processor per invocation: it holds the batch's results while it runs, and one handler may
-      // serve several invocations at once (the local runtime's pollers do).
-      processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-        context,
-        processInParallel: false,
-        throwOnFullBatchFailure: false,
-      }),
-    );
+  return sqsJobsHandler(logger, metrics, handleRecord);
 }
 
 export function renderDependenciesFromEnvironment(
