@@ -12,6 +12,11 @@ export interface CorpusEntry {
   format: string;
   /** 0 where the manifest has no size (`?`: the header does not parse). */
   pixels: number;
+  /** As displayed (HEIF: after `irot`); 0 where the manifest has no size. */
+  width: number;
+  height: number;
+  /** What the manifest notes of it: `ICC; EXIF; Apple iPhone 11 Pro Max`, … */
+  notable: string;
   /** `ok`, or `ERROR: …` from sharp with its default options, which fail on warnings too. */
   sharpResult: string;
 }
@@ -28,14 +33,24 @@ export function readCorpusManifest(): CorpusEntry[] | undefined {
     if (index < 0) throw new Error(`${CORPUS_MANIFEST} has no ${name} column`);
     return index;
   };
-  const [file, format, size, sharpResult] = ['file', 'format', 'width_x_height', 'sharp_result'].map(column);
+  const [file, format, size, notable, sharpResult] = [
+    'file',
+    'format',
+    'width_x_height',
+    'notable',
+    'sharp_result',
+  ].map(column);
   return rows.map((row) => {
     const cell = (index = -1) => row[index] ?? '';
     const [width = 0, height = 0] = cell(size).split('x').map(Number);
+    const known = Number.isFinite(width * height);
     return {
       file: cell(file),
       format: cell(format),
-      pixels: Number.isFinite(width * height) ? width * height : 0,
+      pixels: known ? width * height : 0,
+      width: known ? width : 0,
+      height: known ? height : 0,
+      notable: cell(notable),
       sharpResult: cell(sharpResult),
     };
   });
