@@ -233,7 +233,7 @@ export function assembleHeif(layout: HeifLayout): Buffer {
     (item.references ?? []).flatMap(({ type, to }) =>
       Array.from({ length: Math.ceil(to.length / 0xffff) || 1 }, (_, part) => {
         const slice = to.slice(part * 0xffff, (part + 1) * 0xffff);
-        return box(type, id(item.id), u16(slice.length), ...slice.map(id));
+        return box(type, id(item.id), u16(slice.length), Buffer.concat(slice.map(id)));
       }),
     ),
   );
@@ -402,7 +402,8 @@ export function buildHeif(options: HeifOptions = {}): Buffer {
   items.unshift(primary);
 
   if (alphaImage) {
-    const alpha = picture(nextId++, alphaImage, [auxC('urn:mpeg:hevc:2015:auxid:1'), pixi(8)]);
+    // Transformed as the image is (libavif writes them so): libheif orients the alpha plane by its own.
+    const alpha = picture(nextId++, alphaImage, [auxC('urn:mpeg:hevc:2015:auxid:1'), pixi(8), ...transforms]);
     items.push({
       ...alpha,
       hidden: true,
@@ -434,17 +435,25 @@ export function buildHeif(options: HeifOptions = {}): Buffer {
   return assembleHeif(layout);
 }
 
-/** The top-level box of `type` in a file: where it starts and ends. */
-export function topLevelBox(file: Uint8Array, type: string): { start: number; end: number } {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  for (let at = 0; at + 8 <= file.length; ) {
-    const size = view.getUint32(at);
-    if (Buffer.from(file.subarray(at + 4, at + 8)).toString('latin1') === type)
-      return { start: at, end: at + size };
-    if (size < 8) break;
-    at += size;
+/** The top-level boxes of a file, as far as their headers are there: type, start and end. */
+export function topLevelBoxes(file: Uint8Array): { type: string; start: number; end: number }[] {
+  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  const boxes: { type: string; start: number; end: number }[] = [];
+  for (let at = 0; at + 8 <= bytes.length; ) {
+    const size = bytes.readUInt32BE(at);
+    const length = size === 0 ? bytes.length - at : size === 1 ? Number(bytes.readBigUInt64BE(at + 8)) : size;
+    if (length < 8) break;
+    boxes.push({ type: bytes.toString('latin1', at + 4, at + 8), start: at, end: at + length });
+    at += length;
   }
-  throw new Error(`no ${type} box in the file`);
+  return boxes;
+}
+
+/** The top-level box of `type` in a file. */
+export function topLevelBox(file: Uint8Array, type: string): { start: number; end: number } {
+  const found = topLevelBoxes(file).find((box) => box.type === type);
+  if (!found) throw new Error(`no ${type} box in the file`);
+  return found;
 }
 
 /** The file cut off in the middle of its top-level `type` box, as a dropped download leaves it. */

@@ -115,7 +115,8 @@ class Fields {
     private readonly bytes: Uint8Array,
     private at: number,
     private readonly end: number,
-    private readonly box: string,
+    /** What the fields are of, for messages: `the iloc box`. */
+    private readonly what: string,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -129,28 +130,40 @@ class Fields {
   }
 
   private take(length: number): number {
-    if (length > this.end - this.at) throw undecodable(`the ${this.box} box is shorter than its fields`);
+    if (length > this.end - this.at) throw undecodable(`${this.what} is shorter than its fields`);
     const at = this.at;
     this.at += length;
     return at;
   }
 
   /** Fails unless `count` entries of at least `each` bytes fit in what is left: no loop outruns the box. */
-  expect(count: number, each: number, what: string): void {
+  expect(count: number, each: number, entries: string): void {
     if (count * each > this.remaining) {
-      throw undecodable(`the ${this.box} box claims ${count} ${what} in ${this.remaining} bytes`);
+      throw undecodable(`${this.what} claims ${count} ${entries} in ${this.remaining} bytes`);
     }
   }
 
-  u8 = () => this.view.getUint8(this.take(1));
-  u16 = () => this.view.getUint16(this.take(2));
-  u32 = () => this.view.getUint32(this.take(4));
-  u64 = () => {
+  u8(): number {
+    return this.view.getUint8(this.take(1));
+  }
+
+  u16(): number {
+    return this.view.getUint16(this.take(2));
+  }
+
+  u32(): number {
+    return this.view.getUint32(this.take(4));
+  }
+
+  u64(): number {
     const at = this.take(8);
     // Past 2^53 the value is inexact, but then it is past the end of any file all the same.
     return this.view.getUint32(at) * 2 ** 32 + this.view.getUint32(at + 4);
-  };
-  fourcc = () => fourcc(this.bytes, this.take(4));
+  }
+
+  fourcc(): string {
+    return fourcc(this.bytes, this.take(4));
+  }
 
   /** A big-endian unsigned integer of 1 to 4 bytes. */
   uint(size: number): number {
@@ -169,7 +182,7 @@ class Fields {
     if (size === 0) return 0;
     if (size === 4) return this.u32();
     if (size === 8) return this.u64();
-    throw undecodable(`the ${this.box} box has fields of ${size} bytes`);
+    throw undecodable(`${this.what} has fields of ${size} bytes`);
   }
 
   /** A NUL-terminated string; one running to the end of the box is taken whole. */
@@ -274,7 +287,7 @@ export function parseHeif(bytes: Uint8Array): HeifFile {
   );
   if (!meta) throw undecodable(ftyp ? 'the file has no meta box' : 'the file is empty');
 
-  const metaFields = new Fields(bytes, meta.body, meta.end, 'meta');
+  const metaFields = new Fields(bytes, meta.body, meta.end, 'the meta box');
   if (metaFields.fullBox().version !== 0) throw undecodable('the meta box is of an unknown version');
   const boxes = childBoxes(bytes, meta, metaFields.position, [
     'hdlr',
@@ -286,14 +299,15 @@ export function parseHeif(bytes: Uint8Array): HeifFile {
     'idat',
   ]);
 
-  const hdlr = new Fields(bytes, required(boxes, 'hdlr', 'meta').body, meta.end, 'hdlr');
+  const hdlrBox = required(boxes, 'hdlr', 'meta');
+  const hdlr = new Fields(bytes, hdlrBox.body, hdlrBox.end, 'the hdlr box');
   hdlr.fullBox();
   hdlr.u32();
   const handler = hdlr.fourcc();
   if (handler !== 'pict') throw undecodable(`the meta box is for ${handler}, not pictures`);
 
   const pitm = required(boxes, 'pitm', 'meta');
-  const pitmFields = new Fields(bytes, pitm.body, pitm.end, 'pitm');
+  const pitmFields = new Fields(bytes, pitm.body, pitm.end, 'the pitm box');
   const primaryId = pitmFields.fullBox().version === 0 ? pitmFields.u16() : pitmFields.u32();
 
   const items = readItemInfo(bytes, required(boxes, 'iinf', 'meta'));
@@ -311,14 +325,14 @@ export function parseHeif(bytes: Uint8Array): HeifFile {
 }
 
 function readItemInfo(bytes: Uint8Array, iinf: Box): Map<number, HeifItem> {
-  const fields = new Fields(bytes, iinf.body, iinf.end, 'iinf');
+  const fields = new Fields(bytes, iinf.body, iinf.end, 'the iinf box');
   const count = fields.fullBox().version === 0 ? fields.u16() : fields.u32();
   if (count > MAX_ITEMS) throw undecodable(`the file claims ${count} items, more than ${MAX_ITEMS}`);
   const items = new Map<number, HeifItem>();
   eachBox(bytes, fields.position, iinf.end, (box) => {
     if (box.type !== 'infe') return;
     if (items.size === count) throw undecodable(`the iinf box holds more than the ${count} items it claims`);
-    const infe = new Fields(bytes, box.body, box.end, 'infe');
+    const infe = new Fields(bytes, box.body, box.end, 'the infe box');
     const { version, flags } = infe.fullBox();
     // Versions 0 and 1 predate item types: HEIF requires 2 or 3.
     if (version !== 2 && version !== 3) throw undecodable(`an infe box is of version ${version}, not 2 or 3`);
@@ -345,7 +359,7 @@ function readItemInfo(bytes: Uint8Array, iinf: Box): Map<number, HeifItem> {
  * the `idat` box (method 1), each checked to lie inside it.
  */
 function readItemLocations(bytes: Uint8Array, iloc: Box, idat: Box | undefined): Map<number, HeifExtent[]> {
-  const fields = new Fields(bytes, iloc.body, iloc.end, 'iloc');
+  const fields = new Fields(bytes, iloc.body, iloc.end, 'the iloc box');
   const { version } = fields.fullBox();
   if (version > 2) throw undecodable(`the iloc box is of version ${version}`);
   const sizes = fields.u16();
@@ -413,7 +427,7 @@ function readItemProperties(bytes: Uint8Array, iprp: Box): Map<number, HeifPrope
 
   const associated = new Map<number, HeifProperty[]>();
   for (const ipma of boxes) {
-    const fields = new Fields(bytes, ipma.body, ipma.end, 'ipma');
+    const fields = new Fields(bytes, ipma.body, ipma.end, 'the ipma box');
     const { version, flags } = fields.fullBox();
     const count = fields.u32();
     if (count > MAX_ITEMS) throw undecodable(`the ipma box claims ${count} items, more than ${MAX_ITEMS}`);
@@ -446,14 +460,14 @@ function readItemProperties(bytes: Uint8Array, iprp: Box): Map<number, HeifPrope
 
 /** Every item's references, from item to types to the items it references. */
 function readItemReferences(bytes: Uint8Array, iref: Box): Map<number, Map<string, number[]>> {
-  const fields = new Fields(bytes, iref.body, iref.end, 'iref');
+  const fields = new Fields(bytes, iref.body, iref.end, 'the iref box');
   const { version } = fields.fullBox();
   if (version > 1) throw undecodable(`the iref box is of version ${version}`);
   const idSize = version === 0 ? 2 : 4;
   const references = new Map<number, Map<string, number[]>>();
   let total = 0;
   eachBox(bytes, fields.position, iref.end, (box) => {
-    const entry = new Fields(bytes, box.body, box.end, box.type);
+    const entry = new Fields(bytes, box.body, box.end, `the ${box.type} reference box`);
     const from = idSize === 2 ? entry.u16() : entry.u32();
     const count = entry.u16();
     entry.expect(count, idSize, 'references');
@@ -464,7 +478,7 @@ function readItemReferences(bytes: Uint8Array, iref: Box): Map<number, Map<strin
     // A grid has one `dimg` per tile: this many are refused before they are read.
     if (box.type === 'dimg' && to.length + count > MAX_GRID_TILES) {
       throw undecodable(
-        `item ${from} is derived from ${to.length + count} images, more than the ${MAX_GRID_TILES} tiles of a grid decoded`,
+        `item ${from} is derived from at least ${to.length + count} images, more than the ${MAX_GRID_TILES} tiles of a grid decoded`,
       );
     }
     total += count;
@@ -593,7 +607,7 @@ function checkSize(size: Size, what: string): void {
 function spatialExtent(item: HeifItem): Size {
   const ispe = property(item, 'ispe');
   if (!ispe) throw undecodable(`${label(item)} has no ispe: its size is unknown`);
-  const fields = new Fields(ispe.body, 0, ispe.body.length, 'ispe');
+  const fields = new Fields(ispe.body, 0, ispe.body.length, 'the ispe box');
   fields.fullBox();
   const size = { width: fields.u32(), height: fields.u32() };
   checkSize(size, label(item));
@@ -607,8 +621,7 @@ function spatialExtent(item: HeifItem): Size {
 function codedImage(file: HeifFile, item: HeifItem, walk: Walk): Picture {
   const configType = DECODER_CONFIG[item.type];
   if (!configType) {
-    const what = item.type === 'grid' ? 'a grid' : `an image of type ${item.type}`;
-    throw undecodable(`${label(item)} is ${what}, not a coded image`);
+    throw undecodable(`${label(item)} is not a coded image the pipeline knows`);
   }
   if (item.protected) throw undecodable(`${label(item)} is encrypted`);
   const config = property(item, configType);
@@ -634,7 +647,7 @@ function grid(file: HeifFile, item: HeifItem, walk: Walk): Picture {
     throw undecodable(`${label(item)} has ${length} bytes of grid description, not 8 or 12`);
   }
   const data = itemData(file, item);
-  const fields = new Fields(data, 0, data.length, 'grid');
+  const fields = new Fields(data, 0, data.length, `the grid description of ${label(item)}`);
   const version = fields.u8();
   const wide = (fields.u8() & 1) === 1;
   if (version !== 0 || data.length !== (wide ? 12 : 8)) throw undecodable(`${label(item)} is not a grid v0`);
@@ -664,6 +677,7 @@ function grid(file: HeifFile, item: HeifItem, walk: Walk): Picture {
   for (const id of tiles) {
     const tileItem = file.items.get(id);
     if (!tileItem) throw undecodable(`${label(item)} has tile ${id}, which is not in the file`);
+    if (tileItem.type === 'grid') throw undecodable(`${label(item)} has a grid as a tile (item ${id})`);
     const next = seen.get(id) ?? codedImage(file, tileItem, walk);
     seen.set(id, next);
     if (tile && (next.width !== tile.width || next.height !== tile.height)) {
@@ -780,7 +794,7 @@ function checkSps(unit: Uint8Array, size: Size, item: HeifItem): void {
  * length-prefixed NAL units.
  */
 function checkHevc(file: HeifFile, item: HeifItem, hvcC: Uint8Array, size: Size, walk: Walk): void {
-  const record = new Fields(hvcC, 0, hvcC.length, 'hvcC');
+  const record = new Fields(hvcC, 0, hvcC.length, 'the hvcC box');
   record.skip(21); // version, profile, tier, level, chroma format, bit depths, frame rate
   const lengthSize = (record.u8() & 3) + 1;
   const arrays = record.u8();
@@ -827,7 +841,7 @@ function transformations(item: HeifItem): Pick<HeifHeader['primary'], 'rotation'
   let mirror: HeifHeader['primary']['mirror'];
   for (const { type, body } of item.properties) {
     if (type !== 'irot' && type !== 'imir') continue;
-    const value = new Fields(body, 0, body.length, type).u8();
+    const value = new Fields(body, 0, body.length, `the ${type} box`).u8();
     if (type === 'irot') {
       if (rotation !== undefined) throw undecodable(`${label(item)} is rotated twice`);
       if (mirror) throw undecodable(`${label(item)} is mirrored before it is rotated`);
@@ -851,7 +865,7 @@ function colour(file: HeifFile, item: HeifItem): Pick<HeifHeader, 'icc' | 'nclx'
   let nclx: HeifHeader['nclx'];
   for (const { type, body } of source.properties) {
     if (type !== 'colr') continue;
-    const fields = new Fields(body, 0, body.length, 'colr');
+    const fields = new Fields(body, 0, body.length, 'the colr box');
     const colourType = fields.fourcc();
     if (colourType === 'nclx' && !nclx) {
       nclx = {
@@ -878,7 +892,7 @@ export function alphaOf(file: HeifFile, item: HeifItem): HeifItem | undefined {
   return referencing(file, item, 'auxl').find((auxiliary) => {
     const auxC = property(auxiliary, 'auxC');
     if (!auxC) return false;
-    const fields = new Fields(auxC.body, 0, auxC.body.length, 'auxC');
+    const fields = new Fields(auxC.body, 0, auxC.body.length, 'the auxC box');
     fields.fullBox();
     return ALPHA_URNS.has(fields.string());
   });
