@@ -17,6 +17,17 @@ import {
 import { planRenderJobs } from '../../lambdas/core/render-jobs.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import { SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
+import {
+  buildHeif,
+  cutInside,
+  gridDescriptor,
+  type HeifLayout,
+  ispe,
+  PRIMARY_ID,
+  QUADRANTS,
+  topLevelBox,
+  withCodedSize,
+} from './heif-builder.js';
 import { makeImage } from './images.js';
 
 /**
@@ -61,6 +72,11 @@ export interface AdversarialInput {
   /** The type declared at `POST /v1/uploads`: the uploader's claim, which the bytes must bear out. */
   contentType: string;
   expected: Expectation;
+  /**
+   * What the pipeline answers until HEIC ingest (issue 16) lands, where that differs from `expected`:
+   * the suite checks this meanwhile and fails once ingest gives `expected`, so that the marker goes.
+   */
+  beforeHeicIngest?: RejectedExpectation;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1295,6 +1311,8 @@ async function buildInputs(): Promise<AdversarialInput[]> {
       },
     },
 
+    ...heicAdversarialInputs(),
+
     // ISO-BMFF brands ---------------------------------------------------------------------------------------
     {
       name: 'isobmff-heic-major-avif-compatible',
@@ -1335,6 +1353,160 @@ async function buildInputs(): Promise<AdversarialInput[]> {
       variants: ACCEPTED_PHOTO_320x240,
     };
   }
+}
+
+/** The item of a layout with this id. */
+function layoutItem(layout: HeifLayout, id: number) {
+  const item = layout.items.find((candidate) => candidate.id === id);
+  if (!item) throw new Error(`no item ${id} in the HEIF layout`);
+  return item;
+}
+
+/**
+ * Hostile HEICs, assembled by the HEIF builder from a real 64x64 HEVC image (nothing here decodes
+ * them), each refused by the container alone before any HEVC is decoded. Pure and quick to build: the
+ * unit tests of the HEIF reader check each one's reason too.
+ */
+export function heicAdversarialInputs(): AdversarialInput[] {
+  const grid = { rows: 2, columns: 2 };
+  const photo = buildHeif({ grid, alpha: true });
+  const heic = (
+    name: string,
+    description: string,
+    bytes: Buffer,
+    reason: Extract<RejectionReason, 'truncated' | 'undecodable' | 'too_many_pixels'>,
+  ): AdversarialInput => ({
+    name,
+    description,
+    bytes,
+    contentType: 'image/heic',
+    expected: rejected(reason),
+    beforeHeicIngest: rejected('heic_not_supported'),
+  });
+  return [
+    heic(
+      'heic-truncated-in-mdat',
+      'a 128x128 HEIC of 2x2 tiles with alpha, cut off in its mdat box as a dropped download leaves it',
+      cutInside(photo, 'mdat'),
+      'truncated',
+    ),
+    heic(
+      'heic-truncated-in-meta',
+      'the same HEIC cut off in its meta box, before the item locations',
+      cutInside(photo, 'meta'),
+      'truncated',
+    ),
+    heic(
+      'heic-meta-claims-4gb',
+      'a HEIC whose meta box claims to be 4 GB long',
+      (() => {
+        const out = Buffer.from(photo);
+        out.writeUInt32BE(0xfffffff0, topLevelBox(out, 'meta').start);
+        return out;
+      })(),
+      'truncated',
+    ),
+    heic(
+      'heic-grid-100000-tiles',
+      'a 2x2 grid whose dimg references claim 100,000 tiles (one 64x64 tile, 100,000 times) in 200 KB',
+      buildHeif({ grid, claimedTiles: 100_000 }),
+      'undecodable',
+    ),
+    heic(
+      'heic-grid-256x256-tiles',
+      'a 4096x4096 grid (inside the pixel budget) whose description claims 256x256 = 65,536 tiles around the 4 it has',
+      buildHeif({
+        grid,
+        ispe: { width: 4096, height: 4096 },
+        tamper: (layout) => {
+          layoutItem(layout, PRIMARY_ID).data = gridDescriptor(256, 256, 4096, 4096);
+        },
+      }),
+      'undecodable',
+    ),
+    heic(
+      'heic-grid-of-grids',
+      'a grid whose one tile is itself a grid (of the 2x2 tiles)',
+      buildHeif({
+        grid,
+        tamper: (layout) => {
+          layout.items.push({
+            id: 99,
+            type: 'grid',
+            data: gridDescriptor(1, 1, 128, 128),
+            inIdat: true,
+            properties: [ispe(128, 128)],
+            references: [{ type: 'dimg', to: [PRIMARY_ID] }],
+          });
+          layout.primaryId = 99;
+        },
+      }),
+      'undecodable',
+    ),
+    heic(
+      'heic-ispe-0x0',
+      'a HEIC whose image is 0x0 by its ispe',
+      buildHeif({ ispe: { width: 0, height: 0 } }),
+      'undecodable',
+    ),
+    heic(
+      'heic-ispe-100000x100000',
+      'a HEIC whose grid claims 100000x100000, more than 65,535 a side',
+      buildHeif({ grid: { ...grid, width: 100_000, height: 100_000 } }),
+      'undecodable',
+    ),
+    heic(
+      'heic-grid-20000x20000',
+      'a grid of 2x2 tiles of 64x64 whose description and ispe claim 20000x20000 (400 Mpx)',
+      buildHeif({ grid: { ...grid, width: 20_000, height: 20_000 } }),
+      'too_many_pixels',
+    ),
+    heic(
+      'heic-grid-uncovered',
+      'a grid of 2x2 tiles of 64x64 claiming 1000x1000: the tiles cover an eighth of it',
+      buildHeif({ grid: { ...grid, width: 1000, height: 1000 } }),
+      'undecodable',
+    ),
+    heic(
+      'heic-sps-16384x16384',
+      'a 64x64 HEIC whose HEVC sequence parameter set codes 16384x16384: what the decoder would allocate',
+      buildHeif({ image: withCodedSize(QUADRANTS, 16_384, 16_384) }),
+      'undecodable',
+    ),
+    heic(
+      'heic-dimg-loop',
+      'a grid whose first tile is derived from the grid in turn (dimg: grid -> tile -> grid)',
+      buildHeif({
+        grid,
+        tamper: (layout) => {
+          layoutItem(layout, PRIMARY_ID + 1).references = [{ type: 'dimg', to: [PRIMARY_ID] }];
+        },
+      }),
+      'undecodable',
+    ),
+    heic(
+      'heic-auxl-loop',
+      'an image and its alpha plane, each the auxiliary image of the other (auxl both ways)',
+      buildHeif({
+        alpha: true,
+        tamper: (layout) => {
+          const alpha = layout.items.find((item) => item.references?.some((r) => r.type === 'auxl'));
+          layoutItem(layout, PRIMARY_ID).references = [{ type: 'auxl', to: [alpha?.id ?? 0] }];
+        },
+      }),
+      'undecodable',
+    ),
+    heic(
+      'heic-pitm-missing',
+      'a HEIC whose primary item (pitm) is not in the file',
+      buildHeif({
+        tamper: (layout) => {
+          layout.primaryId = 404;
+        },
+      }),
+      'undecodable',
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------
