@@ -361,6 +361,13 @@ describe('refusing a hostile or broken HEIF', () => {
       /no hvcC decoder configuration/,
     ],
     [
+      'an HEVC image without data',
+      layoutOf((layout) => {
+        item(layout, PRIMARY_ID).data = undefined;
+      }, {}),
+      /item 1 \(hvc1\) has no data/,
+    ],
+    [
       'HEVC data that is not whole NAL units',
       layoutOf((layout) => {
         item(layout, PRIMARY_ID).data = QUADRANTS.data.subarray(0, QUADRANTS.data.length - 5);

@@ -1,4 +1,4 @@
-import { ApertureError, type ErrorContext } from '../errors.js';
+import { ApertureError } from '../errors.js';
 import type { RejectionReason } from '../rejections.js';
 
 /**
@@ -20,8 +20,8 @@ export class HeifContainerError extends ApertureError {
   readonly code = 'heif_container_refused';
   readonly reason: HeifContainerReason;
 
-  constructor(reason: HeifContainerReason, message: string, context: ErrorContext = {}) {
-    super(message, { ...context, reason });
+  constructor(reason: HeifContainerReason, message: string) {
+    super(message, { reason });
     this.reason = reason;
   }
 }
@@ -41,13 +41,13 @@ const undecodable = (message: string) => new HeifContainerError('undecodable', m
 export const MAX_GRID_TILES = 1024;
 
 /** Widest or tallest image, tile or grid: the most JPEG and WebP allow too. */
-export const MAX_SIDE = 65_535;
+const MAX_SIDE = 65_535;
 
 /**
  * Items a file may have: a grid at the tile cap with an alpha grid and a gain map grid as large,
  * thumbnails and metadata stay well under it (an iPhone 48 MP photo has about 200).
  */
-export const MAX_ITEMS = 4096;
+const MAX_ITEMS = 4096;
 
 /** Item references in all: a few per item (a grid's `dimg` are one per tile). */
 const MAX_REFERENCES = 4 * MAX_ITEMS;
@@ -70,10 +70,12 @@ const DECODER_CONFIG: Readonly<Record<string, string>> = { hvc1: 'hvcC', av01: '
 // ---------------------------------------------------------------------------------------------------
 // The parsed file
 
-/** One property of `ipco`: its type and its bytes after the box header (version and flags included). */
+/**
+ * One property of `ipco`: its type and its bytes after the box header (version and flags included).
+ * Items associated with the same property share the object.
+ */
 export interface HeifProperty {
   type: string;
-  essential: boolean;
   body: Uint8Array;
 }
 
@@ -418,11 +420,12 @@ function readItemProperties(bytes: Uint8Array, iprp: Box): Map<number, HeifPrope
     } else if (box.type === 'ipma') boxes.push(box);
   });
   if (!ipco) throw undecodable('the iprp box has no ipco box');
-  const declared: Box[] = [];
+  // One object per property, shared by the items associated with it.
+  const declared: HeifProperty[] = [];
   eachBox(bytes, ipco.body, ipco.end, (box) => {
     // The most an association can name (15 bits): the rest could never be used.
     if (declared.length === 0x7fff) throw undecodable('the ipco box has more than 32,767 properties');
-    declared.push(box);
+    declared.push({ type: box.type, body: bytes.subarray(box.body, box.end) });
   });
 
   const associated = new Map<number, HeifProperty[]>();
@@ -439,18 +442,14 @@ function readItemProperties(bytes: Uint8Array, iprp: Box): Map<number, HeifPrope
       if (associated.has(id)) throw undecodable(`item ${id}'s properties are associated twice`);
       const list: HeifProperty[] = [];
       for (let a = 0; a < associations; a++) {
-        const value = flags & 1 ? fields.u16() : fields.u8();
-        const wide = flags & 1 ? 15 : 7;
-        const index = value & ((1 << wide) - 1);
+        // The top bit says whether the property is essential: whether a reader must understand it.
+        const index = flags & 1 ? fields.u16() & 0x7fff : fields.u8() & 0x7f;
         if (index === 0) continue;
-        const box = declared[index - 1];
-        if (!box)
+        const property = declared[index - 1];
+        if (!property) {
           throw undecodable(`item ${id} has property ${index}, past the ${declared.length} there are`);
-        list.push({
-          type: box.type,
-          essential: value >> wide === 1,
-          body: bytes.subarray(box.body, box.end),
-        });
+        }
+        list.push(property);
       }
       associated.set(id, list);
     }
@@ -546,7 +545,10 @@ export interface HeifHeader {
     itemId: number;
     /** `hvc1`, `av01`, or `grid` (of tiles of those). */
     itemType: string;
-    /** As displayed: the `ispe` size, width and height swapped by a quarter turn. */
+    /**
+     * As displayed: the `ispe` size, width and height swapped by a quarter turn. A clean aperture
+     * (`clap`) crop is not applied: phones write none (libheif's encoder crops with a grid instead).
+     */
     width: number;
     height: number;
     /** `irot`: anticlockwise, as the standard has it; applied before `mirror`. */
@@ -618,7 +620,7 @@ function spatialExtent(item: HeifItem): Size {
  * A coded image (not derived from others): a type the pipeline knows, with its decoder configuration
  * and, for HEVC, parameter sets that code exactly the size `ispe` says.
  */
-function codedImage(file: HeifFile, item: HeifItem, walk: Walk): Picture {
+function codedImage(file: HeifFile, item: HeifItem, seen: Seen): Picture {
   const configType = DECODER_CONFIG[item.type];
   if (!configType) {
     throw undecodable(`${label(item)} is not a coded image the pipeline knows`);
@@ -626,22 +628,22 @@ function codedImage(file: HeifFile, item: HeifItem, walk: Walk): Picture {
   if (item.protected) throw undecodable(`${label(item)} is encrypted`);
   const config = property(item, configType);
   if (!config) throw undecodable(`${label(item)} has no ${configType} decoder configuration`);
-  if (!item.extents) throw undecodable(`${label(item)} has no data`);
+  if (itemLength(item) === 0) throw undecodable(`${label(item)} has no data`);
   const size = spatialExtent(item);
-  if (item.type === 'hvc1') checkHevc(file, item, config.body, size, walk);
+  if (item.type === 'hvc1') checkHevc(file, item, config, size, seen);
   return { ...size, tiles: 1, codedPixels: size.width * size.height };
 }
 
 /** Any image item: coded, or a grid of coded tiles. */
-function picture(file: HeifFile, item: HeifItem, walk: Walk): Picture {
-  return item.type === 'grid' ? grid(file, item, walk) : codedImage(file, item, walk);
+function picture(file: HeifFile, item: HeifItem, seen: Seen): Picture {
+  return item.type === 'grid' ? grid(file, item, seen) : codedImage(file, item, seen);
 }
 
 /**
  * A grid (ISO/IEC 23008-12 6.6.2.3): rows x columns tiles of one size, from its `dimg` references in
  * order, covering its output size; the tiles coded images, never grids themselves.
  */
-function grid(file: HeifFile, item: HeifItem, walk: Walk): Picture {
+function grid(file: HeifFile, item: HeifItem, seen: Seen): Picture {
   const length = itemLength(item);
   if (!item.extents || (length !== 8 && length !== 12)) {
     throw undecodable(`${label(item)} has ${length} bytes of grid description, not 8 or 12`);
@@ -673,13 +675,13 @@ function grid(file: HeifFile, item: HeifItem, walk: Walk): Picture {
     throw undecodable(`${label(item)} has ${tiles.length} tiles for its ${rows}x${columns}`);
   }
   let tile: Picture | undefined;
-  const seen = new Map<number, Picture>();
+  const decoded = new Map<number, Picture>();
   for (const id of tiles) {
     const tileItem = file.items.get(id);
     if (!tileItem) throw undecodable(`${label(item)} has tile ${id}, which is not in the file`);
     if (tileItem.type === 'grid') throw undecodable(`${label(item)} has a grid as a tile (item ${id})`);
-    const next = seen.get(id) ?? codedImage(file, tileItem, walk);
-    seen.set(id, next);
+    const next = decoded.get(id) ?? codedImage(file, tileItem, seen);
+    decoded.set(id, next);
     if (tile && (next.width !== tile.width || next.height !== tile.height)) {
       throw undecodable(
         `${label(item)} has tiles of ${tile.width}x${tile.height} and ${next.width}x${next.height}`,
@@ -720,6 +722,11 @@ class Bits {
     return value;
   }
 
+  skip(count: number): void {
+    this.at += count;
+    if (this.at > this.bytes.length * 8) throw undecodable(`${this.what} ends inside its fields`);
+  }
+
   /** ue(v): an Exp-Golomb code, at most 32 bits long as H.265 allows. */
   ue(): number {
     let zeros = 0;
@@ -758,11 +765,11 @@ function spsSize(unit: Uint8Array, what: string): Size {
   bits.bits(4); // sps_video_parameter_set_id
   const subLayers = bits.bits(3); // sps_max_sub_layers_minus1
   bits.bits(1);
-  bits.bits(96); // general profile, tier and level
+  bits.skip(96); // general profile, tier and level
   const present: [profile: number, level: number][] = [];
   for (let i = 0; i < subLayers; i++) present.push([bits.bits(1), bits.bits(1)]);
-  if (subLayers > 0) bits.bits(2 * (8 - subLayers));
-  for (const [profile, level] of present) bits.bits(88 * profile + 8 * level);
+  if (subLayers > 0) bits.skip(2 * (8 - subLayers));
+  for (const [profile, level] of present) bits.skip(88 * profile + 8 * level);
   bits.ue(); // sps_seq_parameter_set_id
   const chroma = bits.ue();
   if (chroma === 3) bits.bits(1); // separate_colour_plane_flag
@@ -788,15 +795,18 @@ function checkSps(unit: Uint8Array, size: Size, item: HeifItem): void {
 }
 
 /**
- * The HEVC decoder sizes its pictures by the sequence parameter sets, not by `ispe`: every SPS of the
- * item, in its `hvcC` (ISO/IEC 14496-15 8.3.3) or among its NAL units, must code the `ispe` size, or
- * the pixel budget would be judged on a number the decoder never reads. The data must be whole
- * length-prefixed NAL units.
+ * The NAL unit length size of an `hvcC` (ISO/IEC 14496-15 8.3.3) whose every sequence parameter set
+ * codes `size`. Checked once per property and size: the tiles of a grid share one.
  */
-function checkHevc(file: HeifFile, item: HeifItem, hvcC: Uint8Array, size: Size, walk: Walk): void {
+function hevcConfig(item: HeifItem, config: HeifProperty, size: Size, seen: Seen): number {
+  const key = `${size.width}x${size.height}`;
+  const known = seen.configs.get(config);
+  if (known?.size === key) return known.lengthSize;
+  const hvcC = config.body;
   const record = new Fields(hvcC, 0, hvcC.length, 'the hvcC box');
   record.skip(21); // version, profile, tier, level, chroma format, bit depths, frame rate
   const lengthSize = (record.u8() & 3) + 1;
+  if (lengthSize === 3) throw undecodable(`${label(item)} has NAL unit lengths of 3 bytes`);
   const arrays = record.u8();
   let parameterSets = 0;
   for (let a = 0; a < arrays; a++) {
@@ -813,18 +823,29 @@ function checkHevc(file: HeifFile, item: HeifItem, hvcC: Uint8Array, size: Size,
     }
   }
   if (parameterSets === 0) throw undecodable(`${label(item)} has no sequence parameter set in its hvcC`);
-  if (lengthSize === 3) throw undecodable(`${label(item)} has NAL unit lengths of 3 bytes`);
+  seen.configs.set(config, { size: key, lengthSize });
+  return lengthSize;
+}
 
+/**
+ * The HEVC decoder sizes its pictures by the sequence parameter sets, not by `ispe`: every SPS of the
+ * item, in its `hvcC` or among its NAL units, must code the `ispe` size, or the pixel budget would be
+ * judged on a number the decoder never reads. The data must be whole length-prefixed NAL units.
+ */
+function checkHevc(file: HeifFile, item: HeifItem, config: HeifProperty, size: Size, seen: Seen): void {
+  const lengthSize = hevcConfig(item, config, size, seen);
   const data = itemData(file, item);
   const units = new Fields(data, 0, data.length, `the data of ${label(item)}`);
   while (units.remaining > 0) {
-    if (++walk.nalUnits > MAX_NAL_UNITS) {
+    if (++seen.nalUnits > MAX_NAL_UNITS) {
       throw undecodable(`the coded images to decode have more than ${MAX_NAL_UNITS} NAL units`);
     }
     const length = units.uint(lengthSize);
+    if (length < 2)
+      throw undecodable(`${label(item)} has a NAL unit of ${length} bytes, shorter than its header`);
     const at = units.position;
     units.skip(length);
-    if ((((data[at] ?? 0) >> 1) & 0x3f) === SPS) checkSps(data.subarray(at, at + length), size, item);
+    if ((((data[at] as number) >> 1) & 0x3f) === SPS) checkSps(data.subarray(at, at + length), size, item);
   }
 }
 
@@ -832,9 +853,9 @@ function checkHevc(file: HeifFile, item: HeifItem, hvcC: Uint8Array, size: Size,
 // Transformations, colour, alpha, Exif
 
 /**
- * `irot` and `imir`: at most one of each, the rotation first, as HEIF orders them (ISO/IEC 23008-12
- * 6.5.1: transformations apply in the order they are associated, and a writer puts the rotation
- * before the mirror), so that `rotation` then `mirror` is what the file means.
+ * `irot` and `imir`: at most one of each, the rotation first. Transformations apply in the order they
+ * are associated, and MIAF (ISO/IEC 23000-22 7.3.6.7) has writers associate the rotation before the
+ * mirror, so that `rotation` then `mirror` is what the file means.
  */
 function transformations(item: HeifItem): Pick<HeifHeader['primary'], 'rotation' | 'mirror'> {
   let rotation: HeifHeader['primary']['rotation'] | undefined;
@@ -918,9 +939,10 @@ function exifOf(file: HeifFile, item: HeifItem): Uint8Array | undefined {
 // ---------------------------------------------------------------------------------------------------
 // The header
 
-/** NAL units walked so far over the coded images of one decode. */
-interface Walk {
+/** What one decode's coded images have shown so far: NAL units walked, decoder configurations checked. */
+interface Seen {
   nalUnits: number;
+  configs: Map<HeifProperty, { size: string; lengthSize: number }>;
 }
 
 /**
@@ -943,10 +965,10 @@ export function readHeifHeader(bytes: Uint8Array, options: HeifReadOptions): Hei
       `${size.width}x${size.height} is more than ${maxInputPixels} pixels`,
     );
   }
-  const walk: Walk = { nalUnits: 0 };
-  const image = picture(file, primary, walk);
+  const seen: Seen = { nalUnits: 0, configs: new Map() };
+  const image = picture(file, primary, seen);
   const alpha = alphaOf(file, primary);
-  const alphaImage = alpha && picture(file, alpha, walk);
+  const alphaImage = alpha && picture(file, alpha, seen);
   const codedPixels = image.codedPixels + (alphaImage?.codedPixels ?? 0);
   if (codedPixels > maxInputPixels) {
     throw new HeifContainerError(
