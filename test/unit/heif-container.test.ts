@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  HeifContainerError,
   type HeifHeader,
   MAX_GRID_TILES,
   readHeifHeader,
+  UnreadableHeifError,
 } from '../../lambdas/core/heif/container.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { heicAdversarialInputs } from '../support/adversarial-inputs.js';
@@ -33,22 +33,22 @@ import { QUADRANTS_ALPHA_HEIC, QUADRANTS_HEIC } from '../support/heif-fixtures.j
 const LIMIT = { maxInputPixels: 100_000_000 };
 
 /** What the reader refuses the bytes with; fails the test when it accepts them or throws anything else. */
-function refusal(bytes: Uint8Array, options = LIMIT): HeifContainerError {
+function refusal(bytes: Uint8Array, options = LIMIT): UnreadableHeifError {
   try {
     readHeifHeader(bytes, options);
   } catch (error) {
-    if (error instanceof HeifContainerError) return error;
+    if (error instanceof UnreadableHeifError) return error;
     throw error;
   }
   throw new Error('the reader accepted the file');
 }
 
 /** The header, or the refusal: whatever the reader does, as long as it throws nothing but its own error. */
-function outcome(bytes: Uint8Array): HeifHeader | HeifContainerError {
+function outcome(bytes: Uint8Array): HeifHeader | UnreadableHeifError {
   try {
     return readHeifHeader(bytes, LIMIT);
   } catch (error) {
-    if (error instanceof HeifContainerError) return error;
+    if (error instanceof UnreadableHeifError) return error;
     throw error;
   }
 }
@@ -578,7 +578,7 @@ describe('refusing a hostile or broken HEIF', () => {
       for (const value of [0x00, 0xff, (file[at] as number) ^ 0x01]) {
         const changed = Buffer.from(file);
         changed[at] = value;
-        outcomes[outcome(changed) instanceof HeifContainerError ? 'refused' : 'read']++;
+        outcomes[outcome(changed) instanceof UnreadableHeifError ? 'refused' : 'read']++;
       }
     }
     // Both happen: names and spare bits are not checked, sizes and counts are.
@@ -640,7 +640,7 @@ describe.skipIf(realHeics.length === 0)('the real HEICs of the shared corpus', (
       for (const cut of [...cuts].filter((at) => at >= 0 && at < bytes.length)) {
         const inside = boxes.some((box) => box.start < cut && cut < box.end);
         const result = outcome(bytes.subarray(0, cut));
-        const reason = result instanceof HeifContainerError ? result.reason : 'read';
+        const reason = result instanceof UnreadableHeifError ? result.reason : 'read';
         if (inside ? reason !== 'truncated' : reason === 'too_many_pixels') wrong.push(`${cut}: ${reason}`);
       }
       expect(wrong).toEqual([]);

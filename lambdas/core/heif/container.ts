@@ -9,25 +9,26 @@ import type { RejectionReason } from '../rejections.js';
  * refused in time proportional to the file at worst, never by a crash or a hang.
  */
 
-export type HeifContainerReason = Extract<RejectionReason, 'truncated' | 'undecodable' | 'too_many_pixels'>;
+export type UnreadableHeifReason = Extract<RejectionReason, 'truncated' | 'undecodable' | 'too_many_pixels'>;
 
 /**
- * The container refuses the file: cut short (`truncated`, as a broken download is), malformed or
- * beyond what the pipeline decodes (`undecodable`), or over the pixel budget (`too_many_pixels`).
- * Permanent: the same bytes are refused the same way every time.
+ * The HEIF cannot be read: its container (here) or libheif (`decodeHeifAsTiff`) refuses it, as cut
+ * short (`truncated`, as a broken download is), malformed or beyond what the pipeline decodes
+ * (`undecodable`), or over the pixel budget (`too_many_pixels`). Permanent: the same bytes are
+ * refused the same way every time.
  */
-export class HeifContainerError extends ApertureError {
-  readonly code = 'heif_container_refused';
-  readonly reason: HeifContainerReason;
+export class UnreadableHeifError extends ApertureError {
+  readonly code = 'unreadable_heif';
+  readonly reason: UnreadableHeifReason;
 
-  constructor(reason: HeifContainerReason, message: string) {
+  constructor(reason: UnreadableHeifReason, message: string) {
     super(message, { reason });
     this.reason = reason;
   }
 }
 
-const truncated = (message: string) => new HeifContainerError('truncated', message);
-const undecodable = (message: string) => new HeifContainerError('undecodable', message);
+const truncated = (message: string) => new UnreadableHeifError('truncated', message);
+const undecodable = (message: string) => new UnreadableHeifError('undecodable', message);
 
 // ---------------------------------------------------------------------------------------------------
 // Bounds
@@ -948,7 +949,7 @@ interface Seen {
 /**
  * The primary image of a HEIF file, judged from the container alone: its structure sound, every
  * coded image behind it bounded (tiles, sides, parameter sets), its pixels, displayed and coded,
- * within `maxInputPixels`. Throws `HeifContainerError` otherwise.
+ * within `maxInputPixels`. Throws `UnreadableHeifError` otherwise.
  */
 export function readHeifHeader(bytes: Uint8Array, options: HeifReadOptions): HeifHeader {
   const file = parseHeif(bytes);
@@ -960,7 +961,7 @@ export function readHeifHeader(bytes: Uint8Array, options: HeifReadOptions): Hei
   const size = spatialExtent(primary);
   const { maxInputPixels } = options;
   if (size.width * size.height > maxInputPixels) {
-    throw new HeifContainerError(
+    throw new UnreadableHeifError(
       'too_many_pixels',
       `${size.width}x${size.height} is more than ${maxInputPixels} pixels`,
     );
@@ -971,7 +972,7 @@ export function readHeifHeader(bytes: Uint8Array, options: HeifReadOptions): Hei
   const alphaImage = alpha && picture(file, alpha, seen);
   const codedPixels = image.codedPixels + (alphaImage?.codedPixels ?? 0);
   if (codedPixels > maxInputPixels) {
-    throw new HeifContainerError(
+    throw new UnreadableHeifError(
       'too_many_pixels',
       `decoding takes ${codedPixels} pixels of coded images, more than ${maxInputPixels}`,
     );
