@@ -1,5 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { INPUT_FORMATS } from './formats.js';
+import { UnreadableHeifError } from './heif/container.js';
+import { readHeif } from './heif/readable.js';
 import type { ImageFacts } from './image-facts.js';
 import { exceedsInputBounds } from './input-bounds.js';
 import type { Rejection, RejectionReason } from './rejections.js';
@@ -22,8 +24,9 @@ const reject = (reason: RejectionReason, message: string): Assessment => ({
 /**
  * Decides whether uploaded bytes become an image. The bytes are judged, never the name: the magic
  * number must name an allowed format matching the declared type, the header must stay within the
- * pixel budget, and the first page must actually decode (a header can parse while the data cannot,
- * as with HEVC-coded HEIF).
+ * pixel budget, and the first page must actually decode (a header can parse while the data cannot).
+ * A HEIC is judged from its container first, then decoded whole (`readHeif`), and its pixels are
+ * judged as any other image's.
  */
 export async function assessUpload(
   bytes: Buffer,
@@ -49,22 +52,34 @@ export async function assessUpload(
     );
   }
 
+  let readable = bytes;
+  if (format === 'heic') {
+    try {
+      readable = (await readHeif(bytes, settings)).tiff;
+    } catch (error) {
+      if (error instanceof UnreadableHeifError) {
+        return reject(error.reason, error.message);
+      }
+      throw error;
+    }
+  }
+
   // As strict as the renderer (`inputOptions`): what it would refuse is refused here. Laxer, libvips
   // reads on past a strip libtiff refuses, a few rows at a time, each time decoding it again.
   const options = { limitInputPixels: settings.maxInputPixels, failOn: 'error' as const };
   let metadata: Metadata;
   try {
-    metadata = await sharp(bytes, options).metadata();
+    metadata = await sharp(readable, options).metadata();
   } catch (error) {
     return decodeFailure(error);
   }
   const { width = 0, height = 0 } = metadata;
   const pages = metadata.pages ?? 1;
-  const outOfBounds = exceedsInputBounds(bytes, format, metadata, settings.maxInputPixels);
+  const outOfBounds = exceedsInputBounds(readable, format, metadata, settings.maxInputPixels);
   if (outOfBounds) return { accepted: false, rejection: outOfBounds };
   try {
     // Decoding at a small size exercises the whole first page cheaply (JPEG shrinks on load).
-    await sharp(bytes, options).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+    await sharp(readable, options).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
   } catch (error) {
     return decodeFailure(error);
   }
@@ -77,7 +92,8 @@ export async function assessUpload(
       width,
       height,
       pages,
-      orientation: metadata.orientation,
+      // A HEIC's pixels come upright from libheif: the file's own EXIF orientation is never applied.
+      orientation: format === 'heic' ? undefined : metadata.orientation,
       hasAlpha: metadata.hasAlpha ?? false,
       hasIcc: Boolean(metadata.icc),
       animated: pages > 1 && (format === 'gif' || format === 'webp'),

@@ -7,6 +7,7 @@ export const REJECTION_REASONS = [
   'too_large',
   'unrecognised_format',
   'markup_not_allowed',
+  /** Given before HEIC was decoded (issue 16); uploads refused then still carry it. */
   'heic_not_supported',
   'format_not_allowed',
   'content_type_mismatch',

@@ -2,11 +2,7 @@ import type { InputFormat } from './formats.js';
 import type { Rejection } from './rejections.js';
 
 /** What the first bytes of a file say it is, whatever its name or declared type claims. */
-export type Sniffed =
-  | { kind: 'image'; format: InputFormat }
-  | { kind: 'heic' }
-  | { kind: 'markup' }
-  | { kind: 'unknown' };
+export type Sniffed = { kind: 'image'; format: InputFormat } | { kind: 'markup' } | { kind: 'unknown' };
 
 /** Enough of the head of a file for every signature below, ISO-BMFF brand lists included. */
 export const SNIFF_BYTES = 64;
@@ -19,14 +15,17 @@ const ascii = (head: Uint8Array, from: number, to: number) =>
 const AVIF_BRANDS = new Set(['avif', 'avis']);
 const HEIC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1']);
 
-/** ISO-BMFF (`ftyp`) files: AVIF if any brand says so, HEIF/HEIC otherwise. */
+/**
+ * ISO-BMFF (`ftyp`) files: AVIF if any brand says so, HEIF/HEIC otherwise. The brands only name the
+ * family; which codec a HEIF's primary image really uses is the container's to say (`readHeifHeader`).
+ */
 function sniffIsoBmff(head: Uint8Array): Sniffed | undefined {
   if (ascii(head, 4, 8) !== 'ftyp') return undefined;
   const boxSize = Math.min(new DataView(head.buffer, head.byteOffset).getUint32(0), head.length);
   const brands = [ascii(head, 8, 12)];
   for (let offset = 16; offset + 4 <= boxSize; offset += 4) brands.push(ascii(head, offset, offset + 4));
   if (brands.some((brand) => AVIF_BRANDS.has(brand))) return { kind: 'image', format: 'avif' };
-  if (brands.some((brand) => HEIC_BRANDS.has(brand))) return { kind: 'heic' };
+  if (brands.some((brand) => HEIC_BRANDS.has(brand))) return { kind: 'image', format: 'heic' };
   return undefined;
 }
 
@@ -59,8 +58,6 @@ export function notAnImage(sniffed: Exclude<Sniffed, { kind: 'image' }>): Reject
   switch (sniffed.kind) {
     case 'markup':
       return { reason: 'markup_not_allowed', message: 'SVG, HTML and other markup are not accepted' };
-    case 'heic':
-      return { reason: 'heic_not_supported', message: 'HEIC/HEIF (HEVC) images cannot be decoded' };
     case 'unknown':
       return { reason: 'unrecognised_format', message: 'the bytes are not a known image format' };
   }

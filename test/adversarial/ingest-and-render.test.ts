@@ -132,9 +132,7 @@ describe('adversarial uploads, judged by ingest and rendered by the workers', ()
     '%s',
     async (_, input) => {
       const run = await runPipeline(input, settings);
-      // A HEIC is refused as such until HEIC ingest lands; then this fails until `beforeHeicIngest`
-      // is removed from the input, and `expected` holds.
-      const expected = input.beforeHeicIngest ?? input.expected;
+      const { expected } = input;
       if (expected.outcome === 'rejected') {
         expect(run.assessment).toEqual({
           accepted: false,
@@ -208,7 +206,6 @@ describe('the renderers, handed bytes ingest refused for the work they would tak
   const bounded = inputs.filter(
     (input) =>
       input.expected.outcome === 'rejected' &&
-      !input.beforeHeicIngest &&
       (input.expected.reason === 'too_many_pixels' || input.name === 'jpeg-progressive-scan-flood'),
   );
 

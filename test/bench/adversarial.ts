@@ -160,8 +160,7 @@ function measure(
     child.on('exit', (code, signal) => {
       clearInterval(sampler);
       clearTimeout(guard);
-      // Until HEIC ingest lands, a HEIC's refusal is `heic_not_supported`, as the suite expects too.
-      const expected = input.beforeHeicIngest ?? input.expected;
+      const { expected } = input;
       const base = { input: input.name, bytes: input.bytes.length };
       const line = stdout.trim().split('\n').at(-1) ?? '';
       if (code !== 0 || timedOut || !line.startsWith('{')) {

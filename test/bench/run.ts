@@ -5,7 +5,8 @@
  * fast `aperture ingest DIR` brings a library into the local runtime and how much memory
  * `aperture migrate-json` needs for a large document, and what the offline enrichment models cost per
  * image and a local vector search over 100k images, and what a search costs over 100k images' index
- * entries on DynamoDB Local. Prints Markdown tables and writes
+ * entries on DynamoDB Local, and what a phone's HEIC costs to judge, decode and render next to the same
+ * pixels as a JPEG. Prints Markdown tables and writes
  * `test/bench/results.json`. Speed targets live here, never in timed tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
@@ -15,6 +16,7 @@
  *   npm run bench -- --only migrate --migrate-mb 256
  *   npm run bench -- --only enrichment --enrichment-iterations 3 --vectors 100000
  *   npm run bench -- --only search --search-images 100000 --search-owners 400 --search-queries 30
+ *   npm run bench -- --only heic
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -25,9 +27,11 @@ import sharp from 'sharp';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
+import { CORPUS_DIR } from '../support/corpus.js';
 import { adversarialSummaryLine, adversarialTable, benchAdversarial } from './adversarial.js';
 import { BULK_CPU_MEASURE, type BulkResult, benchBulkIngest } from './bulk-ingest.js';
 import { benchLocalEnrichment, benchVectorSearch } from './enrichment.js';
+import { benchHeic, type HeicResult } from './heic.js';
 import { corpusImages, generatedImages } from './images.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLocalLatency, type LatencyResult } from './local-latency.js';
@@ -52,8 +56,11 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial, enrichment, search. */
-    only: { type: 'string', default: 'ingest,render,latency,bulk,migrate,adversarial,enrichment,search' },
+    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial, enrichment, search, heic. */
+    only: {
+      type: 'string',
+      default: 'ingest,render,latency,bulk,migrate,adversarial,enrichment,search,heic',
+    },
     'latency-images': { type: 'string', default: '50' },
     /** Images in the bulk ingest's small (640x480) and large (4000x3000) libraries. */
     'bulk-small': { type: 'string', default: '2000' },
@@ -88,6 +95,7 @@ const SECTIONS = [
   'adversarial',
   'enrichment',
   'search',
+  'heic',
 ] as const;
 const sections = new Set(args.only.split(','));
 for (const section of sections) {
@@ -493,6 +501,49 @@ if (sections.has('search')) {
   console.log(searchSummary(search));
 }
 
+let heic: HeicResult[] | undefined;
+if (sections.has('heic')) {
+  console.log(
+    '\n## HEIC: the container judged, HEVC decoded (libheif in WebAssembly), the default set rendered\n',
+  );
+  heic = await benchHeic({ corpusDir: CORPUS_DIR, repoRoot, maxInputPixels: settings.maxInputPixels });
+  if (heic.length === 0)
+    console.log('No corpus here: no HEIC to measure (nothing on this machine encodes HEVC).');
+  else {
+    console.log(
+      markdownTable(
+        [
+          'input',
+          'size',
+          'container µs',
+          'decode CPU ms first / next',
+          'JPEG q90 decode ms',
+          '× JPEG',
+          'decode peak RSS MB',
+          'default set CPU ms',
+          'from JPEG ms',
+          'render peak RSS MB',
+        ],
+        heic.map((r) => [
+          r.name,
+          `${r.width}x${r.height}, ${(r.bytes / 1e6).toFixed(1)} MB`,
+          (r.containerMs * 1000).toFixed(0),
+          `${ms(r.coldDecodeMs)} / ${ms(r.warmDecodeMs)}`,
+          ms(r.jpegDecodeMs),
+          `${(r.warmDecodeMs / r.jpegDecodeMs).toFixed(1)}×`,
+          String(r.decodePeakRssMb),
+          ms(r.renderMs),
+          ms(r.jpegRenderMs),
+          String(r.renderPeakRssMb),
+        ]),
+      ),
+    );
+    console.log(
+      '\nOne process per input; "first" includes compiling libheif (a Lambda instance pays it once). The render decodes again, from its own bytes.',
+    );
+  }
+}
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -520,6 +571,7 @@ const results = {
   ...(adversarial ? { adversarial } : {}),
   ...(enrichment ? { enrichment, vectorSearch } : {}),
   ...(search ? { search } : {}),
+  ...(heic ? { heic } : {}),
   peakRssMb,
   seconds,
 };

@@ -72,11 +72,6 @@ export interface AdversarialInput {
   /** The type declared at `POST /v1/uploads`: the uploader's claim, which the bytes must bear out. */
   contentType: string;
   expected: Expectation;
-  /**
-   * What the pipeline answers until HEIC ingest (issue 16) lands, where that differs from `expected`:
-   * the suite checks this meanwhile and fails once ingest gives `expected`, so that the marker goes.
-   */
-  beforeHeicIngest?: RejectedExpectation;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1327,10 +1322,10 @@ async function buildInputs(): Promise<AdversarialInput[]> {
     },
     {
       name: 'isobmff-heic-brands-av1-inside',
-      description: 'a real AVIF whose ftyp brands all say HEIC',
+      description: 'a real AVIF whose ftyp brands all say HEIC, declared HEIC: its AV1 is no HEVC to decode',
       bytes: withBrands(avif, (brand) => (brand === 'avif' || brand === 'avis' ? 'heic' : brand)),
-      contentType: 'image/avif',
-      expected: rejected('heic_not_supported'),
+      contentType: 'image/heic',
+      expected: rejected('undecodable'),
     },
     {
       name: 'isobmff-avif-brand-hevc-item',
@@ -1381,7 +1376,6 @@ export function heicAdversarialInputs(): AdversarialInput[] {
     bytes,
     contentType: 'image/heic',
     expected: rejected(reason),
-    beforeHeicIngest: rejected('heic_not_supported'),
   });
   return [
     heic(
@@ -1516,8 +1510,8 @@ export function heicAdversarialInputs(): AdversarialInput[] {
 export const CORPUS_DIR = resolve(import.meta.dirname, '../..', '../shared/corpus');
 
 /**
- * The corpus's real-world hostile files (pixel floods, truncations, markup, HEIC, formats the pipeline
- * does not take) and the reason each is refused with.
+ * The corpus's real-world hostile files (pixel floods, truncations, markup, formats the pipeline does not
+ * take) and the reason each is refused with.
  */
 export const CORPUS_HOSTILE: readonly (readonly [file: string, reason: RejectionReason])[] = [
   ['sharp__65536-uint32-limit.png', 'too_many_pixels'],
@@ -1528,7 +1522,6 @@ export const CORPUS_HOSTILE: readonly (readonly [file: string, reason: Rejection
   ['sharp__corrupt-header.jpg', 'undecodable'],
   ['sharp__check.svg', 'markup_not_allowed'],
   ['sharp__struct-image-04-t.svg', 'markup_not_allowed'],
-  ['ianare__IMG_5195.HEIC', 'heic_not_supported'],
   ['immich__8bit-sRGB.jxl', 'unrecognised_format'],
   ['sharp__relax.jp2', 'unrecognised_format'],
   ['sharp__vfile.v', 'unrecognised_format'],

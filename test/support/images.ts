@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { InputFormat } from '../../lambdas/core/formats.js';
 import { renderAnalysisImage } from '../../lambdas/core/render/analysis-image.js';
+import { buildHeif, QUADRANTS } from './heif-builder.js';
 
 /** Photo-like pixels (two gradients and a seed-dependent tint), so every seed gives different bytes. */
 function gradient(width: number, height: number, seed: number): Buffer {
@@ -22,12 +23,32 @@ function gradient(width: number, height: number, seed: number): Buffer {
   return pixels;
 }
 
+/**
+ * A HEIC as phones write one: a grid of tiles. Nothing here encodes HEVC, so every tile is the
+ * fixture's 64 px quadrants; the seed goes in an Exif item, which keeps every seed's bytes distinct.
+ * At most 1,024 tiles (`MAX_GRID_TILES`): about 2048 x 2048.
+ */
+function makeHeic(width: number, height: number, seed: number): Buffer {
+  const exif = Buffer.alloc(18);
+  exif.write('II*\0', 0, 'latin1');
+  exif.writeUInt32LE(8, 4); // the first directory: no entries, no next directory
+  exif.writeUInt32LE(seed >>> 0, 14); // after the directory, where no reader looks
+  const grid = {
+    rows: Math.ceil(height / QUADRANTS.height),
+    columns: Math.ceil(width / QUADRANTS.width),
+    width,
+    height,
+  };
+  return buildHeif({ grid, exif });
+}
+
 /** An image of the given format made in code, so tests never depend on files nobody checked in. */
 export async function makeImage(
   format: InputFormat,
   options: { width?: number; height?: number; seed?: number } = {},
 ): Promise<Buffer> {
   const { width = 64, height = 48, seed = 0 } = options;
+  if (format === 'heic') return makeHeic(width, height, seed);
   const image = sharp(gradient(width, height, seed), { raw: { width, height, channels: 3 } });
   return image.toFormat(format, format === 'avif' ? { effort: 0 } : {}).toBuffer();
 }

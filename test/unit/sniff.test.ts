@@ -19,8 +19,8 @@ describe('magic number sniffing', () => {
   it.each([
     ['AVIF by its major brand', ftyp('avif', 'mif1', 'miaf'), { kind: 'image', format: 'avif' }],
     ['AVIF listed only as a compatible brand', ftyp('mif1', 'avif'), { kind: 'image', format: 'avif' }],
-    ['HEIC', ftyp('heic', 'mif1', 'heic'), { kind: 'heic' }],
-    ['a generic HEIF still image', ftyp('mif1', 'heic'), { kind: 'heic' }],
+    ['HEIC', ftyp('heic', 'mif1', 'heic'), { kind: 'image', format: 'heic' }],
+    ['a generic HEIF still image', ftyp('mif1', 'heic'), { kind: 'image', format: 'heic' }],
     ['an MP4 video', ftyp('isom', 'iso2', 'mp41'), { kind: 'unknown' }],
     ['SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), { kind: 'markup' }],
     [

@@ -6,7 +6,7 @@
 import sharp from 'sharp';
 import { ANALYSIS_MAX_EDGE } from '../enrichment.js';
 import { ApertureError } from '../errors.js';
-import { type DecodeOptions, inputOptions } from './original.js';
+import { assertRenderable, type DecodeOptions, inputOptions, libvipsInput } from './original.js';
 
 /** Enough for every model it is made for; the JPEG stays some 100–300 KB at 1024 px. */
 const ANALYSIS_QUALITY = 85;
@@ -18,7 +18,8 @@ const ANALYSIS_QUALITY = 85;
  * no model ever reads an original, and a HEIC or AVIF original needs no special case.
  */
 export async function renderAnalysisImage(original: Buffer, options: DecodeOptions): Promise<Buffer> {
-  return sharp(original, inputOptions(options))
+  const bytes = await libvipsInput(original, assertRenderable(original), options);
+  return sharp(bytes, inputOptions(options))
     .rotate()
     .resize(ANALYSIS_MAX_EDGE, ANALYSIS_MAX_EDGE, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })

@@ -1,5 +1,7 @@
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import type { InputFormat } from '../formats.js';
+import { UnreadableHeifError } from '../heif/container.js';
+import { readHeif } from '../heif/readable.js';
 import { exceedsInputBounds } from '../input-bounds.js';
 import { SNIFF_BYTES, sniff } from '../sniff.js';
 import { UnrenderableImageError, unrenderable } from './errors.js';
@@ -80,6 +82,25 @@ export function assertRenderable(bytes: Buffer): InputFormat {
     );
   }
   return sniffed.format;
+}
+
+/**
+ * The bytes libvips reads for an original: a HEIC's primary image decoded to a TIFF (`readHeif`,
+ * decoded once however often this is asked of the same bytes), any other format's own bytes.
+ */
+export async function libvipsInput(
+  bytes: Buffer,
+  format: InputFormat,
+  options: DecodeOptions,
+): Promise<Buffer> {
+  if (format !== 'heic') return bytes;
+  try {
+    return (await readHeif(bytes, options)).tiff;
+  } catch (error) {
+    if (!(error instanceof UnreadableHeifError)) throw error;
+    const reason = error.reason === 'too_many_pixels' ? 'too_many_pixels' : 'undecodable';
+    throw new UnrenderableImageError(reason, error.message, {}, error);
+  }
 }
 
 async function readMetadata(bytes: Buffer, options: SharpOptions): Promise<Metadata> {
@@ -167,8 +188,9 @@ function animatedSource(bytes: Buffer, metadata: Metadata, options: SharpOptions
  * SVG and other markup are never handed to libvips), an unreadable header, or input beyond the
  * bounds ingest judges by (too many pixels over all pages or frames, a JPEG scan flood).
  */
-export async function openOriginal(bytes: Buffer, decode: OpenOptions): Promise<Original> {
-  const format = assertRenderable(bytes);
+export async function openOriginal(original: Buffer, decode: OpenOptions): Promise<Original> {
+  const format = assertRenderable(original);
+  const bytes = await libvipsInput(original, format, decode);
   const options = inputOptions(decode);
   const metadata = await readMetadata(bytes, options);
   const outOfBounds = exceedsInputBounds(bytes, format, metadata, decode.maxInputPixels);
@@ -190,7 +212,7 @@ export async function openOriginal(bytes: Buffer, decode: OpenOptions): Promise<
     }
     return { format, sources, pages };
   }
-  // Other formats' extra pages (a HEIF collection's alternatives) are not pages of a document:
-  // libvips decodes the primary image.
+  // Other formats' extra pages (an AVIF collection's alternatives) are not pages of a document:
+  // libvips decodes the primary image, as `readHeif` does for a HEIC.
   return { format, sources: [stillSource(bytes, metadata, options)], pages: 1 };
 }

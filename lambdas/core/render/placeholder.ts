@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { unrenderable } from './errors.js';
-import { assertRenderable, type DecodeOptions, inputOptions } from './original.js';
+import { assertRenderable, type DecodeOptions, inputOptions, libvipsInput } from './original.js';
 
 export interface Placeholder {
   /** ThumbHash of the upright picture, standard base64 (about 25–35 characters). */
@@ -24,17 +24,15 @@ export async function makePlaceholder(
   original: Buffer,
   options: Partial<DecodeOptions> = {},
 ): Promise<Placeholder> {
-  assertRenderable(original);
-  const load = {
-    ...inputOptions({ maxInputPixels: options.maxInputPixels ?? 100_000_000 }),
-    autoOrient: true,
-  };
+  const decode = { maxInputPixels: options.maxInputPixels ?? 100_000_000 };
+  const bytes = await libvipsInput(original, assertRenderable(original), decode);
+  const load = { ...inputOptions(decode), autoOrient: true };
   let data: Buffer;
   let width: number;
   let height: number;
   try {
-    const metadata: Metadata = await sharp(original, load).metadata();
-    let image = sharp(original, load)
+    const metadata: Metadata = await sharp(bytes, load).metadata();
+    let image = sharp(bytes, load)
       .resize(THUMBHASH_EDGE, THUMBHASH_EDGE, { fit: 'inside', withoutEnlargement: true })
       .ensureAlpha();
     // As for variants: libvips leaves 16-bit RGB with a profile in P3 unless asked for sRGB.
