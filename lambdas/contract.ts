@@ -52,6 +52,10 @@ export const ANALYSIS_PREFIX = 'analysis/';
 export const API_ROUTES = {
   createUpload: 'POST /v1/uploads',
   getUpload: 'GET /v1/uploads/{uploadId}',
+  signUploadPart: 'POST /v1/uploads/{uploadId}/parts/{partNumber}',
+  listUploadParts: 'GET /v1/uploads/{uploadId}/parts',
+  completeUpload: 'POST /v1/uploads/{uploadId}/complete',
+  abortUpload: 'DELETE /v1/uploads/{uploadId}',
   getImage: 'GET /v1/images/{imageId}',
   listImages: 'GET /v1/images',
   deleteImage: 'DELETE /v1/images/{imageId}',

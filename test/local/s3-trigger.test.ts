@@ -22,7 +22,13 @@ function notifications() {
 }
 
 const logger = new Logger({ serviceName: 's3-trigger-test' });
-const object = (bucket: string, key: string): ObjectCreatedRecord => ({ bucket, key, size: 3, eTag: 'abc' });
+const object = (bucket: string, key: string): ObjectCreatedRecord => ({
+  bucket,
+  key,
+  size: 3,
+  eTag: 'abc',
+  eventName: 'ObjectCreated:Put',
+});
 
 describe('the S3 notification and async invocation, played locally', () => {
   it('invokes the handler for objects under the prefix of its bucket only, with real-shaped events', async () => {
