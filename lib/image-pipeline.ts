@@ -171,6 +171,7 @@ export class ImagePipeline extends Construct {
     const storage = new ImageStorage(this, 'Storage', {
       removalPolicy,
       allowedOrigins,
+      multipartUploadDays: this.settings.multipartUploadDays,
       logRetention,
       uploadBucket: props.uploadBucket,
       imageBucket: props.imageBucket,
