@@ -63,13 +63,17 @@ export const settingsSchema = z.strictObject({
     .array(z.enum(INPUT_FORMAT_NAMES))
     .min(1)
     .default([...INPUT_FORMAT_NAMES]),
-  /** Largest upload accepted, in bytes. S3 single PUT/POST uploads stop at 5 GiB. */
+  /**
+   * Largest upload accepted, in bytes. Ingest holds an upload in memory: at 256 MiB its peak is about
+   * 700 MB of its 1,024 (docs/benchmarks.md), so a higher limit wants more ingest memory. S3 single
+   * PUT/POST uploads stop at 5 GiB.
+   */
   maxUploadBytes: z
     .number()
     .int()
     .min(1)
     .max(5 * 1024 * MIB)
-    .default(50 * MIB),
+    .default(256 * MIB),
   /** Largest decoded image accepted, in pixels (width x height x pages): the guard against pixel floods. */
   maxInputPixels: z.number().int().min(1).default(100_000_000),
   /** How long a presigned upload stays usable. Short by design: a leaked URL soon stops working. */
