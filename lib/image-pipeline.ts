@@ -46,7 +46,7 @@ export interface ImagePipelineProps {
   /**
    * What the pipeline accepts and makes: formats, size and pixel limits, presign lifetime, variants.
    * Validated at synth; an invalid value fails the synth naming each offending field.
-   * @default - the defaults of `lambdas/core/settings.ts` (jpeg/png/webp/avif/gif/tiff up to 50 MiB;
+   * @default - the defaults of `lambdas/core/settings.ts` (jpeg/png/webp/avif/gif/tiff up to 256 MiB;
    * thumb, small, medium and large variants in AVIF, WebP and JPEG)
    */
   readonly settings?: SettingsInput;
@@ -171,6 +171,7 @@ export class ImagePipeline extends Construct {
     const storage = new ImageStorage(this, 'Storage', {
       removalPolicy,
       allowedOrigins,
+      multipartUploadDays: this.settings.multipartUploadDays,
       logRetention,
       uploadBucket: props.uploadBucket,
       imageBucket: props.imageBucket,

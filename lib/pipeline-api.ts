@@ -96,12 +96,14 @@ export class PipelineApi extends Construct {
     });
     this.function = handler.function;
 
-    // Presigning needs exactly the permission the signed request will exercise: PutObject on uploads.
+    // Presigning needs exactly the permission the signed request will exercise: PutObject on uploads,
+    // which also covers starting a multipart upload, its parts and completing it; listing its parts and
+    // aborting it are actions of their own.
     handler.grantObjectActions(
       props.uploadBucket,
       UPLOADS_PREFIX,
-      ['s3:PutObject'],
-      'Presigned uploads go to random keys under uploads/ only, and only s3:PutObject is granted there.',
+      ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+      'Uploads go to random keys under uploads/ only; only putting, listing the parts of and aborting an upload are granted there.',
     );
     // Recording uploads, reading uploads, images and links, paging the caller's own links and index
     // entries (a Query on the table, or on the collection index), and a delete's unlink transaction,

@@ -21,8 +21,10 @@ export const ACCESS_LOG_PREFIXES = {
 
 export interface ImageStorageProps {
   readonly removalPolicy: RemovalPolicy;
-  /** Origins allowed to POST/PUT uploads from a browser. */
+  /** Origins allowed to POST/PUT uploads (and multipart uploads' parts) from a browser. */
   readonly allowedOrigins: string[];
+  /** Days before an incomplete multipart upload to the upload bucket is aborted (`settings.multipartUploadDays`). */
+  readonly multipartUploadDays: number;
   /** How long access logs are kept; follows the pipeline's log retention. */
   readonly logRetention: RetentionDays;
   readonly uploadBucket?: IBucket;
@@ -30,10 +32,13 @@ export interface ImageStorageProps {
 }
 
 /** A multipart upload that never completes still bills for its parts until it is aborted. */
-const abortIncompleteUploads: LifecycleRule = {
+const abortIncompleteUploads = (days: number): LifecycleRule => ({
   id: 'abort-incomplete-multipart-uploads',
-  abortIncompleteMultipartUploadAfter: Duration.days(1),
-};
+  abortIncompleteMultipartUploadAfter: Duration.days(days),
+});
+
+/** Nothing but the API's multipart uploads goes to a bucket in parts: the others' rule is a safety net. */
+const ABORT_OTHER_UPLOADS_DAYS = 1;
 
 /**
  * The pipeline's buckets: uploads land in one, originals and derivatives live in the other, and a third
@@ -59,7 +64,7 @@ export class ImageStorage extends Construct {
       // CloudFront standard logging still writes through an ACL grant to its log-delivery account.
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [
-        abortIncompleteUploads,
+        abortIncompleteUploads(ABORT_OTHER_UPLOADS_DAYS),
         ...(props.logRetention === RetentionDays.INFINITE
           ? []
           : [{ id: 'expire-access-logs', expiration: Duration.days(props.logRetention) }]),
@@ -77,8 +82,9 @@ export class ImageStorage extends Construct {
         ...privateBucketDefaults(props.removalPolicy),
         serverAccessLogsBucket: logBucket,
         serverAccessLogsPrefix: ACCESS_LOG_PREFIXES.uploadBucket,
-        // Browsers send the bytes straight to S3 with the presigned POST form or PUT URL. The signature,
-        // not the origin, is what authorises an upload; CORS only lets the page read S3's answer.
+        // Browsers send the bytes straight to S3 with the presigned POST form, PUT URL or part URLs. The
+        // signature, not the origin, is what authorises an upload; CORS only lets the page read S3's
+        // answer, and a multipart upload needs each part's ETag from it.
         cors: [
           {
             allowedMethods: [HttpMethods.POST, HttpMethods.PUT],
@@ -89,10 +95,17 @@ export class ImageStorage extends Construct {
           },
         ],
         lifecycleRules: [
-          abortIncompleteUploads,
+          abortIncompleteUploads(props.multipartUploadDays),
           // An upload is only the way in: ingest writes accepted bytes to the image bucket, so whatever
-          // is still here after two days is done with or abandoned, and must not be paid for forever.
-          { id: 'expire-stale-uploads', prefix: UPLOADS_PREFIX, expiration: Duration.days(2) },
+          // is still here well after it could last have arrived is done with or abandoned, and must not
+          // be paid for forever. A multipart object's age counts from the upload's start, and it may be
+          // completed until the upload is aborted: it gets that long and a day more for ingest, on top
+          // of S3 rounding both rules up to a midnight UTC.
+          {
+            id: 'expire-stale-uploads',
+            prefix: UPLOADS_PREFIX,
+            expiration: Duration.days(props.multipartUploadDays + 1),
+          },
         ],
       });
 
@@ -102,7 +115,7 @@ export class ImageStorage extends Construct {
         ...privateBucketDefaults(props.removalPolicy),
         serverAccessLogsBucket: logBucket,
         serverAccessLogsPrefix: ACCESS_LOG_PREFIXES.imageBucket,
-        lifecycleRules: [abortIncompleteUploads],
+        lifecycleRules: [abortIncompleteUploads(ABORT_OTHER_UPLOADS_DAYS)],
       });
   }
 }

@@ -60,6 +60,7 @@ function describeStats(stats: PipelineStats): string {
         bytes(tally.bytes),
       ]),
       ['uploads/', count(storage.uploads.objects), bytes(storage.uploads.bytes)],
+      ['  incomplete multipart', count(stats.incompleteMultipartUploads), ''],
     ]),
   ].join('\n');
 }

@@ -67,7 +67,9 @@ export type ConflictReason =
   /** The upload key holds other bytes than those its image was judged on. */
   | 'upload_bytes_replaced'
   /** The upload record went while the upload was being ingested. */
-  | 'upload_missing';
+  | 'upload_missing'
+  /** Not a multipart upload still taking parts: it was completed, aborted, decided or never multipart. */
+  | 'upload_not_in_progress';
 
 /** An error of several kinds, `reason` naming which: what callers decide on, never the message. */
 abstract class ReasonedError<Reason extends string> extends ApertureError {

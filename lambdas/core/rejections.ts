@@ -16,6 +16,10 @@ export const REJECTION_REASONS = [
   'too_many_pixels',
   'checksum_mismatch',
   'no_upload_record',
+  /** The object is not of the size declared for the upload. */
+  'size_mismatch',
+  /** Its owner aborted the multipart upload before completing it. */
+  'aborted',
   // Render failures, recorded on the image:
   'unsupported_format',
   'retries_exhausted',

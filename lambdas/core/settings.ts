@@ -63,17 +63,27 @@ export const settingsSchema = z.strictObject({
     .array(z.enum(INPUT_FORMAT_NAMES))
     .min(1)
     .default([...INPUT_FORMAT_NAMES]),
-  /** Largest upload accepted, in bytes. S3 single PUT/POST uploads stop at 5 GiB. */
+  /**
+   * Largest upload accepted, in bytes. Ingest holds an upload in memory: at 256 MiB its peak is about
+   * 700 MB of its 1,024 (docs/benchmarks.md), so a higher limit wants more ingest memory. S3 single
+   * PUT/POST uploads stop at 5 GiB.
+   */
   maxUploadBytes: z
     .number()
     .int()
     .min(1)
     .max(5 * 1024 * MIB)
-    .default(50 * MIB),
+    .default(256 * MIB),
   /** Largest decoded image accepted, in pixels (width x height x pages): the guard against pixel floods. */
   maxInputPixels: z.number().int().min(1).default(100_000_000),
   /** How long a presigned upload stays usable. Short by design: a leaked URL soon stops working. */
   presignTtlSeconds: z.number().int().min(10).max(3600).default(300),
+  /**
+   * How many days a multipart upload may take from its start, resumed as often as needed: then the
+   * upload bucket's lifecycle rule aborts it (S3 acts at the next midnight UTC after that age) and
+   * its parts stop being billed. Each part's URL still lives `presignTtlSeconds` only.
+   */
+  multipartUploadDays: z.number().int().min(1).max(30).default(1),
   /** The variant set: what every image is rendered to (see `variants.ts`). */
   variants: variantSetSchema.default(() => structuredClone([...DEFAULT_VARIANTS])),
   /** Keep GPS coordinates in the technical metadata stored on image records. Outputs never carry any. */

@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { TooLargeError, UnsupportedImageError, ValidationError } from './errors.js';
 import { formatOfMimeType, INPUT_FORMATS, type InputFormat } from './formats.js';
 import { uploadKey } from './keys.js';
+import { type PartPlan, planParts } from './multipart.js';
 import type { Settings } from './settings.js';
 import { describeIssues } from './validation.js';
 
-export type UploadMethod = 'POST' | 'PUT';
+/** POST and PUT send the file in one request; MULTIPART in parts, each signed on its own, resumable. */
+export type UploadMethod = 'POST' | 'PUT' | 'MULTIPART';
+export type SingleUploadMethod = Exclude<UploadMethod, 'MULTIPART'>;
 
 /** A collection name: a label the owner groups images by, safe in keys and URLs. */
 export const collectionSchema = z
@@ -29,7 +32,7 @@ const uploadRequestSchema = z.strictObject({
     .transform((hex) => hex.toLowerCase())
     .optional(),
   collection: collectionSchema.optional(),
-  method: z.enum(['POST', 'PUT']).default('POST'),
+  method: z.enum(['POST', 'PUT', 'MULTIPART']).default('POST'),
 });
 
 export type UploadRequest = z.output<typeof uploadRequestSchema>;
@@ -72,10 +75,9 @@ export function newUploadId(): string {
 }
 
 /** Everything a presigned upload is bound to. The object store turns it into a URL; nothing here is user-named. */
-export interface UploadGrant {
+interface GrantTerms {
   uploadId: string;
   key: string;
-  method: UploadMethod;
   /** The one MIME type S3 will accept, normalised from the sniffable format. */
   contentType: string;
   /** The exact byte count S3 will accept. */
@@ -83,8 +85,15 @@ export interface UploadGrant {
   sha256: string | undefined;
   /** Travels with the object so ingest can tie it back to its owner without trusting the request again. */
   metadata: Record<string, string>;
+  /** Single: when the URL stops working. Multipart: when the upload as a whole is abandoned. */
   expiresAt: Date;
 }
+
+export type SingleUploadGrant = GrantTerms & { method: SingleUploadMethod };
+export type MultipartUploadGrant = GrantTerms & { method: 'MULTIPART'; plan: PartPlan };
+export type UploadGrant = SingleUploadGrant | MultipartUploadGrant;
+
+const DAY_MS = 24 * 3600 * 1000;
 
 export const UPLOAD_METADATA = {
   owner: 'owner',
@@ -104,14 +113,20 @@ export function grantUpload(
     [UPLOAD_METADATA.uploadId]: uploadId,
   };
   if (request.collection) metadata[UPLOAD_METADATA.collection] = request.collection;
-  return {
+  const terms: GrantTerms = {
     uploadId,
     key: uploadKey(uploadId),
-    method: request.method,
     contentType: INPUT_FORMATS[request.format],
     size: request.size,
     sha256: request.sha256,
     metadata,
     expiresAt: new Date(now.getTime() + settings.presignTtlSeconds * 1000),
+  };
+  if (request.method !== 'MULTIPART') return { ...terms, method: request.method };
+  return {
+    ...terms,
+    method: 'MULTIPART',
+    plan: planParts(request.size),
+    expiresAt: new Date(now.getTime() + settings.multipartUploadDays * DAY_MS),
   };
 }

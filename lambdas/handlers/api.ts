@@ -10,6 +10,7 @@ import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
 import { awsEmbedder, awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
+import { S3MultipartUploads } from '../adapters/aws/s3-multipart-uploads.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
 import { readSecretText } from '../adapters/aws/secret-text.js';
 import { API_ROUTES, type ApiRouteKey } from '../contract.js';
@@ -19,17 +20,23 @@ import { isSha256Hex, isUploadId } from '../core/keys.js';
 import type { UrlSigner } from '../ports/url-signer.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
+import { abortUploadRoute } from './routes/abort-upload.js';
+import { completeUploadRoute } from './routes/complete-upload.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
 import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/delete-image.js';
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
+import { type ListPartsDependencies, listPartsRoute } from './routes/list-parts.js';
 import { type SearchImagesRouteDependencies, searchImagesRoute } from './routes/search-images.js';
+import { type SignPartDependencies, signPartRoute } from './routes/sign-part.js';
 import { type SimilarImagesDependencies, similarImages } from './routes/similar-images.js';
 
 export interface ApiDependencies
   extends CreateUploadDependencies,
     GetUploadDependencies,
+    SignPartDependencies,
+    ListPartsDependencies,
     GetImageDependencies,
     ListImagesDependencies,
     DeleteImageRouteDependencies,
@@ -54,6 +61,14 @@ type Route = (deps: ApiDependencies, owner: string, event: APIGatewayProxyEventV
 const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
   [API_ROUTES.createUpload]: postUpload,
   [API_ROUTES.getUpload]: (deps, owner, event) => getUpload(deps, owner, event.pathParameters?.uploadId),
+  [API_ROUTES.signUploadPart]: (deps, owner, event) =>
+    signPartRoute(deps, owner, event.pathParameters?.uploadId, event.pathParameters?.partNumber),
+  [API_ROUTES.listUploadParts]: (deps, owner, event) =>
+    listPartsRoute(deps, owner, event.pathParameters?.uploadId),
+  [API_ROUTES.completeUpload]: (deps, owner, event) =>
+    completeUploadRoute(deps, owner, event.pathParameters?.uploadId, parseJsonBody(event)),
+  [API_ROUTES.abortUpload]: (deps, owner, event) =>
+    abortUploadRoute(deps, owner, event.pathParameters?.uploadId),
   [API_ROUTES.getImage]: (deps, owner, event) => getImage(deps, owner, event.pathParameters?.imageId),
   [API_ROUTES.listImages]: (deps, owner, event) => listImages(deps, owner, event.queryStringParameters),
   [API_ROUTES.deleteImage]: (deps, owner, event) =>
@@ -134,6 +149,7 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     settings: config.settings,
     catalog: new DynamoCatalog(clients.dynamo, config.table),
     signer: new S3UploadSigner(clients.s3, config.uploadBucket),
+    multipart: new S3MultipartUploads(clients.s3, config.uploadBucket),
     cdnBaseUrl: config.cdnBaseUrl,
     objects: new S3ImageObjects(clients.s3, config.imageBucket),
     cdn: config.distributionId ? new CloudFrontCache(clients.cloudfront, config.distributionId) : undefined,

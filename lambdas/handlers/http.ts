@@ -46,7 +46,16 @@ export function errorResult(error: unknown): HttpResult {
   if (error instanceof ApertureError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
     const field = error instanceof ValidationError ? error.field : undefined;
-    return json(status, { error: { code: error.code, message: error.message, ...(field ? { field } : {}) } });
+    // A conflict's reason is what a client decides on (retry, or give up on the upload).
+    const reason = error instanceof ConflictError ? error.reason : undefined;
+    return json(status, {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(field ? { field } : {}),
+        ...(reason ? { reason } : {}),
+      },
+    });
   }
   return json(500, { error: { code: 'internal_error', message: 'internal error' } });
 }
@@ -84,11 +93,24 @@ export function parseQueryString<Schema extends z.ZodType>(
   schema: Schema,
   query: Record<string, string | undefined> | undefined,
 ): z.output<Schema> {
-  const parsed = schema.safeParse(query ?? {});
+  return parseInput(schema, query ?? {}, 'query');
+}
+
+/**
+ * An input (a query string, a JSON body) checked against its schema; a problem is a
+ * `ValidationError` naming the top-level field (an unknown one included), or `whole` when it is
+ * about the input as a whole.
+ */
+export function parseInput<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  whole: string,
+): z.output<Schema> {
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const [issue] = parsed.error.issues;
   const path = issue?.code === 'unrecognized_keys' ? issue.keys : (issue?.path.slice(0, 1) ?? []);
-  throw new ValidationError(describeIssues(parsed.error), path.join('.') || 'query');
+  throw new ValidationError(describeIssues(parsed.error), path.join('.') || whole);
 }
 
 /** A page size parameter: a whole number from 1 to `max`, `fallback` when absent. */

@@ -16,6 +16,15 @@ export type UploadStatus = 'pending' | 'processing' | 'ready' | 'rejected' | 'fa
 /** An upload's own lifecycle. Only `pending` moves, exactly once: to `accepted` or `rejected`. */
 export type UploadState = 'pending' | 'accepted' | 'rejected';
 
+/** What a multipart upload needs beyond a single one; S3's id for it is never shown to the client. */
+export interface MultipartFacts {
+  s3UploadId: string;
+  partSize: number;
+  partCount: number;
+  /** Set once S3 assembled the object from the parts: nothing more may be signed or aborted. */
+  completedAt?: Date | undefined;
+}
+
 export interface UploadRecord {
   uploadId: string;
   owner: string;
@@ -26,8 +35,13 @@ export interface UploadRecord {
   filename: string | undefined;
   collection: string | undefined;
   createdAt: Date;
-  /** When the presigned URL stops working; an upload still `pending` well after it is abandoned. */
+  /**
+   * When the presigned URL stops working, or, for a multipart upload, when the lifecycle rule aborts
+   * it; an upload still `pending` well after it is abandoned.
+   */
   uploadExpiresAt: Date;
+  /** Present for a multipart upload. */
+  multipart?: MultipartFacts | undefined;
   /** Set once accepted: the content-addressed image the upload became or joined. */
   imageId?: string | undefined;
   /** Set once rejected. */
@@ -121,6 +135,8 @@ export interface RequestPathCatalog {
 
   /** `pending` → `rejected`; ConflictError (`upload_not_pending`) when the upload already moved. */
   rejectUpload(uploadId: string, rejection: Rejection): Promise<void>;
+  /** Notes that S3 assembled a multipart upload's object (the first time only), whatever its state. */
+  markMultipartCompleted(uploadId: string, at: Date): Promise<void>;
   /**
    * One transaction: the image (new), the owner's link (new) and the upload (`pending` → `accepted`).
    * ConflictError whose `reason` is an IngestConflict when any condition fails; nothing is written then.

@@ -1,8 +1,8 @@
-import type { UploadGrant, UploadMethod } from '../core/uploads.js';
+import type { SingleUploadGrant, SingleUploadMethod } from '../core/uploads.js';
 
 /** What a client needs to send the bytes itself: what Uppy's `@uppy/aws-s3` signer returns. */
 export interface PresignedUpload {
-  method: UploadMethod;
+  method: SingleUploadMethod;
   url: string;
   /** Form fields for a POST upload (the file goes last); empty for PUT. */
   fields: Record<string, string>;
@@ -11,7 +11,7 @@ export interface PresignedUpload {
 }
 
 export interface UploadSigner {
-  presign(grant: UploadGrant): Promise<PresignedUpload>;
+  presign(grant: SingleUploadGrant): Promise<PresignedUpload>;
 }
 
 /** `POST /v1/uploads` answered 201: the presigned upload and which upload it is, until when. */

@@ -135,7 +135,11 @@ type AssessedUpload =
   | { accepted: true; facts: ImageFacts; sha256: string; bytes: Buffer }
   | { accepted: false; rejection: Rejection };
 
-/** Reads the upload once (hashing as it streams) and judges its bytes; refuses early on the size alone. */
+/**
+ * Reads the upload once (hashing as it streams) and judges its bytes; refuses early on the size alone.
+ * The object must be exactly the declared size: S3 holds single uploads to it, and a multipart one is
+ * checked part by part at completion, so another size means those bindings were got around.
+ */
 async function assess(
   deps: IngestDependencies,
   upload: UploadRecord,
@@ -151,6 +155,15 @@ async function assess(
   if (!body) return 'object_gone';
   try {
     const { bytes, sha256 } = await readHashed(body, limit);
+    if (bytes.length !== upload.size) {
+      return {
+        accepted: false,
+        rejection: {
+          reason: 'size_mismatch',
+          message: `the upload has ${bytes.length} bytes where ${upload.size} were declared`,
+        },
+      };
+    }
     const assessment = await assessUpload(bytes, sha256, upload, deps.settings);
     return assessment.accepted ? { ...assessment, sha256, bytes } : assessment;
   } catch (error) {

@@ -4,7 +4,13 @@ import { formatOfDerivativeKey } from '../core/stored-keys.js';
 import { variantSetVersion } from '../core/variants.js';
 import type { ImageRecord } from '../ports/catalog.js';
 import type { BucketRole, StoredObject } from '../ports/object-inventory.js';
-import { type BulkReadDependencies, catalogEntries, type ReadCounts, storedObjects } from './bulk-reads.js';
+import {
+  allItems,
+  type BulkReadDependencies,
+  catalogEntries,
+  type ReadCounts,
+  storedObjects,
+} from './bulk-reads.js';
 import { rendersQueuedSince } from './variant-renders.js';
 
 export type StatsDependencies = BulkReadDependencies;
@@ -40,6 +46,11 @@ export interface PipelineStats {
   /** The current set's variants over all images not being deleted: how many there should be, how many are done. */
   variants: { expected: number; complete: number };
   storage: Record<'originals' | 'derived' | 'uploads', ObjectTally>;
+  /**
+   * Multipart uploads under `uploads/` neither completed nor aborted: their parts are billed until the
+   * lifecycle rule aborts them (`settings.multipartUploadDays`).
+   */
+  incompleteMultipartUploads: number;
   /** `derived/` by the format a key's extension names; `other` for keys that name none. */
   derivedByFormat: Record<OutputFormat | 'other', ObjectTally>;
 }
@@ -48,7 +59,8 @@ const tally = (): ObjectTally => ({ objects: 0, bytes: 0 });
 
 /**
  * Counts the catalog and the buckets in one pass each: a consistent scan of the table and a listing
- * of `originals/`, `derived/` and `uploads/`, all at once. A variant counts as complete when its
+ * of `originals/`, `derived/` and `uploads/` (its objects and its incomplete multipart uploads), all
+ * at once. A variant counts as complete when its
  * image is on the current variant set and it is `ready` or `skipped`.
  */
 export async function gatherStats(
@@ -63,6 +75,7 @@ export async function gatherStats(
     uploads: { total: 0, pending: 0, accepted: 0, rejected: 0, expired: 0 },
     variants: { expected: 0, complete: 0 },
     storage: { originals: tally(), derived: tally(), uploads: tally() },
+    incompleteMultipartUploads: 0,
     derivedByFormat: {
       ...Object.fromEntries(OUTPUT_FORMAT_NAMES.map((f) => [f, tally()])),
       other: tally(),
@@ -125,6 +138,14 @@ export async function gatherStats(
     }
   };
 
+  const countIncompleteUploads = async () => {
+    for await (const _ of allItems((cursor) =>
+      deps.inventory.listIncompleteUploads('uploads', UPLOADS_PREFIX, cursor),
+    )) {
+      stats.incompleteMultipartUploads += 1;
+    }
+  };
+
   await Promise.all([
     scanCatalog(),
     listObjects('images', ORIGINALS_PREFIX, stats.storage.originals),
@@ -134,6 +155,7 @@ export async function gatherStats(
       format.bytes += object.bytes;
     }),
     listObjects('uploads', UPLOADS_PREFIX, stats.storage.uploads),
+    countIncompleteUploads(),
   ]);
   return stats;
 }

@@ -5,7 +5,7 @@ import type { S3Event } from 'aws-lambda';
  * (spaces as `+`), as the local runtime and the tests hand it to the ingest handler.
  */
 export function objectCreatedEvent(
-  object: { bucket: string; key: string; size: number; eTag?: string },
+  object: { bucket: string; key: string; size: number; eTag?: string; eventName?: string },
   region = 'us-east-1',
 ): S3Event {
   const encodedKey = encodeURIComponent(object.key).replace(/%20/g, '+').replace(/%2F/g, '/');
@@ -16,7 +16,7 @@ export function objectCreatedEvent(
         eventSource: 'aws:s3',
         awsRegion: region,
         eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
+        eventName: object.eventName ?? 'ObjectCreated:Put',
         userIdentity: { principalId: 'AWS:LOCAL' },
         requestParameters: { sourceIPAddress: '127.0.0.1' },
         responseElements: { 'x-amz-request-id': 'LOCAL', 'x-amz-id-2': 'LOCAL' },

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import S3rver from 's3rver';
 import { TwinStartError } from './errors.js';
 import { endpointUrl, listen, stopServer } from './net.js';
+import { coverMultipart } from './s3-multipart.js';
 
 /** An object landed in a bucket: what an S3 `ObjectCreated` notification tells its consumer. */
 export interface ObjectCreatedRecord {
@@ -17,6 +18,8 @@ export interface ObjectCreatedRecord {
   size: number;
   /** The MD5 hex digest, unquoted, as in S3 notifications. */
   eTag: string;
+  /** `ObjectCreated:Put`, `:Post` or `:CompleteMultipartUpload`, as S3 names the event. */
+  eventName: string;
 }
 
 export type ObjectCreatedListener = (record: ObjectCreatedRecord) => void;
@@ -54,6 +57,7 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
   }
   const s3rver = new S3rver({ directory: options.directory, silent: true });
   mendStore(s3rver.store);
+  const multipart = coverMultipart(s3rver.store);
   const listeners = new Set<ObjectCreatedListener>();
   s3rver.on('event', ({ Records }) => {
     for (const { eventName, s3 } of Records) {
@@ -61,7 +65,11 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
       // s3rver leaves the ETag out of ObjectCreated:Copy records; the pipeline only listens for
       // uploads (PUT, POST, multipart), which carry it, so copies are not forwarded.
       if (!eventName.startsWith('ObjectCreated:') || size === undefined || eTag === undefined) continue;
-      const record: ObjectCreatedRecord = { bucket: s3.bucket.name, key, size, eTag };
+      // s3rver reports a completed multipart upload as `ObjectCreated:Post`.
+      const name = multipart.tookCompletion(s3.bucket.name, key)
+        ? 'ObjectCreated:CompleteMultipartUpload'
+        : eventName;
+      const record: ObjectCreatedRecord = { bucket: s3.bucket.name, key, size, eTag, eventName: name };
       // Like S3, notify after the fact: a throwing listener must not fail the upload request.
       for (const listener of listeners) setImmediate(listener, record);
     }
@@ -73,7 +81,10 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
   const serve = s3rver.callback();
   const server = createServer((request, response) => {
     const origin = request.headers.origin;
-    if (origin === undefined || !admitted || admitted.has(origin)) return serve(request, response);
+    if (origin === undefined || !admitted || admitted.has(origin)) {
+      if (!multipart.serve(request, response)) serve(request, response);
+      return;
+    }
     const text =
       '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>The twin admits browsers from the demo page only</Message></Error>';
     response.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) });

@@ -22,8 +22,21 @@ declare module 's3rver' {
       ): Promise<unknown>;
       deleteObject(bucket: string, key: string): Promise<void>;
       getMetadata(bucket: string, key: string): Promise<unknown>;
-      /** The file that holds `resource` (`object`, `metadata.json`) of a key. */
-      getResourcePath(bucket: string, key: string, resource: string): string;
+      /** The file that holds `resource` (`object`, `metadata.json`) of a key; `uploads` (no key): multipart uploads. */
+      getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+      /** Stores one part of a multipart upload (the request's body). */
+      putPart(
+        bucket: string,
+        uploadId: string,
+        partNumber: string,
+        content: import('node:stream').Readable,
+      ): Promise<{ size: number; md5: string }>;
+      /** Assembles a multipart upload's object from the listed parts (ETags unquoted). */
+      putObjectMultipart(
+        bucket: string,
+        uploadId: string,
+        parts: Array<{ number: number; etag: string }>,
+      ): Promise<{ size: number; md5: string }>;
     }
 
     /** One record of an AWS-style event notification as s3rver builds it. */
@@ -44,4 +57,15 @@ declare module 's3rver' {
   }
 
   export = S3rver;
+}
+
+/** s3rver's S3 error, which its error handler answers as S3 does (status, XML body). */
+declare module 's3rver/lib/models/error.js' {
+  class S3Error extends Error {
+    constructor(code: string, message?: string, detail?: Record<string, string>);
+    readonly code: string;
+    readonly status: number;
+    toXML(): string;
+  }
+  export = S3Error;
 }

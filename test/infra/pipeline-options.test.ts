@@ -143,7 +143,11 @@ describe('with buckets brought along', () => {
     );
     expect(statements).toEqual(
       expect.arrayContaining([
-        { Effect: 'Allow', Action: 's3:PutObject', Resource: objectsIn('my-uploads', 'uploads/*') },
+        {
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject'],
+          Resource: objectsIn('my-uploads', 'uploads/*'),
+        },
         {
           Effect: 'Allow',
           Action: ['s3:DeleteObject', 's3:GetObject'],
@@ -308,5 +312,49 @@ describe('private delivery', () => {
     expect(template.findResources('AWS::CloudFront::KeyGroup')).toEqual({});
     const api = template.findResources('AWS::Lambda::Function')[logicalId(construct.apiFunction)];
     expect(api?.Properties.Environment.Variables[ENV.signedUrls]).toBeUndefined();
+  });
+});
+
+describe('with multipart uploads kept open for 4 days', () => {
+  const days = 4;
+  let construct: ImagePipeline;
+  let template: Template;
+  beforeAll(() => {
+    ({ construct, template } = synth(() => ({
+      settings: { multipartUploadDays: days },
+      allowedOrigins: ORIGINS,
+    })));
+  });
+  const bucket = (which: 'uploadBucket' | 'imageBucket') =>
+    template.findResources('AWS::S3::Bucket')[logicalId(construct[which])]?.Properties;
+
+  it('aborts incomplete multipart uploads to the upload bucket after the setting, and expires stale uploads a day after', () => {
+    expect(bucket('uploadBucket')?.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: days },
+          Status: 'Enabled',
+        }),
+        expect.objectContaining({ Prefix: 'uploads/', ExpirationInDays: days + 1, Status: 'Enabled' }),
+      ]),
+    );
+    expect(bucket('imageBucket')?.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+    ]);
+  });
+
+  it('hands the same number to the API, which dates a multipart upload’s expiry by it', () => {
+    const { api } = functionsOf(construct, template);
+    expect(JSON.parse(api?.Environment.Variables[ENV.settings]).multipartUploadDays).toBe(days);
+  });
+
+  it('lets browsers of the origins PUT parts and read their ETag', () => {
+    expect(bucket('uploadBucket')?.CorsConfiguration.CorsRules).toEqual([
+      expect.objectContaining({
+        AllowedOrigins: ORIGINS,
+        AllowedMethods: expect.arrayContaining(['PUT']),
+        ExposedHeaders: ['ETag'],
+      }),
+    ]);
   });
 });

@@ -366,7 +366,7 @@ describe('API function', () => {
     for (const action of actions) expect(action).not.toMatch(/\*/);
   });
 
-  it('may put uploads, and delete and list (its own prefix) only where a deleted image lives', () => {
+  it('may put uploads, list their parts and abort them, and delete and list (its own prefix) only where a deleted image lives', () => {
     const s3 = apiStatements().filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
     const objects = (bucket: IConstruct, prefix: string) => ({
       'Fn::Join': ['', [getAtt(bucket, 'Arn'), `/${prefix}*`]],
@@ -375,7 +375,8 @@ describe('API function', () => {
       expect.arrayContaining([
         {
           Effect: 'Allow',
-          Action: 's3:PutObject',
+          // PutObject covers creating a multipart upload, its parts and completing it.
+          Action: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject'],
           Resource: objects(pipeline().uploadBucket, UPLOADS_PREFIX),
         },
         {

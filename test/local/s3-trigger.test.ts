@@ -22,7 +22,13 @@ function notifications() {
 }
 
 const logger = new Logger({ serviceName: 's3-trigger-test' });
-const object = (bucket: string, key: string): ObjectCreatedRecord => ({ bucket, key, size: 3, eTag: 'abc' });
+const object = (bucket: string, key: string): ObjectCreatedRecord => ({
+  bucket,
+  key,
+  size: 3,
+  eTag: 'abc',
+  eventName: 'ObjectCreated:Put',
+});
 
 describe('the S3 notification and async invocation, played locally', () => {
   it('invokes the handler for objects under the prefix of its bucket only, with real-shaped events', async () => {
@@ -42,8 +48,11 @@ describe('the S3 notification and async invocation, played locally', () => {
     land(object('uploads-bucket', 'uploads/a b'));
     land(object('uploads-bucket', 'elsewhere/c'));
     land(object('images-bucket', 'uploads/d'));
+    land({ ...object('uploads-bucket', 'uploads/e'), eventName: 'ObjectCreated:CompleteMultipartUpload' });
     await trigger.stop();
-    expect(events).toHaveLength(1);
+    expect(events).toHaveLength(2);
+    // S3 names the event by how the object was made; a completed multipart upload is one too.
+    expect(events[1]?.Records[0]?.eventName).toBe('ObjectCreated:CompleteMultipartUpload');
     const [record] = events[0]?.Records ?? [];
     expect(record).toMatchObject({
       eventSource: 'aws:s3',

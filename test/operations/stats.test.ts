@@ -1,3 +1,4 @@
+import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { derivativeKey, originalKey, uploadKey } from '../../lambdas/core/keys.js';
@@ -81,6 +82,12 @@ describe('aperture stats', () => {
     for (const { key, bytes } of originals) await world().putObject('images', key, bytes);
     for (const { key, bytes } of derived) await world().putObject('images', key, bytes);
     for (const { key, bytes } of uploadObjects) await world().putObject('uploads', key, bytes);
+    // Multipart uploads started and never finished: two under uploads/, one elsewhere in the bucket.
+    for (const key of [uploadKey(newUploadId()), uploadKey(newUploadId()), 'elsewhere/x']) {
+      await world().clients.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: world().twin.resources.uploadBucket, Key: key }),
+      );
+    }
 
     const run = await aperture(['stats', '--json'], world().env(settings));
     expect(run.stderr).toBe('');
@@ -99,6 +106,7 @@ describe('aperture stats', () => {
         derived: { objects: 12, bytes: sum(derived) },
         uploads: { objects: 2, bytes: 43 },
       },
+      incompleteMultipartUploads: 2,
       derivedByFormat: {
         avif: { objects: 4, bytes: sum(ofFormat('avif')) },
         webp: { objects: 4, bytes: sum(ofFormat('webp')) },
@@ -113,5 +121,6 @@ describe('aperture stats', () => {
     expect(text.stdout).toMatch(/^ {4}processing {2,}2$/m);
     expect(text.stdout).toMatch(/variants complete {2,}37\.5% {2}9 of 24 ready or skipped/);
     expect(text.stdout).toMatch(/^ {4}jpg {2,}4 {2,}\d+(\.\d)? (B|KiB)$/m);
+    expect(text.stdout).toMatch(/^ {4}incomplete multipart {2,}2\s*$/m);
   });
 });

@@ -80,8 +80,20 @@ describe('startTwin', () => {
     await clients.s3.send(new PutObjectCommand({ Bucket: imageBucket, Key: spaced, Body: 'put' }));
     await vi.waitFor(() =>
       expect(records).toEqual([
-        { bucket: uploadBucket, key: uploaded, size: 'posted'.length, eTag: md5('posted') },
-        { bucket: imageBucket, key: spaced, size: 'put'.length, eTag: md5('put') },
+        {
+          bucket: uploadBucket,
+          key: uploaded,
+          size: 'posted'.length,
+          eTag: md5('posted'),
+          eventName: 'ObjectCreated:Post',
+        },
+        {
+          bucket: imageBucket,
+          key: spaced,
+          size: 'put'.length,
+          eTag: md5('put'),
+          eventName: 'ObjectCreated:Put',
+        },
       ]),
     );
     const itemKey = catalogKeys.upload(newUploadId());

@@ -32,6 +32,14 @@ describe('HTTP error mapping', () => {
     expect(errorResult(error).headers['content-type']).toBe('application/json');
   });
 
+  it('gives a conflict’s reason, for clients to decide on', () => {
+    const answer = parse(errorResult(new ConflictError('upload_not_in_progress', 'aborted')));
+    expect(answer).toEqual({
+      status: 409,
+      error: { code: 'conflict', reason: 'upload_not_in_progress', message: 'aborted' },
+    });
+  });
+
   it('names the offending field of a validation error', () => {
     expect(parse(errorResult(new ValidationError('x', 'size'))).error.field).toBe('size');
   });

@@ -17,7 +17,7 @@ describe('settings', () => {
   it('fills the documented defaults', () => {
     const settings = parseSettings();
     expect(settings.allowedFormats).toEqual(INPUT_FORMAT_NAMES);
-    expect(settings.maxUploadBytes).toBe(50 * MIB);
+    expect(settings.maxUploadBytes).toBe(256 * MIB);
     expect(settings.maxInputPixels).toBe(100_000_000);
     expect(settings.presignTtlSeconds).toBe(300);
     expect(settings.variants).toEqual(DEFAULT_VARIANTS);

@@ -85,4 +85,26 @@ describe('upload grants', () => {
     expect(grant.contentType).toBe('image/jpeg');
     expect(grant.size).toBe(5);
   });
+
+  it('plans a multipart upload, which lasts the multipart days rather than a URL’s TTL', () => {
+    const multipart = parseUploadRequest(
+      { contentType: 'image/png', size: 999, method: 'MULTIPART', collection: 'scans' },
+      { ...settings, multipartUploadDays: 3 },
+    );
+    const grant = grantUpload(
+      multipart,
+      'user-1',
+      { ...settings, multipartUploadDays: 3 },
+      now,
+      'e'.repeat(32),
+    );
+    expect(grant).toMatchObject({
+      method: 'MULTIPART',
+      key: `${UPLOADS_PREFIX}${'e'.repeat(32)}`,
+      contentType: 'image/png',
+      metadata: { owner: 'user-1', 'upload-id': 'e'.repeat(32), collection: 'scans' },
+      plan: { partSize: 8 * 1024 * 1024, partCount: 1 },
+    });
+    expect(grant.expiresAt.toISOString()).toBe('2026-01-04T00:00:00.000Z');
+  });
 });

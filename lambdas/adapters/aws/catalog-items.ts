@@ -1,7 +1,7 @@
 import { CATALOG_TABLE } from '../../contract.js';
 import type { Enrichment } from '../../core/enrichment.js';
 import type { Rejection } from '../../core/rejections.js';
-import type { ImageLink, ImageRecord, UploadRecord } from '../../ports/catalog.js';
+import type { ImageLink, ImageRecord, MultipartFacts, UploadRecord } from '../../ports/catalog.js';
 import type { CatalogEntry } from '../../ports/maintenance-catalog.js';
 import { catalogKeys } from './catalog-table.js';
 
@@ -11,7 +11,11 @@ import { catalogKeys } from './catalog-table.js';
  */
 type Item = Record<string, unknown>;
 
-/** Abandoned `pending` uploads linger this long after their URL expires, for status queries, then expire. */
+/**
+ * Abandoned `pending` uploads linger this long after their URL expires, for status queries, then
+ * expire. A multipart upload's expiry is its lifecycle age, which S3 rounds up to the next midnight
+ * UTC: its record outlives the upload by six days at least.
+ */
 const PENDING_UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600;
 
 /** DynamoDB TTL attributes are epoch seconds. */
@@ -37,6 +41,7 @@ export function uploadToItem(upload: UploadRecord): Item {
     uploadExpiresAt: iso(upload.uploadExpiresAt),
     imageId: upload.imageId,
     rejection: upload.rejection,
+    multipart: upload.multipart && { ...upload.multipart, completedAt: iso(upload.multipart.completedAt) },
     [CATALOG_TABLE.timeToLiveAttribute]:
       epochSeconds(upload.uploadExpiresAt) + PENDING_UPLOAD_RETENTION_SECONDS,
   };
@@ -56,6 +61,16 @@ export function uploadFromItem(item: Item): UploadRecord {
     uploadExpiresAt: date(item.uploadExpiresAt) as Date,
     imageId: text(item.imageId),
     rejection: item.rejection as Rejection | undefined,
+    multipart: item.multipart ? multipartFromItem(item.multipart as Item) : undefined,
+  };
+}
+
+function multipartFromItem(item: Item): MultipartFacts {
+  return {
+    s3UploadId: String(item.s3UploadId),
+    partSize: Number(item.partSize),
+    partCount: Number(item.partCount),
+    completedAt: date(item.completedAt),
   };
 }
 

@@ -144,6 +144,19 @@ export class DynamoCatalog implements RequestPathCatalog {
     ]);
   }
 
+  async markMultipartCompleted(uploadId: string, at: Date): Promise<void> {
+    await this.table.update(
+      'mark multipart completed',
+      { uploadId },
+      {
+        Key: catalogKeys.upload(uploadId),
+        UpdateExpression: 'SET multipart.completedAt = if_not_exists(multipart.completedAt, :at)',
+        ConditionExpression: 'attribute_exists(multipart)',
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      },
+    );
+  }
+
   async createImage(image: ImageRecord, link: ImageLink): Promise<void> {
     await this.decideIngest('create image', { imageId: image.imageId, uploadId: link.uploadId }, [
       {

@@ -1,12 +1,18 @@
 import {
   DeleteObjectsCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   NotFound,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Page } from '../../ports/catalog.js';
-import type { BucketRole, ObjectInventory, StoredObject } from '../../ports/object-inventory.js';
+import type {
+  BucketRole,
+  IncompleteUpload,
+  ObjectInventory,
+  StoredObject,
+} from '../../ports/object-inventory.js';
 import { toDomainError } from './dependency-errors.js';
 
 /** DeleteObjects takes at most this many keys a request. */
@@ -33,6 +39,35 @@ export class S3ObjectInventory implements ObjectInventory {
       };
     } catch (error) {
       throw toDomainError(error, 'list objects', { bucket, prefix });
+    }
+  }
+
+  async listIncompleteUploads(
+    bucket: BucketRole,
+    prefix: string,
+    cursor?: string,
+  ): Promise<Page<IncompleteUpload>> {
+    // ListMultipartUploads pages by two markers; the cursor carries both.
+    const markers = cursor ? (JSON.parse(cursor) as { key?: string; uploadId?: string }) : {};
+    try {
+      const page = await this.s3.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.buckets[bucket],
+          Prefix: prefix,
+          KeyMarker: markers.key,
+          UploadIdMarker: markers.uploadId,
+        }),
+      );
+      return {
+        items: (page.Uploads ?? []).flatMap((upload) =>
+          upload.Key ? [{ key: upload.Key, initiated: upload.Initiated ?? new Date(0) }] : [],
+        ),
+        cursor: page.IsTruncated
+          ? JSON.stringify({ key: page.NextKeyMarker, uploadId: page.NextUploadIdMarker })
+          : undefined,
+      };
+    } catch (error) {
+      throw toDomainError(error, 'list multipart uploads', { bucket, prefix });
     }
   }
 

@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { UploadGrant } from '../../core/uploads.js';
+import type { SingleUploadGrant } from '../../core/uploads.js';
 import type { PresignedUpload, UploadSigner } from '../../ports/upload-signer.js';
 import { toDomainError } from './dependency-errors.js';
 
@@ -14,7 +14,7 @@ export class S3UploadSigner implements UploadSigner {
     private readonly bucket: string,
   ) {}
 
-  async presign(grant: UploadGrant): Promise<PresignedUpload> {
+  async presign(grant: SingleUploadGrant): Promise<PresignedUpload> {
     const expiresIn = Math.max(1, Math.round((grant.expiresAt.getTime() - Date.now()) / 1000));
     try {
       return grant.method === 'POST'
@@ -25,7 +25,7 @@ export class S3UploadSigner implements UploadSigner {
     }
   }
 
-  private async presignPost(grant: UploadGrant, expiresIn: number): Promise<PresignedUpload> {
+  private async presignPost(grant: SingleUploadGrant, expiresIn: number): Promise<PresignedUpload> {
     const fields: Record<string, string> = { 'Content-Type': grant.contentType };
     for (const [name, value] of Object.entries(grant.metadata)) fields[metadataField(name)] = value;
     // Every field becomes an exact-match policy condition; the range pins the size to what was declared.
@@ -39,7 +39,7 @@ export class S3UploadSigner implements UploadSigner {
     return { method: 'POST', url, fields: signedFields, headers: {} };
   }
 
-  private async presignPut(grant: UploadGrant, expiresIn: number): Promise<PresignedUpload> {
+  private async presignPut(grant: SingleUploadGrant, expiresIn: number): Promise<PresignedUpload> {
     const checksum = grant.sha256 ? Buffer.from(grant.sha256, 'hex').toString('base64') : undefined;
     const command = new PutObjectCommand({
       Bucket: this.bucket,

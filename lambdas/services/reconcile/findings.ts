@@ -248,18 +248,25 @@ async function derivativeFindings(
   return findings;
 }
 
-/** Objects under `uploads/` older than any ingest of them could be: the URL's lifetime plus ingest's retries. */
+/**
+ * Objects under `uploads/` older than any ingest of them could be: the URL's lifetime plus ingest's
+ * retries. A multipart object is dated from the upload's start and may be completed until the upload
+ * is aborted, so its lifetime is the upload's.
+ */
 async function abandonedUploads(
   deps: AuditDependencies,
   clock: Clock,
   counted: (object: StoredObject) => StoredObject,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const graceMs = (deps.settings.presignTtlSeconds + INGEST_RETRY_WINDOW_SECONDS) * 1000;
+  const graceMs = (lifetimeSeconds: number) => (lifetimeSeconds + INGEST_RETRY_WINDOW_SECONDS) * 1000;
+  const olderThan = (object: StoredObject, lifetimeSeconds: number) =>
+    object.lastModified.getTime() <= clock.now.getTime() - graceMs(lifetimeSeconds);
   for await (const object of storedObjects(deps.inventory, 'uploads', UPLOADS_PREFIX)) {
-    if (counted(object).lastModified.getTime() > clock.now.getTime() - graceMs) continue;
+    if (!olderThan(counted(object), deps.settings.presignTtlSeconds)) continue;
     const uploadId = uploadIdFromKey(object.key);
     const upload = uploadId ? await deps.catalog.getUpload(uploadId) : undefined;
+    if (upload?.multipart && !olderThan(object, deps.settings.multipartUploadDays * 86_400)) continue;
     findings.push({ kind: 'abandoned_upload', key: object.key, uploadId, state: upload?.state ?? 'unknown' });
   }
   return findings;
