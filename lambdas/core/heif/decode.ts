@@ -1,3 +1,4 @@
+/// <reference path="./libheif-js.d.ts" />
 import createLibheif, { type Libheif } from 'libheif-js/libheif-wasm/libheif-bundle.js';
 import { UnreadableHeifError } from './container.js';
 import { tiffHead } from './tiff.js';
