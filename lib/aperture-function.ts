@@ -16,10 +16,11 @@ const TOKEN_ALLOWANCE_BYTES = 128;
 
 /**
  * Lets CommonJS dependencies that call `require` (or expect Node's builtins through it) keep working
- * inside an ESM bundle, which has no `require` of its own.
+ * inside an ESM bundle, which has no `require` of its own, nor `__dirname` and `__filename`, which
+ * Emscripten's output (libheif-js, the HEIC decoder) reads as soon as it starts in Node.
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'node:module'; import { fileURLToPath as topLevelFileURLToPath } from 'node:url'; const require = topLevelCreateRequire(import.meta.url); const __filename = topLevelFileURLToPath(import.meta.url); const __dirname = topLevelFileURLToPath(new URL('.', import.meta.url));";
 
 /** sharp and its per-platform packages (the native addon, libvips): left to the sharp layer. */
 const SHARP_MODULES = ['sharp', '@img/*'];
