@@ -5,6 +5,12 @@
  */
 
 import type { ImageView as CoreImageView, UploadView } from '../lambdas/core/image-views.js';
+import type {
+  CompletedUploadView,
+  ListedPartView,
+  MultipartGrantView,
+  PartUrlView,
+} from '../lambdas/ports/multipart-uploads.js';
 import type { UploadGrantView } from '../lambdas/ports/upload-signer.js';
 import { type SearchFilters, searchQuery } from './search-filters.js';
 
@@ -34,6 +40,12 @@ export type SimilarImage = ImageView & { distance: number };
 /** `POST /v1/uploads` answered 201: what `@uppy/aws-s3`'s signer hands to the S3 POST. */
 export type UploadGrant = UploadGrantView;
 
+/** `POST /v1/uploads` with `method: "MULTIPART"` answered 201: the server holds S3's own upload id. */
+export type MultipartGrant = MultipartGrantView;
+
+/** A part S3 holds, as `GET /v1/uploads/{uploadId}/parts` lists it. */
+export type ListedPart = ListedPartView;
+
 /** `POST /v1/uploads` answered 200: the owner already has these bytes. */
 export interface DuplicateUpload {
   duplicate: true;
@@ -58,7 +70,7 @@ export interface UploadRequest {
   size: number;
   filename: string;
   sha256?: string;
-  method: 'POST';
+  method: 'POST' | 'MULTIPART';
 }
 
 /** A refused call: the API's `{"error": {"code", "message", "field"?}}`, or any other HTTP failure. */
@@ -77,6 +89,8 @@ export class ApiError extends Error {
 
 /** Images per page of a listing or a search. */
 const PAGE_SIZE = 50;
+
+const uploadPath = (uploadId: string) => `/v1/uploads/${encodeURIComponent(uploadId)}`;
 
 /** True for the rejection a fetch gets when its signal is aborted, which callers ignore. */
 export function isAbort(error: unknown): boolean {
@@ -142,12 +156,33 @@ export class ApiClient {
     readonly signal: AbortSignal,
   ) {}
 
-  createUpload(request: UploadRequest): Promise<UploadGrant | DuplicateUpload> {
+  createUpload(request: UploadRequest): Promise<UploadGrant | MultipartGrant | DuplicateUpload> {
     return this.#call('POST', '/v1/uploads', request);
   }
 
+  signUploadPart(uploadId: string, partNumber: number): Promise<PartUrlView> {
+    return this.#call('POST', `${uploadPath(uploadId)}/parts/${partNumber}`);
+  }
+
+  listUploadParts(uploadId: string): Promise<{ parts: ListedPart[] }> {
+    return this.#call('GET', `${uploadPath(uploadId)}/parts`);
+  }
+
+  /** Idempotent: an upload completed already is answered as if completed now. */
+  completeUpload(
+    uploadId: string,
+    parts: Array<Pick<ListedPart, 'PartNumber' | 'ETag'>>,
+  ): Promise<CompletedUploadView> {
+    return this.#call('POST', `${uploadPath(uploadId)}/complete`, { parts });
+  }
+
+  /** Aborts a multipart upload still in progress; S3 drops the parts it holds. */
+  abortUpload(uploadId: string): Promise<void> {
+    return this.#call('DELETE', uploadPath(uploadId));
+  }
+
   getUpload(uploadId: string): Promise<UploadView> {
-    return this.#call('GET', `/v1/uploads/${encodeURIComponent(uploadId)}`);
+    return this.#call('GET', uploadPath(uploadId));
   }
 
   listImages(cursor?: string): Promise<ImagePage> {

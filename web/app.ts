@@ -82,6 +82,7 @@ const uploader = new Uploader(({ name, size }) => {
       row.show('duplicate');
       showImage(imageId);
     },
+    interrupted: () => row.show('interrupted'),
     uploaded: (uploadId) => void follow(uploadId, row),
     failed: (message) => row.show('error', message),
   };

@@ -3,11 +3,12 @@ import { h } from './dom.js';
 import { formatBytes } from './format.js';
 
 /** A row's state: the page's own steps, then the upload's status as the API reports it. */
-export type RowStatus = 'preparing' | 'uploading' | 'duplicate' | 'error' | UploadStatus;
+export type RowStatus = 'preparing' | 'uploading' | 'interrupted' | 'duplicate' | 'error' | UploadStatus;
 
 const STATUS_TEXT: Record<RowStatus, string> = {
   preparing: 'Preparing…',
   uploading: 'Uploading…',
+  interrupted: 'Connection lost: resumes when back online…',
   duplicate: 'Already in your library',
   error: 'Error',
   pending: 'Uploaded, waiting for ingest…',
@@ -16,6 +17,9 @@ const STATUS_TEXT: Record<RowStatus, string> = {
   rejected: 'Rejected',
   failed: 'Processing failed',
 };
+
+/** The statuses of a file still on its way to S3. */
+const ON_THE_WAY: ReadonlySet<RowStatus> = new Set(['preparing', 'uploading', 'interrupted']);
 
 /** One file's line in the upload list: name, size, progress bar, status and the API's message. */
 export class UploadRow {
@@ -53,7 +57,8 @@ export class UploadRow {
     this.#row.dataset.status = status;
     this.#status.textContent = STATUS_TEXT[status];
     this.#message.textContent = message;
-    if (status !== 'preparing' && status !== 'uploading') this.#bar.hidden = true;
+    // An interrupted upload keeps its bar: it goes on from there.
+    this.#bar.hidden = !ON_THE_WAY.has(status);
   }
 
   progress(fraction: number): void {

@@ -68,12 +68,16 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-/** What the demo page may load: itself, the CDN's images, ThumbHash data URLs, and calls to S3 for uploads. */
+/**
+ * What the demo page may load: itself, the CDN's images, ThumbHash data URLs, and calls to S3 for
+ * uploads. `data:` among the calls is how Uppy reads the answers of the multipart steps the API takes
+ * instead of S3 (`web/multipart.ts`); a data URL reaches nothing beyond the page.
+ */
 function contentSecurityPolicy(cdnUrl: string, s3Url: string): string {
   return [
     "default-src 'self'",
     `img-src 'self' data: blob: ${cdnUrl}`,
-    `connect-src 'self' ${s3Url} ${cdnUrl}`,
+    `connect-src 'self' data: ${s3Url} ${cdnUrl}`,
     "style-src 'self'",
     "script-src 'self'",
     "object-src 'none'",

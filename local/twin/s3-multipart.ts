@@ -120,8 +120,11 @@ export function coverMultipart(store: S3rver.FilesystemStore): MultipartCover {
     const marker = Number(query.get('part-number-marker') ?? 0);
     const maxParts = Math.min(Number(query.get('max-parts') ?? PAGE), PAGE);
     const dir = uploadDir(bucket, uploadId);
-    const numbers = (await readdir(dir))
-      .filter((name) => /^[0-9]+$/.test(name))
+    const names = await readdir(dir);
+    // s3rver writes a part's MD5 once its body has all arrived: a part without one was cut off
+    // mid-body, which S3 never keeps.
+    const numbers = names
+      .filter((name) => /^[0-9]+$/.test(name) && names.includes(`${name}.md5`))
       .map(Number)
       .filter((number) => number > marker)
       .sort((a, b) => a - b);

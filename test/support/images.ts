@@ -4,7 +4,7 @@ import { renderAnalysisImage } from '../../lambdas/core/render/analysis-image.js
 import { buildHeif, QUADRANTS } from './heif-builder.js';
 
 /** Photo-like pixels (two gradients and a seed-dependent tint), so every seed gives different bytes. */
-function gradient(width: number, height: number, seed: number): Buffer {
+export function gradient(width: number, height: number, seed: number): Buffer {
   const pixels = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

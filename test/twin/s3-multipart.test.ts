@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -271,5 +273,37 @@ describe('the twin’s S3 multipart uploads (s3rver’s gaps, covered as S3 beha
     expect(sent.status).toBe(200);
     expect(sent.headers.get('access-control-expose-headers')).toBe('ETag');
     expect(sent.headers.get('etag')).toBe(`"${md5(body).toString('hex')}"`);
+  });
+
+  it('holds no part whose body was cut off, and takes the part again in full', async () => {
+    const key = 'uploads/cut-off';
+    const uploadId = await create(key);
+    const body = bigPart(9);
+    const url = new URL(
+      await getSignedUrl(
+        s3,
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: 1,
+          ContentLength: body.length,
+        }),
+        { signableHeaders: new Set(['content-length']) },
+      ),
+    );
+    // Half the part, then the connection drops.
+    const cut = request(url, { method: 'PUT', headers: { 'content-length': body.length } });
+    cut.on('error', () => {});
+    cut.write(body.subarray(0, body.length / 2), () => cut.destroy());
+    const listed = async () =>
+      (await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))).Parts ?? [];
+    // Where s3rver writes the part as it arrives (`local/twin/s3-multipart.ts`).
+    const partFile = join(directory, BUCKET, '._S3rver_uploads', uploadId, '1');
+    await expect.poll(() => existsSync(partFile)).toBe(true);
+    expect(await listed()).toEqual([]);
+
+    const { ETag } = await part(key, uploadId, 1, body);
+    expect((await listed()).map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual([[1, body.length, ETag]]);
   });
 });
