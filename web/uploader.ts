@@ -4,13 +4,7 @@ import { NetworkError, toError } from '@uppy/core/utils';
 import { isAbort, type MultipartGrant, type UploadGrant } from './api.js';
 import type { Session } from './identity.js';
 import { MultipartUploads, type S3Request } from './multipart.js';
-
-/**
- * Files from this size on go to S3 in parts, each presigned and sent on its own, so that a dropped
- * connection costs the part in flight rather than the file. Smaller files go in one POST form, one
- * request where parts take several, and restarting one costs little.
- */
-export const MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024;
+import { MULTIPART_THRESHOLD_BYTES } from './multipart-threshold.js';
 
 /**
  * Waits before resuming a multipart upload whose connection failed, one per attempt (two minutes in

@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/local-pipeline.js';
-import { MULTIPART_THRESHOLD_BYTES } from '../../web/uploader.js';
+import { MULTIPART_THRESHOLD_BYTES } from '../../web/multipart-threshold.js';
 import { ApiClient } from '../support/api-client.js';
 import { gradient } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
