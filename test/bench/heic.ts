@@ -43,7 +43,7 @@ function iphone48mp(iphone12mp: Buffer): Buffer {
   const file = parseHeif(iphone12mp);
   const primary = file.items.get(file.primaryId);
   const tiles = primary?.references.get('dimg');
-  if (!primary || primary.type !== 'grid' || !tiles) throw new Error(`${IPHONE_12MP} is no grid`);
+  if (primary?.type !== 'grid' || !tiles) throw new Error(`${IPHONE_12MP} is no grid`);
   const columns = 8;
   const rows = tiles.length / columns;
   const items: ItemLayout[] = [];

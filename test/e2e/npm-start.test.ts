@@ -11,6 +11,7 @@ import { SNIFF_BYTES, sniff } from '../../lambdas/core/sniff.js';
 import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { ApiClient } from '../support/api-client.js';
 import { CORPUS_DIR, readCorpusManifest } from '../support/corpus.js';
+import { openWatchedPage, signInAs } from '../support/demo-page.js';
 import { IPHONE_HEIC_REFERENCE } from '../support/heic-reference.js';
 import { makeImage, nearCopiesOf } from '../support/images.js';
 import { isListening, npmStart, type RunningPipeline } from '../support/npm-start.js';
@@ -384,19 +385,8 @@ describe('npm start', () => {
         args: ['--no-sandbox', '--headless=new'],
       });
       try {
-        const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-        const problems: string[] = [];
-        page.on('pageerror', (error) => problems.push(error.message));
-        page.on('console', (message) => {
-          if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
-            problems.push(message.text());
-        });
-        await page.goto(`${pipeline.apiUrl}/`);
-        await page.getByTestId('owner-input').fill('browser-owner');
-        await page.getByTestId('owner-form').getByRole('button', { name: 'Switch' }).click();
-        await expect
-          .poll(() => page.getByTestId('owner-status').textContent(), { timeout: SETTLE_TIMEOUT_MS })
-          .toContain('browser-owner');
+        const { page, problems } = await openWatchedPage(browser, `${pipeline.apiUrl}/`);
+        await signInAs(page, 'browser-owner', SETTLE_TIMEOUT_MS);
 
         const photos = await pagePhotos();
         await page

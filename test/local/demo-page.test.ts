@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebAssets } from '../../local/web/assets.js';
 import type { EnrichmentView, ImageView, SimilarImage } from '../../web/api.js';
+import { openWatchedPage } from '../support/demo-page.js';
 
 /** Debian's package, as the end-to-end test drives it; `.ci/run` installs it when missing. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -158,14 +159,7 @@ afterAll(async () => {
  * refusals, and any sign that model output ran as markup.
  */
 async function openPage(): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
-      problems.push(message.text());
-  });
-  await page.goto(`${origin}/`);
+  const { page, problems } = await openWatchedPage(browser, `${origin}/`, { width: 1100, height: 900 });
   await eventually(() => page.getByTestId('owner-status').textContent()).toMatch(/^Signed in/);
   await expect
     .poll(() =>

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/local-pipeline.js';
 import { MULTIPART_THRESHOLD_BYTES } from '../../web/multipart-threshold.js';
 import { ApiClient } from '../support/api-client.js';
+import { openWatchedPage, signInAs } from '../support/demo-page.js';
 import { gradient } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { type CabledRequest, type NetworkCable, startNetworkCable } from '../support/network-cable.js';
@@ -67,20 +68,9 @@ async function tiffFile(name: string, side: number): Promise<{ path: string; byt
 
 /** The demo page signed in as `owner`, collecting uncaught errors and CSP refusals. */
 async function openPage(owner: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
-      problems.push(message.text());
-  });
-  await page.goto(`${pipeline.apiUrl}/`);
-  await page.getByTestId('owner-input').fill(owner);
-  await page.getByTestId('owner-form').getByRole('button', { name: 'Switch' }).click();
-  await expect
-    .poll(() => page.getByTestId('owner-status').textContent(), { timeout: SETTLE_TIMEOUT_MS })
-    .toBe(`Signed in as ${owner}.`);
-  return { page, problems };
+  const opened = await openWatchedPage(browser, `${pipeline.apiUrl}/`);
+  await signInAs(opened.page, owner, SETTLE_TIMEOUT_MS);
+  return opened;
 }
 
 const rowStatuses = (page: Page) =>
