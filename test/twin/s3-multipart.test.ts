@@ -25,7 +25,23 @@ const MIB = 1024 * 1024;
 const BUCKET = 'multipart';
 const ORIGIN = 'http://page.example';
 
+/** A presigned URL for part 1 of the upload, bound to its length as the API binds parts. */
+function presignFirstPart(s3: S3Client, key: string, uploadId: string, length: number): Promise<string> {
+  return getSignedUrl(
+    s3,
+    new UploadPartCommand({
+      Bucket: BUCKET,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: 1,
+      ContentLength: length,
+    }),
+    { signableHeaders: new Set(['content-length']) },
+  );
+}
+
 /** An S3 emulator of this file's own, to watch its notifications; the gaps are s3rver's, not the pipeline's. */
+
 describe('the twin’s S3 multipart uploads (s3rver’s gaps, covered as S3 behaves)', () => {
   let directory: string;
   let emulator: S3Emulator;
@@ -253,17 +269,7 @@ describe('the twin’s S3 multipart uploads (s3rver’s gaps, covered as S3 beha
     const key = 'uploads/browser';
     const uploadId = await create(key);
     const body = Buffer.from('a part from a page');
-    const url = await getSignedUrl(
-      s3,
-      new UploadPartCommand({
-        Bucket: BUCKET,
-        Key: key,
-        UploadId: uploadId,
-        PartNumber: 1,
-        ContentLength: body.length,
-      }),
-      { signableHeaders: new Set(['content-length']) },
-    );
+    const url = await presignFirstPart(s3, key, uploadId, body.length);
     const preflight = await fetch(url, {
       method: 'OPTIONS',
       headers: { origin: ORIGIN, 'access-control-request-method': 'PUT' },
@@ -279,19 +285,7 @@ describe('the twin’s S3 multipart uploads (s3rver’s gaps, covered as S3 beha
     const key = 'uploads/cut-off';
     const uploadId = await create(key);
     const body = bigPart(9);
-    const url = new URL(
-      await getSignedUrl(
-        s3,
-        new UploadPartCommand({
-          Bucket: BUCKET,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: 1,
-          ContentLength: body.length,
-        }),
-        { signableHeaders: new Set(['content-length']) },
-      ),
-    );
+    const url = new URL(await presignFirstPart(s3, key, uploadId, body.length));
     // Half the part, then the connection drops.
     const cut = request(url, { method: 'PUT', headers: { 'content-length': body.length } });
     cut.on('error', () => {});
