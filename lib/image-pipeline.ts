@@ -46,7 +46,7 @@ export interface ImagePipelineProps {
   /**
    * What the pipeline accepts and makes: formats, size and pixel limits, presign lifetime, variants.
    * Validated at synth; an invalid value fails the synth naming each offending field.
-   * @default - the defaults of `lambdas/core/settings.ts` (jpeg/png/webp/avif/gif/tiff up to 256 MiB;
+   * @default - the defaults of `lambdas/core/settings.ts` (jpeg/png/webp/avif/gif/tiff/heic up to 256 MiB;
    * thumb, small, medium and large variants in AVIF, WebP and JPEG)
    */
   readonly settings?: SettingsInput;
