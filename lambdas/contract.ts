@@ -95,8 +95,9 @@ export const API_TIMEOUT_SECONDS = 10;
 
 /**
  * The ingest function. An upload (up to 256 MiB by default) is held in memory, twice while its chunks
- * are joined, and sharp then decodes it, which for formats libvips cannot stream (AVIF, HEIF) means
- * every pixel, up to the pixel limit (100 megapixels by default). Measured: 340 MB at its peak for a
+ * are joined, and sharp then decodes it, which for formats libvips cannot stream (AVIF, HEIC) means
+ * every pixel, up to the pixel limit (100 megapixels by default); a 48 MP HEIC's decode peaked at
+ * 610 MB. Measured: 340 MB at its peak for a
  * 101 MB uncompressed TIFF, 691 MB for a 265 MB one (docs/benchmarks.md).
  */
 export const INGEST_MEMORY_MB = 1024;
@@ -112,7 +113,9 @@ export const INGEST_RETRY_WINDOW_SECONDS = 6 * 3600;
 
 /**
  * Each lane's render function. libvips decodes originals of up to 100 megapixels (`maxInputPixels`),
- * fully for formats it cannot shrink on load, so neither lane goes below 1 GB. A thumbnails job is one
+ * fully for formats it cannot shrink on load, so neither lane goes below 1 GB. A HEIC is decoded whole
+ * by libheif in WebAssembly first: a 48 MP iPhone photo peaked at 729 MB over its whole default set
+ * and takes some 5 s of one core to decode (docs/benchmarks.md#heic). A thumbnails job is one
  * small resize and three encodes; the variants lane is CPU-bound, AVIF encoding of the 1920 px variant
  * being 80% of an image's render work (ADR 5), so it gets more than a whole vCPU.
  */
