@@ -23,7 +23,7 @@ export const FLATTEN_BACKGROUND = '#ffffff';
  * to keep, and they are already sRGB, which every browser assumes of an untagged image, so no profile
  * is embedded either.
  */
-function encoder(
+export function encoder(
   image: Sharp,
   encoding: VariantEncoding,
   animation: Animation | undefined,
