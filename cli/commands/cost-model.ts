@@ -7,6 +7,7 @@ import {
   REPROCESS_INTERVAL_HOURS,
   REPROCESS_MEMORY_MB,
 } from '../../lambdas/contract.js';
+import type { EncoderSettings } from '../../lambdas/core/encoder-settings.js';
 import { ANALYSIS_MAX_EDGE } from '../../lambdas/core/enrichment.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { area, place, planVariants, type Size } from '../../lambdas/core/render/geometry.js';
@@ -139,17 +140,26 @@ export interface PhotoRenderFigures {
  * 2 vCPU AMD EPYC (Node 20.20, sharp 0.35.5). Rates per megapixel come from these (see below), so
  * photos of other sizes scale.
  *
- * Encoder settings: TODAY'S (`lambdas/core/render/encode.ts` as of `encoderCommit`): AVIF effort 4 at
- * sharp's default 4:4:4 chroma, WebP effort 4, mozjpeg progressive; the default set's qualities
- * (AVIF 50, WebP 80, JPEG 80). When issue 17's encoder settings are chosen, rerun the script and
- * replace `date`, `encoderCommit`, `encoderSettings` and each photo's `lanes`, `variantsEncodeCpuMs`
- * and `derivativeBytes`: numbers only. test/unit/cost-model.test.ts checks the names and ranges.
+ * Encoder settings: `encoders`, those Aperture ran before ADR 10 (`BASELINE_ENCODERS`: AVIF effort 4
+ * at 4:4:4 chroma, WebP effort 4, every mozjpeg tool, progressive), at the default set's qualities
+ * (AVIF 50, WebP 80, JPEG 80). test/unit/cost-model.test.ts holds them equal to
+ * `PRODUCTION_ENCODERS`: when production's change, rerun the script and replace `date`, `encoders`
+ * and each photo's `lanes`, `variantsEncodeCpuMs` and `derivativeBytes`, numbers only.
  */
 export const PHOTO_BENCH = {
   script: 'test/bench/render-photos.ts',
   date: '2026-12-06',
-  encoderCommit: 'c893082',
-  encoderSettings: 'AVIF effort 4, 4:4:4; WebP effort 4; mozjpeg progressive (today’s)',
+  encoders: {
+    avif: { effort: 4, chromaSubsampling: '4:4:4' },
+    webp: { effort: 4, smartSubsample: false },
+    jpeg: {
+      trellisQuantisation: true,
+      overshootDeringing: true,
+      optimiseScans: true,
+      quantisationTable: 3,
+      progressive: true,
+    },
+  },
   runs: 1,
   photos: [
     {
@@ -189,7 +199,10 @@ export const PHOTO_BENCH = {
       derivativeBytes: { avif: 190_902, webp: 355_774, jpeg: 468_133 },
     },
   ],
-} as const satisfies { photos: readonly PhotoRenderFigures[] } & Record<string, unknown>;
+} as const satisfies { encoders: EncoderSettings; photos: readonly PhotoRenderFigures[] } & Record<
+  string,
+  unknown
+>;
 
 /**
  * Ingest's CPU on the same photos: `npm run bench -- --only ingest`, section `ingest`, field
@@ -1046,6 +1059,16 @@ function enrichmentLane(settings: CostedSettings, size: Size): EnrichmentLane {
   };
 }
 
+/** Encoder settings in a few words: `AVIF effort 4 at 4:4:4, WebP effort 4, mozjpeg progressive`. */
+function encoderSummary({ avif, webp, jpeg }: EncoderSettings): string {
+  const mozjpeg = jpeg.trellisQuantisation && jpeg.overshootDeringing && jpeg.optimiseScans;
+  return [
+    `AVIF effort ${avif.effort} at ${avif.chromaSubsampling}`,
+    `WebP effort ${webp.effort}${webp.smartSubsample ? ' with smart subsampling' : ''}`,
+    `${mozjpeg ? 'mozjpeg' : 'JPEG'}${jpeg.progressive ? ' progressive' : ''}`,
+  ].join(', ');
+}
+
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 
 const count = (value: number) => new Intl.NumberFormat('en-US').format(Math.round(value));
@@ -1094,7 +1117,7 @@ function generalAssumptions(
     workload.originalBytes === undefined
       ? `Originals ${kb(originalBytes)}: ${kb(ORIGINAL_BYTES_PER_MEGAPIXEL)} per megapixel, as the bench's camera JPEGs.`
       : `Originals ${kb(originalBytes)}, as given.`,
-    `Render CPU per image: ${lanes}; calibrated on ${PHOTO_BENCH.photos.length} camera JPEGs of the corpus (${PHOTO_BENCH.script}, ${PHOTO_BENCH.date}; encoder settings: ${PHOTO_BENCH.encoderSettings}): decode and resizes linear in input pixels (${DECODE_MS_PER_MEGAPIXEL.thumbnails.toFixed(1)} ms per megapixel for the thumbnails lane, ${DECODE_MS_PER_MEGAPIXEL.variants.toFixed(1)} for the variants lane), encodes linear in output pixels (AVIF ${count(ENCODE_MS_PER_MEGAPIXEL.avif)}, WebP ${count(ENCODE_MS_PER_MEGAPIXEL.webp)}, JPEG ${count(ENCODE_MS_PER_MEGAPIXEL.jpeg)} ms per megapixel).`,
+    `Render CPU per image: ${lanes}; calibrated on ${PHOTO_BENCH.photos.length} camera JPEGs of the corpus (${PHOTO_BENCH.script}, ${PHOTO_BENCH.date}; encoders: ${encoderSummary(PHOTO_BENCH.encoders)}): decode and resizes linear in input pixels (${DECODE_MS_PER_MEGAPIXEL.thumbnails.toFixed(1)} ms per megapixel for the thumbnails lane, ${DECODE_MS_PER_MEGAPIXEL.variants.toFixed(1)} for the variants lane), encodes linear in output pixels (AVIF ${count(ENCODE_MS_PER_MEGAPIXEL.avif)}, WebP ${count(ENCODE_MS_PER_MEGAPIXEL.webp)}, JPEG ${count(ENCODE_MS_PER_MEGAPIXEL.jpeg)} ms per megapixel).`,
     `Lambda bills wall time: CPU time divided by the memory's share of a vCPU (a whole one at ${count(ASSUMED.mbPerVcpu)} MB, so at 2 GB wall ≈ CPU, no gain from the extra share), plus waiting on S3, DynamoDB and SQS: ${ASSUMED.ingestWaitMs} ms per ingest, ${ASSUMED.renderJobWaitMs} ms per render job, ${ASSUMED.apiRequestMs} ms per API request (estimates, not measured).`,
     `One Lambda invocation per render job (thumbnail batches fill only under a backlog); SQS: send, receive and delete per job.`,
     `${ASSUMED.apiRequestsPerImage} API requests per image (POST /v1/uploads with the sha256, one status GET).`,

@@ -2,19 +2,24 @@
  * What each render lane costs on camera photos, the figures the cost model is calibrated on
  * (`cli/commands/cost-model.ts`, `PHOTO_BENCH`): the corpus's 12–24 MP JPEGs, each lane's job as the
  * render worker runs it (`renderVariants` on the lane's variants, the whole set known), at one libvips
- * thread, with the encoder settings of `lambdas/core/render/encode.ts` as checked out. Per photo: each
+ * thread, with production's encoders (`PRODUCTION_ENCODERS`) or, with `--encoders baseline`, those
+ * Aperture ran before ADR 10. Per photo: each
  * lane's CPU, the same job without encodes (decode, resizes, crop), the variants lane's encodes of
  * each format alone, and the derivative bytes of each format. The least CPU of `--runs` runs each.
  * Prints a table and the figures as JSON, to be copied into the cost model.
  *
- *   node --import tsx test/bench/render-photos.ts [--runs 2]
+ *   node --import tsx test/bench/render-photos.ts [--runs 2] [--encoders baseline]
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import {
+  BASELINE_ENCODERS,
+  type EncoderSettings,
+  PRODUCTION_ENCODERS,
+} from '../../lambdas/core/encoder-settings.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { renderVariants } from '../../lambdas/core/render/render-variants.js';
 import { laneOf, WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
@@ -50,8 +55,8 @@ export interface PhotoFigures {
 
 export interface RenderPhotosResult {
   date: string;
-  /** The last commit of `lambdas/core/render/encode.ts`: which encoder settings made these figures. */
-  encoderCommit: string;
+  /** The encoders that made these figures. */
+  encoders: EncoderSettings;
   sharp: string;
   threads: number;
   photos: PhotoFigures[];
@@ -79,10 +84,13 @@ const onlyFormats = (variants: readonly VariantSpec[], formats: readonly OutputF
     formats: variant.formats.filter((encoding) => formats.includes(encoding.format)),
   }));
 
-export async function benchRenderPhotos(runs: number): Promise<RenderPhotosResult> {
+export async function benchRenderPhotos(
+  runs: number,
+  encoders: EncoderSettings,
+): Promise<RenderPhotosResult> {
   sharp.cache(false);
   sharp.concurrency(1);
-  const options = { maxInputPixels: 100_000_000, variantSet: DEFAULT_VARIANTS };
+  const options = { maxInputPixels: 100_000_000, variantSet: DEFAULT_VARIANTS, encoders };
   const photos: PhotoFigures[] = [];
   for (const image of RENDER_PHOTOS) {
     const bytes = await readFile(path.join(CORPUS_DIR, image));
@@ -117,16 +125,9 @@ export async function benchRenderPhotos(runs: number): Promise<RenderPhotosResul
       derivativeBytes,
     });
   }
-  const encoderCommit = execFileSync(
-    'git',
-    ['log', '-1', '--format=%h', '--', 'lambdas/core/render/encode.ts'],
-    {
-      encoding: 'utf8',
-    },
-  ).trim();
   return {
     date: new Date().toISOString().slice(0, 10),
-    encoderCommit,
+    encoders,
     sharp: sharp.versions.sharp ?? '',
     threads: sharp.concurrency(),
     photos,
@@ -134,9 +135,12 @@ export async function benchRenderPhotos(runs: number): Promise<RenderPhotosResul
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '1' }, encoders: { type: 'string', default: 'production' } },
+  });
   if (!existsSync(CORPUS_DIR)) throw new Error(`no corpus at ${CORPUS_DIR}`);
-  const result = await benchRenderPhotos(Number(values.runs));
+  const encoders = values.encoders === 'baseline' ? BASELINE_ENCODERS : PRODUCTION_ENCODERS;
+  const result = await benchRenderPhotos(Number(values.runs), encoders);
   console.log(
     markdownTable(
       [
