@@ -112,16 +112,28 @@ export const INGEST_TIMEOUT_SECONDS = 60;
 export const INGEST_RETRY_WINDOW_SECONDS = 6 * 3600;
 
 /**
- * Each lane's render function. libvips decodes originals of up to 100 megapixels (`maxInputPixels`),
- * fully for formats it cannot shrink on load, so neither lane goes below 1 GB. A HEIC is decoded whole
+ * The least memory of a render function: libvips decodes originals of up to 100 megapixels
+ * (`maxInputPixels`), fully for formats it cannot shrink on load, so neither lane goes below 1 GB.
+ */
+export const RENDER_MIN_MEMORY_MB = 1024;
+
+/**
+ * Each lane's render function, at least `RENDER_MIN_MEMORY_MB`. A HEIC is decoded whole
  * by libheif in WebAssembly first: a 48 MP iPhone photo peaked at 729 MB over its whole default set
- * and takes some 5 s of one core to decode (docs/benchmarks.md#heic). A thumbnails job is one
- * small resize and three encodes; the variants lane is CPU-bound, AVIF encoding of the 1920 px variant
- * being 80% of an image's render work (ADR 5), so it gets more than a whole vCPU.
+ * and takes some 5 s of one core to decode (docs/benchmarks.md#heic).
+ *
+ * Both lanes are CPU-bound on one thread, so each gets one whole vCPU (1,769 MB) and no more: the
+ * cost model's lane sizing (`aperture cost`, docs/cost.md#lane-sizes), from the corpus's camera
+ * photos at today's encoder settings (2026-12-06), has a 12 MP photo's thumbnails job at 0.58 s of
+ * CPU and its variants job at 12.6 s. Neither meets issue 17's goals at any size (first thumbnail
+ * 1.27 s at best against 1 s, `ready` 13.3 s against 5 s), and a whole vCPU is the fastest. Above it
+ * a second thread gained libvips and aom 10% of wall time here, so 2,048 MB would cost 16% more for
+ * much the same time ($0.34 against $0.30 per 1,000 images for the variants job); below it the same
+ * CPU takes longer at nearly the same GB-seconds (1,024 MB: first thumbnail 1.69 s, for 12% less).
  */
 export const RENDER_MEMORY_MB: Readonly<Record<WorkLane, number>> = {
-  thumbnails: 1024,
-  variants: 2048,
+  thumbnails: 1769,
+  variants: 1769,
 };
 
 /**

@@ -109,7 +109,7 @@ export interface ImagePipelineProps {
    */
   readonly privateDelivery?: PrivateDelivery;
   /**
-   * Renders the on-demand renderer runs at once (its reserved concurrency, 2 GB each): the most that
+   * Renders the on-demand renderer runs at once (its reserved concurrency, 1,769 MB each): the most that
    * requests for variants not rendered yet can cost, whoever sends them. Lambda refuses the rest
    * with a 429, which CloudFront does not cache, and an alarm fires. Reserved concurrency comes out
    * of the account's, and Lambda keeps 100 of it unreserved: an account whose limit is below

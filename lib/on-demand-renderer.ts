@@ -12,7 +12,7 @@ import {
 import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 
 /**
- * Renders at once unless told otherwise: ten 2 GB renders bound what any flood of requests for
+ * Renders at once unless told otherwise: ten renders of 1,769 MB bound what any flood of requests for
  * variants not rendered yet can cost, and real misses are few (a variant added to the spec, a job
  * still queued), each cached for a year once rendered.
  */

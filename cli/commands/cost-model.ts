@@ -3,9 +3,11 @@ import {
   ENRICHMENT_MEMORY_MB,
   INGEST_MEMORY_MB,
   RENDER_MEMORY_MB,
+  RENDER_MIN_MEMORY_MB,
   REPROCESS_INTERVAL_HOURS,
   REPROCESS_MEMORY_MB,
 } from '../../lambdas/contract.js';
+import type { EncoderSettings } from '../../lambdas/core/encoder-settings.js';
 import { ANALYSIS_MAX_EDGE } from '../../lambdas/core/enrichment.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { area, place, planVariants, type Size } from '../../lambdas/core/render/geometry.js';
@@ -15,7 +17,7 @@ import { DEFAULT_VARIANTS, type VariantSpec } from '../../lambdas/core/variants.
 
 /**
  * What a workload costs on AWS: ingest, render and enrichment once, storage and delivery every month,
- * search by the number of searches, line by line, from list prices and the bench's measured CPU times. Pure: every input is explicit, and every
+ * search by the number of searches, line by line, from list prices and the bench's CPU times measured on camera photos. Pure: every input is explicit, and every
  * number it assumes is named here and listed in the estimate's `assumptions`. docs/cost.md explains
  * each formula; `aperture cost` prints it.
  */
@@ -116,43 +118,112 @@ export const HOURS_PER_MONTH = 730;
 // ---------------------------------------------------------------------------------------------------
 // Measured inputs
 
-/**
- * The bench's figures the render and ingest costs are calibrated on: `npm run bench`, run of
- * 2026-11-23 (test/bench/results.json: 2 vCPU AMD EPYC, Node 20.20, sharp 0.35.5, libvips at one
- * thread), on its generated photo-like 12 MP JPEG (4000×3000, q90). Copied by hand after a bench
- * run; test/unit/cost-model.test.ts checks they name the bench's fields and image and lie in the
- * ranges a real run gives, without reading results.json (which every bench run rewrites).
- */
-export const BENCH = {
-  date: '2026-11-23',
-  /** `ingest`, "generated 12 MP": its size and bytes (`mb`, 10^6 bytes). */
-  original: { width: 4000, height: 3000, bytes: 4_170_000 },
-  /** `renderCompare`, contender `pipeline`: `renderVariants`, the default set's 12 outputs, median CPU ms. */
-  renderCpuMs: 5790.5,
-  /** `render.perLaneSteps.thumb`: the thumbnails lane's job alone, median ms at one thread (≈ CPU). */
-  thumbnailsLaneMs: 162.5,
-  /** `ingest`, "generated 12 MP": stream and hash, sniff, probe and trial decode, median CPU ms. */
-  ingestCpuMs: 45.6,
-  /** `renderCompare`, contender `pipeline`: bytes of each format, summed over the four default variants. */
-  derivativeBytes: { avif: 38_944, webp: 227_138, jpeg: 195_126 },
-} as const;
+/** One camera photo's render figures, as `test/bench/render-photos.ts` prints them (`PhotoFigures`). */
+export interface PhotoRenderFigures {
+  image: string;
+  /** Upright, as rendered. */
+  width: number;
+  height: number;
+  bytes: number;
+  /** Each lane's job (`cpuMs`), and the same job with nothing to encode (`decodeCpuMs`), CPU ms. */
+  lanes: Readonly<Record<WorkLane, { cpuMs: number; decodeCpuMs: number }>>;
+  /** The variants lane's encodes of each format alone, CPU ms. */
+  variantsEncodeCpuMs: Readonly<Record<OutputFormat, number>>;
+  /** The default set's derivatives, both lanes, summed by format. */
+  derivativeBytes: Readonly<Record<OutputFormat, number>>;
+}
 
 /**
- * Each format's share of encoding work per output pixel: AVIF most of it. Not in results.json: the
- * render comparison's one-off split (README, Benchmarks), where naive sharp's four AVIFs took 5.3 s of
- * CPU and its WebPs and JPEGs 1.2 s together, split evenly between those two.
+ * The render figures the model is calibrated on: `node --import tsx test/bench/render-photos.ts`
+ * (its `RenderPhotosResult`, fields copied by hand), the corpus's camera JPEGs rendered by
+ * `renderVariants` as each lane's job, at one libvips thread, least CPU of `runs` runs, on a shared
+ * 2 vCPU AMD EPYC (Node 20.20, sharp 0.35.5). Rates per megapixel come from these (see below), so
+ * photos of other sizes scale.
+ *
+ * Encoder settings: `encoders`, those Aperture ran before ADR 10 (`BASELINE_ENCODERS`: AVIF effort 4
+ * at 4:4:4 chroma, WebP effort 4, every mozjpeg tool, progressive), at the default set's qualities
+ * (AVIF 50, WebP 80, JPEG 80). test/unit/cost-model.test.ts holds them equal to
+ * `PRODUCTION_ENCODERS`: when production's change, rerun the script and replace `date`, `encoders`
+ * and each photo's `lanes`, `variantsEncodeCpuMs` and `derivativeBytes`, numbers only.
  */
-export const ENCODE_SHARE: Readonly<Record<OutputFormat, number>> = {
-  avif: 5.3 / 6.5,
-  webp: 0.6 / 6.5,
-  jpeg: 0.6 / 6.5,
-};
+export const PHOTO_BENCH = {
+  script: 'test/bench/render-photos.ts',
+  date: '2026-12-06',
+  encoders: {
+    avif: { effort: 4, chromaSubsampling: '4:4:4' },
+    webp: { effort: 4, smartSubsample: false },
+    jpeg: {
+      trellisQuantisation: true,
+      overshootDeringing: true,
+      optimiseScans: true,
+      quantisationTable: 3,
+      progressive: true,
+    },
+  },
+  runs: 1,
+  photos: [
+    {
+      image: 'ianare__42_IndexError.jpg',
+      width: 4032,
+      height: 3024,
+      bytes: 2_913_134,
+      lanes: {
+        thumbnails: { cpuMs: 507, decodeCpuMs: 88 },
+        variants: { cpuMs: 12_845, decodeCpuMs: 121 },
+      },
+      variantsEncodeCpuMs: { avif: 12_096, webp: 476, jpeg: 343 },
+      derivativeBytes: { avif: 232_082, webp: 441_100, jpeg: 546_319 },
+    },
+    {
+      image: 'immich__book-beside-flowers.jpg',
+      width: 3024,
+      height: 4032,
+      bytes: 1_581_031,
+      lanes: {
+        thumbnails: { cpuMs: 594, decodeCpuMs: 114 },
+        variants: { cpuMs: 12_278, decodeCpuMs: 321 },
+      },
+      variantsEncodeCpuMs: { avif: 11_569, webp: 471, jpeg: 411 },
+      derivativeBytes: { avif: 311_124, webp: 657_930, jpeg: 649_009 },
+    },
+    {
+      image: 'immich__craft-beer.jpg',
+      width: 6000,
+      height: 4000,
+      bytes: 1_697_684,
+      lanes: {
+        thumbnails: { cpuMs: 788, decodeCpuMs: 368 },
+        variants: { cpuMs: 11_478, decodeCpuMs: 338 },
+      },
+      variantsEncodeCpuMs: { avif: 10_886, webp: 407, jpeg: 562 },
+      derivativeBytes: { avif: 190_902, webp: 355_774, jpeg: 468_133 },
+    },
+  ],
+} as const satisfies { encoders: EncoderSettings; photos: readonly PhotoRenderFigures[] } & Record<
+  string,
+  unknown
+>;
+
+/**
+ * Ingest's CPU on the same photos: `npm run bench -- --only ingest`, section `ingest`, field
+ * `ingest.cpu.medianMs` of each photo's row (stream and hash, sniff, probe and trial decode), run of
+ * 2026-12-06 (test/bench/results.json). Independent of the encoder settings.
+ */
+export const INGEST_BENCH = {
+  section: 'ingest',
+  date: '2026-12-06',
+  photos: [
+    { image: 'ianare__42_IndexError.jpg', megapixels: 12.2, cpuMs: 39.9 },
+    { image: 'immich__book-beside-flowers.jpg', megapixels: 12.2, cpuMs: 105.3 },
+    { image: 'immich__craft-beer.jpg', megapixels: 24, cpuMs: 184.2 },
+  ],
+} as const;
 
 // ---------------------------------------------------------------------------------------------------
 // Assumed inputs (estimates, not measured; each is listed in an estimate's `assumptions`)
 
 export const ASSUMED = {
-  /** Originals are 4:3 landscape, as the bench's (and most cameras'). */
+  /** Originals are 4:3, as most cameras' (and two of the bench's three photos). */
   aspect: 4 / 3,
   /** Lambda's CPU share grows with memory: one whole vCPU at this size, a share of one below. */
   mbPerVcpu: 1769,
@@ -231,39 +302,77 @@ export const ASSUMED = {
   searchRequestMs: 300,
 } as const;
 
-/** The bench's original in megapixels (12). */
-const BENCH_MEGAPIXELS = area(BENCH.original) / 1e6;
+/** Sums `of` over the bench's photos. */
+const overPhotos = (of: (photo: PhotoRenderFigures) => number): number =>
+  PHOTO_BENCH.photos.reduce((sum, photo) => sum + of(photo), 0);
 
-/** Bytes of an original per megapixel when none is given: the bench's generated JPEGs at q90 (0.35 MB). */
-export const ORIGINAL_BYTES_PER_MEGAPIXEL = BENCH.original.bytes / BENCH_MEGAPIXELS;
-
-/** Output pixels of each format in the bench's run: the default set's placements on its original. */
-const benchPixels: Record<OutputFormat, number> = (() => {
+/** Output megapixels of each format and lane the default set gives a photo: what the workers render. */
+function outputMegapixels(size: Size, lanes: readonly WorkLane[] = WORK_LANES): Record<OutputFormat, number> {
   const pixels = { avif: 0, webp: 0, jpeg: 0 };
-  for (const { variant, placement } of planVariants(DEFAULT_VARIANTS, BENCH.original).planned) {
-    for (const { format } of variant.formats) pixels[format] += area(placement.output);
+  for (const { variant, placement } of planVariants(DEFAULT_VARIANTS, size).planned) {
+    if (!lanes.includes(laneOf(variant))) continue;
+    for (const { format } of variant.formats) pixels[format] += area(placement.output) / 1e6;
   }
   return pixels;
-})();
-
-/** CPU ms per megapixel of the original that a job spends before encoding: the ingest bench's rate. */
-const INPUT_MS_PER_MEGAPIXEL = BENCH.ingestCpuMs / BENCH_MEGAPIXELS;
+}
 
 /**
- * CPU ms per output pixel of each format, so that the default set on the bench's original costs what
- * the bench measured: its one decode taken out, the rest shared by format (`ENCODE_SHARE`).
+ * CPU ms per megapixel of the original that each lane's job spends before encoding (decode, resizes,
+ * the thumbnail's crop and fingerprint), pooled over the photos. The thumbnails lane decodes JPEGs at
+ * an eighth of their size, so its rate is the lower.
  */
-const ENCODE_MS_PER_PIXEL: Record<OutputFormat, number> = (() => {
-  const encodeMs = BENCH.renderCpuMs - INPUT_MS_PER_MEGAPIXEL * BENCH_MEGAPIXELS;
-  return Object.fromEntries(
-    OUTPUT_FORMAT_NAMES.map((format) => [format, (ENCODE_SHARE[format] * encodeMs) / benchPixels[format]]),
-  ) as Record<OutputFormat, number>;
-})();
+export const DECODE_MS_PER_MEGAPIXEL: Readonly<Record<WorkLane, number>> = Object.fromEntries(
+  WORK_LANES.map((lane) => [
+    lane,
+    overPhotos((photo) => photo.lanes[lane].decodeCpuMs) / overPhotos((photo) => area(photo) / 1e6),
+  ]),
+) as Record<WorkLane, number>;
 
-/** Bytes per output pixel of each format, as the bench's outputs came out. */
-const BYTES_PER_PIXEL: Record<OutputFormat, number> = Object.fromEntries(
-  OUTPUT_FORMAT_NAMES.map((format) => [format, BENCH.derivativeBytes[format] / benchPixels[format]]),
+/** CPU ms per output megapixel of each format: the variants lane's encodes of it over its pixels. */
+export const ENCODE_MS_PER_MEGAPIXEL: Readonly<Record<OutputFormat, number>> = Object.fromEntries(
+  OUTPUT_FORMAT_NAMES.map((format) => [
+    format,
+    overPhotos((photo) => photo.variantsEncodeCpuMs[format]) /
+      overPhotos((photo) => outputMegapixels(photo, ['variants'])[format]),
+  ]),
 ) as Record<OutputFormat, number>;
+
+/**
+ * Each lane's encodes measured against what `ENCODE_MS_PER_MEGAPIXEL` gives its outputs (the job less
+ * its decode, pooled over the photos): small outputs cost more per pixel, each encode having a setup
+ * of its own, so the thumbnails lane's is well over 1; the variants lane's is 1 give or take noise.
+ */
+export const LANE_ENCODE_FACTOR: Readonly<Record<WorkLane, number>> = Object.fromEntries(
+  WORK_LANES.map((lane) => [
+    lane,
+    overPhotos((photo) => photo.lanes[lane].cpuMs - photo.lanes[lane].decodeCpuMs) /
+      overPhotos((photo) => {
+        const pixels = outputMegapixels(photo, [lane]);
+        return OUTPUT_FORMAT_NAMES.reduce(
+          (sum, format) => sum + pixels[format] * ENCODE_MS_PER_MEGAPIXEL[format],
+          0,
+        );
+      }),
+  ]),
+) as Record<WorkLane, number>;
+
+/** Bytes per output megapixel of each format, as the photos' derivatives came out. */
+export const BYTES_PER_MEGAPIXEL: Readonly<Record<OutputFormat, number>> = Object.fromEntries(
+  OUTPUT_FORMAT_NAMES.map((format) => [
+    format,
+    overPhotos((photo) => photo.derivativeBytes[format]) /
+      overPhotos((photo) => outputMegapixels(photo)[format]),
+  ]),
+) as Record<OutputFormat, number>;
+
+/** Bytes of an original per megapixel when none is given: the photos' own JPEGs. */
+export const ORIGINAL_BYTES_PER_MEGAPIXEL =
+  overPhotos((photo) => photo.bytes) / overPhotos((photo) => area(photo) / 1e6);
+
+/** Ingest's CPU ms per megapixel of the upload, pooled over the photos. */
+export const INGEST_MS_PER_MEGAPIXEL =
+  INGEST_BENCH.photos.reduce((sum, photo) => sum + photo.cpuMs, 0) /
+  INGEST_BENCH.photos.reduce((sum, photo) => sum + photo.megapixels, 0);
 
 // ---------------------------------------------------------------------------------------------------
 // The model
@@ -352,7 +461,7 @@ export interface PlannedDerivative {
   lane: WorkLane;
   width: number;
   height: number;
-  /** Estimated, from the bench's bytes per output pixel of its format. */
+  /** Estimated, from the bench photos' bytes per output megapixel of its format. */
   bytes: number;
 }
 
@@ -367,6 +476,8 @@ export interface CostEstimate {
     ingestCpuMs: number;
     /** Billed seconds of each function per image. */
     lambdaSeconds: Record<string, number>;
+    /** Each lane's job at each memory size, against issue 17's latency goals (set for 12 MP). */
+    laneSizing: LaneSizing[];
     /** The JPEG the enrichment lane's models read, when it is enabled. */
     analysis?: Size & { bytes: number };
     /** Entries each link is filed under in its owner's lookups, by what files them. */
@@ -416,15 +527,16 @@ export function plannedDerivatives(variants: readonly VariantSpec[], size: Size)
       format,
       lane: laneOf(variant),
       ...placement.output,
-      bytes: Math.round(area(placement.output) * BYTES_PER_PIXEL[format]),
+      bytes: Math.round((area(placement.output) / 1e6) * BYTES_PER_MEGAPIXEL[format]),
     })),
   );
 }
 
 /**
- * CPU ms of each lane's render job: the original's decode and first resize, linear in its pixels
- * (the ingest bench's rate per megapixel), then each output's encode, linear in its pixels at its
- * format's rate. Above the largest variant the outputs stop growing, and so does most of the cost.
+ * CPU ms of each lane's render job: the original's decode and resizes, linear in its pixels at the
+ * lane's rate, then each output's encode, linear in its pixels at its format's rate (times the
+ * lane's `LANE_ENCODE_FACTOR`). Above the
+ * largest variant the outputs stop growing, and so does most of the cost.
  */
 export function renderCpuMs(variants: readonly VariantSpec[], size: Size): Partial<Record<WorkLane, number>> {
   const derivatives = plannedDerivatives(variants, size);
@@ -432,10 +544,11 @@ export function renderCpuMs(variants: readonly VariantSpec[], size: Size): Parti
   return Object.fromEntries(
     lanes.map((lane) => [
       lane,
-      INPUT_MS_PER_MEGAPIXEL * (area(size) / 1e6) +
-        derivatives
-          .filter((derivative) => derivative.lane === lane)
-          .reduce((sum, d) => sum + area(d) * ENCODE_MS_PER_PIXEL[d.format], 0),
+      DECODE_MS_PER_MEGAPIXEL[lane] * (area(size) / 1e6) +
+        LANE_ENCODE_FACTOR[lane] *
+          derivatives
+            .filter((derivative) => derivative.lane === lane)
+            .reduce((sum, d) => sum + (area(d) / 1e6) * ENCODE_MS_PER_MEGAPIXEL[d.format], 0),
     ]),
   );
 }
@@ -458,6 +571,92 @@ function defaultBytesPerView(derivatives: readonly PlannedDerivative[]): number 
   }
   const sizes = [...served.values()].map((derivative) => derivative.bytes);
   return sizes.length === 0 ? 0 : sizes.reduce((sum, bytes) => sum + bytes, 0) / sizes.length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lane sizing
+
+/** Memory sizes the lane sizing weighs, MB: from half a vCPU's share to Lambda's largest without a quota raise. */
+export const LANE_MEMORY_SIZES_MB = [512, 1024, 1536, 1769, 2048, 3008] as const;
+
+/**
+ * Issue 17's latency goals, p50 for a 12 MP photo, from the upload's landing: its first thumbnail,
+ * and the image `ready` (every variant written).
+ */
+export const LATENCY_GOALS_MS = { firstThumbnail: 1000, ready: 5000 } as const;
+
+/** One lane's job at one memory size. */
+export interface LaneSize {
+  memoryMb: number;
+  /** Its billed time: the CPU at this memory's share of a vCPU, and the waits on S3 and DynamoDB. */
+  jobMs: number;
+  gbSeconds: number;
+  /** Compute and the invocation, per 1,000 images. */
+  usdPerThousand: number;
+  /** From the upload's landing to this lane's outputs written: ingest at its size, then this job. */
+  latencyMs: number;
+  /** At or above the size every original up to the pixel limit decodes in (`RENDER_MIN_MEMORY_MB`). */
+  holdsOriginals: boolean;
+  meetsGoal: boolean;
+}
+
+export interface LaneSizing {
+  lane: WorkLane;
+  goal: keyof typeof LATENCY_GOALS_MS;
+  cpuMs: number;
+  sizes: LaneSize[];
+  /**
+   * The cheapest size that holds every original and meets the goal; when none meets it, the fastest,
+   * the cheapest of equals (CPU-bound work gains nothing past one vCPU).
+   */
+  chosenMb: number;
+}
+
+/**
+ * Each lane's job at each of `LANE_MEMORY_SIZES_MB`, and the size it should have. The thumbnails
+ * lane answers for the first thumbnail, the variants lane for `ready` (the lanes run at once, and a
+ * thumbnails job is the shorter). CPU-bound work runs at the memory's share of a vCPU, so below one
+ * vCPU its GB-seconds hardly change with the size (only the waits grow with it), and above it they
+ * only grow: the cheapest size meeting a goal is the smallest that meets it. The time queues and
+ * S3's event take to deliver is left out.
+ */
+export function sizeLanes(
+  renderCpu: Partial<Record<WorkLane, number>>,
+  ingestMs: number,
+  prices: PriceTable = PRICES,
+): LaneSizing[] {
+  const goals: Record<WorkLane, keyof typeof LATENCY_GOALS_MS> = {
+    thumbnails: 'firstThumbnail',
+    variants: 'ready',
+  };
+  return WORK_LANES.flatMap((lane) => {
+    const cpuMs = renderCpu[lane];
+    if (cpuMs === undefined) return [];
+    const goal = goals[lane];
+    const sizes = LANE_MEMORY_SIZES_MB.map((memoryMb): LaneSize => {
+      const jobMs = wallMs(cpuMs, memoryMb) + ASSUMED.renderJobWaitMs;
+      const gbs = gbSeconds(jobMs, memoryMb);
+      const usd =
+        (gbs / prices.lambdaCompute.per) * prices.lambdaCompute.usd +
+        prices.lambdaRequests.usd / prices.lambdaRequests.per;
+      const latencyMs = ingestMs + jobMs;
+      return {
+        memoryMb,
+        jobMs,
+        gbSeconds: gbs,
+        usdPerThousand: usd * 1000,
+        latencyMs,
+        holdsOriginals: memoryMb >= RENDER_MIN_MEMORY_MB,
+        meetsGoal: latencyMs < LATENCY_GOALS_MS[goal],
+      };
+    });
+    const eligible = sizes.filter((size) => size.holdsOriginals);
+    const meeting = eligible.filter((size) => size.meetsGoal);
+    const [chosen] = [...(meeting.length > 0 ? meeting : eligible)].sort(
+      (a, b) => (meeting.length > 0 ? 0 : a.latencyMs - b.latencyMs) || a.usdPerThousand - b.usdPerThousand,
+    );
+    return [{ lane, goal, cpuMs, sizes, chosenMb: chosen?.memoryMb ?? RENDER_MIN_MEMORY_MB }];
+  });
 }
 
 /** Estimates what `workload` costs on `deployment` at `prices`. Every line but search's is proportional to `images`. */
@@ -484,7 +683,7 @@ export function estimateCost(
   const renderCpu = renderCpuMs(variants, size);
   const lanes = WORK_LANES.filter((lane) => renderCpu[lane] !== undefined);
   const jobs = lanes.length;
-  const ingestCpuMs = INPUT_MS_PER_MEGAPIXEL * megapixels;
+  const ingestCpuMs = INGEST_MS_PER_MEGAPIXEL * megapixels;
   const lane = enrichmentLane(deployment.settings, size);
 
   const lambdaMs: Record<string, { ms: number; memoryMb: number }> = {
@@ -626,6 +825,7 @@ export function estimateCost(
         ...Object.entries(lambdaMs).map(([name, { ms }]) => [name, ms / 1000]),
         ...(lane.enabled ? [['enrichment', lane.functionMs / 1000]] : []),
       ]),
+      laneSizing: sizeLanes(renderCpu, lambdaMs.ingest?.ms ?? 0, prices),
       ...(lane.enabled ? { analysis: lane.analysis } : {}),
       indexEntriesPerLink: lane.entriesPerLink,
       ...(lane.semantic ? { vectorBytes: lane.vectorBytes } : {}),
@@ -845,9 +1045,9 @@ function enrichmentLane(settings: CostedSettings, size: Size): EnrichmentLane {
         : enabled
           ? 'Enrichment'
           : 'Near-duplicates',
-    analysis: { ...output, bytes: Math.round(area(output) * BYTES_PER_PIXEL.jpeg) },
+    analysis: { ...output, bytes: Math.round((area(output) / 1e6) * BYTES_PER_MEGAPIXEL.jpeg) },
     // The thumbnails job has decoded the original already: the analysis JPEG costs its encode.
-    analysisCpuMs: area(output) * ENCODE_MS_PER_PIXEL.jpeg,
+    analysisCpuMs: (area(output) / 1e6) * ENCODE_MS_PER_MEGAPIXEL.jpeg,
     modelWaitMs,
     functionMs: Object.values(modelWaitMs).reduce<number>((sum, ms) => sum + ms, ASSUMED.enrichmentWaitMs),
     recordWriteUnits: Math.ceil((ASSUMED.imageItemBytes + ASSUMED.enrichmentBytes) / 1024),
@@ -857,6 +1057,16 @@ function enrichmentLane(settings: CostedSettings, size: Size): EnrichmentLane {
     },
     vectorBytes: embeddings.dimensions * 4 + ASSUMED.vectorKeyBytes + ASSUMED.vectorMetadataBytes,
   };
+}
+
+/** Encoder settings in a few words: `AVIF effort 4 at 4:4:4, WebP effort 4, mozjpeg progressive`. */
+function encoderSummary({ avif, webp, jpeg }: EncoderSettings): string {
+  const mozjpeg = jpeg.trellisQuantisation && jpeg.overshootDeringing && jpeg.optimiseScans;
+  return [
+    `AVIF effort ${avif.effort} at ${avif.chromaSubsampling}`,
+    `WebP effort ${webp.effort}${webp.smartSubsample ? ' with smart subsampling' : ''}`,
+    `${mozjpeg ? 'mozjpeg' : 'JPEG'}${jpeg.progressive ? ' progressive' : ''}`,
+  ].join(', ');
 }
 
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
@@ -905,13 +1115,13 @@ function generalAssumptions(
     `Prices: ${PRICES_REGION} on-demand list prices of ${PRICES_TAKEN_ON}, arm64 Lambda, no free tier; check them against aws.amazon.com/pricing.`,
     `Every image is new (a duplicate costs its upload and ingest, no render or storage), ${size.width}×${size.height} (4:3).`,
     workload.originalBytes === undefined
-      ? `Originals ${kb(originalBytes)}: ${kb(ORIGINAL_BYTES_PER_MEGAPIXEL)} per megapixel, as the bench's generated JPEGs at q90.`
+      ? `Originals ${kb(originalBytes)}: ${kb(ORIGINAL_BYTES_PER_MEGAPIXEL)} per megapixel, as the bench's camera JPEGs.`
       : `Originals ${kb(originalBytes)}, as given.`,
-    `Render CPU per image: ${lanes}; calibrated on the bench of ${BENCH.date} (${count(BENCH.renderCpuMs)} ms for the default set at 12 MP): decode linear in input pixels (${INPUT_MS_PER_MEGAPIXEL.toFixed(1)} ms per megapixel, the ingest bench's rate), encodes linear in output pixels, AVIF ${Math.round(ENCODE_SHARE.avif * 100)}% of the encoding work.`,
+    `Render CPU per image: ${lanes}; calibrated on ${PHOTO_BENCH.photos.length} camera JPEGs of the corpus (${PHOTO_BENCH.script}, ${PHOTO_BENCH.date}; encoders: ${encoderSummary(PHOTO_BENCH.encoders)}): decode and resizes linear in input pixels (${DECODE_MS_PER_MEGAPIXEL.thumbnails.toFixed(1)} ms per megapixel for the thumbnails lane, ${DECODE_MS_PER_MEGAPIXEL.variants.toFixed(1)} for the variants lane), encodes linear in output pixels (AVIF ${count(ENCODE_MS_PER_MEGAPIXEL.avif)}, WebP ${count(ENCODE_MS_PER_MEGAPIXEL.webp)}, JPEG ${count(ENCODE_MS_PER_MEGAPIXEL.jpeg)} ms per megapixel).`,
     `Lambda bills wall time: CPU time divided by the memory's share of a vCPU (a whole one at ${count(ASSUMED.mbPerVcpu)} MB, so at 2 GB wall ≈ CPU, no gain from the extra share), plus waiting on S3, DynamoDB and SQS: ${ASSUMED.ingestWaitMs} ms per ingest, ${ASSUMED.renderJobWaitMs} ms per render job, ${ASSUMED.apiRequestMs} ms per API request (estimates, not measured).`,
     `One Lambda invocation per render job (thumbnail batches fill only under a backlog); SQS: send, receive and delete per job.`,
     `${ASSUMED.apiRequestsPerImage} API requests per image (POST /v1/uploads with the sha256, one status GET).`,
-    `Derivative sizes from the bench's bytes per output pixel of each format; the bench's images are generated and smoother than camera photos, whose derivatives come out larger (docs/cost.md).`,
+    `Derivative sizes from the bench photos' bytes per output megapixel of each format (AVIF ${kb(BYTES_PER_MEGAPIXEL.avif)}, WebP ${kb(BYTES_PER_MEGAPIXEL.webp)}, JPEG ${kb(BYTES_PER_MEGAPIXEL.jpeg)}); busier pictures come out larger.`,
     workload.bytesPerView === undefined
       ? `A view is one variant, each as likely, in the format the CDN prefers (AVIF, then WebP, then JPEG): ${kb(bytesPerView)}.`
       : `A view is ${kb(bytesPerView)}, as given.`,

@@ -9,9 +9,13 @@ import {
   type CostSection,
   type CostSectionName,
   costedDeployment,
+  type Deployment,
   decimalBytes,
   estimateCost,
+  LATENCY_GOALS_MS,
+  type LaneSizing,
   type LineItem,
+  ORIGINAL_BYTES_PER_MEGAPIXEL,
 } from './cost-model.js';
 
 const DEFAULT_VIEWS = 10;
@@ -24,7 +28,7 @@ export const costCommand: OfflineCommand = {
   --avg-mp M              their average size in megapixels (required)
   --views V               views of each image a month (default ${DEFAULT_VIEWS}); a view is one variant
   --months K              months the images are kept and viewed (default ${DEFAULT_MONTHS})
-  --original-mb MB        an original's average size (default 0.35 MB per megapixel)
+  --original-mb MB        an original's average size (default ${decimalBytes(ORIGINAL_BYTES_PER_MEGAPIXEL)} per megapixel)
   --view-kb KB            bytes a view sends (default: one variant, each as likely, in the format
                           the CDN prefers)
   --settings FILE         the pipeline's settings as JSON (default: the defaults): the variant set
@@ -66,6 +70,7 @@ export const costCommand: OfflineCommand = {
     const viewKb = optionalAmount(values, 'view-kb', false);
     const links = values['links-per-image'];
     const searches = values.searches;
+    const deployment = costedDeployment(settings);
     const estimate = estimateCost(
       {
         images,
@@ -79,9 +84,9 @@ export const costCommand: OfflineCommand = {
           : {}),
         ...(typeof searches === 'string' ? { searchesPerMonth: parseSearches(searches) } : {}),
       },
-      costedDeployment(settings),
+      deployment,
     );
-    return { text: describeEstimate(estimate, settings), json: estimate };
+    return { text: describeEstimate(estimate, deployment), json: estimate };
   },
 };
 
@@ -165,7 +170,8 @@ const PRINTED: readonly CostSectionName[] = [
   'search',
 ];
 
-function describeEstimate(estimate: CostEstimate, settings: CostedSettings): string {
+function describeEstimate(estimate: CostEstimate, deployment: Deployment): string {
+  const { settings } = deployment;
   const { workload, perImage, sections, totals, perMillionImages: million } = estimate;
   const { original } = perImage;
   const views = `${count(workload.viewsPerImagePerMonth)} view${workload.viewsPerImagePerMonth === 1 ? '' : 's'}`;
@@ -212,6 +218,8 @@ function describeEstimate(estimate: CostEstimate, settings: CostedSettings): str
         ]
       : []),
     '',
+    laneSizing(perImage.laneSizing, deployment),
+    '',
     'Assumptions:',
     ...estimate.assumptions.map(bullet),
     '',
@@ -219,6 +227,31 @@ function describeEstimate(estimate: CostEstimate, settings: CostedSettings): str
     ...estimate.excluded.map(bullet),
   ].join('\n');
 }
+
+/**
+ * Each render lane's job at each memory size: its billed time, the latency it gives against issue 17's
+ * goal, what it costs per 1,000 images; the model's choice and the deployment's size marked.
+ */
+function laneSizing(sizings: readonly LaneSizing[], { memoryMb }: Deployment): string {
+  const goals = `first thumbnail < ${seconds(LATENCY_GOALS_MS.firstThumbnail)}, ready < ${seconds(LATENCY_GOALS_MS.ready)}`;
+  return [
+    `Render lanes by memory size (goals, p50 at 12 MP: ${goals}; * the cheapest that meets it, or the fastest; = deployed):`,
+    table(
+      sizings.flatMap(({ lane, goal, cpuMs, sizes, chosenMb }) => [
+        [`${lane} (${count(Math.round(cpuMs))} ms CPU)`, 'job', goal, 'GB-s', 'per 1,000 images'],
+        ...sizes.map((size) => [
+          `  ${size.memoryMb} MB${size.memoryMb === chosenMb ? ' *' : ''}${size.memoryMb === memoryMb[lane] ? ' =' : ''}${size.holdsOriginals ? '' : ' (too small for the largest originals)'}`,
+          seconds(size.jobMs),
+          `${seconds(size.latencyMs)}${size.meetsGoal ? '' : ' (missed)'}`,
+          size.gbSeconds.toFixed(2),
+          `$${size.usdPerThousand.toFixed(4)}`,
+        ]),
+      ]),
+    ),
+  ].join('\n');
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const WRAP_AT = 100;
 

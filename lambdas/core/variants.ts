@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { type EncoderSettings, encoderRevisionPart, PRODUCTION_ENCODERS } from './encoder-settings.js';
 import { OUTPUT_FORMAT_NAMES, type OutputFormat } from './formats.js';
 
 /** Variant names become path segments of derivative keys and URLs, so they are kept to a safe alphabet. */
@@ -110,24 +111,43 @@ export function watermarkedPreview(watermark: z.input<typeof watermarkSchema> = 
 const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /**
- * A short fingerprint of everything that decides one encoded variant's bytes. It is part of the
- * derivative's key, so changing a spec yields new keys instead of overwriting immutable-cached objects.
+ * A short fingerprint of everything that decides one encoded variant's bytes, the encoder's settings
+ * included. It is part of the derivative's key, so changing a spec or an encoder yields new keys
+ * instead of overwriting immutable-cached objects.
  */
-export function encodingRevision(variant: VariantSpec, format: OutputFormat): string {
+export function encodingRevision(
+  variant: VariantSpec,
+  format: OutputFormat,
+  encoders: EncoderSettings = PRODUCTION_ENCODERS,
+): string {
   const encoding = variant.formats.find((e) => e.format === format);
   if (!encoding) throw new RangeError(`variant ${variant.name} has no ${format} encoding`);
-  const pixels = [variant.fit, variant.width, variant.height, encoding.format, encoding.quality];
-  // Unwatermarked variants keep the revisions they had before watermarks existed.
-  return digest(variant.watermark ? [...pixels, variant.watermark] : pixels).slice(0, 8);
+  const pixels: unknown[] = [variant.fit, variant.width, variant.height, encoding.format, encoding.quality];
+  // Unwatermarked variants keep the revisions they had before watermarks existed, and every variant
+  // those it had before encoder settings were part of them, while its encoder is the baseline's.
+  if (variant.watermark) pixels.push(variant.watermark);
+  const encoder = encoderRevisionPart(encoders, format);
+  return digest(encoder ? [...pixels, encoder] : pixels).slice(0, 8);
 }
 
-/** A fingerprint of the whole variant set, recorded on images so reprocessing can find stale ones. */
-export function variantSetVersion(variants: readonly VariantSpec[]): string {
-  const canonical = [...variants]
+/**
+ * A fingerprint of the whole variant set and its formats' encoders, recorded on images so
+ * reprocessing can find stale ones: a changed encoder re-renders them as a changed spec does.
+ */
+export function variantSetVersion(
+  variants: readonly VariantSpec[],
+  encoders: EncoderSettings = PRODUCTION_ENCODERS,
+): string {
+  const canonical: unknown[] = [...variants]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((v) => {
       const spec = [v.name, v.fit, v.width, v.height, v.formats.map((e) => [e.format, e.quality]).sort()];
       return v.watermark ? [...spec, v.watermark] : spec;
     });
-  return digest(canonical).slice(0, 12);
+  const used = new Set(variants.flatMap((v) => v.formats.map((e) => e.format)));
+  const changed = OUTPUT_FORMAT_NAMES.filter((format) => used.has(format)).flatMap((format) => {
+    const encoder = encoderRevisionPart(encoders, format);
+    return encoder ? [[format, encoder]] : [];
+  });
+  return digest(changed.length > 0 ? [...canonical, changed] : canonical).slice(0, 12);
 }

@@ -4,11 +4,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
+import {
+  BASELINE_ENCODERS,
+  type EncoderSettings,
+  PRODUCTION_ENCODERS,
+} from '../../lambdas/core/encoder-settings.js';
 import { OUTPUT_FORMAT_NAMES, OUTPUT_FORMATS, type OutputFormat } from '../../lambdas/core/formats.js';
+import { encoder } from '../../lambdas/core/render/encode.js';
 import { renderVariants } from '../../lambdas/core/render/render-variants.js';
 import type { VariantEncoding, VariantSpec } from '../../lambdas/core/variants.js';
 import type { BenchImage } from './images.js';
+import {
+  type PlaneSsim,
+  QUALITY_MEASURE,
+  type ScoredOutput,
+  scoreOutputs,
+  worstSsimDelta,
+} from './quality.js';
 import { expectedSize } from './render.js';
 import { childCpuMs, interleave, ratio, type Summary, summarise } from './stats.js';
 
@@ -21,6 +34,7 @@ const exec = promisify(execFile);
  */
 export const CONTENDERS = {
   pipeline: 'our pipeline: `renderVariants` on the original buffer (one decode, then a cascade)',
+  pipelineToday: 'our pipeline with the encoders before ADR 10 (`BASELINE_ENCODERS`)',
   naiveSharp: 'naive sharp: each output resized from the original on its own (12 decodes)',
   vipsCli: 'vips CLI: `vipsthumbnail` once per output, from the file (12 processes)',
   imagemagick: 'ImageMagick: `convert` once per output, from the file (12 processes)',
@@ -33,8 +47,8 @@ export const CAVEATS = [
   'Our pipeline and naive sharp share one encoder build (sharp’s libvips, libheif/aom, mozjpeg); the ' +
     'CLIs use the system’s: their JPEGs are libjpeg-turbo (no trellis quantisation), and the same ' +
     'nominal AVIF quality gives other bytes in another libheif/aom.',
-  'AVIF: sharp and the vips CLI at effort 4 with 4:4:4 chroma; ImageMagick 6 writes 4:2:0 at ' +
-    'libheif’s default speed, as it has no option for either.',
+  'AVIF: sharp and the vips CLI at the production effort and chroma (`PRODUCTION_ENCODERS`); ' +
+    'ImageMagick 6 writes 4:2:0 at libheif’s default speed, as it has no option for either.',
   'Thumbnail crop: attention (sharp, vipsthumbnail -m attention); ImageMagick crops the centre.',
   'vipsthumbnail shrinks the JPEG while decoding it, as sharp does; convert decodes all 12 MP for ' +
     'each output (without a -define jpeg:size= hint, which the plain command does not give).',
@@ -73,11 +87,11 @@ const outputsOf = (variants: readonly VariantSpec[], formats: readonly OutputFor
       .map((encoding) => ({ variant, encoding })),
   );
 
-function pipelineRunner({ image, variants, maxInputPixels }: Input): Runner {
+function pipelineRunner({ image, variants, maxInputPixels }: Input, encoders: EncoderSettings): Runner {
   let last: Produced[] = [];
   return {
     async run() {
-      const { objects } = await renderVariants(image.bytes, variants, { maxInputPixels });
+      const { objects } = await renderVariants(image.bytes, variants, { maxInputPixels, encoders });
       last = objects.map(({ variant, format, width, height, bytes }) => ({
         variant,
         format,
@@ -91,18 +105,6 @@ function pipelineRunner({ image, variants, maxInputPixels }: Input): Runner {
       return last;
     },
   };
-}
-
-/** The pipeline's encoder settings (`lambdas/core/render/encode.ts`). */
-function encoder(image: Sharp, encoding: VariantEncoding): Sharp {
-  switch (encoding.format) {
-    case 'avif':
-      return image.avif({ quality: encoding.quality, effort: 4 });
-    case 'webp':
-      return image.webp({ quality: encoding.quality, effort: 4 });
-    case 'jpeg':
-      return image.jpeg({ quality: encoding.quality, mozjpeg: true, progressive: true });
-  }
 }
 
 function naiveSharpRunner({ image, variants, maxInputPixels }: Input): Runner {
@@ -120,7 +122,9 @@ function naiveSharpRunner({ image, variants, maxInputPixels }: Input): Runner {
             ...(variant.fit === 'cover' ? { position: sharp.strategy.attention } : {}),
             withoutEnlargement: true,
           });
-        const { data, info } = await encoder(resized, encoding).toBuffer({ resolveWithObject: true });
+        const { data, info } = await encoder(resized, encoding, undefined, PRODUCTION_ENCODERS).toBuffer({
+          resolveWithObject: true,
+        });
         const { width, height, size } = info;
         made.push({ variant: variant.name, format: encoding.format, width, height, size, data });
       }
@@ -170,9 +174,11 @@ const CLI: Readonly<Record<CliContender, CliSpec>> = {
     args(input, output, variant, encoding) {
       const size =
         variant.fit === 'cover' ? ['-s', box(variant), '-m', 'attention'] : ['-s', `${box(variant)}>`];
+      const { avif, webp } = PRODUCTION_ENCODERS;
+      const subsample = avif.chromaSubsampling === '4:4:4' ? 'off' : 'on';
       const options = {
-        avif: `Q=${encoding.quality},effort=4,subsample_mode=off,strip`,
-        webp: `Q=${encoding.quality},effort=4,strip`,
+        avif: `Q=${encoding.quality},effort=${avif.effort},subsample_mode=${subsample},strip`,
+        webp: `Q=${encoding.quality},effort=${webp.effort},smart_subsample=${webp.smartSubsample},strip`,
         jpeg: `Q=${encoding.quality},interlace,optimize_coding,strip`,
       }[encoding.format];
       return [input, ...size, '-o', `${output}[${options}]`];
@@ -263,6 +269,8 @@ export async function detectTools(
         }
       }
     }
+    // A stand-in of the same name that writes none of the formats is no tool for this bench.
+    if (tool.formats.length === 0) tool.installed = false;
     tools.push(tool);
   }
   return tools;
@@ -322,40 +330,6 @@ function assertOutputs(
   }
 }
 
-/**
- * PSNR (dB) of an output against a reference resize of the original to the output's size (sharp's
- * Lanczos 3, unencoded): how much of the picture each encoder kept for its bytes. Null when the sizes
- * differ by the pixel `assertOutputs` lets through.
- */
-async function psnr(
-  reference: Buffer,
-  output: Buffer,
-  width: number,
-  height: number,
-): Promise<number | null> {
-  const { data, info } = await sharp(output)
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.width !== width || info.height !== height || data.length !== reference.length) return null;
-  let squares = 0;
-  for (let i = 0; i < data.length; i++) {
-    const difference = (data[i] ?? 0) - (reference[i] ?? 0);
-    squares += difference * difference;
-  }
-  const mse = squares / data.length;
-  return mse === 0 ? Number.POSITIVE_INFINITY : Number((10 * Math.log10((255 * 255) / mse)).toFixed(2));
-}
-
-/** The set's largest `inside` variant: most of the bytes, and cropped by no one. */
-function largestInside(variants: readonly VariantSpec[]): VariantSpec {
-  const inside = variants.filter((variant) => variant.fit === 'inside');
-  const largest = inside.sort((a, b) => b.width * b.height - a.width * a.height)[0];
-  if (!largest) throw new Error('the variant set has no inside variant to compare outputs on');
-  return largest;
-}
-
 export interface ContenderResult {
   contender: Contender;
   description: string;
@@ -376,8 +350,10 @@ export interface ContenderResult {
   /** Bytes of each format's outputs, summed over the variants; null when n/a. */
   bytes: Record<OutputFormat, number | null> | null;
   bytesRatioToPipeline: Record<OutputFormat, number | null> | null;
-  /** PSNR (dB) of the largest inside variant per format against an unencoded resize; null when n/a. */
-  psnrDb: Record<OutputFormat, number | null> | null;
+  /** Per-plane SSIM of each output (see `qualityMeasure`); null when not installed. */
+  ssimPerOutput: ScoredOutput[] | null;
+  /** Per plane, the output that lost most against the same output of `pipelineToday`. */
+  worstSsimDeltaVsToday: PlaneSsim | null;
 }
 
 export interface RenderCompareResult {
@@ -390,8 +366,7 @@ export interface RenderCompareResult {
   cpuMeasure: string;
   caveats: readonly string[];
   contenders: ContenderResult[];
-  /** The variant whose outputs' PSNR is given. */
-  psnrVariant: string;
+  qualityMeasure: string;
   /** `renderVariants` of the same image alone in a fresh process (`render-rss.ts`). */
   pipelinePeakRss: { peakRssMb: number; beforeRenderRssMb: number };
 }
@@ -465,7 +440,8 @@ export async function benchRenderCompare(options: {
         return { image: bench, file, outDir, variants, maxInputPixels };
       };
       const runners: Partial<Record<Contender, Runner>> = {
-        pipeline: pipelineRunner(await input('pipeline')),
+        pipeline: pipelineRunner(await input('pipeline'), PRODUCTION_ENCODERS),
+        pipelineToday: pipelineRunner(await input('pipelineToday'), BASELINE_ENCODERS),
         naiveSharp: naiveSharpRunner(await input('naiveSharp')),
       };
       for (const tool of installed) runners[tool.contender] = cliRunner(tool, await input(tool.contender));
@@ -491,25 +467,12 @@ export async function benchRenderCompare(options: {
       made.set(name, outputs);
     }
     const pipelineBytes = sumBytes(made.get('pipeline') ?? [], OUTPUT_FORMAT_NAMES);
-    const compared = largestInside(variants);
-    const size = expectedSize(compared, image.width, image.height);
-    const reference = await sharp(image.bytes, { limitInputPixels: maxInputPixels })
-      .autoOrient()
-      .resize(size.width, size.height, { fit: 'fill' })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer();
-    const fidelity = new Map<Contender, Record<OutputFormat, number | null>>();
+    const references = new Map<string, Buffer>();
+    const quality = new Map<Contender, ScoredOutput[]>();
     for (const [contender, outputs] of made) {
-      const scores = Object.fromEntries(OUTPUT_FORMAT_NAMES.map((format) => [format, null])) as Record<
-        OutputFormat,
-        number | null
-      >;
-      for (const output of outputs.filter((o) => o.variant === compared.name)) {
-        scores[output.format] = await psnr(reference, output.data, size.width, size.height);
-      }
-      fidelity.set(contender, scores);
+      quality.set(contender, await scoreOutputs(image.bytes, outputs, variants, maxInputPixels, references));
     }
+    const today = quality.get('pipelineToday') ?? [];
     const pipelineCpu = summarise(samples.cpu.pipeline);
     const pipelineWall = summarise(samples.wall.pipeline);
     const libraries = `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`;
@@ -534,7 +497,8 @@ export async function benchRenderCompare(options: {
           ratioToPipeline: null,
           bytes: null,
           bytesRatioToPipeline: null,
-          psnrDb: null,
+          ssimPerOutput: null,
+          worstSsimDeltaVsToday: null,
         };
       }
       if (!outputs) throw new Error(`${contender} was not measured`);
@@ -563,7 +527,8 @@ export async function benchRenderCompare(options: {
             return [format, own === null || !ours ? null : ratio(own, ours)];
           }),
         ) as Record<OutputFormat, number | null>,
-        psnrDb: fidelity.get(contender) ?? null,
+        ssimPerOutput: quality.get(contender) ?? null,
+        worstSsimDeltaVsToday: worstSsimDelta(quality.get(contender) ?? [], today),
       };
     });
 
@@ -579,7 +544,7 @@ export async function benchRenderCompare(options: {
         : 'CPU of this process only (no /proc): the CLIs are timed by wall clock alone.',
       caveats: CAVEATS,
       contenders: results,
-      psnrVariant: compared.name,
+      qualityMeasure: QUALITY_MEASURE,
       pipelinePeakRss,
     };
   } finally {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import { PRODUCTION_ENCODERS } from '../../lambdas/core/encoder-settings.js';
 import type { OutputFormat } from '../../lambdas/core/formats.js';
+import { encoder } from '../../lambdas/core/render/encode.js';
 import { planRenderJobs } from '../../lambdas/core/render-jobs.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import type { VariantEncoding, VariantSpec } from '../../lambdas/core/variants.js';
@@ -44,18 +46,6 @@ interface Raw {
 
 const THUMBNAIL = 'thumb';
 
-function encoder(image: Sharp, encoding: VariantEncoding): Sharp {
-  switch (encoding.format) {
-    // The pipeline's encoder settings: AVIF at sharp's default effort (4), mozjpeg progressive JPEG.
-    case 'avif':
-      return image.avif({ quality: encoding.quality });
-    case 'webp':
-      return image.webp({ quality: encoding.quality });
-    case 'jpeg':
-      return image.jpeg({ quality: encoding.quality, mozjpeg: true, progressive: true });
-  }
-}
-
 const box = (variant: VariantSpec) =>
   ({ width: variant.width, height: variant.height, fit: variant.fit, withoutEnlargement: true }) as const;
 
@@ -63,7 +53,10 @@ const fromRaw = ({ data, info }: Raw): Sharp =>
   sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
 
 async function encode(image: Sharp, variant: VariantSpec, encoding: VariantEncoding): Promise<Output> {
-  const { info } = await encoder(image, encoding).toBuffer({ resolveWithObject: true });
+  // The pipeline's encoders, so the job groupings differ in their decodes and resizes alone.
+  const { info } = await encoder(image, encoding, undefined, PRODUCTION_ENCODERS).toBuffer({
+    resolveWithObject: true,
+  });
   const { width, height, size } = info;
   return { variant: variant.name, format: encoding.format, width, height, size };
 }

@@ -37,7 +37,13 @@ import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLocalLatency, type LatencyResult } from './local-latency.js';
 import { benchMigrateLarge, type MigrateLargeResult } from './migrate-large.js';
 import { benchRender, verifyRenderers } from './render.js';
-import { benchRenderCompare, CONTENDERS, type ContenderResult } from './render-compare.js';
+import {
+  benchRenderCompare,
+  CONTENDERS,
+  type ContenderResult,
+  type RenderCompareResult,
+} from './render-compare.js';
+import { benchRenderSweep, type SweepResult } from './render-sweep.js';
 import { benchSearch, type SearchBenchResult, searchSummary, searchTable } from './search.js';
 import { markdownTable, ms, type Summary } from './stats.js';
 
@@ -48,6 +54,8 @@ const pair = (summary: Summary, digits?: number): string =>
     : `${summary.medianMs.toFixed(digits)} / ${summary.p95Ms.toFixed(digits)}`;
 
 const RENDER_IMAGE = 'generated 12 MP';
+/** The corpus's camera photos the encoder sweep and the render comparison measure: 12 and 24 MP. */
+const CAMERA_PHOTOS = ['ianare__42_IndexError.jpg', 'immich__craft-beer.jpg'];
 const WARM_UP_IMAGE = 'generated 1 MP';
 
 const { values: args } = parseArgs({
@@ -56,11 +64,13 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, latency, bulk, migrate, adversarial, enrichment, search, heic. */
+    /** Comma-separated sections to run: ingest, render, sweep, latency, bulk, migrate, adversarial, enrichment, search, heic. */
     only: {
       type: 'string',
-      default: 'ingest,render,latency,bulk,migrate,adversarial,enrichment,search,heic',
+      default: 'ingest,render,sweep,latency,bulk,migrate,adversarial,enrichment,search,heic',
     },
+    /** Timed runs of each encoder configuration in the sweep. */
+    'sweep-iterations': { type: 'string', default: '2' },
     'latency-images': { type: 'string', default: '50' },
     /** Images in the bulk ingest's small (640x480) and large (4000x3000) libraries. */
     'bulk-small': { type: 'string', default: '2000' },
@@ -89,6 +99,7 @@ const { values: args } = parseArgs({
 const SECTIONS = [
   'ingest',
   'render',
+  'sweep',
   'latency',
   'bulk',
   'migrate',
@@ -174,8 +185,93 @@ if (sections.has('ingest')) {
   );
 }
 
+/** The render comparison's tables: time, bytes, and each output's quality beside today's encoders. */
+function printCompare(compare: RenderCompareResult): void {
+  const timing = (
+    r: ContenderResult,
+    summary: Summary | null,
+    versus: number | null | undefined,
+  ): string[] =>
+    r.installed
+      ? [summary ? pair(summary) : 'n/a (no /proc)', versus == null ? 'n/a' : `${versus.toFixed(2)}×`]
+      : ['not installed', '–'];
+  console.log(
+    markdownTable(
+      ['contender', 'tool', 'outputs', 'CPU ms', '× ours', 'wall ms', '× ours'],
+      compare.contenders.map((r) => [
+        r.contender,
+        r.tool,
+        String(r.outputs),
+        ...timing(r, r.cpu, r.ratioToPipeline?.cpu),
+        ...timing(r, r.wall, r.ratioToPipeline?.wall),
+      ]),
+    ),
+  );
+  const perFormat = (r: ContenderResult, text: (format: OutputFormat) => string | undefined) =>
+    OUTPUT_FORMAT_NAMES.map((format) => {
+      if (!r.installed) return 'not installed';
+      return r.bytes?.[format] == null ? 'n/a (no encoder)' : (text(format) ?? 'n/a');
+    });
+  const delta = (value: number) => (value === 0 ? '0' : value.toFixed(4));
+  console.log(
+    `\nOutput KB per format (all ${compare.variants.length} variants), and the worst output's SSIM change against pipelineToday:\n`,
+  );
+  console.log(
+    markdownTable(
+      [
+        'contender',
+        ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} KB (× ours)`),
+        'worst ΔSSIM Y / Cb / Cr',
+      ],
+      compare.contenders.map((r) => [
+        r.contender,
+        ...perFormat(r, (format) => {
+          const bytes = r.bytes?.[format];
+          const versus = r.bytesRatioToPipeline?.[format];
+          return bytes == null ? undefined : `${(bytes / 1000).toFixed(1)} (${versus?.toFixed(2) ?? '–'}×)`;
+        }),
+        r.worstSsimDeltaVsToday
+          ? [r.worstSsimDeltaVsToday.y, r.worstSsimDeltaVsToday.cb, r.worstSsimDeltaVsToday.cr]
+              .map(delta)
+              .join(' / ')
+          : '–',
+      ]),
+    ),
+  );
+  const measured = compare.contenders.filter((r) => r.ssimPerOutput);
+  const outputs = measured[0]?.ssimPerOutput ?? [];
+  console.log('\nSSIM Y / Cb / Cr of each output:\n');
+  console.log(
+    markdownTable(
+      ['output', ...measured.map((r) => r.contender)],
+      outputs.map(({ variant, format }) => [
+        `${variant}.${format}`,
+        ...measured.map((r) => {
+          const ssim = r.ssimPerOutput?.find((o) => o.variant === variant && o.format === format)?.ssim;
+          return ssim ? `${ssim.y.toFixed(4)} / ${ssim.cb.toFixed(4)} / ${ssim.cr.toFixed(4)}` : 'n/a';
+        }),
+      ]),
+    ),
+  );
+  console.log('');
+  for (const r of compare.contenders) {
+    console.log(
+      `- ${r.contender}: ${CONTENDERS[r.contender]}${r.installed ? '' : `; not installed: ${r.install}`}`,
+    );
+  }
+  console.log(`\n${compare.cpuMeasure}\n\nQuality: ${compare.qualityMeasure}`);
+  for (const caveat of compare.caveats) console.log(`- ${caveat}`);
+  const { pipelinePeakRss } = compare;
+  console.log(
+    `\nPeak RSS of renderVariants alone on ${compare.image}, in a fresh process: ${pipelinePeakRss.peakRssMb} MB` +
+      ` (${pipelinePeakRss.beforeRenderRssMb} MB before rendering: Node, tsx, sharp, the original).`,
+  );
+}
+
 let render: Awaited<ReturnType<typeof benchRender>> | undefined;
-let compare: Awaited<ReturnType<typeof benchRenderCompare>> | undefined;
+let compare: RenderCompareResult | undefined;
+/** The same comparison on the corpus's camera photos. */
+const comparePhotos: RenderCompareResult[] = [];
 if (sections.has('render')) {
   console.log(`\n## Render job grouping, ${RENDER_IMAGE} JPEG q90 (${renderIterations} iterations)\n`);
   await verifyRenderers(byName(WARM_UP_IMAGE), settings);
@@ -213,79 +309,78 @@ if (sections.has('render')) {
       .join(', ')}`,
   );
 
-  console.log(
-    `\n## Render per ${RENDER_IMAGE} JPEG: default variant set, ${DEFAULT_VARIANTS.length} variants × 3 formats (${renderIterations} iterations)\n`,
-  );
-  compare = await benchRenderCompare({
-    image: byName(RENDER_IMAGE),
-    warmUp: byName(WARM_UP_IMAGE),
-    variants: DEFAULT_VARIANTS,
-    maxInputPixels: settings.maxInputPixels,
-    iterations: renderIterations,
-    threads: sharp.concurrency(),
-    repoRoot,
-  });
-  const timing = (
-    r: ContenderResult,
-    summary: Summary | null,
-    versus: number | null | undefined,
-  ): string[] =>
-    r.installed
-      ? [summary ? pair(summary) : 'n/a (no /proc)', versus == null ? 'n/a' : `${versus.toFixed(2)}×`]
-      : ['not installed', '–'];
-  console.log(
-    markdownTable(
-      ['contender', 'tool', 'outputs', 'CPU ms', '× ours', 'wall ms', '× ours'],
-      compare.contenders.map((r) => [
-        r.contender,
-        r.tool,
-        String(r.outputs),
-        ...timing(r, r.cpu, r.ratioToPipeline?.cpu),
-        ...timing(r, r.wall, r.ratioToPipeline?.wall),
-      ]),
-    ),
-  );
-  /** A format's cell: `text` of the measured value, or why there is none. */
-  const perFormat = (r: ContenderResult, text: (format: OutputFormat) => string | undefined) =>
-    OUTPUT_FORMAT_NAMES.map((format) => {
-      if (!r.installed) return 'not installed';
-      return r.bytes?.[format] == null ? 'n/a (no encoder)' : (text(format) ?? 'n/a');
-    });
-  console.log(
-    `\nOutput KB per format (all ${compare.variants.length} variants) and PSNR of the ${compare.psnrVariant} variant` +
-      ' against an unencoded Lanczos resize (dB, higher keeps more):\n',
-  );
-  console.log(
-    markdownTable(
-      [
-        'contender',
-        ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} KB (× ours)`),
-        ...OUTPUT_FORMAT_NAMES.map((format) => `${format.toUpperCase()} dB`),
-      ],
-      compare.contenders.map((r) => [
-        r.contender,
-        ...perFormat(r, (format) => {
-          const bytes = r.bytes?.[format];
-          const versus = r.bytesRatioToPipeline?.[format];
-          return bytes == null ? undefined : `${(bytes / 1000).toFixed(1)} (${versus?.toFixed(2) ?? '–'}×)`;
-        }),
-        ...perFormat(r, (format) => r.psnrDb?.[format]?.toFixed(2)),
-      ]),
-    ),
-  );
-  console.log('');
-  for (const r of compare.contenders) {
+  // The generated image first (the figures the cost model was derived from), then the camera photos.
+  const photos = corpus.filter((image) => CAMERA_PHOTOS.includes(image.name));
+  for (const image of [byName(RENDER_IMAGE), ...photos]) {
     console.log(
-      `- ${r.contender}: ${CONTENDERS[r.contender]}${r.installed ? '' : `; not installed: ${r.install}`}`,
+      `\n## Render per ${image.name} JPEG (${image.width}x${image.height}): default variant set, ${DEFAULT_VARIANTS.length} variants × 3 formats (${renderIterations} iterations)\n`,
+    );
+    const result = await benchRenderCompare({
+      image,
+      warmUp: byName(WARM_UP_IMAGE),
+      variants: DEFAULT_VARIANTS,
+      maxInputPixels: settings.maxInputPixels,
+      iterations: renderIterations,
+      threads: sharp.concurrency(),
+      repoRoot,
+    });
+    if (image.source === 'generated') compare = result;
+    else comparePhotos.push(result);
+    printCompare(result);
+  }
+  if (photos.length === 0)
+    console.log('\nNo corpus here: the render comparison on camera photos is skipped.');
+}
+
+let sweep: SweepResult | undefined;
+if (sections.has('sweep')) {
+  const photos = corpus.filter((image) => CAMERA_PHOTOS.includes(image.name));
+  if (photos.length === 0) {
+    console.log('\n## Encoder sweep: skipped, no corpus here (its camera photos are the inputs)');
+  } else {
+    const iterations = count('sweep-iterations', args['sweep-iterations']);
+    console.log(
+      `\n## Encoder sweep: the default set rendered by \`renderVariants\` under each encoder configuration (${iterations} iterations)\n`,
+    );
+    sweep = await benchRenderSweep({
+      images: photos,
+      variants: DEFAULT_VARIANTS,
+      maxInputPixels: settings.maxInputPixels,
+      iterations,
+      threads: sharp.concurrency(),
+      log: (line) => console.error(line),
+    });
+    const delta = (value: number) => (value === 0 ? '0' : value.toFixed(4));
+    console.log(
+      markdownTable(
+        [
+          'encoders',
+          'image',
+          'CPU ms',
+          '× today',
+          'AVIF / WebP / JPEG KB',
+          'bytes × today',
+          'worst ΔSSIM Y / Cb / Cr',
+        ],
+        sweep.configurations.flatMap((c) =>
+          c.images.map((r) => [
+            c.name,
+            `${r.image} (${r.megapixels} MP)`,
+            pair(r.cpu),
+            `${r.versusToday.cpu.toFixed(2)}×`,
+            OUTPUT_FORMAT_NAMES.map((format) => (r.bytes[format] / 1000).toFixed(0)).join(' / '),
+            `${r.versusToday.bytes.toFixed(3)}×`,
+            [r.versusToday.worstSsimDelta.y, r.versusToday.worstSsimDelta.cb, r.versusToday.worstSsimDelta.cr]
+              .map(delta)
+              .join(' / '),
+          ]),
+        ),
+      ),
+    );
+    console.log(
+      `\nQuality: ${sweep.qualityMeasure} ΔSSIM: the output that lost most against today's, per plane.`,
     );
   }
-  console.log(`\n${compare.cpuMeasure}`);
-  for (const caveat of compare.caveats) console.log(`- ${caveat}`);
-  const { pipelinePeakRss } = compare;
-  console.log(
-    `\nPeak RSS of renderVariants alone on the ${RENDER_IMAGE} JPEG, in a fresh process: ${pipelinePeakRss.peakRssMb} MB` +
-      ` (${pipelinePeakRss.beforeRenderRssMb} MB before rendering: Node, tsx, sharp, the original).`,
-  );
 }
 
 let latency: LatencyResult | undefined;
@@ -564,7 +659,8 @@ const results = {
   iterations: { ingest: ingestIterations, render: renderIterations },
   units: { ms: 'milliseconds', mb: '1,000,000 bytes', p95: 'nearest rank', ratios: 'of median CPU times' },
   ...(sections.has('ingest') ? { ingest } : {}),
-  ...(render ? { render, renderCompare: compare } : {}),
+  ...(render ? { render, renderCompare: compare, renderComparePhotos: comparePhotos } : {}),
+  ...(sweep ? { renderSweep: sweep } : {}),
   ...(latency ? { latency } : {}),
   ...(bulk ? { bulk } : {}),
   ...(migrate ? { migrate } : {}),

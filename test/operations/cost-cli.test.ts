@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CostEstimate, costedDeployment, estimateCost } from '../../cli/commands/cost-model.js';
+import {
+  type CostEstimate,
+  costedDeployment,
+  decimalBytes,
+  estimateCost,
+} from '../../cli/commands/cost-model.js';
+import { RENDER_MEMORY_MB } from '../../lambdas/contract.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, watermarkedPreview } from '../../lambdas/core/variants.js';
 import { aperture } from '../support/operations.js';
@@ -24,13 +30,24 @@ describe('aperture cost', () => {
       { images: 1e6, megapixels: 12, viewsPerImagePerMonth: 10, months: 12 },
       costedDeployment(parseSettings()),
     );
+    const { original, derivativeBytes } = expected.perImage;
     expect(run.stdout).toMatch(
-      /^1,000,000 images of 12 MP \(4000×3000, 4\.17 MB\), each rendered to 12 derivatives \(461 kB\);\n10 views of each a month/,
+      new RegExp(
+        `^1,000,000 images of 12 MP \\(4000×3000, ${decimalBytes(original.bytes)}\\), each rendered to 12 derivatives \\(${decimalBytes(derivativeBytes)}\\);\n10 views of each a month`,
+      ),
     );
     for (const heading of ['Ingest and render, once', 'Storage, a month', 'Delivery, a month'])
       expect(run.stdout).toContain(heading);
+    // Each lane's sizes, the model's choice marked with a star (and `=` where the contract has it).
+    expect(run.stdout).toContain('Render lanes by memory size');
+    for (const { lane, chosenMb } of expected.perImage.laneSizing) {
+      const deployed = RENDER_MEMORY_MB[lane] === chosenMb ? ' =' : '';
+      expect(run.stdout, lane).toMatch(new RegExp(`\\n {4}${chosenMb} MB \\*${deployed} `));
+    }
     expect(run.stdout).toMatch(
-      /Lambda compute: render variants \(2048 MB\) +[\d,]+ GB-s +\$0\.0000133334 \/ GB-s/,
+      new RegExp(
+        `Lambda compute: render variants \\(${RENDER_MEMORY_MB.variants} MB\\) +[\\d,]+ GB-s +\\$0\\.0000133334 / GB-s`,
+      ),
     );
     expect(run.stdout).toMatch(
       /S3 PUT\/COPY: upload, original, derivatives +14,000,000 requests +\$0\.005 \/ 1,000/,

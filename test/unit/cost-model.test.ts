@@ -1,33 +1,49 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   ASSUMED,
-  BENCH,
+  BYTES_PER_MEGAPIXEL,
   type CostEstimate,
   costedDeployment,
+  DECODE_MS_PER_MEGAPIXEL,
   type Deployment,
+  ENCODE_MS_PER_MEGAPIXEL,
   estimateCost,
   HOURS_PER_MONTH,
+  INGEST_BENCH,
+  INGEST_MS_PER_MEGAPIXEL,
+  LANE_ENCODE_FACTOR,
+  LANE_MEMORY_SIZES_MB,
+  LATENCY_GOALS_MS,
+  ORIGINAL_BYTES_PER_MEGAPIXEL,
   originalSize,
+  PHOTO_BENCH,
+  type PhotoRenderFigures,
   PRICES,
   type PriceTable,
   plannedDerivatives,
   renderCpuMs,
+  sizeLanes,
   type Workload,
 } from '../../cli/commands/cost-model.js';
 import { holderToItem, imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
-import { RENDER_MEMORY_MB, REPROCESS_MEMORY_MB } from '../../lambdas/contract.js';
+import { RENDER_MEMORY_MB, RENDER_MIN_MEMORY_MB, REPROCESS_MEMORY_MB } from '../../lambdas/contract.js';
+import { PRODUCTION_ENCODERS } from '../../lambdas/core/encoder-settings.js';
 import type { Enrichment } from '../../lambdas/core/enrichment.js';
 import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
 import { indexTerm } from '../../lambdas/core/index-terms.js';
+import { area } from '../../lambdas/core/render/geometry.js';
+import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../../lambdas/core/variants.js';
-import { GENERATED_SIZES } from '../bench/images.js';
 import type { IngestResult } from '../bench/ingest.js';
-import type { RenderResult } from '../bench/render.js';
-import type { ContenderResult } from '../bench/render-compare.js';
+import { type PhotoFigures, RENDER_PHOTOS, type RenderPhotosResult } from '../bench/render-photos.js';
+import { CORPUS_DIR, readCorpusManifest } from '../support/corpus.js';
 
 const GB = 1024 ** 3;
+const manifest = readCorpusManifest();
 const deployment = costedDeployment(parseSettings());
 /** Every capability on: tags, captions, embeddings, moderation, near-duplicates. */
 const enriched = costedDeployment(
@@ -127,17 +143,46 @@ describe('cost model', () => {
     expect(more.variants).toBeGreaterThan(base.variants ?? Number.POSITIVE_INFINITY);
   });
 
-  it('reproduces the bench at 12 MP and scales with the outputs, not the input, above the largest variant', () => {
-    const at = (megapixels: number) => renderCpuMs(DEFAULT_VARIANTS, originalSize(megapixels));
-    const twelve = at(12);
-    const total = (cpu: ReturnType<typeof at>) => (cpu.thumbnails ?? 0) + (cpu.variants ?? 0);
-    // The bench's one decode, plus the second lane's.
-    expect(total(twelve)).toBeCloseTo(BENCH.renderCpuMs + BENCH.ingestCpuMs, 6);
-    // The split between the lanes is the model's; the bench measured the thumbnails job alone.
-    expect(twelve.thumbnails).toBeGreaterThan(BENCH.thumbnailsLaneMs * 0.85);
-    expect(twelve.thumbnails).toBeLessThan(BENCH.thumbnailsLaneMs * 1.15);
-    expect(total(at(24)) / total(twelve)).toBeLessThan(1.03);
-    expect(total(at(2)) / total(twelve)).toBeLessThan(0.85);
+  it('reproduces each bench photo, lane by lane, from its rates per megapixel', () => {
+    for (const photo of PHOTO_BENCH.photos) {
+      const cpu = renderCpuMs(DEFAULT_VARIANTS, photo);
+      for (const lane of WORK_LANES) {
+        // Pooled rates, not the photo's own: within a quarter of what the bench measured of it.
+        expect(cpu[lane], `${photo.image} ${lane}`).toBeGreaterThan(photo.lanes[lane].cpuMs * 0.75);
+        expect(cpu[lane], `${photo.image} ${lane}`).toBeLessThan(photo.lanes[lane].cpuMs * 1.25);
+      }
+    }
+  });
+
+  it('scales with the input by the decode rate, and with the outputs by each format’s rate', () => {
+    const at = (megapixels: number, variants: readonly VariantSpec[] = DEFAULT_VARIANTS) =>
+      renderCpuMs(variants, originalSize(megapixels));
+    // Above the largest variant the outputs stop growing: twice the pixels add only their decode.
+    const [twelve, twentyFour] = [at(12), at(24)];
+    const added = area(originalSize(24)) / 1e6 - area(originalSize(12)) / 1e6;
+    for (const lane of WORK_LANES) {
+      expect((twentyFour[lane] ?? 0) - (twelve[lane] ?? 0), lane).toBeCloseTo(
+        DECODE_MS_PER_MEGAPIXEL[lane] * added,
+        6,
+      );
+    }
+    // A format dropped from every variant takes its encodes away, and nothing else.
+    for (const format of OUTPUT_FORMAT_NAMES) {
+      const without = DEFAULT_VARIANTS.map((variant) => ({
+        ...variant,
+        formats: variant.formats.filter((encoding) => encoding.format !== format),
+      }));
+      const encodes = plannedDerivatives(DEFAULT_VARIANTS, originalSize(12))
+        .filter((derivative) => derivative.format === format)
+        .reduce(
+          (sum, d) => sum + (area(d) / 1e6) * ENCODE_MS_PER_MEGAPIXEL[format] * LANE_ENCODE_FACTOR[d.lane],
+          0,
+        );
+      const less = at(12, without);
+      const total = (cpu: Partial<Record<WorkLane, number>>) => (cpu.thumbnails ?? 0) + (cpu.variants ?? 0);
+      expect(total(twelve) - total(less), format).toBeCloseTo(encodes, 6);
+    }
+    expect(at(2).variants).toBeLessThan(twelve.variants ?? 0);
   });
 
   it('bills Lambda for wall time at the configured memory: slower below a vCPU, no faster above', () => {
@@ -237,38 +282,137 @@ describe('cost model', () => {
   });
 });
 
-describe('cost model inputs', () => {
-  // The bench's figures change with every run and machine: the constants are checked against what
-  // the bench measures and what a real run could produce, never against the last run's file.
-  it('are figures of the bench image the bench renders', () => {
-    const twelve = GENERATED_SIZES.find((size) => size.name === 'generated 12 MP');
-    expect(BENCH.original).toMatchObject({ width: twelve?.width, height: twelve?.height });
-    // The fields each constant is copied from: a renamed or retyped bench field fails `tsc` here.
-    expectTypeOf(BENCH.derivativeBytes).toExtend<NonNullable<ContenderResult['bytes']>>();
-    expectTypeOf(BENCH.renderCpuMs).toExtend<NonNullable<ContenderResult['cpu']>['medianMs']>();
-    expectTypeOf(BENCH.ingestCpuMs).toExtend<IngestResult['ingest']['cpu']['medianMs']>();
-    expectTypeOf(BENCH.thumbnailsLaneMs).toExtend<RenderResult['perLaneSteps'][string]['medianMs']>();
-    expect(Object.keys(BENCH.derivativeBytes).sort()).toEqual([...OUTPUT_FORMAT_NAMES].sort());
-    expect(BENCH.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(new Date(BENCH.date).getTime()).toBeLessThanOrEqual(Date.now());
+describe('lane sizing', () => {
+  const sizing = (cpu: Partial<Record<WorkLane, number>>, ingestMs = 400) => sizeLanes(cpu, ingestMs);
+
+  it('bills each size its CPU at its share of a vCPU, and the waits', () => {
+    const [thumbnails] = sizing({ thumbnails: 600 });
+    expect(thumbnails?.sizes.map((size) => size.memoryMb)).toEqual([...LANE_MEMORY_SIZES_MB]);
+    for (const size of thumbnails?.sizes ?? []) {
+      const share = Math.min(1, size.memoryMb / ASSUMED.mbPerVcpu);
+      expect(size.jobMs).toBeCloseTo(600 / share + ASSUMED.renderJobWaitMs, 9);
+      expect(size.gbSeconds).toBeCloseTo((size.jobMs / 1000) * (size.memoryMb / 1024), 9);
+      expect(size.latencyMs).toBeCloseTo(400 + size.jobMs, 9);
+      expect(size.usdPerThousand).toBeCloseTo(
+        1000 * (size.gbSeconds * PRICES.lambdaCompute.usd + PRICES.lambdaRequests.usd / 1e6),
+        12,
+      );
+      expect(size.holdsOriginals).toBe(size.memoryMb >= RENDER_MIN_MEMORY_MB);
+    }
   });
 
+  it.each([
+    // A job so short every size meets the goal: the smallest that holds every original.
+    ['every size meets the goal', 1, RENDER_MIN_MEMORY_MB],
+    // None meets it: a whole vCPU is the fastest, and the cheapest of the fastest.
+    ['no size meets the goal', 60_000, ASSUMED.mbPerVcpu],
+  ])('chooses a size when %s', (_, cpuMs, chosen) => {
+    for (const lane of sizing({ thumbnails: cpuMs, variants: cpuMs })) expect(lane.chosenMb).toBe(chosen);
+  });
+
+  it('chooses the smallest size that meets the goal when some do', () => {
+    // 2 s of CPU: ready in 0.4 + 2 / share + 0.25 s, under 5 s from 1,024 MB (4.1 s) but not at 512 MB.
+    const [variants] = sizing({ variants: 2000 });
+    const meeting = variants?.sizes.filter((size) => size.meetsGoal && size.holdsOriginals) ?? [];
+    expect(meeting.length).toBeGreaterThan(0);
+    expect(variants?.chosenMb).toBe(Math.min(...meeting.map((size) => size.memoryMb)));
+    expect(variants?.sizes.find((size) => size.memoryMb === variants.chosenMb)?.latencyMs).toBeLessThan(
+      LATENCY_GOALS_MS.ready,
+    );
+  });
+
+  it('gives each lane the size the model chooses for a 12 MP photo (lambdas/contract.ts cites it)', () => {
+    const estimate = estimateCost(workload({ megapixels: 12 }), deployment);
+    expect(estimate.perImage.laneSizing.map(({ lane, goal }) => [lane, goal])).toEqual([
+      ['thumbnails', 'firstThumbnail'],
+      ['variants', 'ready'],
+    ]);
+    for (const { lane, chosenMb } of estimate.perImage.laneSizing)
+      expect(RENDER_MEMORY_MB[lane]).toBe(chosenMb);
+  });
+});
+
+describe('cost model inputs', () => {
+  // The bench's figures change with every run, machine and encoder setting: the constants are checked
+  // against what the bench measures and what a real run could produce, never against the last run.
+  it('name the bench script, its fields and the corpus photos it renders', () => {
+    expect(existsSync(new URL(`../../${PHOTO_BENCH.script}`, import.meta.url))).toBe(true);
+    // The fields each constant is copied from: a renamed or retyped bench field fails `tsc` here.
+    expectTypeOf(PHOTO_BENCH.photos[0]).toExtend<PhotoFigures>();
+    expectTypeOf<PhotoFigures>().toExtend<PhotoRenderFigures>();
+    expectTypeOf(PHOTO_BENCH.date).toExtend<RenderPhotosResult['date']>();
+    expectTypeOf(PHOTO_BENCH.encoders).toExtend<RenderPhotosResult['encoders']>();
+    expectTypeOf(INGEST_BENCH.photos[0].cpuMs).toExtend<IngestResult['ingest']['cpu']['medianMs']>();
+    expectTypeOf(INGEST_BENCH.photos[0].megapixels).toExtend<IngestResult['megapixels']>();
+    expect(PHOTO_BENCH.photos.map((photo) => photo.image)).toEqual([...RENDER_PHOTOS]);
+    expect(INGEST_BENCH.photos.map((photo) => photo.image)).toEqual([...RENDER_PHOTOS]);
+    for (const bench of [PHOTO_BENCH, INGEST_BENCH]) {
+      expect(bench.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(new Date(bench.date).getTime()).toBeLessThanOrEqual(Date.now());
+    }
+  });
+
+  it('are of the encoders production runs (else rerun test/bench/render-photos.ts and copy its figures)', () => {
+    expect(PHOTO_BENCH.encoders).toEqual(PRODUCTION_ENCODERS);
+  });
+
+  it.skipIf(manifest === undefined)(
+    'match the corpus files they name (skipped without ../shared/corpus)',
+    () => {
+      for (const photo of PHOTO_BENCH.photos) {
+        const entry = manifest?.find((row) => row.file === photo.image);
+        expect(entry, photo.image).toBeDefined();
+        expect(statSync(join(CORPUS_DIR, photo.image)).size, photo.image).toBe(photo.bytes);
+        expect(photo.width * photo.height, photo.image).toBe(entry?.pixels);
+        const ingested = INGEST_BENCH.photos.find((row) => row.image === photo.image);
+        expect(ingested?.megapixels).toBeCloseTo((photo.width * photo.height) / 1e6, 1);
+      }
+    },
+  );
+
   it('are in the ranges a real bench run produces', () => {
-    const pixels = BENCH.original.width * BENCH.original.height;
-    // A q90 JPEG of a photo-like image: well under its raw 24-bit pixels, far above nothing.
-    expect(BENCH.original.bytes).toBeGreaterThan(pixels * 3 * 0.01);
-    expect(BENCH.original.bytes).toBeLessThan(pixels * 3);
-    // Ingest hashes, probes and trial-decodes an upload; the thumbnails lane decodes it and encodes
-    // the smallest outputs; a whole render encodes all twelve: each costs more than the one before.
-    expect(BENCH.ingestCpuMs).toBeGreaterThan(0);
-    expect(BENCH.thumbnailsLaneMs).toBeGreaterThan(BENCH.ingestCpuMs);
-    expect(BENCH.renderCpuMs).toBeGreaterThan(BENCH.thumbnailsLaneMs);
-    // Seconds, not minutes, for twelve outputs of 12 MP on one thread of any machine a bench runs on.
-    expect(BENCH.renderCpuMs).toBeLessThan(120_000);
-    for (const bytes of Object.values(BENCH.derivativeBytes)) expect(bytes).toBeGreaterThan(0);
-    // Each format's default variants, a few megapixels together, take fewer bytes than the original.
-    for (const bytes of Object.values(BENCH.derivativeBytes))
-      expect(bytes).toBeLessThan(BENCH.original.bytes);
+    for (const photo of PHOTO_BENCH.photos) {
+      const pixels = photo.width * photo.height;
+      const ingest = INGEST_BENCH.photos.find((row) => row.image === photo.image)?.cpuMs ?? 0;
+      // A camera JPEG: well under its raw 24-bit pixels, far above nothing.
+      expect(photo.bytes).toBeGreaterThan(pixels * 3 * 0.01);
+      expect(photo.bytes).toBeLessThan(pixels * 3);
+      // Ingest probes and trial-decodes; the thumbnails lane decodes and encodes the smallest
+      // outputs; the variants lane encodes nine larger ones: each costs more than the one before.
+      expect(ingest).toBeGreaterThan(0);
+      expect(photo.lanes.thumbnails.cpuMs).toBeGreaterThan(ingest);
+      expect(photo.lanes.variants.cpuMs).toBeGreaterThan(photo.lanes.thumbnails.cpuMs);
+      for (const lane of WORK_LANES) {
+        expect(photo.lanes[lane].decodeCpuMs).toBeGreaterThan(0);
+        expect(photo.lanes[lane].decodeCpuMs).toBeLessThan(photo.lanes[lane].cpuMs);
+      }
+      // The encodes of each format alone add up to the lane's encodes, give or take a run's noise.
+      const encodes = Object.values(photo.variantsEncodeCpuMs).reduce((sum, ms) => sum + ms, 0);
+      const lane = photo.lanes.variants;
+      expect(encodes).toBeGreaterThan((lane.cpuMs - lane.decodeCpuMs) * 0.8);
+      expect(encodes).toBeLessThan((lane.cpuMs - lane.decodeCpuMs) * 1.2);
+      // Seconds, not minutes, for the default set of a camera photo on one thread.
+      expect(photo.lanes.variants.cpuMs).toBeLessThan(120_000);
+      for (const format of OUTPUT_FORMAT_NAMES) {
+        expect(photo.variantsEncodeCpuMs[format]).toBeGreaterThan(0);
+        // Each format's default variants, a few megapixels together, take fewer bytes than the original.
+        expect(photo.derivativeBytes[format]).toBeGreaterThan(0);
+        expect(photo.derivativeBytes[format]).toBeLessThan(photo.bytes);
+      }
+    }
+    for (const rate of [
+      ...Object.values(DECODE_MS_PER_MEGAPIXEL),
+      ...Object.values(ENCODE_MS_PER_MEGAPIXEL),
+      ...Object.values(BYTES_PER_MEGAPIXEL),
+      ...Object.values(LANE_ENCODE_FACTOR),
+      ORIGINAL_BYTES_PER_MEGAPIXEL,
+      INGEST_MS_PER_MEGAPIXEL,
+    ])
+      expect(Number.isFinite(rate) && rate > 0).toBe(true);
+    // The variants lane's encodes are the sum of each format's alone; the thumbnails' cost more per pixel.
+    expect(LANE_ENCODE_FACTOR.variants).toBeGreaterThan(0.8);
+    expect(LANE_ENCODE_FACTOR.variants).toBeLessThan(1.2);
+    expect(LANE_ENCODE_FACTOR.thumbnails).toBeGreaterThan(LANE_ENCODE_FACTOR.variants * 0.8);
   });
 
   it('assume catalog items as the adapter writes them, each at most 1 KB', () => {

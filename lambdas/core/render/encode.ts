@@ -1,4 +1,5 @@
 import type { Sharp } from 'sharp';
+import { type EncoderSettings, PRODUCTION_ENCODERS } from '../encoder-settings.js';
 import type { OutputFormat } from '../formats.js';
 import type { VariantEncoding } from '../variants.js';
 import { type Frames, firstFrame, readFrames } from './frames.js';
@@ -17,19 +18,25 @@ export const KEEPS_ANIMATION: Readonly<Record<OutputFormat, boolean>> = {
 export const FLATTEN_BACKGROUND = '#ffffff';
 
 /**
- * The production encoders. Effort 4 is the middle of AVIF's and WebP's speed/size range; JPEG is
- * mozjpeg-tuned (trellis quantisation, optimised scans) and progressive. Nothing of the original's
- * metadata is written: pixels come in raw, so there is no EXIF, XMP or GPS to keep, and they are
- * already sRGB, which every browser assumes of an untagged image, so no profile is embedded either.
+ * sharp's encoder for one format, as `settings` say (`PRODUCTION_ENCODERS` and ADR 10 say why these).
+ * Nothing of the original's metadata is written: pixels come in raw, so there is no EXIF, XMP or GPS
+ * to keep, and they are already sRGB, which every browser assumes of an untagged image, so no profile
+ * is embedded either.
  */
-function encoder(image: Sharp, encoding: VariantEncoding, animation: Animation | undefined): Sharp {
+export function encoder(
+  image: Sharp,
+  encoding: VariantEncoding,
+  animation: Animation | undefined,
+  settings: EncoderSettings,
+): Sharp {
+  const { quality } = encoding;
   switch (encoding.format) {
     case 'avif':
-      return image.avif({ quality: encoding.quality, effort: 4 });
+      return image.avif({ quality, ...settings.avif });
     case 'webp':
-      return image.webp({ quality: encoding.quality, effort: 4, ...animation });
+      return image.webp({ quality, ...settings.webp, ...animation });
     case 'jpeg':
-      return image.jpeg({ quality: encoding.quality, mozjpeg: true, progressive: true });
+      return image.jpeg({ quality, ...settings.jpeg });
   }
 }
 
@@ -38,11 +45,12 @@ export async function encodeFrames(
   frames: Frames,
   encoding: VariantEncoding,
   animation: Animation | undefined,
+  settings: EncoderSettings = PRODUCTION_ENCODERS,
 ): Promise<Buffer> {
   const animated = frames.frames > 1 && KEEPS_ANIMATION[encoding.format];
   let image = readFrames(animated ? frames : firstFrame(frames));
   if (frames.channels === 4 && !KEEPS_ALPHA[encoding.format]) {
     image = image.flatten({ background: FLATTEN_BACKGROUND });
   }
-  return encoder(image, encoding, animated ? animation : undefined).toBuffer();
+  return encoder(image, encoding, animated ? animation : undefined, settings).toBuffer();
 }

@@ -1,4 +1,5 @@
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import { type EncoderSettings, PRODUCTION_ENCODERS } from '../encoder-settings.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../formats.js';
 import { type Fingerprint, fingerprintOf } from '../near-duplicates.js';
 import type { VariantSpec } from '../variants.js';
@@ -49,6 +50,12 @@ export interface RenderOptions extends OpenOptions {
    * pixels decoded for its variants: no decode of its own.
    */
   fingerprint?: boolean;
+  /**
+   * Other encoders than production's, to measure them (the render bench): the derivatives' keys carry
+   * the production encoders' revision, so nothing rendered otherwise may be stored under them.
+   * @default PRODUCTION_ENCODERS
+   */
+  encoders?: EncoderSettings;
 }
 
 /**
@@ -79,6 +86,7 @@ export async function renderVariants(
 ): Promise<RenderResult> {
   const { sources } = await openOriginal(original, options);
   const variantSet = options.variantSet ?? variants;
+  const encoders = options.encoders ?? PRODUCTION_ENCODERS;
   const result: RenderResult = { objects: [], skipped: [] };
   for (const source of sources) {
     // Thumbnails are of the document, so only its first page gets them.
@@ -90,7 +98,7 @@ export async function renderVariants(
       ),
     );
     const fingerprint = options.fingerprint === true && result.fingerprint === undefined;
-    const rendered = await renderSource(source, plan.planned, fingerprint);
+    const rendered = await renderSource(source, plan.planned, fingerprint, encoders);
     result.objects.push(...rendered.objects);
     if (rendered.fingerprint) result.fingerprint = rendered.fingerprint;
   }
@@ -112,6 +120,7 @@ async function renderSource(
   source: Source,
   planned: readonly PlannedVariant[],
   fingerprint: boolean,
+  encoders: EncoderSettings,
 ): Promise<{ objects: RenderedObject[]; fingerprint?: Fingerprint }> {
   if (planned.length === 0) return { objects: [] };
   const ordered = [...planned].sort((a, b) => area(b.placement.scaled) - area(a.placement.scaled));
@@ -143,7 +152,7 @@ async function renderSource(
     for (const encoding of variant.formats) {
       let bytes: Buffer;
       try {
-        bytes = await encodeFrames(frames, encoding, source.animation);
+        bytes = await encodeFrames(frames, encoding, source.animation, encoders);
       } catch (error) {
         throw unrenderable(error, { variant: variant.name, format: encoding.format });
       }
