@@ -533,10 +533,10 @@ describe('render functions', () => {
     },
   );
 
-  it('have 1 GB for thumbnails and 2 GB for the CPU-bound variants', () => {
+  it('have one whole vCPU each (1,769 MB): both lanes are CPU-bound on one thread', () => {
     expect(WORK_LANES.map((lane) => [lane, functionProperties(render(lane)).MemorySize])).toEqual([
-      ['thumbnails', 1024],
-      ['variants', 2048],
+      ['thumbnails', 1769],
+      ['variants', 1769],
     ]);
   });
 
@@ -628,11 +628,11 @@ describe('render functions', () => {
 });
 
 describe('on-demand function', () => {
-  it('renders at most 10 at once by default (reserved concurrency), with 2 GB and 28 s each', () => {
+  it('renders at most 10 at once by default (reserved concurrency), with a vCPU and 28 s each', () => {
     expect(DEFAULT_ON_DEMAND_CONCURRENCY).toBe(10);
     expect(functionProperties(pipeline().onDemandFunction)).toMatchObject({
       ReservedConcurrentExecutions: DEFAULT_ON_DEMAND_CONCURRENCY,
-      MemorySize: 2048,
+      MemorySize: 1769,
       Timeout: 28,
     });
   });
