@@ -62,6 +62,10 @@ export const SWEEP: readonly SweepConfiguration[] = [
     avif: { effort: 2 },
     jpeg: { optimiseScans: false },
   }),
+  change('avif e3 4:4:4, jpeg baseline scans', BASELINE_ENCODERS, {
+    avif: { effort: 3 },
+    jpeg: { optimiseScans: false },
+  }),
   { name: 'production', encoders: PRODUCTION_ENCODERS },
 ];
 
