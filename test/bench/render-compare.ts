@@ -256,7 +256,11 @@ export async function detectTools(
       threads,
     };
     if (tool.installed && thumb) {
-      tool.version = spec.version((await exec(spec.command, spec.versionArgs)).stdout);
+      try {
+        tool.version = spec.version((await exec(spec.command, spec.versionArgs)).stdout);
+      } catch {
+        // A stand-in of that name (it fails to say its version): no tool, as below.
+      }
       for (const format of OUTPUT_FORMAT_NAMES) {
         const output = outputFile(probeDir, thumb, format);
         try {

@@ -1,9 +1,10 @@
+import sharp from 'sharp';
 import {
   BASELINE_ENCODERS,
   type EncoderSettings,
   PRODUCTION_ENCODERS,
 } from '../../lambdas/core/encoder-settings.js';
-import type { OutputFormat } from '../../lambdas/core/formats.js';
+import { OUTPUT_FORMAT_NAMES, type OutputFormat } from '../../lambdas/core/formats.js';
 import { type RenderedObject, renderVariants } from '../../lambdas/core/render/render-variants.js';
 import type { VariantSpec } from '../../lambdas/core/variants.js';
 import type { BenchImage } from './images.js';
@@ -59,6 +60,10 @@ export const SWEEP: readonly SweepConfiguration[] = [
   }),
   change('avif e2 4:4:4, jpeg baseline scans', BASELINE_ENCODERS, {
     avif: { effort: 2 },
+    jpeg: { optimiseScans: false },
+  }),
+  change('avif e3 4:4:4, jpeg baseline scans', BASELINE_ENCODERS, {
+    avif: { effort: 3 },
     jpeg: { optimiseScans: false },
   }),
   { name: 'production', encoders: PRODUCTION_ENCODERS },
@@ -166,4 +171,77 @@ export async function benchRenderSweep(options: {
       images: images.flatMap((image) => perImage.get(image.name)?.get(name) ?? []),
     })),
   };
+}
+
+export const THREADINGS = {
+  oneThread: 'one libvips thread (sharp.concurrency(1)), formats one after another: the pipeline',
+  twoThreads: 'two libvips threads (sharp.concurrency(2)), formats one after another',
+  formatsInParallel:
+    'one thread, the three formats at once: three cascades, one per format, in parallel (one decode and resize more each)',
+} as const;
+export type Threading = keyof typeof THREADINGS;
+
+export interface ThreadingResult {
+  image: string;
+  threading: Threading;
+  description: string;
+  cpu: Summary;
+  wall: Summary;
+  /** Median over `oneThread`'s median. */
+  versusOneThread: { cpu: number; wall: number };
+}
+
+/**
+ * sharp's concurrency and parallel formats on the production encoders: CPU and wall time of each
+ * way, interleaved. Wall time is what they would gain and only means something on an idle machine.
+ */
+export async function benchThreading(options: {
+  images: readonly BenchImage[];
+  variants: readonly VariantSpec[];
+  maxInputPixels: number;
+  iterations: number;
+}): Promise<ThreadingResult[]> {
+  const { variants, maxInputPixels } = options;
+  const before = sharp.concurrency();
+  const render = (bytes: Buffer, set: readonly VariantSpec[]) =>
+    renderVariants(bytes, set, { maxInputPixels, encoders: PRODUCTION_ENCODERS });
+  const results: ThreadingResult[] = [];
+  try {
+    for (const image of options.images) {
+      const sequential = (threads: number) => async () => {
+        sharp.concurrency(threads);
+        await render(image.bytes, variants);
+      };
+      const runs: Record<Threading, () => Promise<unknown>> = {
+        oneThread: sequential(1),
+        twoThreads: sequential(2),
+        async formatsInParallel() {
+          sharp.concurrency(1);
+          const onlyFormat = (format: OutputFormat) =>
+            variants.map((v) => ({ ...v, formats: v.formats.filter((e) => e.format === format) }));
+          await Promise.all(OUTPUT_FORMAT_NAMES.map((format) => render(image.bytes, onlyFormat(format))));
+        },
+      };
+      const samples = await interleave(options.iterations, runs);
+      const base = { cpu: summarise(samples.cpu.oneThread), wall: summarise(samples.wall.oneThread) };
+      for (const threading of Object.keys(THREADINGS) as Threading[]) {
+        const cpu = summarise(samples.cpu[threading]);
+        const wall = summarise(samples.wall[threading]);
+        results.push({
+          image: image.name,
+          threading,
+          description: THREADINGS[threading],
+          cpu,
+          wall,
+          versusOneThread: {
+            cpu: ratio(cpu.medianMs, base.cpu.medianMs),
+            wall: ratio(wall.medianMs, base.wall.medianMs),
+          },
+        });
+      }
+    }
+  } finally {
+    sharp.concurrency(before);
+  }
+  return results;
 }

@@ -43,7 +43,13 @@ import {
   type ContenderResult,
   type RenderCompareResult,
 } from './render-compare.js';
-import { benchRenderSweep, type SweepResult } from './render-sweep.js';
+import {
+  benchRenderSweep,
+  benchThreading,
+  type SweepResult,
+  THREADINGS,
+  type ThreadingResult,
+} from './render-sweep.js';
 import { benchSearch, type SearchBenchResult, searchSummary, searchTable } from './search.js';
 import { markdownTable, ms, type Summary } from './stats.js';
 
@@ -333,6 +339,7 @@ if (sections.has('render')) {
 }
 
 let sweep: SweepResult | undefined;
+let threading: ThreadingResult[] | undefined;
 if (sections.has('sweep')) {
   const photos = corpus.filter((image) => CAMERA_PHOTOS.includes(image.name));
   if (photos.length === 0) {
@@ -380,6 +387,30 @@ if (sections.has('sweep')) {
     console.log(
       `\nQuality: ${sweep.qualityMeasure} ΔSSIM: the output that lost most against today's, per plane.`,
     );
+    const twelve = photos.slice(0, 1);
+    console.log(
+      `\n## Threads and parallel formats, production encoders, ${twelve.map((p) => p.name).join(', ')} (${iterations} iterations)\n`,
+    );
+    threading = await benchThreading({
+      images: twelve,
+      variants: DEFAULT_VARIANTS,
+      maxInputPixels: settings.maxInputPixels,
+      iterations,
+    });
+    console.log(
+      markdownTable(
+        ['way', 'CPU ms', '× one thread', 'wall ms', '× one thread'],
+        threading.map((r) => [
+          r.threading,
+          pair(r.cpu),
+          `${r.versusOneThread.cpu.toFixed(2)}×`,
+          pair(r.wall),
+          `${r.versusOneThread.wall.toFixed(2)}×`,
+        ]),
+      ),
+    );
+    console.log('');
+    for (const [way, description] of Object.entries(THREADINGS)) console.log(`- ${way}: ${description}`);
   }
 }
 
@@ -660,7 +691,7 @@ const results = {
   units: { ms: 'milliseconds', mb: '1,000,000 bytes', p95: 'nearest rank', ratios: 'of median CPU times' },
   ...(sections.has('ingest') ? { ingest } : {}),
   ...(render ? { render, renderCompare: compare, renderComparePhotos: comparePhotos } : {}),
-  ...(sweep ? { renderSweep: sweep } : {}),
+  ...(sweep ? { renderSweep: sweep, renderThreading: threading } : {}),
   ...(latency ? { latency } : {}),
   ...(bulk ? { bulk } : {}),
   ...(migrate ? { migrate } : {}),
