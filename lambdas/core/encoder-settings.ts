@@ -46,17 +46,12 @@ export const BASELINE_ENCODERS: EncoderSettings = {
 };
 
 /**
- * The encoders every render uses (ADR 10, `docs/adr/0010-encoder-settings.md`). AVIF was nine tenths
- * of a camera photo's render CPU, and libaom's effort 3 (speed 6) costs a third of effort 4's
- * (3.9 s instead of 13.6 s of CPU for a 12 MP photo's default set) for +0.2% of the set's bytes.
- * Chroma stays 4:4:4: 4:2:0 lost 0.02–0.04 of chroma SSIM on every AVIF output, ten times what one
- * quality step is worth. WebP and JPEG stay as they were: their options saved little CPU, each for
- * more bytes.
+ * The encoders every render uses: still the baseline's. ADR 10's sweep found none that renders a
+ * camera photo in less CPU at no more bytes and no less quality: its best candidate (AVIF effort 3,
+ * a third of the CPU) costs 0.2% more bytes and up to 0.003 of luma SSIM on the smaller AVIFs, a
+ * trade the issue's terms do not allow, so it awaits a decision (`docs/adr/0010-encoder-settings.md`).
  */
-export const PRODUCTION_ENCODERS: EncoderSettings = {
-  ...BASELINE_ENCODERS,
-  avif: { effort: 3, chromaSubsampling: '4:4:4' },
-};
+export const PRODUCTION_ENCODERS: EncoderSettings = BASELINE_ENCODERS;
 
 /**
  * What of `settings` decides a `format` output's bytes, for its revision: undefined while they are

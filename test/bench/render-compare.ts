@@ -5,11 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import {
-  BASELINE_ENCODERS,
-  type EncoderSettings,
-  PRODUCTION_ENCODERS,
-} from '../../lambdas/core/encoder-settings.js';
+import { type EncoderSettings, PRODUCTION_ENCODERS } from '../../lambdas/core/encoder-settings.js';
 import { OUTPUT_FORMAT_NAMES, OUTPUT_FORMATS, type OutputFormat } from '../../lambdas/core/formats.js';
 import { encoder } from '../../lambdas/core/render/encode.js';
 import { renderVariants } from '../../lambdas/core/render/render-variants.js';
@@ -23,6 +19,7 @@ import {
   worstSsimDelta,
 } from './quality.js';
 import { expectedSize } from './render.js';
+import { CANDIDATE_ENCODERS } from './render-sweep.js';
 import { childCpuMs, interleave, ratio, type Summary, summarise } from './stats.js';
 
 const exec = promisify(execFile);
@@ -34,7 +31,7 @@ const exec = promisify(execFile);
  */
 export const CONTENDERS = {
   pipeline: 'our pipeline: `renderVariants` on the original buffer (one decode, then a cascade)',
-  pipelineToday: 'our pipeline with the encoders before ADR 10 (`BASELINE_ENCODERS`)',
+  pipelineCandidate: 'our pipeline with ADR 10’s candidate encoders (AVIF effort 3; not adopted)',
   naiveSharp: 'naive sharp: each output resized from the original on its own (12 decodes)',
   vipsCli: 'vips CLI: `vipsthumbnail` once per output, from the file (12 processes)',
   imagemagick: 'ImageMagick: `convert` once per output, from the file (12 processes)',
@@ -356,7 +353,7 @@ export interface ContenderResult {
   bytesRatioToPipeline: Record<OutputFormat, number | null> | null;
   /** Per-plane SSIM of each output (see `qualityMeasure`); null when not installed. */
   ssimPerOutput: ScoredOutput[] | null;
-  /** Per plane, the output that lost most against the same output of `pipelineToday`. */
+  /** Per plane, the output that lost most against the same output of `pipeline` (today's encoders). */
   worstSsimDeltaVsToday: PlaneSsim | null;
 }
 
@@ -445,7 +442,7 @@ export async function benchRenderCompare(options: {
       };
       const runners: Partial<Record<Contender, Runner>> = {
         pipeline: pipelineRunner(await input('pipeline'), PRODUCTION_ENCODERS),
-        pipelineToday: pipelineRunner(await input('pipelineToday'), BASELINE_ENCODERS),
+        pipelineCandidate: pipelineRunner(await input('pipelineCandidate'), CANDIDATE_ENCODERS),
         naiveSharp: naiveSharpRunner(await input('naiveSharp')),
       };
       for (const tool of installed) runners[tool.contender] = cliRunner(tool, await input(tool.contender));
@@ -476,7 +473,7 @@ export async function benchRenderCompare(options: {
     for (const [contender, outputs] of made) {
       quality.set(contender, await scoreOutputs(image.bytes, outputs, variants, maxInputPixels, references));
     }
-    const today = quality.get('pipelineToday') ?? [];
+    const today = quality.get('pipeline') ?? [];
     const pipelineCpu = summarise(samples.cpu.pipeline);
     const pipelineWall = summarise(samples.wall.pipeline);
     const libraries = `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`;

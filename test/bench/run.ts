@@ -220,7 +220,7 @@ function printCompare(compare: RenderCompareResult): void {
     });
   const delta = (value: number) => (value === 0 ? '0' : value.toFixed(4));
   console.log(
-    `\nOutput KB per format (all ${compare.variants.length} variants), and the worst output's SSIM change against pipelineToday:\n`,
+    `\nOutput KB per format (all ${compare.variants.length} variants), and the worst output's SSIM change against our pipeline's (today's encoders):\n`,
   );
   console.log(
     markdownTable(
