@@ -275,6 +275,38 @@ describe('aperture reconcile', () => {
     ]);
   });
 
+  it('gives a multipart upload its whole lifetime before calling its object abandoned', async () => {
+    // S3 dates a multipart object from the upload's start, and it may be completed until the upload
+    // is aborted (`multipartUploadDays`): seven hours on, a single upload's bytes are abandoned, its not.
+    const single = newUploadId();
+    const multipart = newUploadId();
+    await world().put({ upload: uploadRecord('pending', { uploadId: single }) });
+    await world().put({
+      upload: uploadRecord('pending', {
+        uploadId: multipart,
+        multipart: { s3UploadId: 'from-s3', partSize: 8 << 20, partCount: 1 },
+      }),
+    });
+    for (const id of [single, multipart]) await world().putObject('uploads', uploadKey(id), 10);
+    const abandoned = async (hoursOn: number) => {
+      const run = await aperture(
+        ['reconcile', '--json'],
+        world().env(settings),
+        () => new Date(Date.now() + hoursOn * HOUR),
+      );
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      return (JSON.parse(run.stdout) as ReconcileReport).findings
+        .filter((finding) => finding.kind === 'abandoned_upload')
+        .map((finding) => ('uploadId' in finding ? finding.uploadId : undefined))
+        .filter((id) => id === single || id === multipart)
+        .sort();
+    };
+
+    expect(await abandoned(7)).toEqual([single]);
+    const lifetimeHours = settings.multipartUploadDays * 24 + 7;
+    expect(await abandoned(lifetimeHours)).toEqual([single, multipart].sort());
+  });
+
   it('leaves orphans younger than --grace alone, however short --stuck-after is, and deletes them after', async () => {
     const images = world().twin.resources.imageBucket;
     const orphan = sha256('reconcile-young-orphan');
