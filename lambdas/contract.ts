@@ -30,6 +30,8 @@ export const ENV = {
   enrichmentQueueUrl: 'APERTURE_ENRICHMENT_QUEUE_URL',
   /** The S3 Vectors index (JSON `{indexArn}`); set only when embeddings are enabled. */
   vectorIndex: 'APERTURE_VECTOR_INDEX',
+  /** The EventBridge bus the pipeline's events go to (the announce function's only). */
+  eventBus: 'APERTURE_EVENT_BUS',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -216,3 +218,23 @@ export const ENRICHMENT_TIMEOUT_SECONDS = 60;
 export const ENRICHMENT_BATCH_SIZE = 1;
 
 export const ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS = ENRICHMENT_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+// ---------------------------------------------------------------------------------------------------
+// Events: the announce function reads the catalog's stream and publishes (lambdas/core/events.ts)
+
+/** It reads a few records and writes a few small items per change: waiting, not computing. */
+export const ANNOUNCE_MEMORY_MB = 256;
+
+export const ANNOUNCE_TIMEOUT_SECONDS = 30;
+
+/** Changes per invocation; most announce nothing (a variant recorded, enrichment) and cost a filter. */
+export const ANNOUNCE_BATCH_SIZE = 50;
+
+/**
+ * How long a publisher's claim on an event holds before another may take it over: longer than an
+ * invocation can live, so a claim only lapses when its holder died.
+ */
+export const EVENT_CLAIM_SECONDS = 2 * ANNOUNCE_TIMEOUT_SECONDS;
+
+/** How long the ledger remembers a published event: well past the 24 hours a stream keeps a change. */
+export const EVENT_LEDGER_DAYS = 7;

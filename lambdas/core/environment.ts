@@ -48,6 +48,7 @@ const functionEnvironmentSchema = rendererEnvironmentSchema
       .transform((text) => JSON.parse(text) as unknown)
       .pipe(z.strictObject({ indexArn: z.string().min(1) }))
       .optional(),
+    [ENV.eventBus]: z.string().min(1).optional(),
   })
   .superRefine((values, ctx) => {
     // Enrichment switched on without its queue (or embeddings without their index) would silently
@@ -86,6 +87,8 @@ export interface FunctionEnvironment {
   enrichmentQueueUrl?: string | undefined;
   /** The S3 Vectors index embeddings are filed in: there when embeddings are enabled. */
   vectorIndex?: VectorIndexLocation | undefined;
+  /** The EventBridge bus events are published to: set on the announce function only. */
+  eventBus?: string | undefined;
 }
 
 /** An S3 Vectors index (one per embedding model and size), by its ARN, which every vector request takes. */
@@ -118,6 +121,7 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
     enrichmentQueueUrl: values[ENV.enrichmentQueueUrl],
     vectorIndex: values[ENV.vectorIndex],
+    eventBus: values[ENV.eventBus],
   };
 }
 
@@ -153,5 +157,6 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),
     ...(config.enrichmentQueueUrl ? { [ENV.enrichmentQueueUrl]: config.enrichmentQueueUrl } : {}),
     ...(config.vectorIndex ? { [ENV.vectorIndex]: JSON.stringify(config.vectorIndex) } : {}),
+    ...(config.eventBus ? { [ENV.eventBus]: config.eventBus } : {}),
   };
 }

@@ -16,7 +16,7 @@ import type { Rejection, RejectionReason } from './rejections.js';
 export const EVENT_SOURCE = 'aperture';
 
 /** `detail.version`: bumped only for a change a consumer could trip on; fields are only ever added. */
-export const EVENT_SCHEMA_VERSION = 1;
+export const EVENT_SCHEMA_VERSION = 1 as const;
 
 export const EVENT_TYPES = [
   'image.ingested',

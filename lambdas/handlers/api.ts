@@ -3,21 +3,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { AwsClients } from '../adapters/aws/clients.js';
 import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
-import { CloudFrontUrlSigner } from '../adapters/aws/cloudfront-url-signer.js';
+import { cloudFrontUrlSignerFor } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
 import { awsEmbedder, awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3MultipartUploads } from '../adapters/aws/s3-multipart-uploads.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
-import { readSecretText } from '../adapters/aws/secret-text.js';
 import { API_ROUTES, type ApiRouteKey } from '../contract.js';
-import type { SignedUrlConfig } from '../core/environment.js';
 import { RetryableError } from '../core/errors.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
-import type { UrlSigner } from '../ports/url-signer.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { abortUploadRoute } from './routes/abort-upload.js';
@@ -156,20 +152,11 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     ownerIndex: new DynamoOwnerIndex(clients.dynamo, config.table),
     vectors,
     search: vectors && embedder ? { embedder, vectorIndex: vectors.index } : undefined,
-    urlSigner: urlSignerFor(config.signedUrls, clients),
+    urlSigner: cloudFrontUrlSignerFor(config.signedUrls, clients.secrets),
     now: () => new Date(),
     logger,
     metrics,
   };
-}
-
-function urlSignerFor(config: SignedUrlConfig | undefined, clients: AwsClients): UrlSigner | undefined {
-  if (!config) return undefined;
-  return new CloudFrontUrlSigner({
-    keyPairId: config.keyPairId,
-    ttlSeconds: config.ttlSeconds,
-    loadPrivateKey: () => readSecretText(clients.secrets, config.privateKeySecret),
-  });
 }
 
 export const handler = onColdStart(() => createApiHandler(apiDependenciesFromEnvironment(process.env)));

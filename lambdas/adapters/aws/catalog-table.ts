@@ -10,6 +10,7 @@
  * - entry   `INDEX#{owner, %-encoded}#{term}` / `{sha256}`   one of an owner's lookups (a tag, a word, a hash band)
  * - upload  `UPLOAD#{uploadId}`/ `UPLOAD`            one presigned upload and its fate
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
+ * - event   `EVENT#{eventId}`  / `EVENT`             one published (or being published) event (expires by TTL)
  */
 export const catalogKeys = {
   image: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'IMAGE' }),
@@ -26,6 +27,7 @@ export const catalogKeys = {
   }),
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
+  event: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' }),
   /** The `byCollection` partition of one owner's collection. */
   collection: (owner: string, collection: string) => `OWNER#${owner}#COLLECTION#${collection}`,
 };

@@ -1,5 +1,8 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import type { SignedUrlConfig } from '../../core/environment.js';
 import type { UrlSigner } from '../../ports/url-signer.js';
+import { readSecretText } from './secret-text.js';
 
 /**
  * CloudFront signed URLs with a canned policy (one URL, an expiry), for a distribution whose
@@ -32,4 +35,17 @@ export class CloudFrontUrlSigner implements UrlSigner {
       dateLessThan: new Date(now.getTime() + this.options.ttlSeconds * 1000).toISOString(),
     });
   }
+}
+
+/** The signer of CDN URLs under private delivery; none under public delivery. */
+export function cloudFrontUrlSignerFor(
+  config: SignedUrlConfig | undefined,
+  secrets: SecretsManagerClient,
+): UrlSigner | undefined {
+  if (!config) return undefined;
+  return new CloudFrontUrlSigner({
+    keyPairId: config.keyPairId,
+    ttlSeconds: config.ttlSeconds,
+    loadPrivateKey: () => readSecretText(secrets, config.privateKeySecret),
+  });
 }
