@@ -231,6 +231,12 @@ export const ANNOUNCE_TIMEOUT_SECONDS = 30;
 export const ANNOUNCE_BATCH_SIZE = 50;
 
 /**
+ * Retries of a batch that failed (the bus throttled, the table was unreachable) before its first
+ * failing change is sent to the announce dead-letter queue; each retry resumes at that change.
+ */
+export const ANNOUNCE_RETRY_ATTEMPTS = 10;
+
+/**
  * How long a publisher's claim on an event holds before another may take it over: longer than an
  * invocation can live, so a claim only lapses when its holder died.
  */

@@ -2,7 +2,11 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import {
+  ANNOUNCE_BATCH_SIZE,
+  ANNOUNCE_RETRY_ATTEMPTS,
+  ANNOUNCE_TIMEOUT_SECONDS,
   API_ROUTES,
   ENRICHMENT_BATCH_SIZE,
   ENRICHMENT_TIMEOUT_SECONDS,
@@ -11,6 +15,10 @@ import {
   UPLOADS_PREFIX,
 } from '../../lambdas/contract.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
+import {
+  announceDependenciesFromEnvironment,
+  createAnnounceHandler,
+} from '../../lambdas/handlers/announce.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { createEnrichHandler, enrichDependenciesFromEnvironment } from '../../lambdas/handlers/enrich.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
@@ -26,12 +34,14 @@ import { localEnrichment } from '../enrichment/local-enrichment.js';
 import { functionUrlEvent } from '../events/function-url-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
 import { twinFunctionEnvironment } from '../twin/environment.js';
-import { startTwin, type TwinInfo, twinEnvironment } from '../twin/index.js';
+import { startTwin, TWIN_CREDENTIALS, type TwinInfo, twinEnvironment } from '../twin/index.js';
 import { buildWebAssets } from '../web/assets.js';
+import { LocalEventBus } from './local-event-bus.js';
 import { startQueuePoller } from './queue-poller.js';
-import { startRenderLanes } from './render-lanes.js';
+import { type RenderLanesOptions, startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
 import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
+import { startStreamPoller } from './stream-poller.js';
 
 export interface LocalPipelineOptions {
   /** Where S3 objects, the DynamoDB database and the token signing key are kept between runs. */
@@ -56,12 +66,16 @@ export interface LocalPipelineOptions {
   ingestRetryDelaysMs?: readonly number[];
   /** Fault injection (the fault suite): S3 events to deliver once more, after a delay. */
   redeliverS3EventAfterMs?: S3TriggerOptions['redeliverAfterMs'];
+  /** Fault injection: render jobs also handed to a second invocation at once (see `startQueuePoller`). */
+  redeliverRenderJob?: RenderLanesOptions['redeliver'];
 }
 
 export interface LocalPipeline {
   apiUrl: string;
   cdnUrl: string;
   twin: TwinInfo;
+  /** The bus the pipeline's events go to: the demo page's event stream, webhooks and tests listen here. */
+  events: Pick<LocalEventBus, 'listen' | 'addTarget'>;
   /** An outage drill (the fault suite): DynamoDB Local stops and starts again, its data kept. */
   restartDynamoDb(): Promise<void>;
   /** Stops accepting work, lets what is under way finish, and closes every server. Safe to call twice. */
@@ -155,6 +169,28 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     onDemand = createOnDemandHandler(onDemandDependenciesFromEnvironment(env));
 
+    // Started before anything can change the catalog: the stream is read from here on.
+    const events = new LocalEventBus(twin.region, logger);
+    const streams = new DynamoDBStreamsClient({
+      region: twin.region,
+      credentials: TWIN_CREDENTIALS,
+      endpoint: twin.endpoints.dynamodb,
+    });
+    const announcer = startStreamPoller({
+      streams,
+      streamArn: twin.resources.tableStreamArn,
+      batchSize: ANNOUNCE_BATCH_SIZE,
+      attempts: ANNOUNCE_RETRY_ATTEMPTS + 1,
+      functionName: 'aperture-announce',
+      timeoutSeconds: ANNOUNCE_TIMEOUT_SECONDS,
+      handler: createAnnounceHandler({ ...announceDependenciesFromEnvironment(env), bus: events }),
+      logger,
+    });
+    stops.push(async () => {
+      await announcer.stop();
+      streams.destroy();
+    });
+
     const trigger = startS3Trigger({
       twin,
       bucket: twin.resources.uploadBucket,
@@ -174,6 +210,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         handler: createRenderHandler(renderDependenciesFromEnvironment(env)),
         workers: options.workers ?? availableParallelism(),
         logger,
+        ...(options.redeliverRenderJob ? { redeliver: options.redeliverRenderJob } : {}),
       });
       stops.push(() => lanes.stop());
       if (offline) {
@@ -220,6 +257,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       apiUrl: server.url,
       cdnUrl: cdn.url,
       twin: { region: twin.region, endpoints: twin.endpoints, resources: twin.resources },
+      events,
       restartDynamoDb: () => twin.restartDynamoDb(),
       stop: () => {
         stopping ??= stopAll();

@@ -16,6 +16,12 @@ export const TWIN_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVE
 export const TWIN_VECTOR_INDEX_ARN = `arn:aws:s3vectors:${TWIN_REGION}:000000000000:bucket/aperture-local/index/local`;
 
 /**
+ * What the twin's function environment names as the event bus: no EventBridge offline, so the local
+ * runtime plays the bus (local/runtime/local-event-bus.ts) and hands the announce function that instead.
+ */
+export const TWIN_EVENT_BUS = 'aperture-events';
+
+/**
  * The environment a function gets when it runs against the twin: the standard per-service endpoint
  * variables that createAwsClients reads, plus region and credentials so nothing falls back to a
  * developer's real AWS profile.
@@ -51,6 +57,7 @@ export function twinFunctionEnvironment(
     // No S3 Vectors offline: this names the index the local runtime keeps in SQLite instead
     // (local/enrichment/), whose adapter it hands the functions in place of the S3 Vectors one.
     vectorIndex: { indexArn: TWIN_VECTOR_INDEX_ARN },
+    eventBus: TWIN_EVENT_BUS,
   };
   return { ...twinEnvironment(info), ...functionEnvironmentVariables(config) };
 }

@@ -1,8 +1,10 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketCorsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -36,6 +38,8 @@ export interface TwinResources {
   uploadBucket: string;
   imageBucket: string;
   table: string;
+  /** The table's stream (new and old images), which the announce function reads. */
+  tableStreamArn: string;
   queues: Record<WorkLane, WorkQueue>;
   /** Made whether enrichment is on or not: a runtime started with it on finds it there. */
   enrichmentQueue: WorkQueue;
@@ -61,7 +65,7 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
   const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ ...config, endpoint: endpoints.sqs });
   try {
-    const [queues, enrichmentQueue] = await Promise.all([
+    const [queues, enrichmentQueue, , , tableStreamArn] = await Promise.all([
       provisionQueues(sqs),
       ensureWorkQueue(sqs, TWIN_NAMES.enrichmentQueue, ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS),
       ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() =>
@@ -74,6 +78,7 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
       uploadBucket: TWIN_NAMES.uploadBucket,
       imageBucket: TWIN_NAMES.imageBucket,
       table: TWIN_NAMES.table,
+      tableStreamArn,
       queues,
       enrichmentQueue,
     };
@@ -138,7 +143,11 @@ async function allowBrowserUploads(s3: S3Client, bucket: string, origins: readon
   );
 }
 
-async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
+/** The stream the construct gives the table (lib/catalog-table.ts): what the announce function reads. */
+const CATALOG_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } as const;
+
+/** Creates the catalog table, or converges one kept from an earlier run; returns its stream's ARN. */
+async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Promise<string> {
   const { partitionKey, sortKey, collectionIndex, timeToLiveAttribute } = CATALOG_TABLE;
   try {
     await dynamodb.send(
@@ -165,6 +174,7 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
             Projection: { ProjectionType: 'ALL' },
           },
         ],
+        StreamSpecification: CATALOG_STREAM,
       }),
     );
   } catch (error) {
@@ -180,6 +190,14 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
       }),
     );
   }
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+  if (Table?.LatestStreamArn && Table.StreamSpecification?.StreamEnabled) return Table.LatestStreamArn;
+  // A table kept from before events existed.
+  const { TableDescription } = await dynamodb.send(
+    new UpdateTableCommand({ TableName: table, StreamSpecification: CATALOG_STREAM }),
+  );
+  if (!TableDescription?.LatestStreamArn) throw new Error(`${table} has no stream after enabling one`);
+  return TableDescription.LatestStreamArn;
 }
 
 async function provisionQueues(sqs: SQSClient): Promise<Record<WorkLane, WorkQueue>> {
