@@ -21,9 +21,10 @@ export interface AnnounceHandlerDependencies extends AnnounceDependencies {
 }
 
 /**
- * The catalog table's stream, a batch of committed changes in order per record: each change's events
- * published once (the service skips those already published). A change that could not be announced
- * is reported by its sequence number, and the stream delivers it, and everything after it, again.
+ * The catalog table's stream, a batch of committed changes, in order per record: each change's events
+ * published once. A change that could not be announced is reported by its sequence number, and the
+ * stream delivers it, and everything after it, again: the events already published are skipped then
+ * by their ids (the service's ledger).
  */
 export function createAnnounceHandler(deps: AnnounceHandlerDependencies) {
   const { logger, metrics } = deps;
@@ -57,8 +58,7 @@ export function createAnnounceHandler(deps: AnnounceHandlerDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics(metrics))
     .handler((event, context) =>
-      // In order: a record's changes must be announced as they happened (processing → ready before a
-      // later failure), and a failure must stop the batch at that record.
+      // One after another, so a record's changes are announced in the order they happened.
       processPartialResponse(event, handleRecord, new BatchProcessor(EventType.DynamoDBStreams), {
         context,
         processInParallel: false,
