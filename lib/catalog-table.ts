@@ -1,5 +1,12 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { CATALOG_TABLE } from '../lambdas/contract.js';
 
@@ -27,6 +34,8 @@ export class CatalogTable extends Construct {
       // The AWS-managed key (aws/dynamodb) rather than the owned default: its use shows in CloudTrail.
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy,
+      // What the announce function reads (lib/pipeline-events.ts): each change, before and after.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: collectionIndex.name,

@@ -3,6 +3,7 @@ import type { HttpApi, ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { type Distribution, PriceClass } from 'aws-cdk-lib/aws-cloudfront';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { type IFunction, type ILayerVersion, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -21,6 +22,7 @@ import { Ingest } from './ingest.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { OnDemandRenderer } from './on-demand-renderer.js';
 import { type JwtAuthorization, PipelineApi } from './pipeline-api.js';
+import { PipelineEvents } from './pipeline-events.js';
 import { RenderWorkers } from './render-workers.js';
 import { Reprocess } from './reprocess.js';
 import { SharpLayer } from './sharp-layer.js';
@@ -117,6 +119,12 @@ export interface ImagePipelineProps {
    * @default 10
    */
   readonly onDemandConcurrency?: number;
+  /**
+   * The EventBridge bus the pipeline's events (`image.ingested`, `image.ready`, `image.failed`,
+   * `image.deleted`, `upload.rejected`; docs/events.md) are published to, `source` `aperture`.
+   * @default - a new bus
+   */
+  readonly eventBus?: IEventBus;
 }
 
 /**
@@ -155,6 +163,12 @@ export class ImagePipeline extends Construct {
   public readonly enrichmentQueue: IQueue | undefined;
   /** Tags, colours, captions and embeddings of each image; absent unless `settings.enrichment.enabled`. */
   public readonly enrichmentFunction: IFunction | undefined;
+  /** Where the pipeline's events go; add rules to it. */
+  public readonly eventBus: IEventBus;
+  /** Reads the catalog's stream and publishes the events. */
+  public readonly announceFunction: IFunction;
+  /** Catalog changes that could not be announced after every retry, by their place in the stream; an alarm fires on any. */
+  public readonly announceFailures: IQueue;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -305,6 +319,18 @@ export class ImagePipeline extends Construct {
       ...telemetry,
     }).function;
 
+    const events = new PipelineEvents(this, 'Events', {
+      environment,
+      table: this.table,
+      eventBus: props.eventBus,
+      ...telemetry,
+    });
+    this.eventBus = events.eventBus;
+    this.announceFunction = events.function;
+    this.announceFailures = events.failures;
+    // The events show each image as the API does, signed under private delivery.
+    props.privateDelivery?.privateKey.grantRead(this.announceFunction);
+
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {
       lanes: this.queues,
       apiStage: api.stage,
@@ -327,6 +353,8 @@ export class ImagePipeline extends Construct {
     for (const lane of WORK_LANES) {
       monitoring.monitorFunction(this.renderFunctions[lane], `${capitalize(lane)}RenderFunction`);
     }
+    monitoring.monitorFunction(this.announceFunction, 'AnnounceFunction');
+    monitoring.monitorStream(this.announceFunction, events.failures, 'Events');
     monitoring.monitorDeadLetterQueue(
       this.ingestFailures,
       'Ingest',

@@ -106,6 +106,24 @@ export class PipelineMonitoring extends Construct {
     });
   }
 
+  /**
+   * Alarms on a stream's consumer: a change given up after every retry (parked in `failures`), and
+   * the consumer falling behind by over `MAX_QUEUE_AGE`.
+   */
+  public monitorStream(fn: IFunction, failures: IQueue, label: string): void {
+    this.addAlarmRow(`${label} stream`, {
+      [`${label}DeadLetters`]: deadLetters(
+        failures,
+        `${label}: a catalog change could not be announced after every retry; its position in the stream is parked. Fix the cause; the stream keeps a change 24 hours.`,
+      ),
+      [`${label}IteratorAge`]: {
+        metric: fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
+        above: MAX_QUEUE_AGE.toMilliseconds(),
+        description: `${label}: events are over ${MAX_QUEUE_AGE.toMinutes()} minutes behind the catalog's changes.`,
+      },
+    });
+  }
+
   /** An alarm on any message in a dead-letter queue: each one is work that failed for good. */
   public monitorDeadLetterQueue(queue: IQueue, label: string, description: string): void {
     this.addAlarmRow(label, { [`${label}DeadLetters`]: deadLetters(queue, description) });

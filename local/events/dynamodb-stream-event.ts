@@ -6,7 +6,10 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
  * and the tests hand it to the announce handler: the same fields, the creation time in epoch
  * seconds as Lambda gives it (GetRecords gives a date).
  */
-export function dynamoDbStreamEvent(records: readonly StreamRecord[], streamArn: string): DynamoDBStreamEvent {
+export function dynamoDbStreamEvent(
+  records: readonly StreamRecord[],
+  streamArn: string,
+): DynamoDBStreamEvent {
   return { Records: records.map((record) => lambdaRecord(record, streamArn)) };
 }
 
@@ -22,7 +25,7 @@ function lambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
     eventSourceARN: streamArn,
     dynamodb: {
       ...(created ? { ApproximateCreationDateTime: Math.floor(created.getTime() / 1000) } : {}),
-      Keys: dynamodb.Keys as NonNullable<DynamoDBRecord["dynamodb"]>["Keys"],
+      Keys: dynamodb.Keys as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
       NewImage: dynamodb.NewImage as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'],
       OldImage: dynamodb.OldImage as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'],
       SequenceNumber: dynamodb.SequenceNumber,

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import {
   ANNOUNCE_BATCH_SIZE,
   ANNOUNCE_RETRY_ATTEMPTS,

@@ -77,11 +77,10 @@ async function uploadAs(client: ApiClient, bytes: Buffer) {
 describe('events under duplicate S3 and SQS deliveries', () => {
   it('one upload by each of two owners of the same bytes: one ingested per upload, one ready per owner link, each to its owner only', async () => {
     const [alice, bob] = [uniqueOwner('alice'), uniqueOwner('bob')];
-    const [asAlice, asBob] = await Promise.all(
-      [alice, bob].map((o) => ApiClient.forOwner(pipeline.apiUrl, o)),
-    );
+    const asAlice = await ApiClient.forOwner(pipeline.apiUrl, alice);
+    const asBob = await ApiClient.forOwner(pipeline.apiUrl, bob);
     const bytes = await makeImage('jpeg', { width: 320, height: 240, seed: seed++ });
-    const [aliceUpload, bobUpload] = await Promise.all([uploadAs(asAlice!, bytes), uploadAs(asBob!, bytes)]);
+    const [aliceUpload, bobUpload] = await Promise.all([uploadAs(asAlice, bytes), uploadAs(asBob, bytes)]);
 
     await until(() => readyFor(alice).length > 0 && readyFor(bob).length > 0, 'ready for both owners');
     await drainStream();
@@ -114,16 +113,15 @@ describe('events under duplicate S3 and SQS deliveries', () => {
 
   it('an owner who uploads bytes already rendered hears ingested (a duplicate) and ready at once, and a rejected upload is announced once', async () => {
     const [first, later] = [uniqueOwner('first'), uniqueOwner('later')];
-    const [asFirst, asLater] = await Promise.all(
-      [first, later].map((o) => ApiClient.forOwner(pipeline.apiUrl, o)),
-    );
+    const asFirst = await ApiClient.forOwner(pipeline.apiUrl, first);
+    const asLater = await ApiClient.forOwner(pipeline.apiUrl, later);
     const bytes = await makeImage('jpeg', { seed: seed++ });
-    await uploadAs(asFirst!, bytes);
+    await uploadAs(asFirst, bytes);
     await until(() => readyFor(first).length > 0, 'ready for the first owner');
 
-    const laterUpload = await uploadAs(asLater!, bytes);
+    const laterUpload = await uploadAs(asLater, bytes);
     const junk = Buffer.from('not an image at all, only words');
-    const junkUpload = await uploadAs(asLater!, junk);
+    const junkUpload = await uploadAs(asLater, junk);
     await until(() => readyFor(later).length > 0, 'ready for the later owner');
     await drainStream();
 
@@ -147,18 +145,18 @@ describe('events under duplicate S3 and SQS deliveries', () => {
 
   it('a deleted image is announced once, to the owner who deleted it; the other holder hears nothing', async () => {
     const [keeper, deleter] = [uniqueOwner('keeper'), uniqueOwner('deleter')];
-    const [asKeeper, asDeleter] = await Promise.all(
-      [keeper, deleter].map((o) => ApiClient.forOwner(pipeline.apiUrl, o)),
-    );
+    const asKeeper = await ApiClient.forOwner(pipeline.apiUrl, keeper);
+    const asDeleter = await ApiClient.forOwner(pipeline.apiUrl, deleter);
     const bytes = await makeImage('jpeg', { seed: seed++ });
-    await uploadAs(asKeeper!, bytes);
-    const deleterUpload = await uploadAs(asDeleter!, bytes);
+    await uploadAs(asKeeper, bytes);
+    const deleterUpload = await uploadAs(asDeleter, bytes);
     await until(() => readyFor(keeper).length > 0 && readyFor(deleter).length > 0, 'ready for both');
-    const imageId = readyFor(deleter)[0]?.type === 'image.ready' ? readyFor(deleter)[0]!.imageId : '';
+    const [ready] = readyFor(deleter);
+    const imageId = ready?.type === 'image.ready' ? ready.imageId : '';
 
     const [first, second] = await Promise.all([
-      asDeleter!.call('DELETE', `/v1/images/${imageId}`),
-      asDeleter!.call('DELETE', `/v1/images/${imageId}`),
+      asDeleter.call('DELETE', `/v1/images/${imageId}`),
+      asDeleter.call('DELETE', `/v1/images/${imageId}`),
     ]);
     expect([first.status, second.status].sort()).toEqual([204, 404]);
     await drainStream();

@@ -50,6 +50,7 @@ const apertureFunctions = () => [
   ...WORK_LANES.map((lane) => pipeline().renderFunctions[lane]),
   pipeline().onDemandFunction,
   pipeline().reprocessFunction,
+  pipeline().announceFunction,
 ];
 /** An object ARN pattern in a bucket, as CDK renders it. */
 const objectsIn = (bucket: Parameters<typeof logicalId>[0], pattern: string) => ({
@@ -235,6 +236,7 @@ describe('work queues', () => {
     const queues = [
       ...WORK_LANES.flatMap((lane) => Object.values(pipeline().queues[lane])),
       pipeline().ingestFailures,
+      pipeline().announceFailures,
     ];
     expect(Object.keys(resources('AWS::SQS::Queue'))).toHaveLength(queues.length);
     for (const queue of queues) {
@@ -554,7 +556,8 @@ describe('render functions', () => {
     const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
     const mappingOf = (lane: WorkLane) =>
       mappings.filter((m) => JSON.stringify(m.FunctionName) === JSON.stringify(ref(render(lane))));
-    expect(mappings).toHaveLength(WORK_LANES.length);
+    // And the announce function's, on the catalog's stream (test/infra/pipeline-events.test.ts).
+    expect(mappings).toHaveLength(WORK_LANES.length + 1);
     // Exactly these properties: no ScalingConfig (maxConcurrency is deliberately unset), no filters.
     expect(mappingOf('thumbnails')).toEqual([
       {
