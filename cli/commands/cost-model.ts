@@ -1,4 +1,5 @@
 import {
+  ANNOUNCE_MEMORY_MB,
   API_MEMORY_MB,
   ENRICHMENT_MEMORY_MB,
   INGEST_MEMORY_MB,
@@ -61,6 +62,8 @@ export const PRICES = {
   cloudFrontRequests: { service: 'CloudFront', usd: 0.01, per: 10_000, unit: 'requests' },
   cloudFrontFunctions: { service: 'CloudFront', usd: 0.1, per: 1_000_000, unit: 'invocations' },
   apiRequests: { service: 'API Gateway', usd: 1, per: 1_000_000, unit: 'requests' },
+  /** Custom events put on a bus; each 64 KB of an entry counts as one (an image's event is some 3 KB). */
+  eventBridgeEvents: { service: 'EventBridge', usd: 1, per: 1_000_000, unit: 'events' },
   logsIngestion: { service: 'CloudWatch', usd: 0.5, per: 1, unit: 'GB' },
 
   // The enrichment lane's services, as of ENRICHMENT_PRICES_TAKEN_ON, each with its source.
@@ -248,6 +251,17 @@ export const ASSUMED = {
   reprocessScanMsPerMb: 150,
   /** Log bytes per function invocation: Lambda's START/END/REPORT, one Powertools line, one EMF line. */
   logBytesPerInvocation: 1500,
+  /**
+   * Invocations of the announce function per image: some six changes of an image's records pass its
+   * filter (the upload recorded and decided, the image created, its jobs queued, each lane's result),
+   * which the stream hands over in batches of up to 50 within a second; a quiet pipeline sees them
+   * nearly one by one, a busy one many images to a batch. An estimate, not a measurement.
+   */
+  announceInvocationsPerImage: 3,
+  /** Wall time of one announce invocation: a few catalog reads, a ledger claim and mark, one PutEvents. */
+  announceInvocationMs: 60,
+  /** Events per owner link of a new image: `image.ingested`, then `image.ready`. */
+  eventsPerLink: 2,
   /** Log bytes per API access log line. */
   logBytesPerApiRequest: 300,
   /** Share of views CloudFront answers from its caches; the rest are S3 GETs (transfer to CloudFront is free). */
@@ -698,8 +712,12 @@ export function estimateCost(
         },
       ]),
     ),
+    announce: {
+      ms: ASSUMED.announceInvocationsPerImage * ASSUMED.announceInvocationMs,
+      memoryMb: ANNOUNCE_MEMORY_MB,
+    },
   };
-  const invocations = ASSUMED.apiRequestsPerImage + 1 + jobs;
+  const invocations = ASSUMED.apiRequestsPerImage + 1 + jobs + ASSUMED.announceInvocationsPerImage;
 
   const line: Line = (price, item, quantity) => {
     const { service, usd, per, unit } = prices[price];
@@ -717,6 +735,7 @@ export function estimateCost(
   // conditional update per render job; the update to `ready`. Reads are strongly consistent: the
   // API's duplicate check and status read (upload and image), ingest's upload and image, one per job.
   const writeUnits = 1 + 4 * 2 + 1 + jobs + 1;
+  const events = links * ASSUMED.eventsPerLink;
   const readUnits = 3 + 2 + jobs;
   const logBytes =
     invocations * ASSUMED.logBytesPerInvocation + ASSUMED.apiRequestsPerImage * ASSUMED.logBytesPerApiRequest;
@@ -727,7 +746,7 @@ export function estimateCost(
     ...Object.entries(lambdaMs).map(([name, { ms, memoryMb }]) =>
       line(
         'lambdaCompute',
-        `Lambda compute: ${name === 'api' || name === 'ingest' ? name : `render ${name}`} (${memoryMb} MB)`,
+        `Lambda compute: ${(WORK_LANES as readonly string[]).includes(name) ? `render ${name}` : name} (${memoryMb} MB)`,
         images * gbSeconds(ms, memoryMb),
       ),
     ),
@@ -736,6 +755,11 @@ export function estimateCost(
     line('sqsRequests', 'SQS requests: send, receive, delete per job', images * jobs * 3),
     line('dynamoWrites', 'DynamoDB writes', images * writeUnits),
     line('dynamoReads', 'DynamoDB reads', images * readUnits),
+    // The events (ADR 11): each put on the bus once, claimed and marked in the ledger; the announce
+    // function reads an accepted upload's image and link, and a settled image's holders.
+    line('eventBridgeEvents', 'EventBridge events: ingested and ready per link', images * events),
+    line('dynamoWrites', 'DynamoDB writes: event ledger (claim, published)', images * events * 2),
+    line('dynamoReads', 'DynamoDB reads: building the events', images * (2 * links + 1)),
     line('logsIngestion', 'CloudWatch Logs ingested', (images * logBytes) / GB),
   ]);
 
