@@ -7,7 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
@@ -59,7 +63,7 @@ describe('startTwin', () => {
     return twin;
   }
 
-  it('announces uploads, keeps data across a restart on the same data dir, and stops completely', async () => {
+  it('announces uploads, keeps data across a restart on the same data dir (giving an old catalog its stream), and stops completely', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'aperture-twin-test-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -99,6 +103,11 @@ describe('startTwin', () => {
     const itemKey = catalogKeys.upload(newUploadId());
     const item = { ...itemKey, status: 'pending' };
     await clients.dynamo.send(new PutCommand({ TableName: table, Item: item }));
+    // As a data dir kept from before the catalog had a stream (issue 18) would have it.
+    expect(first.resources.tableStreamArn).toContain(`table/${table}/stream/`);
+    await clients.dynamo.send(
+      new UpdateTableCommand({ TableName: table, StreamSpecification: { StreamEnabled: false } }),
+    );
 
     await first.stop();
     await first.stop();
@@ -114,6 +123,9 @@ describe('startTwin', () => {
       new DescribeTimeToLiveCommand({ TableName: table }),
     );
     expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
+    const { Table } = await again.dynamo.send(new DescribeTableCommand({ TableName: table }));
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(second.resources.tableStreamArn).toBe(Table?.LatestStreamArn);
   });
 
   it('admits browsers to S3 from the page’s origins only, once it has them', async () => {
