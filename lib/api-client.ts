@@ -85,10 +85,12 @@ export interface ApiClientOptions {
 
 /**
  * The API refused the request (its `error.code`, or `http_{status}` for API Gateway's own refusals),
- * or could not be reached (status 0, code `network`).
+ * or could not be reached (status 0, code `network`). The message is the API's own, for people.
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
+  /** Which request, as sent (`GET /v1/uploads/1f…`); absent for an error raised outside the client. */
+  readonly request: string | undefined;
   /** On a 400 or 413: the input at fault. */
   readonly field: string | undefined;
   /** On a 409: what the request lost against (`upload_not_in_progress`, ...). */
@@ -100,9 +102,15 @@ export class ApiError extends Error {
     readonly status: number,
     /** The API's `error.code` (`too_large`, `unsupported_image`, ...), `http_{status}` or `network`. */
     readonly code: string,
-    options: { cause?: unknown; field?: string | undefined; reason?: string | undefined } = {},
+    options: {
+      cause?: unknown;
+      request?: string | undefined;
+      field?: string | undefined;
+      reason?: string | undefined;
+    } = {},
   ) {
     super(message, { cause: options.cause });
+    this.request = options.request;
     this.field = options.field;
     this.reason = options.reason;
   }
@@ -218,8 +226,9 @@ export class ApertureClient {
       });
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new ApiError(`${name}: the API could not be reached: ${(error as Error).message}`, 0, 'network', {
+      throw new ApiError(`the API could not be reached: ${(error as Error).message}`, 0, 'network', {
         cause: error,
+        request: name,
       });
     }
   }
@@ -237,24 +246,16 @@ function queryString(query: Query): string {
 }
 
 /** The API's `{"error": {...}}`, or API Gateway's `{"message"}`, or whatever else came. */
-function refusal(name: string, response: Response, answer: unknown): ApiError {
+function refusal(request: string, response: Response, answer: unknown): ApiError {
   const { error } = (answer ?? {}) as Partial<ErrorBody>;
   if (error && typeof error.code === 'string') {
-    return new ApiError(
-      `${name}: ${response.status} ${error.code}: ${error.message}`,
-      response.status,
-      error.code,
-      {
-        field: error.field,
-        reason: error.reason,
-      },
-    );
+    return new ApiError(error.message, response.status, error.code, {
+      request,
+      field: error.field,
+      reason: error.reason,
+    });
   }
   const { message } = (answer ?? {}) as Partial<GatewayErrorBody>;
-  const text = typeof message === 'string' ? message : response.statusText;
-  return new ApiError(
-    `${name}: ${response.status} ${text}`.trim(),
-    response.status,
-    `http_${response.status}`,
-  );
+  const text = typeof message === 'string' ? message : `${response.status} ${response.statusText}`.trim();
+  return new ApiError(text, response.status, `http_${response.status}`, { request });
 }
