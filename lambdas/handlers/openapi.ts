@@ -291,15 +291,12 @@ function operationObject(operationId: string, routeKey: ApiRouteKey, operation: 
   };
 }
 
-/** The document, as served and as committed; built once, on first use. */
-export const openApiDocument = memo(buildDocument);
+let built: ReturnType<typeof buildDocument> | undefined;
 
-function memo<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => {
-    built ??= { value: build() };
-    return built.value;
-  };
+/** The document, as served and as committed; built once per cold start, on first use. */
+export function openApiDocument() {
+  built ??= buildDocument();
+  return built;
 }
 
 function buildDocument() {
