@@ -76,6 +76,8 @@ type RequestName = keyof typeof REQUEST_SCHEMAS;
 
 /** The statuses the API's own error body comes with (`errorResult`); 429 is API Gateway's alone. */
 type ErrorStatus = 400 | 404 | 409 | 413 | 415;
+/** Any route may be throttled (429); an authenticated one may also find no identity, a dependency down, or a fault. */
+type CommonStatus = ErrorStatus | 401 | 429 | 500 | 503;
 
 export interface Operation {
   summary: string;
@@ -86,7 +88,7 @@ export interface Operation {
   body?: RequestName;
   /** Success answers by status; `null` for one without a body (204). */
   responses: Partial<Record<200 | 201 | 204, { description: string; schema: ResponseName | null }>>;
-  /** What the route itself refuses with, besides 429 (any route) and 401 and 503 (any authenticated one). */
+  /** What the route itself refuses with, besides `CommonStatus`'s. */
   errors: readonly ErrorStatus[];
 }
 
@@ -158,7 +160,7 @@ export const OPERATIONS: { readonly [Key in ApiRouteKey]: Operation } = {
     responses: {
       204: { description: 'Gone from the library, whether or not others keep it.', schema: null },
     },
-    errors: [404],
+    errors: [404, 409],
   },
   [API_ROUTES.search]: {
     tag: 'search',
@@ -199,7 +201,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: Record<stri
   },
 };
 
-const ERROR_DESCRIPTIONS: Record<ErrorStatus | 401 | 429 | 503, string> = {
+const ERROR_DESCRIPTIONS: Record<CommonStatus, string> = {
   400: 'The request is malformed; `field` names the input at fault.',
   401: 'No identity the API can use: API Gateway refuses the credentials (`{"message"}`), or the function the identity.',
   404: 'No such thing, or not the caller’s: the two are answered alike.',
@@ -207,6 +209,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus | 401 | 429 | 503, string> = {
   413: 'Too large: the declared size (`too_large`), or a body above API Gateway’s 10 MB (`{"message"}`).',
   415: 'Not an image type the deployment accepts.',
   429: 'Throttled by API Gateway; retry with backoff.',
+  500: 'A fault of the API (`internal_error`); the details are in its log, not the answer.',
   503: 'A dependency is unavailable or too slow; retry with backoff.',
 };
 
@@ -216,7 +219,7 @@ const jsonContent = (schema: Record<string, unknown>) => ({ 'application/json': 
 /** Statuses API Gateway may answer with its own `{"message"}` instead of (or as well as) the function. */
 const GATEWAY_STATUSES = new Set([401, 413, 429]);
 
-function errorResponse(status: ErrorStatus | 401 | 429 | 503) {
+function errorResponse(status: CommonStatus) {
   const schema =
     status === 429
       ? ref('GatewayError')
@@ -265,8 +268,8 @@ function operationObject(operationId: string, routeKey: ApiRouteKey, operation: 
     return { name, in: 'path', required: true, ...parameter };
   });
   const parameters = [...pathParameters, ...(operation.query ? queryParameters(operation.query) : [])];
-  // The stage's throttle applies to every route, the authorizer and the function's timeout to the others.
-  const errors = [...operation.errors, 429 as const, ...(isPublic ? [] : [401 as const, 503 as const])];
+  // The stage's throttle applies to every route; the authorizer, the dependencies and faults to the others.
+  const errors: CommonStatus[] = [...operation.errors, 429, ...(isPublic ? [] : ([401, 500, 503] as const))];
   return {
     operationId,
     tags: [operation.tag],

@@ -149,19 +149,24 @@ describe('real answers validate against the OpenAPI document', () => {
       body: { ...image, contentType: 'text/plain', size: 9 },
     });
 
-    // DynamoDB throttled past the SDK's retries.
-    const throttled: typeof deps.catalog = Object.assign(Object.create(deps.catalog), {
-      getUpload: async () => {
-        throw new RetryableError('dependency_unavailable', 'the catalog is throttled');
-      },
-    });
-    const unavailable = createApiHandler({ ...deps, catalog: throttled });
-    await expectAnswer(
-      API_ROUTES.getUpload,
-      503,
-      { pathParameters: { uploadId: single.uploadId } },
-      unavailable,
-    );
+    // DynamoDB throttled past the SDK's retries, and then a fault nobody foresaw.
+    for (const [status, failure] of [
+      [503, new RetryableError('dependency_unavailable', 'the catalog is throttled')],
+      [500, new TypeError('a bug')],
+    ] as const) {
+      const failing: typeof deps.catalog = Object.assign(Object.create(deps.catalog), {
+        getUpload: async () => {
+          throw failure;
+        },
+      });
+      const handler = createApiHandler({ ...deps, catalog: failing });
+      await expectAnswer(
+        API_ROUTES.getUpload,
+        status,
+        { pathParameters: { uploadId: single.uploadId } },
+        handler,
+      );
+    }
   });
 
   it('a body the document does not describe is caught', () => {
