@@ -4,9 +4,9 @@
  * routes validate with and answer by (type-only imports: no zod, no Lambda code is loaded with it).
  *
  * It lives in `lib/` because it is the construct package's own counterpart: what an app deploying
- * `ImagePipeline` calls the API with. Both the demo page (bundled for the browser) and the CLI (Node)
- * use it, so it needs nothing but `fetch`: `tsc -p .` checks it against Node's types and
- * `tsc -p web` against the DOM's. How a request carries the caller's identity (a bearer token, a
+ * `ImagePipeline` calls the API with (publishing it needs an `exports` entry in package.json).
+ * Both the demo page (bundled for the browser) and the CLI (Node) use it, so it needs nothing but
+ * `fetch`: `tsc -p .` checks it against Node's types and `tsc -p web` against the DOM's. How a request carries the caller's identity (a bearer token, a
  * SigV4 signature) is the caller's to plug in.
  */
 
