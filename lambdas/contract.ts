@@ -63,9 +63,17 @@ export const API_ROUTES = {
   deleteImage: 'DELETE /v1/images/{imageId}',
   search: 'GET /v1/search',
   similarImages: 'GET /v1/images/{imageId}/similar',
+  getOpenApi: 'GET /v1/openapi.json',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];
+
+/**
+ * The routes API Gateway serves without an authorizer: the API's own description, which holds no
+ * caller's data and which client generators and API consoles fetch before they have credentials.
+ */
+export const PUBLIC_API_ROUTES = [API_ROUTES.getOpenApi] as const satisfies readonly ApiRouteKey[];
+export type PublicApiRouteKey = (typeof PUBLIC_API_ROUTES)[number];
 
 // ---------------------------------------------------------------------------------------------------
 // Catalog table

@@ -1,9 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  HttpNoneAuthorizer,
   type HttpStage,
   type IHttpRouteAuthorizer,
   LogGroupLogDestination,
@@ -24,6 +25,7 @@ import {
   API_TIMEOUT_SECONDS,
   DERIVATIVES_PREFIX,
   ORIGINALS_PREFIX,
+  PUBLIC_API_ROUTES,
   UPLOADS_PREFIX,
 } from '../lambdas/contract.js';
 import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
@@ -73,8 +75,10 @@ export interface PipelineApiProps extends FunctionTelemetryProps {
 
 /**
  * The pipeline's HTTP API and the function behind all its routes: uploads (presign, status),
- * images (read, list, delete, near-duplicates) and search. The routes are exactly `API_ROUTES`, the list the handler dispatches on. No route is ever open: a JWT authorizer when an issuer is configured,
- * IAM authorization otherwise.
+ * images (read, list, delete, near-duplicates) and search. The routes are exactly `API_ROUTES`, the list
+ * the handler dispatches on. Every route that reads or writes a caller's data needs credentials: a JWT
+ * authorizer when an issuer is configured, IAM authorization otherwise; only `PUBLIC_API_ROUTES` (the
+ * OpenAPI document) are open.
  */
 export class PipelineApi extends Construct {
   public readonly function: IFunction;
@@ -162,9 +166,26 @@ export class PipelineApi extends Construct {
     this.url = this.stage.url;
 
     const integration = new HttpLambdaIntegration('Handler', this.function);
+    const open = new Set<string>(PUBLIC_API_ROUTES);
     for (const routeKey of Object.values(API_ROUTES)) {
       const { method, path } = parseRouteKey(routeKey);
-      this.httpApi.addRoutes({ path, methods: [method], integration });
+      if (!open.has(routeKey)) {
+        this.httpApi.addRoutes({ path, methods: [method], integration });
+        continue;
+      }
+      const routes = this.httpApi.addRoutes({
+        path,
+        methods: [method],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      });
+      for (const route of routes) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            "The API's OpenAPI document: the same for everyone, holding nothing of any caller's, fetched by client generators and API consoles before they have credentials; the stage's throttle still applies.",
+        });
+      }
     }
   }
 }

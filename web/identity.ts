@@ -35,7 +35,7 @@ export function trackIdentity(
     try {
       const token = await fetchToken(owner, controller.signal);
       status.textContent = `Signed in as ${owner}.`;
-      onSession({ owner, api: new ApiClient(token, controller.signal) });
+      onSession({ owner, api: new ApiClient(location.origin, token, controller.signal) });
     } catch (error) {
       if (isAbort(error)) return;
       status.textContent = `Could not sign in as ${owner}: ${(error as Error).message}`;

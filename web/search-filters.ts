@@ -3,6 +3,7 @@
  * DOM), so the rules are unit-tested in Node.
  */
 import type { PaletteColour } from '../lambdas/core/palette.js';
+import type { SearchQuery } from '../lib/api-client.js';
 
 export interface SearchFilters {
   /** Free text (`q`): words every result's tags or caption has, or a meaning to rank by. */
@@ -53,23 +54,17 @@ export function parseSearchInput(text: string): { words: string; tags: string[] 
   return { words: rest.trim().replace(/\s+/g, ' '), tags };
 }
 
-/**
- * The query string of `GET /v1/search`. Values are percent-encoded (a space as `%20`, never `+`,
- * which not every gateway reads as a space); tags are one comma-separated `tag`.
- */
+/** `GET /v1/search`'s query: tags as one comma-separated `tag`, the filters not in use left out. */
 export function searchQuery(
   filters: SearchFilters,
   page: { cursor?: string | undefined; limit: number },
-): string {
+): SearchQuery {
   const words = filters.words.trim();
-  const parameters: [string, string | undefined][] = [
-    ['q', words || undefined],
-    ['tag', filters.tags.length > 0 ? filters.tags.join(',') : undefined],
-    ['colour', filters.colour],
-    ['cursor', page.cursor || undefined],
-    ['limit', String(page.limit)],
-  ];
-  return parameters
-    .flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${encodeURIComponent(value)}`]))
-    .join('&');
+  return {
+    ...(words ? { q: words } : {}),
+    ...(filters.tags.length > 0 ? { tag: filters.tags.join(',') } : {}),
+    ...(filters.colour ? { colour: filters.colour } : {}),
+    ...(page.cursor ? { cursor: page.cursor } : {}),
+    limit: String(page.limit),
+  };
 }

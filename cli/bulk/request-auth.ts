@@ -1,14 +1,7 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-/** An HTTP request to the API as it is about to be sent; auth adds headers to it. */
-export interface ApiRequest {
-  method: string;
-  url: URL;
-  headers: Record<string, string>;
-  body?: string;
-}
+import type { ApiRequest } from '../../lib/api-client.js';
 
 /** The caller's identity: what goes on each request, and who the API takes the caller for. */
 export interface RequestAuth {

@@ -3,32 +3,42 @@
  * shared fields (reference counts, the upload that created an image, other owners' dates) cannot leak
  * through a route that forgets to drop them. Every view is built field by field, never by spreading
  * a record.
+ *
+ * Each view's type is inferred from its zod schema, which the OpenAPI document is generated from
+ * (`lambdas/handlers/openapi.ts`): the JSON a route builds and the contract it publishes are one
+ * definition. The schemas are strict, so a field added to a view and not to its schema fails the
+ * build here, and a field the schema lacks fails the test that validates real answers.
  */
 
+import { z } from 'zod';
 import { DERIVATIVES_PREFIX } from '../contract.js';
-import type {
-  Caption,
-  DominantColour,
-  Enrichment,
-  EnrichmentStatus,
-  ModerationLabel,
-  Tag,
-} from './enrichment.js';
-import type { OutputFormat } from './formats.js';
+import type { Enrichment } from './enrichment.js';
+import { INPUT_FORMAT_NAMES, OUTPUT_FORMAT_NAMES } from './formats.js';
 import type { ImageFacts } from './image-facts.js';
 import { derivativeKey, negotiatedKey } from './keys.js';
-import type { Rejection, RejectionReason } from './rejections.js';
+import { PALETTE_COLOURS } from './palette.js';
+import { REJECTION_REASONS, type Rejection, type RejectionReason } from './rejections.js';
 import { orientedSize, place, type Size } from './render/geometry.js';
 import { hasVariantPage } from './render/pages.js';
 import type { Placeholder } from './render/placeholder.js';
 import type { TechnicalMetadata } from './render/technical-metadata.js';
-import type { VariantSpec } from './variants.js';
+import { type VariantSpec, variantSpecSchema } from './variants.js';
+
+/** ISO 8601 in UTC, as `Date.toISOString()` writes it. */
+const timestampSchema = z.iso.datetime();
+const variantStatusSchema = z.enum(['pending', 'ready', 'skipped', 'failed']);
+const imageStatusSchema = z.enum(['processing', 'ready', 'failed']);
+const rejectionReasonSchema = z
+  .enum(REJECTION_REASONS)
+  .describe('Why the upload was refused or the image failed; only ever gains members.');
+/** A count or a size: JSON numbers the views only ever fill with whole ones. */
+const wholeSchema = z.number().int().min(0);
 
 /**
  * The parts of the catalog port's records a view reads, stated structurally because core does not
  * import ports; passing a record of the port's types checks that the two still agree.
  */
-type VariantStatus = 'pending' | 'ready' | 'skipped' | 'failed';
+type VariantStatus = z.output<typeof variantStatusSchema>;
 
 interface UploadRecordLike {
   uploadId: string;
@@ -40,7 +50,7 @@ interface UploadRecordLike {
 
 interface ImageRecordLike extends ImageFacts {
   imageId: string;
-  status: 'processing' | 'ready' | 'failed';
+  status: z.output<typeof imageStatusSchema>;
   variants: Record<string, VariantStatus>;
   failure?: Rejection | undefined;
   placeholder?: Placeholder | undefined;
@@ -57,17 +67,16 @@ interface ImageLinkLike {
   nearDuplicateOf?: string | undefined;
 }
 
-/** An upload's own state until accepted, then its image's. */
-type UploadStatus = 'pending' | 'rejected' | ImageRecordLike['status'];
-
-export interface UploadView {
-  uploadId: string;
-  status: UploadStatus;
-  createdAt: string;
-  imageId?: string;
-  reason?: RejectionReason;
-  message?: string;
-}
+export const uploadViewSchema = z.strictObject({
+  uploadId: z.string(),
+  /** An upload's own state until accepted, then its image's. */
+  status: z.enum(['pending', 'rejected', ...imageStatusSchema.options]),
+  createdAt: timestampSchema,
+  imageId: z.string().optional(),
+  reason: rejectionReasonSchema.optional(),
+  message: z.string().optional(),
+});
+export type UploadView = z.output<typeof uploadViewSchema>;
 
 /**
  * `GET /v1/uploads/{uploadId}`: the upload's own state until it is accepted, then its image's.
@@ -93,62 +102,121 @@ export function uploadView(upload: UploadRecordLike, image: ImageRecordLike | un
   }
 }
 
-export interface VariantView {
-  name: string;
-  fit: VariantSpec['fit'];
+export const variantViewSchema = z.strictObject({
+  name: z.string(),
+  fit: variantSpecSchema.shape.fit,
   /** The box. */
-  width: number;
-  height: number;
-  /** Whether a mark is tiled over it (a preview to show in place of the unmarked variants). */
-  watermarked: boolean;
-  status: VariantStatus;
-  /** The size rendered from the box and the upright original (page 1's, for a multi-page TIFF); once ready. */
-  output?: Size;
-  /** The CDN URL that serves the best format the viewer accepts (AVIF, WebP, then JPEG); once ready. */
-  url?: string;
-  /** One CDN URL per encoding; once ready. */
-  urls?: Partial<Record<OutputFormat, string>>;
-}
+  width: wholeSchema,
+  height: wholeSchema,
+  watermarked: z
+    .boolean()
+    .describe('Whether a mark is tiled over it (a preview to show in place of the unmarked variants).'),
+  status: variantStatusSchema,
+  output: z
+    .strictObject({ width: wholeSchema, height: wholeSchema })
+    .describe(
+      "The size rendered from the box and the upright original (page 1's, for a multi-page TIFF); once ready.",
+    )
+    .optional(),
+  url: z
+    .string()
+    .describe(
+      'The CDN URL that serves the best format the viewer accepts (AVIF, WebP, then JPEG); once ready.',
+    )
+    .optional(),
+  urls: z
+    .partialRecord(z.enum(OUTPUT_FORMAT_NAMES), z.string())
+    .describe('One CDN URL per encoding; once ready.')
+    .optional(),
+});
+export type VariantView = z.output<typeof variantViewSchema>;
 
-export interface ImageView {
-  imageId: string;
-  status: ImageRecordLike['status'];
-  format: ImageFacts['format'];
-  contentType: string;
-  width: number;
-  height: number;
-  pages: number;
-  animated: boolean;
-  hasAlpha: boolean;
-  bytes: number;
-  /** When the image entered the caller's library (their link), never when anyone else uploaded it. */
-  createdAt: string;
-  collection: string | undefined;
-  filename: string | undefined;
-  uploadId: string;
-  reason?: RejectionReason;
-  message?: string;
-  /** What to show while a variant loads; once the thumbnails are rendered. */
-  placeholder?: Placeholder;
-  /** What the camera recorded (GPS only with `settings.keepGpsMetadata`); once the thumbnails are rendered. */
-  technicalMetadata?: TechnicalMetadata;
-  /** What the enrichment lane found, and where it stands; absent for an image it was never queued for. */
-  enrichment?: EnrichmentView;
-  /** The caller's own earlier image this one looks like (re-encoded, resized, cropped), if any. */
-  nearDuplicateOf?: string;
-  variants: VariantView[];
-}
+/** A confidence-rated label (a tag, a moderation label). */
+const labelSchema = z.strictObject({ name: z.string(), confidence: z.number().min(0).max(1) });
 
-export interface EnrichmentView {
-  status: EnrichmentStatus;
-  tags?: Tag[];
-  caption?: Caption;
-  colours?: Array<Pick<DominantColour, 'hex' | 'name' | 'share'>>;
-  /** `held`: flagged, and the deployment holds flagged images back: no variant has a URL. */
-  moderation?: { labels: ModerationLabel[]; flagged: boolean; held: boolean };
-  reason?: string;
-  message?: string;
-}
+export const enrichmentViewSchema = z.strictObject({
+  status: z.enum(['pending', 'done', 'failed']),
+  tags: z.array(labelSchema).optional(),
+  caption: z
+    .strictObject({
+      text: z.string(),
+      source: z.string().describe('The model that wrote it, or `template` when written from the tags.'),
+    })
+    .optional(),
+  colours: z
+    .array(
+      z.strictObject({
+        hex: z.string().regex(/^#[0-9a-f]{6}$/),
+        name: z.enum(PALETTE_COLOURS),
+        share: z.number().min(0).max(1),
+      }),
+    )
+    .optional(),
+  moderation: z
+    .strictObject({ labels: z.array(labelSchema), flagged: z.boolean(), held: z.boolean() })
+    .describe('`held`: flagged, and the deployment holds flagged images back: no variant has a URL.')
+    .optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+export type EnrichmentView = z.output<typeof enrichmentViewSchema>;
+
+export const imageViewSchema = z.strictObject({
+  imageId: z.string(),
+  status: imageStatusSchema,
+  format: z.enum(INPUT_FORMAT_NAMES),
+  contentType: z.string(),
+  width: wholeSchema,
+  height: wholeSchema,
+  pages: wholeSchema,
+  animated: z.boolean(),
+  hasAlpha: z.boolean(),
+  bytes: wholeSchema,
+  createdAt: timestampSchema.describe(
+    "When the image entered the caller's library (their link), never when anyone else uploaded it.",
+  ),
+  collection: z.string().optional(),
+  filename: z.string().optional(),
+  uploadId: z.string(),
+  reason: rejectionReasonSchema.optional(),
+  message: z.string().optional(),
+  placeholder: z
+    .strictObject({
+      thumbHash: z.string().describe('ThumbHash of the upright picture, standard base64.'),
+      dominantColour: z.string().regex(/^#[0-9a-f]{6}$/),
+    })
+    .describe('What to show while a variant loads; once the thumbnails are rendered.')
+    .optional(),
+  technicalMetadata: z
+    .strictObject({
+      cameraMake: z.string().optional(),
+      cameraModel: z.string().optional(),
+      lens: z.string().optional(),
+      iso: z.number().optional(),
+      exposureTime: z.number().describe('Seconds.').optional(),
+      fNumber: z.number().optional(),
+      focalLength: z.number().describe('Millimetres, as on the lens.').optional(),
+      takenAt: z
+        .string()
+        .describe("ISO 8601 in the camera's local time, with its UTC offset when the camera recorded one.")
+        .optional(),
+      latitude: z.number().optional(),
+      longitude: z.number().optional(),
+    })
+    .describe(
+      'What the camera recorded (GPS only with `settings.keepGpsMetadata`); once the thumbnails are rendered.',
+    )
+    .optional(),
+  enrichment: enrichmentViewSchema
+    .describe('What the enrichment lane found; absent for an image it was never queued for.')
+    .optional(),
+  nearDuplicateOf: z
+    .string()
+    .describe("The caller's own earlier image this one looks like (re-encoded, resized, cropped), if any.")
+    .optional(),
+  variants: z.array(variantViewSchema),
+});
+export type ImageView = z.output<typeof imageViewSchema>;
 
 /** How a deployment shows images: `settings.enrichment.moderation.holdFlagged`. */
 export interface ViewPolicy {
@@ -292,13 +360,14 @@ export function cdnUrl(cdnBaseUrl: string, key: string): string {
   return `${cdnBaseUrl.replace(/\/+$/, '')}/${key.slice(DERIVATIVES_PREFIX.length)}`;
 }
 
-export interface LinkView {
-  imageId: string;
-  collection: string | undefined;
-  filename: string | undefined;
-  uploadId: string;
-  linkedAt: string;
-}
+export const linkViewSchema = z.strictObject({
+  imageId: z.string(),
+  collection: z.string().optional(),
+  filename: z.string().optional(),
+  uploadId: z.string(),
+  linkedAt: timestampSchema,
+});
+export type LinkView = z.output<typeof linkViewSchema>;
 
 /** One entry of `GET /v1/images`: the caller's own link, never the shared image record. */
 export function linkView(link: ImageLinkLike): LinkView {
@@ -310,6 +379,31 @@ export function linkView(link: ImageLinkLike): LinkView {
     linkedAt: link.linkedAt.toISOString(),
   };
 }
+
+const cursorSchema = z.string().describe('Pass as `cursor` to get the next page; absent on the last.');
+
+/** `GET /v1/images`. */
+export const imagePageSchema = z.strictObject({
+  items: z.array(linkViewSchema),
+  cursor: cursorSchema.optional(),
+});
+export type ImagePage = z.output<typeof imagePageSchema>;
+
+/** `GET /v1/search`: `semantic` says whether `q` was ranked by meaning rather than matched word by word. */
+export const searchPageSchema = z.strictObject({
+  items: z.array(imageViewSchema),
+  cursor: cursorSchema.optional(),
+  semantic: z.boolean(),
+});
+export type SearchPage = z.output<typeof searchPageSchema>;
+
+/** One near-duplicate: the image as `GET /v1/images/{id}` shows it, and how many bits it is away. */
+export const similarImageViewSchema = imageViewSchema.extend({ distance: wholeSchema });
+export type SimilarImageView = z.output<typeof similarImageViewSchema>;
+
+/** `GET /v1/images/{imageId}/similar`, nearest first. */
+export const similarImagesSchema = z.strictObject({ items: z.array(similarImageViewSchema) });
+export type SimilarImages = z.output<typeof similarImagesSchema>;
 
 function problem(rejection: Rejection | undefined): { reason?: RejectionReason; message?: string } {
   return rejection ? { reason: rejection.reason, message: rejection.message } : {};

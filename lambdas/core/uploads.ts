@@ -17,7 +17,7 @@ export const collectionSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64');
 
 /** What `POST /v1/uploads` accepts. Unknown fields are refused so typos surface instead of being ignored. */
-const uploadRequestSchema = z.strictObject({
+export const uploadRequestSchema = z.strictObject({
   contentType: z.string().min(1).max(255),
   size: z.number().int().positive(),
   filename: z

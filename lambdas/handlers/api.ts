@@ -11,11 +11,12 @@ import { awsEmbedder, awsVectorFiling } from '../adapters/aws/enrichment-adapter
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3MultipartUploads } from '../adapters/aws/s3-multipart-uploads.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
-import { API_ROUTES, type ApiRouteKey } from '../contract.js';
+import { API_ROUTES, type ApiRouteKey, type PublicApiRouteKey } from '../contract.js';
 import { RetryableError } from '../core/errors.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
+import { openApiDocument } from './openapi.js';
 import { abortUploadRoute } from './routes/abort-upload.js';
 import { completeUploadRoute } from './routes/complete-upload.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
@@ -53,8 +54,23 @@ interface RouteOutcome {
 
 type Route = (deps: ApiDependencies, owner: string, event: APIGatewayProxyEventV2) => Promise<RouteOutcome>;
 
-/** One line per route; typed by ApiRouteKey, so every route the construct creates is served. */
-const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
+/**
+ * The routes API Gateway serves without an authorizer (`PUBLIC_API_ROUTES`): no caller to name, and
+ * nothing a caller owns to answer with.
+ */
+const PUBLIC_ROUTES: Readonly<Record<PublicApiRouteKey, () => HttpResult>> = {
+  // The same for every caller and every request until the next deployment: caches may keep it a while.
+  [API_ROUTES.getOpenApi]: () => ({
+    ...json(200, openApiDocument()),
+    headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+  }),
+};
+
+/**
+ * One line per route; typed by ApiRouteKey with the public ones, so every route the construct
+ * creates is served.
+ */
+const ROUTES: Readonly<Record<Exclude<ApiRouteKey, PublicApiRouteKey>, Route>> = {
   [API_ROUTES.createUpload]: postUpload,
   [API_ROUTES.getUpload]: (deps, owner, event) => getUpload(deps, owner, event.pathParameters?.uploadId),
   [API_ROUTES.signUploadPart]: (deps, owner, event) =>
@@ -74,7 +90,9 @@ const ROUTES: Readonly<Record<ApiRouteKey, Route>> = {
     similarImages(deps, owner, event.pathParameters?.imageId, event.queryStringParameters),
 };
 
-const isRouteKey = (routeKey: string): routeKey is ApiRouteKey => Object.hasOwn(ROUTES, routeKey);
+const isRouteKey = (routeKey: string): routeKey is keyof typeof ROUTES => Object.hasOwn(ROUTES, routeKey);
+const isPublicRouteKey = (routeKey: string): routeKey is PublicApiRouteKey =>
+  Object.hasOwn(PUBLIC_ROUTES, routeKey);
 
 async function postUpload(
   deps: ApiDependencies,
@@ -121,6 +139,7 @@ export function createApiHandler(deps: ApiDependencies) {
     .use(httpErrors(logger))
     .handler(async (event) => {
       const { routeKey } = event;
+      if (isPublicRouteKey(routeKey)) return PUBLIC_ROUTES[routeKey]();
       if (!isRouteKey(routeKey)) {
         return json(404, { error: { code: 'route_not_found', message: `no route ${routeKey}` } });
       }

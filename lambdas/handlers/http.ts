@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
+import type { ErrorBody } from '../core/error-body.js';
 import {
   ApertureError,
   ConflictError,
@@ -48,16 +49,18 @@ export function errorResult(error: unknown): HttpResult {
     const field = error instanceof ValidationError ? error.field : undefined;
     // A conflict's reason is what a client decides on (retry, or give up on the upload).
     const reason = error instanceof ConflictError ? error.reason : undefined;
-    return json(status, {
+    const body: ErrorBody = {
       error: {
         code: error.code,
         message: error.message,
         ...(field ? { field } : {}),
         ...(reason ? { reason } : {}),
       },
-    });
+    };
+    return json(status, body);
   }
-  return json(500, { error: { code: 'internal_error', message: 'internal error' } });
+  const body: ErrorBody = { error: { code: 'internal_error', message: 'internal error' } };
+  return json(500, body);
 }
 
 /** Answers every failure as JSON, logging what the caller must not see. */
@@ -120,7 +123,8 @@ export function pageLimitSchema(max: number, fallback: number) {
     .regex(/^[0-9]{1,3}$/, `a whole number from 1 to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(1).max(max))
-    .default(fallback);
+    .default(fallback)
+    .describe(`How many on a page: 1 to ${max}, ${fallback} when absent.`);
 }
 
 /** What API Gateway puts in `requestContext.authorizer` for the two authorizers the construct uses. */

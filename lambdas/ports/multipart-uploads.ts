@@ -34,36 +34,10 @@ export interface MultipartUploads {
   abort(target: MultipartTarget): Promise<void>;
 }
 
-/** `POST /v1/uploads` with `method: "MULTIPART"` answered 201. */
-export interface MultipartGrantView {
-  uploadId: string;
-  method: 'MULTIPART';
-  key: string;
-  /** Bytes of every part but the last, which is the rest. */
-  partSize: number;
-  partCount: number;
-  /** ISO 8601: when the upload as a whole is abandoned (the lifecycle rule's age). */
-  expiresAt: string;
-}
-
-/** `POST /v1/uploads/{uploadId}/parts/{partNumber}`: what `@uppy/aws-s3`'s `signPart` returns. */
-export interface PartUrlView {
-  url: string;
-  /** Headers the client must send with the part; may be empty. */
-  headers: Record<string, string>;
-  /** ISO 8601. */
-  expiresAt: string;
-}
-
-/** One entry of `GET /v1/uploads/{uploadId}/parts`, in AWS's own field names, as `listParts` expects. */
-export interface ListedPartView {
-  PartNumber: number;
-  Size: number;
-  ETag: string;
-}
-
-/** `POST /v1/uploads/{uploadId}/complete` answered 200. */
-export interface CompletedUploadView {
-  uploadId: string;
-  location?: string;
-}
+// The routes' answers are defined with their schemas in core.
+export type {
+  CompletedUploadView,
+  ListedPartView,
+  MultipartGrantView,
+  PartUrlView,
+} from '../core/upload-views.js';

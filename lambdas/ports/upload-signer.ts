@@ -14,9 +14,5 @@ export interface UploadSigner {
   presign(grant: SingleUploadGrant): Promise<PresignedUpload>;
 }
 
-/** `POST /v1/uploads` answered 201: the presigned upload and which upload it is, until when. */
-export interface UploadGrantView extends PresignedUpload {
-  uploadId: string;
-  /** ISO 8601. */
-  expiresAt: string;
-}
+// The route's answer is defined with its schema in core.
+export type { UploadGrantView } from '../core/upload-views.js';

@@ -29,6 +29,8 @@ export interface LocalApiOptions {
   /** The API function's handler, called with the event API Gateway would send. */
   handler: ApiHandler;
   routeKeys: readonly string[];
+  /** Of `routeKeys`, those served without the authorizer, as API Gateway serves a route with none. */
+  publicRouteKeys?: readonly string[];
   jwt: LocalJwt;
   /** Served on GET outside the API's routes, with `contentSecurityPolicy`. */
   staticFiles?: StaticFiles;
@@ -120,7 +122,10 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       return;
     }
 
-    const claims = options.jwt.verify(bearerToken(request.headers.authorization));
+    // An open route gets no claims, as API Gateway passes none without an authorizer.
+    const claims = options.publicRouteKeys?.includes(route.routeKey)
+      ? {}
+      : options.jwt.verify(bearerToken(request.headers.authorization));
     if (!claims) {
       response.setHeader('www-authenticate', 'Bearer');
       return send(response, 401, { message: 'Unauthorized' });

@@ -12,6 +12,7 @@ import {
   ENRICHMENT_TIMEOUT_SECONDS,
   INGEST_TIMEOUT_SECONDS,
   ON_DEMAND_TIMEOUT_SECONDS,
+  PUBLIC_API_ROUTES,
   UPLOADS_PREFIX,
 } from '../../lambdas/contract.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
@@ -239,6 +240,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       port: options.apiPort ?? 3000,
       handler: api,
       routeKeys: Object.values(API_ROUTES),
+      publicRouteKeys: PUBLIC_API_ROUTES,
       jwt,
       staticFiles,
       contentSecurityPolicy: contentSecurityPolicy(cdn.url, twin.endpoints.s3),

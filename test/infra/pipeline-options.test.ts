@@ -59,7 +59,7 @@ describe('with a JWT issuer, origins, a domain, a web ACL, tracing and DESTROY',
     })));
   });
 
-  it('puts every route behind the JWT authorizer', () => {
+  it('puts every route but the open document behind the JWT authorizer', () => {
     const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
     expect(Object.values(authorizers)).toEqual([
       expect.objectContaining({
@@ -74,7 +74,8 @@ describe('with a JWT issuer, origins, a domain, a web ACL, tracing and DESTROY',
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
     expect(routes).toHaveLength(Object.values(API_ROUTES).length);
     for (const route of routes) {
-      expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      if (route.RouteKey === API_ROUTES.getOpenApi) expect(route.AuthorizationType).toBe('NONE');
+      else expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
   });
 

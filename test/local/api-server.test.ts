@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../lambdas/contract.js';
+import { API_ROUTES, PUBLIC_API_ROUTES } from '../../lambdas/contract.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { LocalJwt } from '../../local/api/local-jwt.js';
@@ -23,6 +23,7 @@ beforeAll(async () => {
     port: 0,
     handler: createApiHandler(apiDependenciesFromEnvironment(env)),
     routeKeys: Object.values(API_ROUTES),
+    publicRouteKeys: PUBLIC_API_ROUTES,
     jwt,
     staticFiles: new Map([
       ['/', { contentType: 'text/html; charset=utf-8', body: Buffer.from('<h1>hi</h1>') }],
@@ -76,6 +77,8 @@ describe('the local API Gateway', () => {
       headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' },
     });
     expect(forged.status).toBe(401);
+    const open = await call('/v1/openapi.json');
+    expect([open.status, ((await open.json()) as { openapi: string }).openapi]).toEqual([200, '3.1.0']);
     const unknown = await call('/v1/everything', { method: 'DELETE', owner: alice });
     expect([unknown.status, await unknown.json()]).toEqual([404, { message: 'Not Found' }]);
     const huge = await call('/v1/uploads', {

@@ -3,8 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  EnrichmentView,
+  ImageView,
+  SimilarImageView as SimilarImage,
+} from '../../lambdas/core/image-views.js';
 import { buildWebAssets } from '../../local/web/assets.js';
-import type { EnrichmentView, ImageView, SimilarImage } from '../../web/api.js';
 import { openWatchedPage } from '../support/demo-page.js';
 
 /** Debian's package, as the end-to-end test drives it; `.ci/run` installs it when missing. */

@@ -1,21 +1,8 @@
-import { z } from 'zod';
-import { MAX_PARTS } from '../../core/multipart.js';
+import { completeUploadRequestSchema } from '../../core/upload-views.js';
 import { completeUpload, type MultipartUploadDependencies } from '../../services/multipart-upload.js';
 import { type HttpResult, json, parseInput } from '../http.js';
 
 export type CompleteUploadDependencies = MultipartUploadDependencies;
-
-/** What `completeMultipartUpload` sends: the parts the client sent, by number, with S3's ETag for each. */
-const completeRequestSchema = z.strictObject({
-  parts: z
-    .array(
-      z.object({
-        PartNumber: z.number().int().min(1).max(MAX_PARTS),
-        ETag: z.string().min(1).max(1024),
-      }),
-    )
-    .max(MAX_PARTS),
-});
 
 /**
  * `POST /v1/uploads/{uploadId}/complete`: S3 assembles the caller's multipart upload once the parts it
@@ -28,7 +15,7 @@ export async function completeUploadRoute(
   uploadId: string | undefined,
   body: unknown,
 ): Promise<{ result: HttpResult; uploadId?: string; event?: { message: string; metric: string } }> {
-  const { parts } = parseInput(completeRequestSchema, body, 'body');
+  const { parts } = parseInput(completeUploadRequestSchema, body, 'body');
   const view = await completeUpload(deps, owner, uploadId ?? '', parts);
   return {
     result: json(200, view),

@@ -12,9 +12,9 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 
 /** The query string. Unknown parameters are refused so a misspelt filter never lists everything. */
-const listQuerySchema = z.strictObject({
-  collection: collectionSchema.optional(),
-  cursor: z.string().min(1).max(2048).optional(),
+export const listQuerySchema = z.strictObject({
+  collection: collectionSchema.describe('Only the images filed under this collection.').optional(),
+  cursor: z.string().min(1).max(2048).describe("The previous page's `cursor`.").optional(),
   limit: pageLimitSchema(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
 });
 

@@ -37,13 +37,23 @@ const colourSchema = z.string().transform((text, context) => {
 });
 
 /** The query string. Unknown parameters are refused so a misspelt filter never widens a search. */
-const searchQuerySchema = z
+export const searchQuerySchema = z
   .strictObject({
-    tag: tagsSchema.optional(),
-    q: z.string().trim().min(1).max(MAX_QUERY_LENGTH).optional(),
-    colour: colourSchema.optional(),
-    collection: collectionSchema.optional(),
-    cursor: z.string().min(1).max(2048).optional(),
+    tag: tagsSchema
+      .describe(`Tags, comma-separated (at most ${MAX_TAGS}); the image has every one.`)
+      .optional(),
+    q: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_QUERY_LENGTH)
+      .describe('Words, ranked by meaning where the deployment searches semantically (`semantic` says).')
+      .optional(),
+    colour: colourSchema
+      .describe('A palette colour name or `#rrggbb`: one of the dominant colours.')
+      .optional(),
+    collection: collectionSchema.describe('Only the images filed under this collection.').optional(),
+    cursor: z.string().min(1).max(2048).describe("The previous page's `cursor`.").optional(),
     limit: pageLimitSchema(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
   })
   .refine((query) => query.tag || query.q || query.colour, 'search by tag, q or colour (one at least)');

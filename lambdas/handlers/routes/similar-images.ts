@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ImageView } from '../../core/image-views.js';
+import type { SimilarImageView } from '../../core/image-views.js';
 import type { OwnerIndex } from '../../ports/owner-index.js';
 import { findNearDuplicates } from '../../services/near-duplicates.js';
 import { type HttpResult, json, pageLimitSchema, parseQueryString } from '../http.js';
@@ -13,10 +13,7 @@ const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 50;
 
 /** The query string. Unknown parameters are refused, as on every route. */
-const similarQuerySchema = z.strictObject({ limit: pageLimitSchema(MAX_LIMIT, DEFAULT_LIMIT) });
-
-/** One near-duplicate: the image as `GET /v1/images/{id}` shows it, and how many bits it is away. */
-export type SimilarImageView = ImageView & { distance: number };
+export const similarQuerySchema = z.strictObject({ limit: pageLimitSchema(MAX_LIMIT, DEFAULT_LIMIT) });
 
 /**
  * `GET /v1/images/{imageId}/similar?limit=`: the caller's own images that look like this one

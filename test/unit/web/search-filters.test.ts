@@ -9,9 +9,6 @@ import {
   withTag,
 } from '../../../web/search-filters.js';
 
-/** The query as the API's handlers see it once a gateway has decoded it. */
-const decoded = (query: string) => Object.fromEntries(new URLSearchParams(query));
-
 describe('the demo page’s search box', () => {
   it.each([
     ['words only, spacing tidied', '  red   bicycle ', { words: 'red bicycle', tags: [] }],
@@ -61,7 +58,7 @@ describe('the demo page’s search query', () => {
       { words: ' dog on a beach ', tags: ['dog', 'traffic light'], colour: 'blue' },
       { cursor: 'eyJrIjoxfQ', limit: 50 },
     );
-    expect(decoded(query)).toEqual({
+    expect(query).toEqual({
       q: 'dog on a beach',
       tag: 'dog,traffic light',
       colour: 'blue',
@@ -70,19 +67,12 @@ describe('the demo page’s search query', () => {
     });
   });
 
-  it('encodes a space as %20, never as +, and escapes what would end a value', () => {
-    const query = searchQuery({ words: 'a+b & c=d', tags: ['teddy bear'] }, { limit: 10 });
-    expect(query).not.toContain('+');
-    expect(query).toContain('tag=teddy%20bear');
-    expect(decoded(query)).toEqual({ q: 'a+b & c=d', tag: 'teddy bear', limit: '10' });
-  });
-
   it('leaves out the filters not in use, and a first page has no cursor', () => {
-    expect(decoded(searchQuery({ words: '', tags: [], colour: 'red' }, { limit: 50 }))).toEqual({
+    expect(searchQuery({ words: '', tags: [], colour: 'red' }, { limit: 50 })).toEqual({
       colour: 'red',
       limit: '50',
     });
-    expect(decoded(searchQuery({ words: '  ', tags: ['cat'] }, { cursor: '', limit: 5 }))).toEqual({
+    expect(searchQuery({ words: '  ', tags: ['cat'] }, { cursor: '', limit: 5 })).toEqual({
       tag: 'cat',
       limit: '5',
     });
