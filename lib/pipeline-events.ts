@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -13,6 +14,7 @@ import {
   ANNOUNCE_TIMEOUT_SECONDS,
   ENV,
 } from '../lambdas/contract.js';
+import { EVENT_SOURCE, EVENT_TYPES, registryJsonSchema } from '../lambdas/core/events.js';
 import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 
 /** The catalog's key prefix of the event ledger's items (`catalogKeys.event`). */
@@ -43,10 +45,26 @@ export class PipelineEvents extends Construct {
   public readonly function: IFunction;
   /** Stream batches that failed every retry: where in the stream they are (the records stay 24 hours). */
   public readonly failures: IQueue;
+  /** The events' schemas (one per type, JSON Schema draft 4), for code bindings and discovery. */
+  public readonly schemaRegistry: CfnRegistry;
 
   constructor(scope: Construct, id: string, props: PipelineEventsProps) {
     super(scope, id);
     this.eventBus = props.eventBus ?? new EventBus(this, 'Bus');
+
+    this.schemaRegistry = new CfnRegistry(this, 'Schemas', {
+      description: "Aperture's pipeline events (docs/events.md)",
+    });
+    for (const type of EVENT_TYPES) {
+      const schema = new CfnSchema(this, `Schema-${type}`, {
+        registryName: this.schemaRegistry.attrRegistryName,
+        schemaName: `${EVENT_SOURCE}@${type}`,
+        type: 'JSONSchemaDraft4',
+        description: `detail of ${type} (detail.version 1)`,
+        content: JSON.stringify(registryJsonSchema(type)),
+      });
+      schema.addDependency(this.schemaRegistry);
+    }
 
     const announce = new ApertureFunction(this, 'Announce', {
       handlerFile: 'announce.ts',

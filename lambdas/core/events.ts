@@ -9,8 +9,9 @@
  * conditional), so they announce nothing either.
  */
 
-import type { ImageView } from './image-views.js';
-import type { Rejection, RejectionReason } from './rejections.js';
+import { z } from 'zod';
+import { imageViewSchema } from './image-views.js';
+import { REJECTION_REASONS, type Rejection } from './rejections.js';
 
 /** `source` of every event on the bus. */
 export const EVENT_SOURCE = 'aperture';
@@ -28,60 +29,74 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-interface EventBase {
-  version: typeof EVENT_SCHEMA_VERSION;
-  /** The same for every delivery of one change: consumers dedupe on it (see `eventId`). */
-  id: string;
-  /** When the change was committed. */
-  occurredAt: string;
-  /** Whose event it is; an event is only ever delivered to this owner's endpoints and streams. */
-  owner: string;
-  uploadId: string;
-  collection: string | undefined;
+const base = {
+  version: z
+    .literal(EVENT_SCHEMA_VERSION)
+    .describe('The schema version; fields are only ever added within one.'),
+  id: z.string().describe('The same for every delivery of one change: dedupe on it.'),
+  occurredAt: z.iso.datetime().describe('When the catalog committed the change.'),
+  owner: z.string().describe("Whose event it is: it only ever reaches this owner's endpoints and streams."),
+  uploadId: z
+    .string()
+    .describe("The upload that made the owner's link (or, for upload.rejected, the upload)."),
+  collection: z.string().optional(),
+};
+const imageId = z.string().describe('The SHA-256 of the bytes.');
+const image = imageViewSchema.describe('The image as `GET /v1/images/{imageId}` shows it to the owner then.');
+const reason = z.enum(REJECTION_REASONS);
+
+/**
+ * The events as zod schemas, their types inferred: what the announce function builds, the JSON
+ * Schema published in docs/ and registered with EventBridge, and what tests check real events by.
+ */
+export const EVENT_SCHEMAS = {
+  'image.ingested': z
+    .strictObject({
+      ...base,
+      type: z.literal('image.ingested'),
+      imageId,
+      duplicate: z.boolean().describe('The bytes were stored already (by this owner or another).'),
+      image,
+    })
+    .describe('An upload was accepted: a new image, or bytes already stored.'),
+  'image.ready': z
+    .strictObject({ ...base, type: z.literal('image.ready'), imageId, image })
+    .describe('Every variant of the current variant set is rendered; the URLs are in `image.variants`.'),
+  'image.failed': z
+    .strictObject({ ...base, type: z.literal('image.failed'), imageId, reason, message: z.string(), image })
+    .describe('The image cannot be rendered.'),
+  'image.deleted': z
+    .strictObject({ ...base, type: z.literal('image.deleted'), imageId })
+    .describe("The owner's link to the image is gone (the bytes too, once nobody else holds them)."),
+  'upload.rejected': z
+    .strictObject({ ...base, type: z.literal('upload.rejected'), reason, message: z.string() })
+    .describe("The upload's bytes were refused."),
+} as const satisfies Record<EventType, z.ZodType>;
+
+export const pipelineEventSchema = z.discriminatedUnion('type', [
+  EVENT_SCHEMAS['image.ingested'],
+  EVENT_SCHEMAS['image.ready'],
+  EVENT_SCHEMAS['image.failed'],
+  EVENT_SCHEMAS['image.deleted'],
+  EVENT_SCHEMAS['upload.rejected'],
+]);
+
+export type ImageIngestedEvent = z.output<(typeof EVENT_SCHEMAS)['image.ingested']>;
+export type ImageReadyEvent = z.output<(typeof EVENT_SCHEMAS)['image.ready']>;
+export type ImageFailedEvent = z.output<(typeof EVENT_SCHEMAS)['image.failed']>;
+export type ImageDeletedEvent = z.output<(typeof EVENT_SCHEMAS)['image.deleted']>;
+export type UploadRejectedEvent = z.output<(typeof EVENT_SCHEMAS)['upload.rejected']>;
+export type PipelineEvent = z.output<typeof pipelineEventSchema>;
+
+/** Every event's JSON Schema (2020-12), one of the types: what docs/events.schema.json holds. */
+export function eventsJsonSchema() {
+  return z.toJSONSchema(pipelineEventSchema, { target: 'draft-2020-12', io: 'output' });
 }
 
-/** An upload was accepted: a new image (`duplicate: false`) or one already stored. */
-export interface ImageIngestedEvent extends EventBase {
-  type: 'image.ingested';
-  imageId: string;
-  duplicate: boolean;
-  /** The image as `GET /v1/images/{imageId}` shows it to the owner at that moment. */
-  image: ImageView;
+/** One type's JSON Schema in draft 4, the only draft the EventBridge schema registry takes. */
+export function registryJsonSchema(type: EventType) {
+  return z.toJSONSchema(EVENT_SCHEMAS[type], { target: 'draft-4', io: 'output' });
 }
-
-/** Every variant of the current variant set is rendered; the image's URLs are in `image.variants`. */
-export interface ImageReadyEvent extends EventBase {
-  type: 'image.ready';
-  imageId: string;
-  image: ImageView;
-}
-
-export interface ImageFailedEvent extends EventBase {
-  type: 'image.failed';
-  imageId: string;
-  reason: RejectionReason;
-  message: string;
-  image: ImageView;
-}
-
-/** The owner's link to the image is gone (the bytes go too once nobody else holds them). */
-export interface ImageDeletedEvent extends EventBase {
-  type: 'image.deleted';
-  imageId: string;
-}
-
-export interface UploadRejectedEvent extends EventBase {
-  type: 'upload.rejected';
-  reason: RejectionReason;
-  message: string;
-}
-
-export type PipelineEvent =
-  | ImageIngestedEvent
-  | ImageReadyEvent
-  | ImageFailedEvent
-  | ImageDeletedEvent
-  | UploadRejectedEvent;
 
 /**
  * Each event's id, the same however often the change is seen. Per-owner events of an image are keyed

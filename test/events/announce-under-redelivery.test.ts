@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineEvent } from '../../lambdas/core/events.js';
+import { type PipelineEvent, pipelineEventSchema } from '../../lambdas/core/events.js';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/local-pipeline.js';
 import { ApiClient } from '../support/api-client.js';
 import { makeImage } from '../support/images.js';
@@ -171,9 +171,11 @@ describe('events under duplicate S3 and SQS deliveries', () => {
     ]);
   });
 
-  it('no event id is ever heard twice', () => {
+  it('no event id is ever heard twice, and every event is as its published schema says', () => {
     const ids = heard.map((event) => event.id);
     expect(ids.length).toBeGreaterThan(0);
     expect(new Set(ids).size).toBe(ids.length);
+    // As consumers receive it: JSON, optional fields left out.
+    for (const event of heard) pipelineEventSchema.parse(JSON.parse(JSON.stringify(event)));
   });
 });

@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ANNOUNCE_BATCH_SIZE, ANNOUNCE_RETRY_ATTEMPTS, CATALOG_TABLE, ENV } from '../../lambdas/contract.js';
+import { EVENT_TYPES, registryJsonSchema } from '../../lambdas/core/events.js';
 import { ApertureStack } from '../../lib/aperture-stack.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
 import { getAtt, logicalId, newApp, roleStatements, type Synthesized, synthPipeline } from './synth.js';
@@ -82,6 +83,22 @@ describe('the pipeline events', () => {
       }),
     ]);
     expect(Object.keys(alarms).some((id) => id.includes('EventsDeadLetters'))).toBe(true);
+  });
+
+  it('registers each event type’s schema, the very JSON Schema the code builds its events by', () => {
+    const schemas = Object.values(synth.template.findResources('AWS::EventSchemas::Schema')).map(
+      (resource) => resource.Properties,
+    );
+    expect(schemas.map((schema) => schema.SchemaName).sort()).toEqual(
+      EVENT_TYPES.map((type) => `aperture@${type}`).sort(),
+    );
+    for (const type of EVENT_TYPES) {
+      expect(schemas.find((schema) => schema.SchemaName === `aperture@${type}`)).toMatchObject({
+        Type: 'JSONSchemaDraft4',
+        Content: JSON.stringify(registryJsonSchema(type)),
+        RegistryName: getAtt(pipeline().node.findChild('Events').node.findChild('Schemas'), 'RegistryName'),
+      });
+    }
   });
 
   it('publishes to a bus it is given instead of making one', () => {
