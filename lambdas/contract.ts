@@ -30,6 +30,8 @@ export const ENV = {
   enrichmentQueueUrl: 'APERTURE_ENRICHMENT_QUEUE_URL',
   /** The S3 Vectors index (JSON `{indexArn}`); set only when embeddings are enabled. */
   vectorIndex: 'APERTURE_VECTOR_INDEX',
+  /** The webhook deliveries queue: set on the webhook functions only. */
+  webhookDeliveryQueueUrl: 'APERTURE_WEBHOOK_DELIVERY_QUEUE_URL',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -61,6 +63,9 @@ export const API_ROUTES = {
   deleteImage: 'DELETE /v1/images/{imageId}',
   search: 'GET /v1/search',
   similarImages: 'GET /v1/images/{imageId}/similar',
+  createWebhook: 'POST /v1/webhooks',
+  listWebhooks: 'GET /v1/webhooks',
+  deleteWebhook: 'DELETE /v1/webhooks/{webhookId}',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];
@@ -80,6 +85,11 @@ export const CATALOG_TABLE = {
   /** Epoch seconds; DynamoDB deletes the item some time after it passes (abandoned uploads). */
   timeToLiveAttribute: 'expiresAtEpoch',
   collectionIndex: { name: 'byCollection', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /**
+   * What the partition key of every webhook endpoint starts with, and of nothing else: the webhook
+   * functions' IAM policy lets them read only such items (`dynamodb:LeadingKeys`).
+   */
+  webhookPartitionPrefix: 'WEBHOOKS#',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -216,3 +226,35 @@ export const ENRICHMENT_TIMEOUT_SECONDS = 60;
 export const ENRICHMENT_BATCH_SIZE = 1;
 
 export const ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS = ENRICHMENT_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+// ---------------------------------------------------------------------------------------------------
+// Webhooks
+
+/**
+ * One attempt of one delivery: connecting, sending and the whole answer. Standard Webhooks asks
+ * receivers to answer at once and do the work later; an endpoint slower than this fails the attempt.
+ */
+export const WEBHOOK_ATTEMPT_TIMEOUT_SECONDS = 10;
+
+/** Fan-out and delivery both wait on the network, not the CPU. */
+export const WEBHOOK_MEMORY_MB = 256;
+
+/**
+ * Deliveries per invocation, attempted at once: a slow endpoint holds up the batch for one attempt's
+ * timeout at most, and never another batch (Lambda runs as many as the queue needs).
+ */
+export const WEBHOOK_DELIVERY_BATCH_SIZE = 10;
+
+/** The batch's attempts run side by side, so one attempt's timeout and room to settle the batch. */
+export const WEBHOOK_DELIVERY_TIMEOUT_SECONDS = 3 * WEBHOOK_ATTEMPT_TIMEOUT_SECONDS;
+
+/** Events per fan-out invocation: a query and a send each. */
+export const WEBHOOK_FANOUT_BATCH_SIZE = 10;
+
+export const WEBHOOK_FANOUT_TIMEOUT_SECONDS = 30;
+
+export const WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS =
+  WEBHOOK_DELIVERY_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+export const WEBHOOK_FANOUT_VISIBILITY_TIMEOUT_SECONDS =
+  WEBHOOK_FANOUT_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;

@@ -155,3 +155,38 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     ...(config.vectorIndex ? { [ENV.vectorIndex]: JSON.stringify(config.vectorIndex) } : {}),
   };
 }
+
+/** What the webhook functions read: the settings (the retry schedule), the table and the deliveries queue. */
+export interface WebhookEnvironment {
+  settings: Settings;
+  table: string;
+  deliveryQueueUrl: string;
+}
+
+const webhookEnvironmentSchema = z.object({
+  [ENV.settings]: settingsJson,
+  [ENV.table]: z.string().min(1),
+  [ENV.webhookDeliveryQueueUrl]: z.url(),
+});
+
+export function readWebhookEnvironment(env: Record<string, string | undefined>): WebhookEnvironment {
+  const parsed = webhookEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Aperture webhook environment is invalid: ${describeIssues(parsed.error)}`);
+  }
+  const values = parsed.data;
+  return {
+    settings: values[ENV.settings],
+    table: values[ENV.table],
+    deliveryQueueUrl: values[ENV.webhookDeliveryQueueUrl],
+  };
+}
+
+/** The inverse of readWebhookEnvironment: what the construct (and the local runtime) sets. */
+export function webhookEnvironmentVariables(config: WebhookEnvironment): Record<string, string> {
+  return {
+    [ENV.settings]: JSON.stringify(config.settings),
+    [ENV.table]: config.table,
+    [ENV.webhookDeliveryQueueUrl]: config.deliveryQueueUrl,
+  };
+}

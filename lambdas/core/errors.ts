@@ -95,7 +95,9 @@ export type RetryReason =
   /** The image with the same bytes is being deleted: its record must go before the upload can be ingested. */
   | 'image_being_deleted'
   /** Another request holds the render lease and has not stored the variant yet. */
-  | 'render_in_progress';
+  | 'render_in_progress'
+  /** A webhook endpoint did not take a delivery (no answer, an error, a redirect, a forbidden address). */
+  | 'endpoint_failed';
 
 /**
  * The same request may succeed later: SQS and S3 handlers let it throw so the event is delivered

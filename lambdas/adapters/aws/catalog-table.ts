@@ -1,3 +1,7 @@
+import { CATALOG_TABLE } from '../../contract.js';
+
+const WEBHOOK_SORT_PREFIX = 'WEBHOOK#';
+
 /**
  * How the adapter lays out items in the catalog table (`CATALOG_TABLE` in the deployment contract),
  * shared with the tests and tools that read items directly.
@@ -10,6 +14,10 @@
  * - entry   `INDEX#{owner, %-encoded}#{term}` / `{sha256}`   one of an owner's lookups (a tag, a word, a hash band)
  * - upload  `UPLOAD#{uploadId}`/ `UPLOAD`            one presigned upload and its fate
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
+ * - webhook `WEBHOOKS#{owner, %-encoded}` / `WEBHOOK#{webhookId}`   one of an owner's webhook endpoints
+ *
+ * Webhook items have a prefix of their own, so the delivery functions' IAM policy can name them
+ * (`dynamodb:LeadingKeys`), and no query of an owner's images ever meets one.
  */
 export const catalogKeys = {
   image: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'IMAGE' }),
@@ -26,6 +34,12 @@ export const catalogKeys = {
   }),
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
+  webhook: (owner: string, webhookId: string) => ({
+    pk: catalogKeys.webhooks(owner),
+    sk: `${WEBHOOK_SORT_PREFIX}${webhookId}`,
+  }),
+  /** The partition of one owner's webhook endpoints. */
+  webhooks: (owner: string) => `${CATALOG_TABLE.webhookPartitionPrefix}${encodeURIComponent(owner)}`,
   /** The `byCollection` partition of one owner's collection. */
   collection: (owner: string, collection: string) => `OWNER#${owner}#COLLECTION#${collection}`,
 };
