@@ -67,15 +67,12 @@ const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000]
 export const webhookSettingsSchema = z.strictObject({
   /**
    * The waits, in seconds, before each retry of a failed delivery: after the first attempt the first
-   * wait, and so on; once they are used up the delivery is parked. Each at most 12 hours, all
-   * together at most 10 days (a delivery must outlive its retries in the queue).
+   * wait, and so on; once they are used up the delivery is parked. Up to 20 waits of at most 12 hours
+   * each: 10 days together at most, inside the 14 days SQS keeps a message.
    */
   retryScheduleSeconds: z
     .array(z.number().int().min(0).max(MAX_RETRY_DELAY_SECONDS))
     .max(20)
-    .refine((waits) => waits.reduce((sum, wait) => sum + wait, 0) <= 10 * 24 * 3600, {
-      message: 'the waits add up to more than 10 days',
-    })
     .default(() => [...DEFAULT_RETRY_SCHEDULE_SECONDS]),
   /** Webhook endpoints one owner may register. */
   maxEndpointsPerOwner: z.number().int().min(1).max(100).default(10),
