@@ -30,8 +30,10 @@ export const ENV = {
   enrichmentQueueUrl: 'APERTURE_ENRICHMENT_QUEUE_URL',
   /** The S3 Vectors index (JSON `{indexArn}`); set only when embeddings are enabled. */
   vectorIndex: 'APERTURE_VECTOR_INDEX',
-  /** The webhook deliveries queue: set on the webhook functions only. */
+  /** The webhook deliveries queue: set on the webhook functions (and given to the CLI, to replay). */
   webhookDeliveryQueueUrl: 'APERTURE_WEBHOOK_DELIVERY_QUEUE_URL',
+  /** Where failed deliveries are parked: given to the CLI only, which replays them. */
+  webhookDeadLetterQueueUrl: 'APERTURE_WEBHOOK_DEAD_LETTER_QUEUE_URL',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ const functionEnvironmentSchema = rendererEnvironmentSchema
       .transform((text) => JSON.parse(text) as unknown)
       .pipe(z.strictObject({ indexArn: z.string().min(1) }))
       .optional(),
+    [ENV.webhookDeliveryQueueUrl]: z.url().optional(),
+    [ENV.webhookDeadLetterQueueUrl]: z.url().optional(),
   })
   .superRefine((values, ctx) => {
     // Enrichment switched on without its queue (or embeddings without their index) would silently
@@ -86,6 +88,16 @@ export interface FunctionEnvironment {
   enrichmentQueueUrl?: string | undefined;
   /** The S3 Vectors index embeddings are filed in: there when embeddings are enabled. */
   vectorIndex?: VectorIndexLocation | undefined;
+  /**
+   * The webhook deliveries queue and its dead-letter queue: not set on any function of the pipeline's
+   * (the webhook functions read `readWebhookEnvironment`); the CLI is told them to replay parked deliveries.
+   */
+  webhookQueues?: WebhookQueues | undefined;
+}
+
+export interface WebhookQueues {
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
 }
 
 /** An S3 Vectors index (one per embedding model and size), by its ARN, which every vector request takes. */
@@ -118,7 +130,15 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
     enrichmentQueueUrl: values[ENV.enrichmentQueueUrl],
     vectorIndex: values[ENV.vectorIndex],
+    webhookQueues: webhookQueuesOf(values[ENV.webhookDeliveryQueueUrl], values[ENV.webhookDeadLetterQueueUrl]),
   };
+}
+
+function webhookQueuesOf(
+  deliveryQueueUrl: string | undefined,
+  deadLetterQueueUrl: string | undefined,
+): WebhookQueues | undefined {
+  return deliveryQueueUrl && deadLetterQueueUrl ? { deliveryQueueUrl, deadLetterQueueUrl } : undefined;
 }
 
 /** What the on-demand renderer reads. It sits behind the CDN, so it cannot be told the CDN's address. */
@@ -153,6 +173,12 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     ...Object.fromEntries(WORK_LANES.map((lane) => [ENV.queueUrl(lane), config.queueUrls[lane]])),
     ...(config.enrichmentQueueUrl ? { [ENV.enrichmentQueueUrl]: config.enrichmentQueueUrl } : {}),
     ...(config.vectorIndex ? { [ENV.vectorIndex]: JSON.stringify(config.vectorIndex) } : {}),
+    ...(config.webhookQueues
+      ? {
+          [ENV.webhookDeliveryQueueUrl]: config.webhookQueues.deliveryQueueUrl,
+          [ENV.webhookDeadLetterQueueUrl]: config.webhookQueues.deadLetterQueueUrl,
+        }
+      : {}),
   };
 }
 

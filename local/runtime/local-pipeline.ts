@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { checkWebhookUrl } from '../../lambdas/adapters/net/webhook-transport.js';
 import {
   API_ROUTES,
   ENRICHMENT_BATCH_SIZE,
@@ -11,6 +12,7 @@ import {
   UPLOADS_PREFIX,
 } from '../../lambdas/contract.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
+import { LOCAL_URL_POLICY } from '../../lambdas/core/webhook-urls.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { createEnrichHandler, enrichDependenciesFromEnvironment } from '../../lambdas/handlers/enrich.js';
 import { createIngestHandler, ingestDependenciesFromEnvironment } from '../../lambdas/handlers/ingest.js';
@@ -32,6 +34,7 @@ import { startQueuePoller } from './queue-poller.js';
 import { startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
 import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
+import { startLocalWebhooks } from './webhooks.js';
 
 export interface LocalPipelineOptions {
   /** Where S3 objects, the DynamoDB database and the token signing key are kept between runs. */
@@ -152,6 +155,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const api = createApiHandler({
       ...apiDependenciesFromEnvironment(env),
       ...(offline ? { vectors: offline.vectors, search: offline.search } : {}),
+      // Receivers on this machine, over http; no other private address (docs/webhooks.md).
+      checkWebhookUrl: (url) => checkWebhookUrl(url, LOCAL_URL_POLICY),
     });
     onDemand = createOnDemandHandler(onDemandDependenciesFromEnvironment(env));
 
@@ -196,6 +201,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         stops.push(() => enrichment.stop());
       }
     }
+
+    // Delivery never waits on the render lanes, nor they on it: it runs whatever renders.
+    const webhooks = await startLocalWebhooks({ sqs: clients.sqs, twin, settings, logger });
+    stops.push(() => webhooks.stop());
 
     const server = await startLocalApi({
       host,
