@@ -130,7 +130,10 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     queueUrls: mapLanes((lane) => (values as Record<string, unknown>)[ENV.queueUrl(lane)] as string),
     enrichmentQueueUrl: values[ENV.enrichmentQueueUrl],
     vectorIndex: values[ENV.vectorIndex],
-    webhookQueues: webhookQueuesOf(values[ENV.webhookDeliveryQueueUrl], values[ENV.webhookDeadLetterQueueUrl]),
+    webhookQueues: webhookQueuesOf(
+      values[ENV.webhookDeliveryQueueUrl],
+      values[ENV.webhookDeadLetterQueueUrl],
+    ),
   };
 }
 
