@@ -32,6 +32,8 @@ export const ENV = {
   vectorIndex: 'APERTURE_VECTOR_INDEX',
   /** The webhook deliveries queue: set on the webhook functions (and given to the CLI, to replay). */
   webhookDeliveryQueueUrl: 'APERTURE_WEBHOOK_DELIVERY_QUEUE_URL',
+  /** The deployment's own webhook endpoints (JSON, `DeploymentEndpoint[]`): set on the webhook functions. */
+  webhookDeploymentEndpoints: 'APERTURE_WEBHOOK_DEPLOYMENT_ENDPOINTS',
   /** Where failed deliveries are parked: given to the CLI only, which replays them. */
   webhookDeadLetterQueueUrl: 'APERTURE_WEBHOOK_DEAD_LETTER_QUEUE_URL',
 } as const;

@@ -1,10 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -19,9 +20,10 @@ import {
   WEBHOOK_MEMORY_MB,
 } from '../lambdas/contract.js';
 import { webhookEnvironmentVariables } from '../lambdas/core/environment.js';
-import { EVENT_SOURCE, EVENT_TYPES } from '../lambdas/core/events.js';
+import { EVENT_SOURCE, EVENT_TYPES, type EventType } from '../lambdas/core/events.js';
 import type { Settings } from '../lambdas/core/settings.js';
-import { deliveryAttempts } from '../lambdas/core/webhooks.js';
+import { DEPLOYMENT_URL_POLICY, parseWebhookUrl } from '../lambdas/core/webhook-urls.js';
+import { type DeploymentEndpoint, deliveryAttempts, deploymentWebhookId } from '../lambdas/core/webhooks.js';
 import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
 import type { PipelineMonitoring } from './monitoring.js';
 
@@ -32,6 +34,21 @@ export interface WebhooksProps extends FunctionTelemetryProps {
   readonly settings: Settings;
   /** The catalog table, where owners' endpoints are kept. */
   readonly table: ITable;
+  /**
+   * Endpoints of the deployment itself, besides those owners register: each hears every owner's
+   * events of its types, signed with its secret, under the same URL policy (https, public addresses).
+   * @default - none
+   */
+  readonly endpoints?: readonly DeploymentWebhook[];
+}
+
+/** A webhook endpoint configured with the deployment (`WebhooksProps.endpoints`). */
+export interface DeploymentWebhook {
+  readonly url: string;
+  /** @default - every event type */
+  readonly events?: readonly EventType[];
+  /** A secret whose text is the signing secret, `whsec_` and the base64 of 24 to 64 random bytes. */
+  readonly secret: ISecret;
 }
 
 /** SQS keeps a message 14 days at most; a delivery's retries must all fit in its time in the queue. */
@@ -95,6 +112,7 @@ export class Webhooks extends Construct {
       settings: props.settings,
       table: props.table.tableName,
       deliveryQueueUrl: this.deliveryQueue.queueUrl,
+      deploymentEndpoints: (props.endpoints ?? []).map(deploymentEndpoint),
     });
     const fanOut = new ApertureFunction(this, 'FanOut', {
       handlerFile: 'webhook-fanout.ts',
@@ -133,6 +151,7 @@ export class Webhooks extends Construct {
       }),
     );
     grantWebhookItems(this.deliveryFunction, props.table, 'dynamodb:GetItem');
+    for (const endpoint of props.endpoints ?? []) endpoint.secret.grantRead(this.deliveryFunction);
   }
 
   /** Alarms on both functions and on anything parked in either dead-letter queue. */
@@ -150,6 +169,17 @@ export class Webhooks extends Construct {
       'A pipeline event could not be fanned out to webhooks: see the fan-out function’s log, then redrive.',
     );
   }
+}
+
+/** A configured endpoint as the functions read it; a URL the deployment's policy refuses fails the synth. */
+function deploymentEndpoint(endpoint: DeploymentWebhook, index: number): DeploymentEndpoint {
+  if (!Token.isUnresolved(endpoint.url)) parseWebhookUrl(endpoint.url, DEPLOYMENT_URL_POLICY);
+  return {
+    webhookId: deploymentWebhookId(index, endpoint.url),
+    url: endpoint.url,
+    events: [...(endpoint.events ?? EVENT_TYPES)],
+    secretArn: endpoint.secret.secretArn,
+  };
 }
 
 /**

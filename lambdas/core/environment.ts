@@ -3,6 +3,7 @@ import { ENV } from '../contract.js';
 import { mapLanes, WORK_LANES, type WorkLane } from './render-jobs.js';
 import { parseSettings, type Settings } from './settings.js';
 import { describeIssues } from './validation.js';
+import { type DeploymentEndpoint, deploymentEndpointSchema } from './webhooks.js';
 
 /**
  * Reads and writes the environment the deployment contract names (`ENV`): what CDK sets and the
@@ -190,12 +191,19 @@ export interface WebhookEnvironment {
   settings: Settings;
   table: string;
   deliveryQueueUrl: string;
+  /** The deployment's own endpoints, besides the owners'. */
+  deploymentEndpoints?: DeploymentEndpoint[] | undefined;
 }
 
 const webhookEnvironmentSchema = z.object({
   [ENV.settings]: settingsJson,
   [ENV.table]: z.string().min(1),
   [ENV.webhookDeliveryQueueUrl]: z.url(),
+  [ENV.webhookDeploymentEndpoints]: z
+    .string()
+    .transform((text) => JSON.parse(text) as unknown)
+    .pipe(z.array(deploymentEndpointSchema))
+    .optional(),
 });
 
 export function readWebhookEnvironment(env: Record<string, string | undefined>): WebhookEnvironment {
@@ -208,6 +216,7 @@ export function readWebhookEnvironment(env: Record<string, string | undefined>):
     settings: values[ENV.settings],
     table: values[ENV.table],
     deliveryQueueUrl: values[ENV.webhookDeliveryQueueUrl],
+    deploymentEndpoints: values[ENV.webhookDeploymentEndpoints],
   };
 }
 
@@ -217,5 +226,8 @@ export function webhookEnvironmentVariables(config: WebhookEnvironment): Record<
     [ENV.settings]: JSON.stringify(config.settings),
     [ENV.table]: config.table,
     [ENV.webhookDeliveryQueueUrl]: config.deliveryQueueUrl,
+    ...(config.deploymentEndpoints?.length
+      ? { [ENV.webhookDeploymentEndpoints]: JSON.stringify(config.deploymentEndpoints) }
+      : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType, type PipelineEvent } from './events.js';
 
@@ -83,6 +83,24 @@ export function webhookView(endpoint: WebhookEndpoint): WebhookView {
   };
 }
 
+/**
+ * An endpoint of the deployment itself (the construct's `endpoints`), not of an owner: it hears every
+ * owner's events of its types. Its secret stays in Secrets Manager; only its ARN is configured.
+ */
+export const deploymentEndpointSchema = z.strictObject({
+  webhookId: z.string().regex(WEBHOOK_ID),
+  url: z.string().min(1),
+  events: z.array(z.enum(EVENT_TYPES)).min(1),
+  secretArn: z.string().min(1),
+});
+
+export type DeploymentEndpoint = z.output<typeof deploymentEndpointSchema>;
+
+/** A deployment endpoint's id: the same on every deploy while its place and URL stay. */
+export function deploymentWebhookId(index: number, url: string): string {
+  return `wh_${createHash('sha256').update(`${index}:${url}`).digest('hex').slice(0, 24)}`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Deliveries
 
@@ -97,6 +115,8 @@ export const webhookDeliverySchema = z.strictObject({
   messageId: z.string().min(1),
   eventType: z.enum(EVENT_TYPES),
   body: z.string().min(1),
+  /** Whose endpoint: the owner's (in the catalog) or the deployment's (in the configuration). */
+  scope: z.enum(['owner', 'deployment']).default('owner'),
 });
 
 export type WebhookDelivery = z.output<typeof webhookDeliverySchema>;
@@ -107,23 +127,31 @@ export function webhookBody(event: PipelineEvent): string {
 }
 
 /**
- * The deliveries an event makes: one per endpoint of its owner subscribed to its type. Endpoints of
- * anyone else never get it, whoever passed them in.
+ * The deliveries an event makes: one per endpoint of its owner subscribed to its type, and one per
+ * deployment endpoint subscribed to it. Endpoints of another owner never get it, whoever passed them in.
  */
 export function deliveriesFor(
   event: PipelineEvent,
   endpoints: readonly WebhookEndpoint[],
+  deploymentEndpoints: readonly DeploymentEndpoint[] = [],
 ): WebhookDelivery[] {
   const body = webhookBody(event);
-  return endpoints
-    .filter((endpoint) => endpoint.owner === event.owner && endpoint.events.includes(event.type))
-    .map((endpoint) => ({
-      owner: endpoint.owner,
-      webhookId: endpoint.webhookId,
-      messageId: event.id,
-      eventType: event.type,
-      body,
-    }));
+  const delivery = (webhookId: string, scope: WebhookDelivery['scope']): WebhookDelivery => ({
+    owner: event.owner,
+    webhookId,
+    messageId: event.id,
+    eventType: event.type,
+    body,
+    scope,
+  });
+  return [
+    ...endpoints
+      .filter((endpoint) => endpoint.owner === event.owner && endpoint.events.includes(event.type))
+      .map((endpoint) => delivery(endpoint.webhookId, 'owner')),
+    ...deploymentEndpoints
+      .filter((endpoint) => endpoint.events.includes(event.type))
+      .map((endpoint) => delivery(endpoint.webhookId, 'deployment')),
+  ];
 }
 
 /**

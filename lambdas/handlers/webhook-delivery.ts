@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { DynamoWebhookEndpoints } from '../adapters/aws/dynamo-webhook-endpoints.js';
+import { readSecretText } from '../adapters/aws/secret-text.js';
 import { SqsWebhookDeliveries } from '../adapters/aws/sqs-webhook-deliveries.js';
 import { HttpWebhookTransport } from '../adapters/net/webhook-transport.js';
 import { WEBHOOK_ATTEMPT_TIMEOUT_SECONDS } from '../contract.js';
@@ -83,6 +84,8 @@ export function webhookDeliveryDependenciesFromEnvironment(
   return {
     settings: config.settings,
     webhooks: new DynamoWebhookEndpoints(clients.dynamo, config.table),
+    deploymentEndpoints: config.deploymentEndpoints ?? [],
+    readSecret: memoized((secretArn) => readSecretText(clients.secrets, secretArn)),
     // The deployment's policy, always: nothing in settings or the environment loosens it.
     transport: new HttpWebhookTransport({
       policy: DEPLOYMENT_URL_POLICY,
@@ -98,3 +101,16 @@ export function webhookDeliveryDependenciesFromEnvironment(
 export const handler = onColdStart(() =>
   createWebhookDeliveryHandler(webhookDeliveryDependenciesFromEnvironment(process.env)),
 );
+
+/** Each secret read once per cold start; a failed read is tried again next time. */
+function memoized(read: (key: string) => Promise<string>): (key: string) => Promise<string> {
+  const values = new Map<string, Promise<string>>();
+  return (key) => {
+    const cached = values.get(key);
+    if (cached) return cached;
+    const value = read(key);
+    values.set(key, value);
+    value.catch(() => values.delete(key));
+    return value;
+  };
+}

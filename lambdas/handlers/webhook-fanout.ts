@@ -70,6 +70,7 @@ export function webhookFanOutDependenciesFromEnvironment(
   return {
     webhooks: new DynamoWebhookEndpoints(clients.dynamo, config.table),
     deliveries: new SqsWebhookDeliveries(clients.sqs, config.deliveryQueueUrl),
+    deploymentEndpoints: config.deploymentEndpoints ?? [],
     logger,
     metrics,
   };

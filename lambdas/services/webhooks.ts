@@ -2,6 +2,7 @@ import { NotFoundError, RetryableError, ValidationError } from '../core/errors.j
 import { EVENT_TYPES, type PipelineEvent } from '../core/events.js';
 import type { Settings } from '../core/settings.js';
 import {
+  type DeploymentEndpoint,
   deliveriesFor,
   isWebhookId,
   newWebhookId,
@@ -62,17 +63,26 @@ export async function deleteWebhook(
 export interface FanOutDependencies {
   webhooks: WebhookEndpoints;
   deliveries: WebhookDeliveryQueue;
+  /** The deployment's own endpoints, which hear every owner's events. */
+  deploymentEndpoints: readonly DeploymentEndpoint[];
 }
 
-/** One delivery per endpoint of the event's owner subscribed to its type; how many were queued. */
+/**
+ * One delivery per endpoint of the event's owner subscribed to its type, and per deployment endpoint
+ * subscribed to it; how many were queued.
+ */
 export async function fanOutEvent(deps: FanOutDependencies, event: PipelineEvent): Promise<number> {
-  const deliveries = deliveriesFor(event, await deps.webhooks.list(event.owner));
+  const owned = await deps.webhooks.list(event.owner);
+  const deliveries = deliveriesFor(event, owned, deps.deploymentEndpoints);
   await deps.deliveries.enqueue(deliveries);
   return deliveries.length;
 }
 
 export interface DeliverWebhookDependencies {
   webhooks: WebhookEndpoints;
+  deploymentEndpoints: readonly DeploymentEndpoint[];
+  /** A deployment endpoint's secret, by its ARN (Secrets Manager). */
+  readSecret: (secretArn: string) => Promise<string>;
   transport: WebhookTransport;
   now: () => Date;
 }
@@ -104,7 +114,7 @@ export async function deliverWebhook(
   deps: DeliverWebhookDependencies,
   delivery: WebhookDelivery,
 ): Promise<DeliveryOutcome> {
-  const endpoint = await deps.webhooks.get(delivery.owner, delivery.webhookId);
+  const endpoint = await endpointOf(deps, delivery);
   if (!endpoint) return { outcome: 'endpoint_gone' };
   const headers = webhookHeaders(endpoint.secret, delivery, deps.now());
   const attempt = await deps.transport.post(endpoint.url, headers, delivery.body);
@@ -112,4 +122,14 @@ export async function deliverWebhook(
     throw new DeliveryFailedError(attempt, { webhookId: delivery.webhookId, messageId: delivery.messageId });
   }
   return attempt;
+}
+
+/** Where a delivery goes now: an owner's endpoint from the catalog, or the deployment's from its configuration. */
+async function endpointOf(
+  deps: DeliverWebhookDependencies,
+  delivery: WebhookDelivery,
+): Promise<{ url: string; secret: string } | undefined> {
+  if (delivery.scope === 'owner') return deps.webhooks.get(delivery.owner, delivery.webhookId);
+  const configured = deps.deploymentEndpoints.find((endpoint) => endpoint.webhookId === delivery.webhookId);
+  return configured && { url: configured.url, secret: await deps.readSecret(configured.secretArn) };
 }

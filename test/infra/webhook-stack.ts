@@ -7,11 +7,15 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
 import { CatalogTable } from '../../lib/catalog-table.js';
 import { PipelineMonitoring } from '../../lib/monitoring.js';
-import { Webhooks } from '../../lib/webhooks.js';
+import { type DeploymentWebhook, Webhooks } from '../../lib/webhooks.js';
 import { WorkQueues } from '../../lib/work-queues.js';
 
 /** The webhooks construct in a stack of its own, on a bus and a catalog table, monitored as the pipeline monitors. */
-export function webhookStack(app: App, settings: SettingsInput = {}) {
+export function webhookStack(
+  app: App,
+  settings: SettingsInput = {},
+  endpoints?: (stack: Stack) => DeploymentWebhook[],
+) {
   const stack = new Stack(app, 'Webhooks');
   const table = new CatalogTable(stack, 'Catalog', { removalPolicy: RemovalPolicy.DESTROY }).table;
   const eventBus = new EventBus(stack, 'Bus');
@@ -22,6 +26,7 @@ export function webhookStack(app: App, settings: SettingsInput = {}) {
     logRetention: RetentionDays.ONE_WEEK,
     removalPolicy: RemovalPolicy.DESTROY,
     tracing: Tracing.DISABLED,
+    ...(endpoints ? { endpoints: endpoints(stack) } : {}),
   });
   const apiStage = new HttpApi(stack, 'Api', { createDefaultStage: false }).addStage('Stage', {
     stageName: 'test',

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import {
   CATALOG_TABLE,
@@ -174,6 +175,43 @@ describe('the webhooks construct', () => {
         MetricName: 'Errors',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn) } }],
       });
+    }
+  });
+});
+
+describe('deployment-configured endpoints', () => {
+  it('are given to both functions with their secret ARN, which only delivery may read', () => {
+    const configured = webhookStack(newApp(), {}, (stack) => [
+      {
+        url: 'https://ops.example.com/aperture',
+        events: ['image.failed'],
+        secret: new Secret(stack, 'OpsHookSecret'),
+      },
+    ]);
+    const t = Template.fromStack(configured.stack);
+    const secret = configured.stack.node.findChild('OpsHookSecret') as Secret;
+    for (const fn of [configured.webhooks.fanOutFunction, configured.webhooks.deliveryFunction]) {
+      const variables =
+        t.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables;
+      const endpoints = variables[ENV.webhookDeploymentEndpoints];
+      expect(JSON.stringify(endpoints)).toContain('https://ops.example.com/aperture');
+      expect(JSON.stringify(endpoints)).toContain(logicalId(secret));
+    }
+    const readsSecret = (fn: Parameters<typeof roleStatements>[1]) =>
+      roleStatements(t, fn).some(
+        (s) =>
+          [s.Action].flat().includes('secretsmanager:GetSecretValue') &&
+          JSON.stringify(s.Resource) === JSON.stringify({ Ref: logicalId(secret) }),
+      );
+    expect(readsSecret(configured.webhooks.deliveryFunction)).toBe(true);
+    expect(readsSecret(configured.webhooks.fanOutFunction)).toBe(false);
+  });
+
+  it('fail the synth when the deployment’s URL policy refuses one', () => {
+    for (const url of ['http://ops.example.com/hook', 'https://169.254.169.254/', 'https://localhost/']) {
+      expect(() =>
+        webhookStack(newApp(), {}, (stack) => [{ url, secret: new Secret(stack, 'Hook') }]),
+      ).toThrow(/url/);
     }
   });
 });

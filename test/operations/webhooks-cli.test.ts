@@ -41,6 +41,7 @@ describe('aperture webhooks', () => {
       messageId: `event-${n}`,
       eventType: 'image.deleted',
       body: JSON.stringify({ type: 'image.deleted', n }),
+      scope: 'owner',
     }));
     await clients.sqs.send(
       new SendMessageBatchCommand({

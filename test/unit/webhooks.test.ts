@@ -6,8 +6,10 @@ import { CATALOG_TABLE } from '../../lambdas/contract.js';
 import { EVENT_TYPES, type PipelineEvent } from '../../lambdas/core/events.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import {
+  type DeploymentEndpoint,
   deliveriesFor,
   deliveryAttempts,
+  deploymentWebhookId,
   isWebhookId,
   newWebhookId,
   newWebhookSecret,
@@ -19,6 +21,8 @@ import {
   webhookSignature,
   webhookView,
 } from '../../lambdas/core/webhooks.js';
+import type { WebhookEndpoints } from '../../lambdas/ports/webhooks.js';
+import { deliverWebhook } from '../../lambdas/services/webhooks.js';
 
 const deleted = (owner: string, id = 'img-1:deleted:u-1'): PipelineEvent => ({
   version: 1,
@@ -151,5 +155,56 @@ describe('registration and catalog items', () => {
     expect(item.pk).not.toBe(catalogKeys.link('alice#tag:x', 'x').pk);
     expect(webhookFromItem(item)).toEqual({ ...alice, description: undefined });
     expect(entryFromItem(item)).toEqual([]);
+  });
+});
+
+describe('deployment endpoints', () => {
+  const configured = (events: DeploymentEndpoint['events']): DeploymentEndpoint => ({
+    webhookId: deploymentWebhookId(0, 'https://ops.example.com/hook'),
+    url: 'https://ops.example.com/hook',
+    events,
+    secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops',
+  });
+
+  it('hear every owner’s events of their types, besides the owner’s own endpoints', () => {
+    const alice = endpoint('alice');
+    const ops = configured(['image.deleted']);
+    const deliveries = deliveriesFor(deleted('alice'), [alice], [ops, configured(['image.ready'])]);
+    expect(deliveries.map((d) => [d.webhookId, d.scope])).toEqual([
+      [alice.webhookId, 'owner'],
+      [ops.webhookId, 'deployment'],
+    ]);
+    expect(deploymentWebhookId(0, ops.url)).toBe(ops.webhookId);
+    expect(deploymentWebhookId(1, ops.url)).not.toBe(ops.webhookId);
+    expect(isWebhookId(ops.webhookId)).toBe(true);
+  });
+
+  it('are signed with their secret from Secrets Manager, and dropped once configured away', async () => {
+    const ops = configured(['image.deleted']);
+    const secret = newWebhookSecret();
+    const [delivery] = deliveriesFor(deleted('alice'), [], [ops]);
+    if (!delivery) throw new Error('no delivery');
+    const posted: Array<{ url: string; headers: Record<string, string> }> = [];
+    const deps = {
+      webhooks: { get: async () => undefined } as unknown as WebhookEndpoints,
+      deploymentEndpoints: [ops],
+      readSecret: async (arn: string) => (arn === ops.secretArn ? secret : 'whsec_wrong'),
+      transport: {
+        post: async (url: string, headers: Record<string, string>) => {
+          posted.push({ url, headers });
+          return { outcome: 'delivered' as const, status: 200 };
+        },
+      },
+      now: () => new Date('2026-12-06T10:00:00Z'),
+    };
+    expect(await deliverWebhook(deps, delivery)).toEqual({ outcome: 'delivered', status: 200 });
+    expect(posted[0]?.url).toBe(ops.url);
+    expect(posted[0]?.headers['webhook-signature']).toBe(
+      webhookSignature(secret, delivery.messageId, Date.parse('2026-12-06T10:00:00Z') / 1000, delivery.body),
+    );
+    expect(await deliverWebhook({ ...deps, deploymentEndpoints: [] }, delivery)).toEqual({
+      outcome: 'endpoint_gone',
+    });
+    expect(posted).toHaveLength(1);
   });
 });
