@@ -8,6 +8,7 @@ import { API_ROUTES, WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS } from '../../l
 import type { PipelineEvent } from '../../lambdas/core/events.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { DEPLOYMENT_URL_POLICY, LOCAL_URL_POLICY } from '../../lambdas/core/webhook-urls.js';
+import { createdWebhookViewSchema, webhookListSchema } from '../../lambdas/core/webhooks.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
 import { startLocalWebhooks } from '../../local/runtime/webhooks.js';
@@ -150,8 +151,11 @@ describe('webhook registration', () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ url: `${receiver.url}/alice`, events: ['image.ready'] });
     expect(created.json.secret).toMatch(/^whsec_/);
+    // The answers are what the exported schemas (and so the OpenAPI document) say.
+    expect(createdWebhookViewSchema.safeParse(created.json).success).toBe(true);
 
     const listed = await call(localApi, API_ROUTES.listWebhooks, alice);
+    expect(webhookListSchema.safeParse(listed.json).success).toBe(true);
     expect(listed.json.items).toEqual([
       {
         webhookId: created.json.webhookId,
