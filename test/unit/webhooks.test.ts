@@ -21,6 +21,7 @@ import {
   webhookSignature,
   webhookView,
 } from '../../lambdas/core/webhooks.js';
+import { eventEnvelopeSchema } from '../../lambdas/handlers/webhook-fanout.js';
 import type { WebhookEndpoints } from '../../lambdas/ports/webhooks.js';
 import { deliverWebhook } from '../../lambdas/services/webhooks.js';
 
@@ -206,5 +207,41 @@ describe('deployment endpoints', () => {
       outcome: 'endpoint_gone',
     });
     expect(posted).toHaveLength(1);
+  });
+});
+
+describe('the fan-out queue’s messages', () => {
+  const envelope = (event: PipelineEvent, overrides: Record<string, unknown> = {}) => ({
+    version: '0',
+    id: 'e-1',
+    'detail-type': event.type,
+    source: 'aperture',
+    account: '123456789012',
+    time: event.occurredAt,
+    region: 'eu-west-1',
+    resources: [],
+    detail: event,
+    ...overrides,
+  });
+
+  it('takes the EventBridge envelope of a pipeline event, its detail kept whole', () => {
+    const event = deleted('alice');
+    const parsed = eventEnvelopeSchema.parse(envelope(event));
+    expect(parsed.detail).toEqual(event);
+  });
+
+  it('refuses another source, a type it does not know, or a detail-type that is not the detail’s', () => {
+    const event = deleted('alice');
+    for (const overrides of [
+      { source: 'someone.else' },
+      { 'detail-type': 'image.ready' },
+      { 'detail-type': 'image.exploded', detail: { ...event, type: 'image.exploded' } },
+      { detail: { ...event, owner: '' } },
+    ]) {
+      expect(
+        eventEnvelopeSchema.safeParse(envelope(event, overrides)).success,
+        JSON.stringify(overrides),
+      ).toBe(false);
+    }
   });
 });

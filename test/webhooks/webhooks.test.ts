@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { checkWebhookUrl } from '../../lambdas/adapters/net/webhook-transport.js';
@@ -11,7 +11,7 @@ import { DEPLOYMENT_URL_POLICY, LOCAL_URL_POLICY } from '../../lambdas/core/webh
 import { createdWebhookViewSchema, webhookListSchema } from '../../lambdas/core/webhooks.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
-import { startLocalWebhooks } from '../../local/runtime/webhooks.js';
+import { startLocalWebhooks, webhookEventTarget } from '../../local/runtime/webhooks.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { apiEvent } from '../support/api-events.js';
@@ -106,7 +106,7 @@ function deletedEvent(owner: string): PipelineEvent {
   };
 }
 
-/** What the rule on the bus puts on the fan-out queue (until the local bus does it). */
+/** What the local bus hands its webhook target: the EventBridge envelope of the event. */
 async function publish(event: PipelineEvent): Promise<void> {
   const envelope = {
     version: '0',
@@ -119,9 +119,7 @@ async function publish(event: PipelineEvent): Promise<void> {
     resources: [],
     detail: event,
   };
-  await sqs.send(
-    new SendMessageCommand({ QueueUrl: queues.events.url, MessageBody: JSON.stringify(envelope) }),
-  );
+  await webhookEventTarget(sqs, queues.events.url)(envelope);
 }
 
 async function messages(queueUrl: string): Promise<number> {
