@@ -22,11 +22,15 @@ import { migrateJsonCommand } from './commands/migrate-json.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { reprocessCommand } from './commands/reprocess.js';
 import { statsCommand } from './commands/stats.js';
+import { webhooksListCommand, webhooksReplayCommand } from './commands/webhooks.js';
 import { progressLine } from './progress.js';
 import { openTarget, TARGET_OPTIONS, TARGET_USAGE, type TargetDependencies } from './target.js';
 import { UsageError } from './usage-error.js';
 
-/** `aperture`: the operator's command line. Each subcommand is one file in `commands/`. */
+/**
+ * `aperture`: the operator's command line. Each subcommand is one file in `commands/`; a name of two
+ * words (`webhooks replay`) is a command of a family.
+ */
 const COMMANDS: Readonly<Record<string, Command>> = {
   stats: statsCommand,
   reprocess: reprocessCommand,
@@ -34,6 +38,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   ingest: ingestCommand,
   'migrate-json': migrateJsonCommand,
   cost: costCommand,
+  'webhooks replay': webhooksReplayCommand,
+  'webhooks list': webhooksListCommand,
 };
 
 const COMMON_OPTIONS = {
@@ -130,7 +136,8 @@ export interface CliDependencies extends TargetDependencies, ApiTargetDependenci
 
 /** Runs one command line; resolves with the exit status (0 done, 1 failed, 2 wrong usage). */
 export async function runCli(argv: readonly string[], io: CliIo, deps: CliDependencies): Promise<number> {
-  const [name, ...args] = argv;
+  const family = argv.length > 1 ? `${argv[0]} ${argv[1]}` : undefined;
+  const [name, ...args] = family && Object.hasOwn(COMMANDS, family) ? [family, ...argv.slice(2)] : argv;
   if (name === '-h' || name === '--help') {
     io.stdout(usage());
     return 0;

@@ -33,6 +33,8 @@ const RESOURCE_FLAGS: Readonly<Record<string, string>> = {
   'upload-bucket': ENV.uploadBucket,
   'image-bucket': ENV.imageBucket,
   ...Object.fromEntries(WORK_LANES.map((lane) => [`${lane}-queue-url`, ENV.queueUrl(lane)])),
+  'webhook-queue-url': ENV.webhookDeliveryQueueUrl,
+  'webhook-dlq-url': ENV.webhookDeadLetterQueueUrl,
 };
 
 export const TARGET_OPTIONS = {
@@ -48,7 +50,8 @@ export const TARGET_USAGE = `Where the pipeline is (later ones win):
   --env-file FILE           that environment as JSON (aws lambda get-function-configuration
                             --function-name <any Aperture function> --query Environment.Variables)
   --table NAME, --upload-bucket NAME, --image-bucket NAME,
-  ${WORK_LANES.map((lane) => `--${lane}-queue-url URL`).join(', ')}
+  ${WORK_LANES.map((lane) => `--${lane}-queue-url URL`).join(', ')},
+  --webhook-queue-url URL, --webhook-dlq-url URL (webhooks replay; the Webhooks construct's queues)
   --settings FILE           the pipeline's settings as JSON (what the functions run with)
   --local [--data-dir DIR]  the local runtime (npm start) whose data is in DIR (default .aperture,
                             env APERTURE_DATA_DIR); if it is not running, its data is opened

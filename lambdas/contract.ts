@@ -32,6 +32,12 @@ export const ENV = {
   vectorIndex: 'APERTURE_VECTOR_INDEX',
   /** The EventBridge bus the pipeline's events go to (the announce function's only). */
   eventBus: 'APERTURE_EVENT_BUS',
+  /** The webhook deliveries queue: set on the webhook functions (and given to the CLI, to replay). */
+  webhookDeliveryQueueUrl: 'APERTURE_WEBHOOK_DELIVERY_QUEUE_URL',
+  /** The deployment's own webhook endpoints (JSON, `DeploymentEndpoint[]`): set on the webhook functions. */
+  webhookDeploymentEndpoints: 'APERTURE_WEBHOOK_DEPLOYMENT_ENDPOINTS',
+  /** Where failed deliveries are parked: given to the CLI only, which replays them. */
+  webhookDeadLetterQueueUrl: 'APERTURE_WEBHOOK_DEAD_LETTER_QUEUE_URL',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -64,6 +70,9 @@ export const API_ROUTES = {
   search: 'GET /v1/search',
   similarImages: 'GET /v1/images/{imageId}/similar',
   getOpenApi: 'GET /v1/openapi.json',
+  createWebhook: 'POST /v1/webhooks',
+  listWebhooks: 'GET /v1/webhooks',
+  deleteWebhook: 'DELETE /v1/webhooks/{webhookId}',
 } as const;
 
 export type ApiRouteKey = (typeof API_ROUTES)[keyof typeof API_ROUTES];
@@ -90,6 +99,11 @@ export const CATALOG_TABLE = {
   /** Epoch seconds; DynamoDB deletes the item some time after it passes (abandoned uploads). */
   timeToLiveAttribute: 'expiresAtEpoch',
   collectionIndex: { name: 'byCollection', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /**
+   * What the partition key of every webhook endpoint starts with, and of nothing else: the webhook
+   * functions' IAM policy lets them read only such items (`dynamodb:LeadingKeys`).
+   */
+  webhookPartitionPrefix: 'WEBHOOKS#',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -252,3 +266,33 @@ export const EVENT_CLAIM_SECONDS = 2 * ANNOUNCE_TIMEOUT_SECONDS;
 
 /** How long the ledger remembers a published event: well past the 24 hours a stream keeps a change. */
 export const EVENT_LEDGER_DAYS = 7;
+// Webhooks
+
+/**
+ * One attempt of one delivery: connecting, sending and the whole answer. Standard Webhooks asks
+ * receivers to answer at once and do the work later; an endpoint slower than this fails the attempt.
+ */
+export const WEBHOOK_ATTEMPT_TIMEOUT_SECONDS = 10;
+
+/** Fan-out and delivery both wait on the network, not the CPU. */
+export const WEBHOOK_MEMORY_MB = 256;
+
+/**
+ * Deliveries per invocation, attempted at once: a slow endpoint holds up the batch for one attempt's
+ * timeout at most, and never another batch (Lambda runs as many as the queue needs).
+ */
+export const WEBHOOK_DELIVERY_BATCH_SIZE = 10;
+
+/** The batch's attempts run side by side, so one attempt's timeout and room to settle the batch. */
+export const WEBHOOK_DELIVERY_TIMEOUT_SECONDS = 3 * WEBHOOK_ATTEMPT_TIMEOUT_SECONDS;
+
+/** Events per fan-out invocation: a query and a send each. */
+export const WEBHOOK_FANOUT_BATCH_SIZE = 10;
+
+export const WEBHOOK_FANOUT_TIMEOUT_SECONDS = 30;
+
+export const WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS =
+  WEBHOOK_DELIVERY_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+export const WEBHOOK_FANOUT_VISIBILITY_TIMEOUT_SECONDS =
+  WEBHOOK_FANOUT_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;

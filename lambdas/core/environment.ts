@@ -3,6 +3,7 @@ import { ENV } from '../contract.js';
 import { mapLanes, WORK_LANES, type WorkLane } from './render-jobs.js';
 import { parseSettings, type Settings } from './settings.js';
 import { describeIssues } from './validation.js';
+import { type DeploymentEndpoint, deploymentEndpointSchema } from './webhooks.js';
 
 /**
  * Reads and writes the environment the deployment contract names (`ENV`): what CDK sets and the
@@ -49,6 +50,8 @@ const functionEnvironmentSchema = rendererEnvironmentSchema
       .pipe(z.strictObject({ indexArn: z.string().min(1) }))
       .optional(),
     [ENV.eventBus]: z.string().min(1).optional(),
+    [ENV.webhookDeliveryQueueUrl]: z.url().optional(),
+    [ENV.webhookDeadLetterQueueUrl]: z.url().optional(),
   })
   .superRefine((values, ctx) => {
     // Enrichment switched on without its queue (or embeddings without their index) would silently
@@ -89,6 +92,16 @@ export interface FunctionEnvironment {
   vectorIndex?: VectorIndexLocation | undefined;
   /** The EventBridge bus events are published to: set on the announce function only. */
   eventBus?: string | undefined;
+  /**
+   * The webhook deliveries queue and its dead-letter queue: not set on any function of the pipeline's
+   * (the webhook functions read `readWebhookEnvironment`); the CLI is told them to replay parked deliveries.
+   */
+  webhookQueues?: WebhookQueues | undefined;
+}
+
+export interface WebhookQueues {
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
 }
 
 /** An S3 Vectors index (one per embedding model and size), by its ARN, which every vector request takes. */
@@ -122,7 +135,18 @@ export function readFunctionEnvironment(env: Record<string, string | undefined>)
     enrichmentQueueUrl: values[ENV.enrichmentQueueUrl],
     vectorIndex: values[ENV.vectorIndex],
     eventBus: values[ENV.eventBus],
+    webhookQueues: webhookQueuesOf(
+      values[ENV.webhookDeliveryQueueUrl],
+      values[ENV.webhookDeadLetterQueueUrl],
+    ),
   };
+}
+
+function webhookQueuesOf(
+  deliveryQueueUrl: string | undefined,
+  deadLetterQueueUrl: string | undefined,
+): WebhookQueues | undefined {
+  return deliveryQueueUrl && deadLetterQueueUrl ? { deliveryQueueUrl, deadLetterQueueUrl } : undefined;
 }
 
 /** What the on-demand renderer reads. It sits behind the CDN, so it cannot be told the CDN's address. */
@@ -158,5 +182,57 @@ export function functionEnvironmentVariables(config: FunctionEnvironment): Recor
     ...(config.enrichmentQueueUrl ? { [ENV.enrichmentQueueUrl]: config.enrichmentQueueUrl } : {}),
     ...(config.vectorIndex ? { [ENV.vectorIndex]: JSON.stringify(config.vectorIndex) } : {}),
     ...(config.eventBus ? { [ENV.eventBus]: config.eventBus } : {}),
+    ...(config.webhookQueues
+      ? {
+          [ENV.webhookDeliveryQueueUrl]: config.webhookQueues.deliveryQueueUrl,
+          [ENV.webhookDeadLetterQueueUrl]: config.webhookQueues.deadLetterQueueUrl,
+        }
+      : {}),
+  };
+}
+
+/** What the webhook functions read: the settings (the retry schedule), the table and the deliveries queue. */
+export interface WebhookEnvironment {
+  settings: Settings;
+  table: string;
+  deliveryQueueUrl: string;
+  /** The deployment's own endpoints, besides the owners'. */
+  deploymentEndpoints?: DeploymentEndpoint[] | undefined;
+}
+
+const webhookEnvironmentSchema = z.object({
+  [ENV.settings]: settingsJson,
+  [ENV.table]: z.string().min(1),
+  [ENV.webhookDeliveryQueueUrl]: z.url(),
+  [ENV.webhookDeploymentEndpoints]: z
+    .string()
+    .transform((text) => JSON.parse(text) as unknown)
+    .pipe(z.array(deploymentEndpointSchema))
+    .optional(),
+});
+
+export function readWebhookEnvironment(env: Record<string, string | undefined>): WebhookEnvironment {
+  const parsed = webhookEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Aperture webhook environment is invalid: ${describeIssues(parsed.error)}`);
+  }
+  const values = parsed.data;
+  return {
+    settings: values[ENV.settings],
+    table: values[ENV.table],
+    deliveryQueueUrl: values[ENV.webhookDeliveryQueueUrl],
+    deploymentEndpoints: values[ENV.webhookDeploymentEndpoints],
+  };
+}
+
+/** The inverse of readWebhookEnvironment: what the construct (and the local runtime) sets. */
+export function webhookEnvironmentVariables(config: WebhookEnvironment): Record<string, string> {
+  return {
+    [ENV.settings]: JSON.stringify(config.settings),
+    [ENV.table]: config.table,
+    [ENV.webhookDeliveryQueueUrl]: config.deliveryQueueUrl,
+    ...(config.deploymentEndpoints?.length
+      ? { [ENV.webhookDeploymentEndpoints]: JSON.stringify(config.deploymentEndpoints) }
+      : {}),
   };
 }

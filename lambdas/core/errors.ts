@@ -97,7 +97,9 @@ export type RetryReason =
   /** Another request holds the render lease and has not stored the variant yet. */
   | 'render_in_progress'
   /** Another publisher holds the event's claim and has not published it yet. */
-  | 'event_in_flight';
+  | 'event_in_flight'
+  /** A webhook endpoint did not take a delivery (no answer, an error, a redirect, a forbidden address). */
+  | 'endpoint_failed';
 
 /**
  * The same request may succeed later: SQS and S3 handlers let it throw so the event is delivered

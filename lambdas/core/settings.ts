@@ -53,6 +53,33 @@ export const enrichmentSettingsSchema = z.strictObject({
 
 export type EnrichmentSettings = z.output<typeof enrichmentSettingsSchema>;
 
+/** SQS holds a message out of sight for 12 hours at most (`ChangeMessageVisibility`). */
+const MAX_RETRY_DELAY_SECONDS = 12 * 3600;
+
+/** Standard Webhooks' (Svix's) schedule: about 27.5 hours from the first attempt to the last. */
+const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+/**
+ * How webhook deliveries are retried (docs/webhooks.md). The schedule also sizes the deliveries queue:
+ * its `maxReceiveCount` is one more than the schedule's length, then the delivery is parked in its
+ * dead-letter queue.
+ */
+export const webhookSettingsSchema = z.strictObject({
+  /**
+   * The waits, in seconds, before each retry of a failed delivery: after the first attempt the first
+   * wait, and so on; once they are used up the delivery is parked. Up to 20 waits of at most 12 hours
+   * each: 10 days together at most, inside the 14 days SQS keeps a message.
+   */
+  retryScheduleSeconds: z
+    .array(z.number().int().min(0).max(MAX_RETRY_DELAY_SECONDS))
+    .max(20)
+    .default(() => [...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+  /** Webhook endpoints one owner may register. */
+  maxEndpointsPerOwner: z.number().int().min(1).max(100).default(10),
+});
+
+export type WebhookSettings = z.output<typeof webhookSettingsSchema>;
+
 /**
  * The pipeline's policy: what it accepts and what it makes. The construct validates these at synth
  * time and hands them to every function in one environment variable, so both sides read one schema.
@@ -96,6 +123,8 @@ export const settingsSchema = z.strictObject({
   nearDuplicates: z.boolean().default(true),
   /** Tags, captions, colours, moderation and embeddings of every image, made after its thumbnails. */
   enrichment: enrichmentSettingsSchema.default(() => enrichmentSettingsSchema.parse({})),
+  /** Retries of webhook deliveries, and how many endpoints an owner may register. */
+  webhooks: webhookSettingsSchema.default(() => webhookSettingsSchema.parse({})),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -7,24 +7,30 @@ import { CloudFrontCache } from '../adapters/aws/cloudfront-cache.js';
 import { cloudFrontUrlSignerFor } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
 import { DynamoOwnerIndex } from '../adapters/aws/dynamo-owner-index.js';
+import { DynamoWebhookEndpoints } from '../adapters/aws/dynamo-webhook-endpoints.js';
 import { awsEmbedder, awsVectorFiling } from '../adapters/aws/enrichment-adapters.js';
 import { S3ImageObjects } from '../adapters/aws/s3-image-objects.js';
 import { S3MultipartUploads } from '../adapters/aws/s3-multipart-uploads.js';
 import { S3UploadSigner } from '../adapters/aws/s3-upload-signer.js';
+import { checkWebhookUrl } from '../adapters/net/webhook-transport.js';
 import { API_ROUTES, type ApiRouteKey, type PublicApiRouteKey } from '../contract.js';
 import { RetryableError } from '../core/errors.js';
 import { isSha256Hex, isUploadId } from '../core/keys.js';
+import { DEPLOYMENT_URL_POLICY } from '../core/webhook-urls.js';
 import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
 import { type HttpResult, httpErrors, json, ownerOf, parseJsonBody } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { abortUploadRoute } from './routes/abort-upload.js';
 import { completeUploadRoute } from './routes/complete-upload.js';
 import { type CreateUploadDependencies, createUpload } from './routes/create-upload.js';
+import { type CreateWebhookDependencies, createWebhookRoute } from './routes/create-webhook.js';
 import { type DeleteImageRouteDependencies, deleteImageRoute } from './routes/delete-image.js';
+import { type DeleteWebhookDependencies, deleteWebhookRoute } from './routes/delete-webhook.js';
 import { type GetImageDependencies, getImage } from './routes/get-image.js';
 import { type GetUploadDependencies, getUpload } from './routes/get-upload.js';
 import { type ListImagesDependencies, listImages } from './routes/list-images.js';
 import { type ListPartsDependencies, listPartsRoute } from './routes/list-parts.js';
+import { type ListWebhooksDependencies, listWebhooksRoute } from './routes/list-webhooks.js';
 import { type SearchImagesRouteDependencies, searchImagesRoute } from './routes/search-images.js';
 import { type SignPartDependencies, signPartRoute } from './routes/sign-part.js';
 import { type SimilarImagesDependencies, similarImages } from './routes/similar-images.js';
@@ -38,7 +44,10 @@ export interface ApiDependencies
     ListImagesDependencies,
     DeleteImageRouteDependencies,
     SearchImagesRouteDependencies,
-    SimilarImagesDependencies {
+    SimilarImagesDependencies,
+    CreateWebhookDependencies,
+    ListWebhooksDependencies,
+    DeleteWebhookDependencies {
   logger: Logger;
   metrics: Metrics;
 }
@@ -88,6 +97,10 @@ const ROUTES: Readonly<Record<Exclude<ApiRouteKey, PublicApiRouteKey>, Route>> =
   [API_ROUTES.search]: (deps, owner, event) => searchImagesRoute(deps, owner, event.queryStringParameters),
   [API_ROUTES.similarImages]: (deps, owner, event) =>
     similarImages(deps, owner, event.pathParameters?.imageId, event.queryStringParameters),
+  [API_ROUTES.createWebhook]: (deps, owner, event) => createWebhookRoute(deps, owner, parseJsonBody(event)),
+  [API_ROUTES.listWebhooks]: (deps, owner) => listWebhooksRoute(deps, owner),
+  [API_ROUTES.deleteWebhook]: (deps, owner, event) =>
+    deleteWebhookRoute(deps, owner, event.pathParameters?.webhookId),
 };
 
 const isRouteKey = (routeKey: string): routeKey is keyof typeof ROUTES => Object.hasOwn(ROUTES, routeKey);
@@ -172,6 +185,9 @@ export function apiDependenciesFromEnvironment(env: Record<string, string | unde
     vectors,
     search: vectors && embedder ? { embedder, vectorIndex: vectors.index } : undefined,
     urlSigner: cloudFrontUrlSignerFor(config.signedUrls, clients.secrets),
+    webhooks: new DynamoWebhookEndpoints(clients.dynamo, config.table),
+    // The deployment's policy, always: nothing in settings or the environment loosens it.
+    checkWebhookUrl: (url) => checkWebhookUrl(url, DEPLOYMENT_URL_POLICY),
     now: () => new Date(),
     logger,
     metrics,

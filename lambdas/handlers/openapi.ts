@@ -34,6 +34,12 @@ import {
   uploadGrantViewSchema,
 } from '../core/upload-views.js';
 import { uploadRequestSchema } from '../core/uploads.js';
+import {
+  createdWebhookViewSchema,
+  webhookListSchema,
+  webhookRegistrationSchema,
+  webhookViewSchema,
+} from '../core/webhooks.js';
 import { listQuerySchema } from './routes/list-images.js';
 import { searchQuerySchema } from './routes/search-images.js';
 import { similarQuerySchema } from './routes/similar-images.js';
@@ -58,6 +64,9 @@ export const RESPONSE_SCHEMAS = {
   SimilarImages: similarImagesSchema,
   Error: errorBodySchema,
   GatewayError: gatewayErrorBodySchema,
+  Webhook: webhookViewSchema,
+  CreatedWebhook: createdWebhookViewSchema,
+  WebhookList: webhookListSchema,
   OpenApiDocument: z.looseObject({
     openapi: z.literal('3.1.0'),
     info: z.looseObject({}),
@@ -69,6 +78,7 @@ export const RESPONSE_SCHEMAS = {
 export const REQUEST_SCHEMAS = {
   UploadRequest: uploadRequestSchema,
   CompleteUploadRequest: completeUploadRequestSchema,
+  WebhookRegistration: webhookRegistrationSchema,
 } as const;
 
 type ResponseName = keyof typeof RESPONSE_SCHEMAS;
@@ -82,7 +92,7 @@ type CommonStatus = ErrorStatus | 401 | 429 | 500 | 503;
 export interface Operation {
   summary: string;
   description?: string;
-  tag: 'uploads' | 'images' | 'search' | 'meta';
+  tag: 'uploads' | 'images' | 'search' | 'webhooks' | 'meta';
   /** The route's query string: a strict object whose keys are the parameters. */
   query?: z.ZodObject;
   body?: RequestName;
@@ -177,6 +187,27 @@ export const OPERATIONS: { readonly [Key in ApiRouteKey]: Operation } = {
     responses: { 200: { description: 'Near-duplicates, nearest first.', schema: 'SimilarImages' } },
     errors: [400, 404],
   },
+  [API_ROUTES.createWebhook]: {
+    tag: 'webhooks',
+    summary: 'Register a webhook endpoint',
+    description:
+      'https only, never a private, loopback, link-local or metadata address (by literal or by what the name resolves to). The secret that signs deliveries (Standard Webhooks) is in this answer only.',
+    body: 'WebhookRegistration',
+    responses: { 201: { description: 'Registered; keep the secret.', schema: 'CreatedWebhook' } },
+    errors: [400],
+  },
+  [API_ROUTES.listWebhooks]: {
+    tag: 'webhooks',
+    summary: 'The caller’s webhook endpoints',
+    responses: { 200: { description: 'Every endpoint, without secrets.', schema: 'WebhookList' } },
+    errors: [],
+  },
+  [API_ROUTES.deleteWebhook]: {
+    tag: 'webhooks',
+    summary: 'Remove a webhook endpoint',
+    responses: { 204: { description: 'Removed; its pending deliveries are dropped.', schema: null } },
+    errors: [404],
+  },
   [API_ROUTES.getOpenApi]: {
     tag: 'meta',
     summary: 'This document',
@@ -193,6 +224,10 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: Record<stri
   },
   imageId: {
     description: 'The SHA-256 of the bytes, hex; any other answers 404.',
+    schema: { type: 'string' },
+  },
+  webhookId: {
+    description: 'As `POST /v1/webhooks` gave it; any other answers 404.',
     schema: { type: 'string' },
   },
   partNumber: {
@@ -329,6 +364,7 @@ function buildDocument() {
       { name: 'uploads', description: 'Presigned and multipart uploads, and their state.' },
       { name: 'images', description: 'The caller’s images.' },
       { name: 'search', description: 'By tag, words, colour or likeness.' },
+      { name: 'webhooks', description: 'Endpoints the caller’s events are delivered to, signed.' },
       { name: 'meta', description: 'This document.' },
     ],
     paths,

@@ -32,13 +32,15 @@ export function parseJobMessage<Schema extends z.ZodType>(
 
 /**
  * The handler of an SQS event source with `ReportBatchItemFailures`: each record handled on its own,
- * one after another (Powertools' batch processor reports `batchItemFailures`), so a bad one never
- * fails its neighbours, and a batch that fails whole is still an answer, not a function error.
+ * one after another unless `inParallel` (Powertools' batch processor reports `batchItemFailures`), so
+ * a bad one never fails its neighbours, and a batch that fails whole is still an answer, not a
+ * function error.
  */
 export function sqsJobsHandler(
   logger: Logger,
   metrics: Metrics,
   handleRecord: (record: SQSRecord) => Promise<unknown>,
+  options: { inParallel?: boolean } = {},
 ) {
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -48,7 +50,7 @@ export function sqsJobsHandler(
       // serve several invocations at once (the local runtime's pollers do).
       processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
         context,
-        processInParallel: false,
+        processInParallel: options.inParallel ?? false,
         throwOnFullBatchFailure: false,
       }),
     );

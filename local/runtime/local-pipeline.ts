@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
+import { checkWebhookUrl } from '../../lambdas/adapters/net/webhook-transport.js';
 import {
   ANNOUNCE_BATCH_SIZE,
   ANNOUNCE_RETRY_ATTEMPTS,
@@ -16,6 +17,7 @@ import {
   UPLOADS_PREFIX,
 } from '../../lambdas/contract.js';
 import { parseSettings, type SettingsInput } from '../../lambdas/core/settings.js';
+import { LOCAL_URL_POLICY } from '../../lambdas/core/webhook-urls.js';
 import {
   announceDependenciesFromEnvironment,
   createAnnounceHandler,
@@ -43,6 +45,7 @@ import { type RenderLanesOptions, startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
 import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
 import { startStreamPoller } from './stream-poller.js';
+import { startLocalWebhooks } from './webhooks.js';
 
 export interface LocalPipelineOptions {
   /** Where S3 objects, the DynamoDB database and the token signing key are kept between runs. */
@@ -167,6 +170,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const api = createApiHandler({
       ...apiDependenciesFromEnvironment(env),
       ...(offline ? { vectors: offline.vectors, search: offline.search } : {}),
+      // Receivers on this machine, over http; no other private address (docs/webhooks.md).
+      checkWebhookUrl: (url) => checkWebhookUrl(url, LOCAL_URL_POLICY),
     });
     onDemand = createOnDemandHandler(onDemandDependenciesFromEnvironment(env));
 
@@ -234,6 +239,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         stops.push(() => enrichment.stop());
       }
     }
+
+    // Delivery never waits on the render lanes, nor they on it: it runs whatever renders.
+    const webhooks = await startLocalWebhooks({ sqs: clients.sqs, twin, settings, logger });
+    stops.push(() => webhooks.stop());
 
     const server = await startLocalApi({
       host,

@@ -1,4 +1,8 @@
-import { type FunctionEnvironment, functionEnvironmentVariables } from '../../lambdas/core/environment.js';
+import {
+  type FunctionEnvironment,
+  functionEnvironmentVariables,
+  webhookEnvironmentVariables,
+} from '../../lambdas/core/environment.js';
 import { mapLanes } from '../../lambdas/core/render-jobs.js';
 import type { Settings } from '../../lambdas/core/settings.js';
 import type { TwinInfo } from './index.js';
@@ -58,6 +62,22 @@ export function twinFunctionEnvironment(
     // (local/enrichment/), whose adapter it hands the functions in place of the S3 Vectors one.
     vectorIndex: { indexArn: TWIN_VECTOR_INDEX_ARN },
     eventBus: TWIN_EVENT_BUS,
+    webhookQueues: {
+      deliveryQueueUrl: info.resources.webhookDeliveries.url,
+      deadLetterQueueUrl: info.resources.webhookDeliveries.deadLetterUrl,
+    },
   };
   return { ...twinEnvironment(info), ...functionEnvironmentVariables(config) };
+}
+
+/** What the webhook functions get against the twin: its deliveries queue, unless told another. */
+export function twinWebhookEnvironment(
+  info: TwinInfo,
+  settings: Settings,
+  deliveryQueueUrl = info.resources.webhookDeliveries.url,
+): Record<string, string> {
+  return {
+    ...twinEnvironment(info),
+    ...webhookEnvironmentVariables({ settings, table: info.resources.table, deliveryQueueUrl }),
+  };
 }

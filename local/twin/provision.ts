@@ -14,8 +14,12 @@ import {
   ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
   visibilityTimeoutSeconds,
+  WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS,
+  WEBHOOK_FANOUT_VISIBILITY_TIMEOUT_SECONDS,
 } from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
+import { parseSettings } from '../../lambdas/core/settings.js';
+import { deliveryAttempts } from '../../lambdas/core/webhooks.js';
 import { TWIN_CREDENTIALS } from './environment.js';
 
 /** Local names are fixed (nothing else shares these emulators); in AWS, CloudFormation names them. */
@@ -25,6 +29,8 @@ export const TWIN_NAMES = {
   table: 'aperture-catalog',
   queue: (lane: WorkLane) => `aperture-${lane}`,
   enrichmentQueue: 'aperture-enrichment',
+  webhookEvents: 'aperture-webhook-events',
+  webhookDeliveries: 'aperture-webhook-deliveries',
 } as const;
 
 export interface WorkQueue {
@@ -43,6 +49,13 @@ export interface TwinResources {
   queues: Record<WorkLane, WorkQueue>;
   /** Made whether enrichment is on or not: a runtime started with it on finds it there. */
   enrichmentQueue: WorkQueue;
+  /** Pipeline events for webhook fan-out (in AWS, the target of the rule on the bus). */
+  webhookEvents: WorkQueue;
+  /**
+   * One message per webhook delivery. Its `maxReceiveCount` follows the default retry schedule; a
+   * runtime with another sets its own (`local/runtime/webhooks.ts`).
+   */
+  webhookDeliveries: WorkQueue;
 }
 
 export interface TwinEndpoints {
@@ -65,15 +78,24 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
   const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ ...config, endpoint: endpoints.sqs });
   try {
-    const [queues, enrichmentQueue, , , tableStreamArn] = await Promise.all([
-      provisionQueues(sqs),
-      ensureWorkQueue(sqs, TWIN_NAMES.enrichmentQueue, ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS),
-      ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() =>
-        allowBrowserUploads(s3, TWIN_NAMES.uploadBucket, ['*']),
-      ),
-      ensureBucket(s3, TWIN_NAMES.imageBucket),
-      ensureCatalogTable(dynamodb, TWIN_NAMES.table),
-    ]);
+    const [queues, enrichmentQueue, webhookEvents, webhookDeliveries, , , tableStreamArn] = await Promise.all(
+      [
+        provisionQueues(sqs),
+        ensureWorkQueue(sqs, TWIN_NAMES.enrichmentQueue, ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS),
+        ensureWorkQueue(sqs, TWIN_NAMES.webhookEvents, WEBHOOK_FANOUT_VISIBILITY_TIMEOUT_SECONDS),
+        ensureWorkQueue(
+          sqs,
+          TWIN_NAMES.webhookDeliveries,
+          WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS,
+          deliveryAttempts(parseSettings().webhooks.retryScheduleSeconds),
+        ),
+        ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() =>
+          allowBrowserUploads(s3, TWIN_NAMES.uploadBucket, ['*']),
+        ),
+        ensureBucket(s3, TWIN_NAMES.imageBucket),
+        ensureCatalogTable(dynamodb, TWIN_NAMES.table),
+      ],
+    );
     return {
       uploadBucket: TWIN_NAMES.uploadBucket,
       imageBucket: TWIN_NAMES.imageBucket,
@@ -81,6 +103,8 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
       tableStreamArn,
       queues,
       enrichmentQueue,
+      webhookEvents,
+      webhookDeliveries,
     };
   } finally {
     s3.destroy();
@@ -211,19 +235,20 @@ async function provisionQueues(sqs: SQSClient): Promise<Record<WorkLane, WorkQue
 }
 
 /**
- * A queue whose messages move to `{name}-dlq` after MAX_RECEIVE_COUNT receives, as every lane has.
- * Exported so tests can make a private pair that behaves exactly like a lane.
+ * A queue whose messages move to `{name}-dlq` after MAX_RECEIVE_COUNT receives (or `maxReceiveCount`),
+ * as every lane has. Exported so tests can make a private pair that behaves exactly like a lane.
  */
 export async function ensureWorkQueue(
   sqs: SQSClient,
   name: string,
   visibilityTimeoutSeconds: number,
+  maxReceiveCount = MAX_RECEIVE_COUNT,
 ): Promise<WorkQueue> {
   const deadLetterUrl = await createQueue(sqs, `${name}-dlq`, {});
   const deadLetterArn = await queueArn(sqs, deadLetterUrl);
   const url = await createQueue(sqs, name, {
     VisibilityTimeout: String(visibilityTimeoutSeconds),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount }),
   });
   return { url, arn: await queueArn(sqs, url), deadLetterUrl, deadLetterArn };
 }

@@ -12,6 +12,7 @@ import { buildApertureApp } from '../../lib/aperture-app.js';
 import { ApertureStack } from '../../lib/aperture-stack.js';
 import { ImagePipeline } from '../../lib/image-pipeline.js';
 import { newApp } from './synth.js';
+import { webhookStack } from './webhook-stack.js';
 
 interface Finding {
   rule: string;
@@ -115,6 +116,13 @@ describe('cdk-nag AwsSolutions', () => {
       uploadBucket: Bucket.fromBucketName(stack, 'Uploads', 'my-uploads'),
       imageBucket: Bucket.fromBucketName(stack, 'Images', 'my-images'),
     });
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('leaves none in the webhooks construct: its queues, rule, functions and their grants', () => {
+    const app = newApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    webhookStack(app);
     expect(nagFindings(app)).toEqual([]);
   });
 

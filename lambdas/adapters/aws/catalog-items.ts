@@ -1,6 +1,8 @@
 import { CATALOG_TABLE } from '../../contract.js';
 import type { Enrichment } from '../../core/enrichment.js';
+import type { EventType } from '../../core/events.js';
 import type { Rejection } from '../../core/rejections.js';
+import type { WebhookEndpoint } from '../../core/webhooks.js';
 import type { ImageLink, ImageRecord, MultipartFacts, UploadRecord } from '../../ports/catalog.js';
 import type { CatalogEntry } from '../../ports/maintenance-catalog.js';
 import { catalogKeys } from './catalog-table.js';
@@ -159,7 +161,28 @@ export function linkFromItem(item: Item): ImageLink {
   };
 }
 
-/** A scanned item as a catalog entry; items of other kinds (render leases) are none. */
+export function webhookToItem(endpoint: WebhookEndpoint): Item {
+  return {
+    ...catalogKeys.webhook(endpoint.owner, endpoint.webhookId),
+    type: 'webhook',
+    ...endpoint,
+    createdAt: iso(endpoint.createdAt),
+  };
+}
+
+export function webhookFromItem(item: Item): WebhookEndpoint {
+  return {
+    webhookId: String(item.webhookId),
+    owner: String(item.owner),
+    url: String(item.url),
+    events: item.events as EventType[],
+    description: text(item.description),
+    secret: String(item.secret),
+    createdAt: date(item.createdAt) as Date,
+  };
+}
+
+/** A scanned item as a catalog entry; items of other kinds (render leases, webhook endpoints) are none. */
 export function entryFromItem(item: Item): CatalogEntry[] {
   switch (item.type) {
     case 'image':

@@ -1,3 +1,7 @@
+import { CATALOG_TABLE } from '../../contract.js';
+
+const WEBHOOK_SORT_PREFIX = 'WEBHOOK#';
+
 /**
  * How the adapter lays out items in the catalog table (`CATALOG_TABLE` in the deployment contract),
  * shared with the tests and tools that read items directly.
@@ -11,6 +15,10 @@
  * - upload  `UPLOAD#{uploadId}`/ `UPLOAD`            one presigned upload and its fate
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
  * - event   `EVENT#{eventId}`  / `EVENT`             one published (or being published) event (expires by TTL)
+ * - webhook `WEBHOOKS#{owner, %-encoded}` / `WEBHOOK#{webhookId}`   one of an owner's webhook endpoints
+ *
+ * Webhook items have a prefix of their own, so the delivery functions' IAM policy can name them
+ * (`dynamodb:LeadingKeys`), and no query of an owner's images ever meets one.
  */
 export const catalogKeys = {
   image: (sha256: string) => ({ pk: `IMAGE#${sha256}`, sk: 'IMAGE' }),
@@ -28,6 +36,12 @@ export const catalogKeys = {
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   event: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' }),
+  webhook: (owner: string, webhookId: string) => ({
+    pk: catalogKeys.webhooks(owner),
+    sk: `${WEBHOOK_SORT_PREFIX}${webhookId}`,
+  }),
+  /** The partition of one owner's webhook endpoints. */
+  webhooks: (owner: string) => `${CATALOG_TABLE.webhookPartitionPrefix}${encodeURIComponent(owner)}`,
   /** The `byCollection` partition of one owner's collection. */
   collection: (owner: string, collection: string) => `OWNER#${owner}#COLLECTION#${collection}`,
 };
