@@ -26,5 +26,17 @@ export class ApertureStack extends Stack {
     new CfnOutput(this, 'UploadBucketName', { value: this.pipeline.uploadBucket.bucketName });
     new CfnOutput(this, 'ImageBucketName', { value: this.pipeline.imageBucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.pipeline.table.tableName });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.pipeline.eventBus.eventBusName,
+      description: "Where the pipeline's events go (docs/events.md)",
+    });
+    new CfnOutput(this, 'WebhookDeliveryQueueUrl', {
+      value: this.pipeline.webhooks.deliveryQueue.queueUrl,
+      description: 'aperture webhooks replay --webhook-queue-url',
+    });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
+      value: this.pipeline.webhooks.deliveryDeadLetterQueue.queueUrl,
+      description: 'aperture webhooks replay --webhook-dlq-url',
+    });
   }
 }

@@ -27,12 +27,14 @@ import { RenderWorkers } from './render-workers.js';
 import { Reprocess } from './reprocess.js';
 import { SharpLayer } from './sharp-layer.js';
 import { ImageStorage } from './storage.js';
+import { type DeploymentWebhook, Webhooks } from './webhooks.js';
 import { type LaneQueues, WorkQueues } from './work-queues.js';
 
 // What the props are built from, for stacks that embed the construct.
 export { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../lambdas/core/variants.js';
 export type { CdnDomain } from './image-cdn.js';
 export type { JwtAuthorization } from './pipeline-api.js';
+export type { DeploymentWebhook } from './webhooks.js';
 
 /** The key pair of private delivery (see `ImagePipelineProps.privateDelivery`). */
 export interface PrivateDelivery {
@@ -125,6 +127,13 @@ export interface ImagePipelineProps {
    * @default - a new bus
    */
   readonly eventBus?: IEventBus;
+  /**
+   * Webhook endpoints of the deployment itself, besides those owners register (`POST /v1/webhooks`):
+   * each hears every owner's events of its types, signed with its secret, under the same URL policy
+   * (https to public addresses only; a URL that breaks it fails the synth).
+   * @default - none
+   */
+  readonly webhookEndpoints?: DeploymentWebhook[];
 }
 
 /**
@@ -167,6 +176,8 @@ export class ImagePipeline extends Construct {
   public readonly eventBus: IEventBus;
   /** Reads the catalog's stream and publishes the events. */
   public readonly announceFunction: IFunction;
+  /** Signed deliveries of the events to owners' (and the deployment's) webhook endpoints. */
+  public readonly webhooks: Webhooks;
   /** Catalog changes that could not be announced after every retry, by their place in the stream; an alarm fires on any. */
   public readonly announceFailures: IQueue;
   public readonly alarmTopic: ITopic;
@@ -330,6 +341,13 @@ export class ImagePipeline extends Construct {
     this.announceFailures = events.failures;
     // The events show each image as the API does, signed under private delivery.
     props.privateDelivery?.privateKey.grantRead(this.announceFunction);
+    this.webhooks = new Webhooks(this, 'Webhooks', {
+      eventBus: this.eventBus,
+      settings: this.settings,
+      table: this.table,
+      endpoints: props.webhookEndpoints,
+      ...telemetry,
+    });
 
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {
       lanes: this.queues,
@@ -355,6 +373,7 @@ export class ImagePipeline extends Construct {
     }
     monitoring.monitorFunction(this.announceFunction, 'AnnounceFunction');
     monitoring.monitorStream(this.announceFunction, events.failures, 'Events');
+    this.webhooks.monitor(monitoring);
     monitoring.monitorDeadLetterQueue(
       this.ingestFailures,
       'Ingest',

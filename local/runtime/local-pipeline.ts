@@ -45,7 +45,7 @@ import { type RenderLanesOptions, startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
 import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
 import { startStreamPoller } from './stream-poller.js';
-import { startLocalWebhooks } from './webhooks.js';
+import { startLocalWebhooks, webhookEventTarget } from './webhooks.js';
 
 export interface LocalPipelineOptions {
   /** Where S3 objects, the DynamoDB database and the token signing key are kept between runs. */
@@ -243,6 +243,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Delivery never waits on the render lanes, nor they on it: it runs whatever renders.
     const webhooks = await startLocalWebhooks({ sqs: clients.sqs, twin, settings, logger });
     stops.push(() => webhooks.stop());
+    // The rule on the bus that, in AWS, sends every pipeline event to the webhooks' fan-out queue.
+    events.addTarget(webhookEventTarget(clients.sqs, twin.resources.webhookEvents.url));
 
     const server = await startLocalApi({
       host,

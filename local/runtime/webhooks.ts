@@ -22,13 +22,14 @@ import {
 import type { HostResolver } from '../../lambdas/ports/webhooks.js';
 import { twinWebhookEnvironment } from '../twin/environment.js';
 import type { TwinInfo, WorkQueue } from '../twin/index.js';
+import type { EventTarget } from './local-event-bus.js';
 import { startQueuePoller } from './queue-poller.js';
 
 /**
  * Where the local bus (which plays EventBridge) sends pipeline events for webhooks: the envelope, as
  * the rule's SQS target puts it on the fan-out queue in AWS.
  */
-export function webhookEventTarget(sqs: SQSClient, queueUrl: string): (envelope: object) => Promise<void> {
+export function webhookEventTarget(sqs: SQSClient, queueUrl: string): EventTarget {
   return async (envelope) => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
   };

@@ -51,6 +51,8 @@ const apertureFunctions = () => [
   pipeline().onDemandFunction,
   pipeline().reprocessFunction,
   pipeline().announceFunction,
+  pipeline().webhooks.fanOutFunction,
+  pipeline().webhooks.deliveryFunction,
 ];
 /** An object ARN pattern in a bucket, as CDK renders it. */
 const objectsIn = (bucket: Parameters<typeof logicalId>[0], pattern: string) => ({
@@ -237,6 +239,10 @@ describe('work queues', () => {
       ...WORK_LANES.flatMap((lane) => Object.values(pipeline().queues[lane])),
       pipeline().ingestFailures,
       pipeline().announceFailures,
+      pipeline().webhooks.eventQueue,
+      pipeline().webhooks.eventDeadLetterQueue,
+      pipeline().webhooks.deliveryQueue,
+      pipeline().webhooks.deliveryDeadLetterQueue,
     ];
     expect(Object.keys(resources('AWS::SQS::Queue'))).toHaveLength(queues.length);
     for (const queue of queues) {
@@ -318,7 +324,10 @@ describe('functions', () => {
   });
 
   it('reprocess hourly, reading the catalog, listing derivatives and queuing jobs, nothing else', () => {
-    const rules = Object.values(resources('AWS::Events::Rule')).map((r) => r.Properties);
+    // Beside the webhooks' rule on the pipeline's bus (test/infra/webhooks.test.ts).
+    const rules = Object.values(resources('AWS::Events::Rule'))
+      .map((r) => r.Properties)
+      .filter((rule) => rule.ScheduleExpression !== undefined);
     expect(rules).toEqual([
       expect.objectContaining({
         ScheduleExpression: 'rate(1 hour)',
@@ -556,8 +565,9 @@ describe('render functions', () => {
     const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties);
     const mappingOf = (lane: WorkLane) =>
       mappings.filter((m) => JSON.stringify(m.FunctionName) === JSON.stringify(ref(render(lane))));
-    // And the announce function's, on the catalog's stream (test/infra/pipeline-events.test.ts).
-    expect(mappings).toHaveLength(WORK_LANES.length + 1);
+    // And the announce function's, on the catalog's stream (test/infra/pipeline-events.test.ts), and
+    // the two webhook functions' (test/infra/webhooks.test.ts).
+    expect(mappings).toHaveLength(WORK_LANES.length + 3);
     // Exactly these properties: no ScalingConfig (maxConcurrency is deliberately unset), no filters.
     expect(mappingOf('thumbnails')).toEqual([
       {
