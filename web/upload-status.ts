@@ -1,10 +1,12 @@
 import type { PipelineEvent } from '../lambdas/core/events.js';
-import { type ApiClient, isAbort, type UploadView } from './api.js';
-import type { RowStatus } from './upload-list.js';
+import { type ApiClient, isAbort, type UploadStatus, type UploadView } from './api.js';
 
-/** What an upload's row shows: its status and the API's words for it. */
+/**
+ * What an upload's row shows: its status (or that the bytes were in the library already) and the
+ * API's words for it.
+ */
 export interface UploadUpdate {
-  status: RowStatus;
+  status: UploadStatus | 'duplicate' | 'error';
   message: string;
 }
 
@@ -21,10 +23,7 @@ interface FollowedUpload {
 }
 
 /** An upload's stages in the order it goes through them; the last one is settled. */
-const STAGE: Record<RowStatus, number> = {
-  preparing: 0,
-  uploading: 0,
-  interrupted: 0,
+const STAGE: Record<UploadUpdate['status'], number> = {
   error: 0,
   pending: 1,
   processing: 2,
