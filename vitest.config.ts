@@ -11,6 +11,7 @@ const PURE_ELSEWHERE = [
   'test/local/enrichment/layout-embedder.test.ts',
   'test/local/enrichment/sqlite-vector-index.test.ts',
   'test/local/enrichment/template-captioner.test.ts',
+  'test/local/event-stream.test.ts',
   'test/local/local-jwt.test.ts',
   'test/local/page-origins.test.ts',
   'test/local/route-matcher.test.ts',

@@ -3,14 +3,15 @@
  * through ingest and rendering, browse, search, inspect and delete the owner's images. This module
  * only finds the page's elements and connects the parts.
  */
-import { isAbort } from './api.js';
+import type { PipelineEvent } from '../lambdas/core/events.js';
 import { DetailDialog } from './detail.js';
 import { acceptFiles } from './drop-zone.js';
+import { followEventStream } from './event-stream.js';
 import { Gallery } from './gallery.js';
 import { type Session, trackIdentity } from './identity.js';
 import { SearchBar } from './search-bar.js';
-import { UploadList, type UploadRow } from './upload-list.js';
-import { followUpload } from './upload-status.js';
+import { UploadList } from './upload-list.js';
+import { UploadFollower } from './upload-status.js';
 import { Uploader } from './uploader.js';
 
 function byId<T extends HTMLElement>(id: string, type: abstract new () => T): T {
@@ -74,8 +75,12 @@ const detail = new DetailDialog(
 
 const uploads = new UploadList(byId('uploads', HTMLOListElement));
 
+/** The signed-in owner's uploads, followed on their event stream; a new one per session. */
+let following: UploadFollower | undefined;
+
 const uploader = new Uploader(({ name, size }) => {
   const row = uploads.add(name, size);
+  const watch = following?.watch((update) => row.show(update.status, update.message));
   return {
     progress: (fraction) => row.progress(fraction),
     duplicate: (imageId) => {
@@ -83,21 +88,15 @@ const uploader = new Uploader(({ name, size }) => {
       showImage(imageId);
     },
     interrupted: () => row.show('interrupted'),
-    uploaded: (uploadId) => void follow(uploadId, row),
+    uploaded: (uploadId) => watch?.follow(uploadId),
     failed: (message) => row.show('error', message),
   };
 });
 
-/** Shows an upload's progress through ingest and rendering, and its image as soon as it has one. */
-async function follow(uploadId: string, row: UploadRow): Promise<void> {
-  try {
-    await followUpload(currentSession().api, uploadId, (upload) => {
-      row.show(upload.status, [upload.reason, upload.message].filter(Boolean).join(': '));
-      if (upload.imageId) showImage(upload.imageId);
-    });
-  } catch (error) {
-    if (!isAbort(error)) row.show('error', `Lost track of the upload: ${(error as Error).message}`);
-  }
+/** Every event of the owner's, whichever page or tool made the change, shows in the gallery. */
+function showEvent(event: PipelineEvent): void {
+  if (event.type === 'image.deleted') gallery.remove(event.imageId);
+  else if (event.type !== 'upload.rejected') showImage(event.imageId);
 }
 
 /** Puts the image's latest view on its card; a card that cannot be read says so itself. */
@@ -128,5 +127,15 @@ trackIdentity(
     uploads.clear();
     uploader.useSession(next);
     void gallery.load(next);
+    const follower = new UploadFollower(next.api, showImage);
+    following = follower;
+    void followEventStream(next.token, next.signal, {
+      open: () => follower.connected(),
+      drop: () => follower.disconnected(),
+      event: (event) => {
+        follower.hear(event);
+        showEvent(event);
+      },
+    });
   },
 );

@@ -1,9 +1,12 @@
 import { ApiClient, fetchToken, isAbort } from './api.js';
 
-/** Who the page is acting as. Its client's signal aborts when the owner changes. */
+/** Who the page is acting as. `signal` (its client's too) aborts when the owner changes. */
 export interface Session {
   owner: string;
   api: ApiClient;
+  /** The owner's bearer token, for what the client does not call: the event stream. */
+  token: string;
+  signal: AbortSignal;
 }
 
 export interface IdentityElements {
@@ -35,7 +38,12 @@ export function trackIdentity(
     try {
       const token = await fetchToken(owner, controller.signal);
       status.textContent = `Signed in as ${owner}.`;
-      onSession({ owner, api: new ApiClient(location.origin, token, controller.signal) });
+      onSession({
+        owner,
+        api: new ApiClient(location.origin, token, controller.signal),
+        token,
+        signal: controller.signal,
+      });
     } catch (error) {
       if (isAbort(error)) return;
       status.textContent = `Could not sign in as ${owner}: ${(error as Error).message}`;

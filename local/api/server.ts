@@ -10,7 +10,8 @@ import { parseOwner } from '../../lambdas/core/identity.js';
 import { httpApiEvent } from '../events/http-api-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
 import { endpointUrl, listen, stopServer } from '../twin/net.js';
-import type { LocalJwt } from './local-jwt.js';
+import { type EventFeed, streamOwnerEvents } from './event-stream.js';
+import type { JwtClaims, LocalJwt } from './local-jwt.js';
 import { pageOrigins } from './page-origins.js';
 import { routeMatcher } from './route-matcher.js';
 
@@ -35,6 +36,8 @@ export interface LocalApiOptions {
   /** Served on GET outside the API's routes, with `contentSecurityPolicy`. */
   staticFiles?: StaticFiles;
   contentSecurityPolicy?: string;
+  /** The pipeline's events, streamed to their owners at `LOCAL_EVENTS_PATH`; without it the route is 404. */
+  events?: EventFeed;
 }
 
 export interface LocalApi {
@@ -46,6 +49,11 @@ export interface LocalApi {
 
 /** The local-only route that hands out tokens; API Gateway has no such thing. */
 export const LOCAL_TOKEN_PATH = '/local/token';
+/**
+ * The local-only route that streams the caller's own events (server-sent events), so the demo page
+ * hears them instead of polling; a deployment's apps hear EventBridge or webhooks instead.
+ */
+export const LOCAL_EVENTS_PATH = '/local/events';
 /** API Gateway's largest request payload. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const CORS_HEADERS = 'authorization,content-type,x-amz-date,x-amz-security-token,x-amz-content-sha256';
@@ -58,8 +66,9 @@ class PayloadTooLargeError extends Error {
  * Plays API Gateway's HTTP API in front of the API handler: CORS preflight, route matching (an
  * unmatched request never reaches the function), the JWT authorizer, the 10 MB payload limit, the
  * v2 event and the structured result, with API Gateway's own answers (`{"message": ...}`) for what
- * it refuses itself. Besides, it serves the demo page and the local token route. CORS admits the
- * page's own origins only, as a deployment's `allowedOrigins` would name its app.
+ * it refuses itself. Besides, it serves the demo page, the local token route and the page's event
+ * stream. CORS admits the page's own origins only, as a deployment's `allowedOrigins` would name
+ * its app.
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const match = routeMatcher(options.routeKeys);
@@ -104,6 +113,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     }
     const body = await readBody(request);
     if (method === 'POST' && url.pathname === LOCAL_TOKEN_PATH) return issueToken(request, body, response);
+    if (method === 'GET' && url.pathname === LOCAL_EVENTS_PATH && options.events) {
+      const claims = authorize(request, response);
+      if (claims) streamOwnerEvents(response, claims.sub, options.events);
+      return;
+    }
 
     const route = match(method, url.pathname);
     if (!route) {
@@ -123,13 +137,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     }
 
     // An open route gets no claims, as API Gateway passes none without an authorizer.
-    const claims = options.publicRouteKeys?.includes(route.routeKey)
-      ? {}
-      : options.jwt.verify(bearerToken(request.headers.authorization));
-    if (!claims) {
-      response.setHeader('www-authenticate', 'Bearer');
-      return send(response, 401, { message: 'Unauthorized' });
-    }
+    const claims = options.publicRouteKeys?.includes(route.routeKey) ? {} : authorize(request, response);
+    if (!claims) return;
     const event = httpApiEvent(
       {
         method,
@@ -151,6 +160,16 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       'content-length': Buffer.byteLength(resultBody, result.isBase64Encoded ? 'base64' : 'utf8'),
     });
     response.end(Buffer.from(resultBody, result.isBase64Encoded ? 'base64' : 'utf8'));
+  }
+
+  /** The token's claims, as the JWT authorizer checks them; else answers 401 as it does. */
+  function authorize(request: IncomingMessage, response: ServerResponse): JwtClaims | undefined {
+    const claims = options.jwt.verify(bearerToken(request.headers.authorization));
+    if (!claims) {
+      response.setHeader('www-authenticate', 'Bearer');
+      send(response, 401, { message: 'Unauthorized' });
+    }
+    return claims;
   }
 
   /**

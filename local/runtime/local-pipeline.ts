@@ -255,6 +255,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       jwt,
       staticFiles,
       contentSecurityPolicy: contentSecurityPolicy(cdn.url, twin.endpoints.s3),
+      events,
     });
     stops.push(() => server.stop());
     // From here browsers reach S3 from the page's origins only (while starting, from any: no page
