@@ -1,4 +1,5 @@
-import { EVENT_TYPES, type EventType, type PipelineEvent } from '../lambdas/core/events.js';
+import { EVENT_TYPES, type EventType } from '../lambdas/core/event-types.js';
+import type { PipelineEvent } from '../lambdas/core/events.js';
 import { SseParser } from './sse.js';
 
 /** The local runtime's stream of the signed-in owner's events (`LOCAL_EVENTS_PATH` in local/api/server.ts). */

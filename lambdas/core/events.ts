@@ -10,24 +10,11 @@
  */
 
 import { z } from 'zod';
+import { EVENT_SCHEMA_VERSION, type EventType } from './event-types.js';
 import { imageViewSchema } from './image-views.js';
 import { REJECTION_REASONS, type Rejection } from './rejections.js';
 
-/** `source` of every event on the bus. */
-export const EVENT_SOURCE = 'aperture';
-
-/** `detail.version`: bumped only for a change a consumer could trip on; fields are only ever added. */
-export const EVENT_SCHEMA_VERSION = 1 as const;
-
-export const EVENT_TYPES = [
-  'image.ingested',
-  'image.ready',
-  'image.failed',
-  'image.deleted',
-  'upload.rejected',
-] as const;
-
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_SCHEMA_VERSION, EVENT_SOURCE, EVENT_TYPES, type EventType } from './event-types.js';
 
 const base = {
   version: z
