@@ -30,6 +30,11 @@ import type {
   UploadGrantView,
 } from '../lambdas/core/upload-views.js';
 import type { uploadRequestSchema } from '../lambdas/core/uploads.js';
+import type {
+  createdWebhookViewSchema,
+  webhookListSchema,
+  webhookRegistrationSchema,
+} from '../lambdas/core/webhooks.js';
 import type { listQuerySchema } from '../lambdas/handlers/routes/list-images.js';
 import type { searchQuerySchema } from '../lambdas/handlers/routes/search-images.js';
 import type { similarQuerySchema } from '../lambdas/handlers/routes/similar-images.js';
@@ -40,6 +45,10 @@ export type UploadRequest = z.input<typeof uploadRequestSchema>;
 export type ListImagesQuery = z.input<typeof listQuerySchema>;
 export type SearchQuery = z.input<typeof searchQuerySchema>;
 export type SimilarImagesQuery = z.input<typeof similarQuerySchema>;
+/** What `POST /v1/webhooks` takes, and answers (the secret, this once). */
+export type WebhookRegistration = z.input<typeof webhookRegistrationSchema>;
+export type CreatedWebhook = z.output<typeof createdWebhookViewSchema>;
+export type WebhookList = z.output<typeof webhookListSchema>;
 
 export type {
   CompletedUploadView,
@@ -176,6 +185,19 @@ export class ApertureClient {
 
   similarImages(imageId: string, query: SimilarImagesQuery = {}): Promise<SimilarImages> {
     return this.#send('GET /v1/images/{imageId}/similar', { imageId }, { query });
+  }
+
+  /** Registers an endpoint for the caller's events; keep the answer's secret, it is not shown again. */
+  createWebhook(registration: WebhookRegistration): Promise<CreatedWebhook> {
+    return this.#send('POST /v1/webhooks', {}, { body: registration });
+  }
+
+  listWebhooks(): Promise<WebhookList> {
+    return this.#send('GET /v1/webhooks', {});
+  }
+
+  deleteWebhook(webhookId: string): Promise<void> {
+    return this.#send('DELETE /v1/webhooks/{webhookId}', { webhookId });
   }
 
   /** The OpenAPI document; the one call answered without credentials. */

@@ -57,7 +57,11 @@ export type WebhookView = z.output<typeof webhookViewSchema>;
 
 /** `POST /v1/webhooks`'s answer: the one time the secret is shown. */
 export const createdWebhookViewSchema = webhookViewSchema.extend({
-  secret: z.string().startsWith(WEBHOOK_SECRET_PREFIX),
+  // A pattern rather than `startsWith`, which JSON Schema would only know as an unknown `format`.
+  secret: z
+    .string()
+    .regex(new RegExp(`^${WEBHOOK_SECRET_PREFIX}[A-Za-z0-9+/]+={0,2}$`))
+    .describe('Signs every delivery (Standard Webhooks); shown this once.'),
 });
 
 export const webhookListSchema = z.strictObject({ items: z.array(webhookViewSchema) });

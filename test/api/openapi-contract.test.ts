@@ -169,6 +169,29 @@ describe('real answers validate against the OpenAPI document', () => {
     }
   });
 
+  it('the webhook routes: registered (with its secret, once), listed, refused, removed', async () => {
+    const caller = uniqueOwner('contract-hooks');
+    // An address literal: the deployment's policy resolves names, and this machine has no DNS.
+    const created = (await expectAnswer(API_ROUTES.createWebhook, 201, {
+      owner: caller,
+      body: { url: 'https://93.184.216.34/hooks', events: ['image.ready'] },
+    })) as { webhookId: string; secret: string };
+    expect(created.secret).toMatch(/^whsec_/);
+    const listed = (await expectAnswer(API_ROUTES.listWebhooks, 200, { owner: caller })) as {
+      items: Record<string, unknown>[];
+    };
+    expect(listed.items.map((item) => [item.webhookId, 'secret' in item])).toEqual([
+      [created.webhookId, false],
+    ]);
+    await expectAnswer(API_ROUTES.createWebhook, 400, {
+      owner: caller,
+      body: { url: 'http://169.254.169.254/latest/meta-data/' },
+    });
+    const { webhookId } = created;
+    await expectAnswer(API_ROUTES.deleteWebhook, 204, { owner: caller, pathParameters: { webhookId } });
+    await expectAnswer(API_ROUTES.deleteWebhook, 404, { owner: caller, pathParameters: { webhookId } });
+  });
+
   it('a body the document does not describe is caught', () => {
     expect(validate(API_ROUTES.getImage, 200, { imageId: 'x' })).not.toEqual([]);
     expect(validate(API_ROUTES.getImage, 418, {})).not.toEqual([]);

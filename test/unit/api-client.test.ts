@@ -63,6 +63,22 @@ describe('the typed API client', () => {
     });
   });
 
+  it('registers, lists and removes webhook endpoints at their routes', async () => {
+    const sent = answering(200, { items: [] });
+    await client.createWebhook({ url: 'https://hooks.example/in', events: ['image.ready'] });
+    await client.listWebhooks();
+    await client.deleteWebhook('wh_1');
+    expect(sent.map(({ method, url, body }) => [method, url, body])).toEqual([
+      [
+        'POST',
+        'https://api.example/v1/webhooks',
+        JSON.stringify({ url: 'https://hooks.example/in', events: ['image.ready'] }),
+      ],
+      ['GET', 'https://api.example/v1/webhooks', null],
+      ['DELETE', 'https://api.example/v1/webhooks/wh_1', null],
+    ]);
+  });
+
   it('answers a 204 with nothing', async () => {
     answering(204);
     await expect(client.deleteImage('abc')).resolves.toBeUndefined();
