@@ -1,9 +1,9 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IDestination, IFunction, ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   INGEST_MEMORY_MB,
@@ -14,6 +14,7 @@ import {
 } from '../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
+import { deadLetterStore } from './dead-letter-store.js';
 import { acknowledgeBucketNotificationsHandler } from './nag.js';
 import type { LaneQueues } from './work-queues.js';
 
@@ -71,17 +72,11 @@ export class Ingest extends Construct {
     });
     this.function = ingest.function;
 
-    this.failures = new Queue(this, 'Failures', {
-      // The longest SQS allows: time to notice the alarm, fix the cause and replay.
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-    });
-    Validations.of(this.failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself a dead letter store: the ingest function's on-failure destination, after Lambda's retries.",
-    });
+    this.failures = deadLetterStore(
+      this,
+      'Failures',
+      "the ingest function's on-failure destination, after Lambda's retries",
+    );
     this.function.configureAsyncInvoke({
       retryAttempts: ASYNC_RETRY_ATTEMPTS,
       maxEventAge: ASYNC_MAX_EVENT_AGE,

@@ -5,7 +5,7 @@ import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   ANNOUNCE_BATCH_SIZE,
@@ -16,6 +16,7 @@ import {
 } from '../lambdas/contract.js';
 import { EVENT_SOURCE, EVENT_TYPES, registryJsonSchema } from '../lambdas/core/events.js';
 import { ApertureFunction, type FunctionTelemetryProps, telemetryOf } from './aperture-function.js';
+import { deadLetterStore } from './dead-letter-store.js';
 
 /** The catalog's key prefix of the event ledger's items (`catalogKeys.event`). */
 const LEDGER_KEYS = 'EVENT#*';
@@ -76,15 +77,7 @@ export class PipelineEvents extends Construct {
     });
     this.function = announce.function;
 
-    this.failures = new Queue(this, 'Failures', {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-    });
-    Validations.of(this.failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself a dead letter store: the announce function's on-failure destination.",
-    });
+    this.failures = deadLetterStore(this, 'Failures', "the announce function's on-failure destination");
 
     this.function.addEventSource(
       new DynamoEventSource(props.table, {

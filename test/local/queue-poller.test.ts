@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { startQueuePoller } from '../../local/runtime/queue-poller.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
+import { messagesIn } from '../support/queues.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 
 const { sqs } = createAwsClients(twinEnv());
@@ -27,18 +24,6 @@ async function send(queueUrl: string, bodies: string[]) {
       QueueUrl: queueUrl,
       Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
     }),
-  );
-}
-
-async function visibleAndInFlight(queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
   );
 }
 
@@ -80,7 +65,7 @@ describe('the SQS event source, played locally', () => {
         new ReceiveMessageCommand({ QueueUrl: queue.deadLetterUrl, WaitTimeSeconds: 15 }),
       );
       expect(Messages.map((m) => m.Body)).toEqual(['poison']);
-      await until(async () => (await visibleAndInFlight(queue.url)) === 0);
+      await until(async () => (await messagesIn(sqs, queue.url)) === 0);
     } finally {
       await poller.stop();
     }
@@ -121,7 +106,7 @@ describe('the SQS event source, played locally', () => {
     try {
       await send(queue.url, ['a']);
       await until(() => seen.includes('a'));
-      await until(async () => (await visibleAndInFlight(queue.url)) === 0);
+      await until(async () => (await messagesIn(sqs, queue.url)) === 0);
     } finally {
       await poller.stop();
     }
@@ -149,6 +134,6 @@ describe('the SQS event source, played locally', () => {
     await send(queue.url, ['late']);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(calls).toBe(0);
-    expect(await visibleAndInFlight(queue.url)).toBe(1);
+    expect(await messagesIn(sqs, queue.url)).toBe(1);
   });
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { checkWebhookUrl } from '../../lambdas/adapters/net/webhook-transport.js';
@@ -16,6 +15,7 @@ import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { apiEvent } from '../support/api-events.js';
 import { uniqueOwner } from '../support/isolation.js';
+import { messagesIn } from '../support/queues.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
 import { until } from '../support/until.js';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -122,22 +122,10 @@ async function publish(event: PipelineEvent): Promise<void> {
   await webhookEventTarget(sqs, queues.events.url)(envelope);
 }
 
-async function messages(queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
 /** Deliveries in the dead-letter queue. */
-const parked = () => messages(queues.deliveries.deadLetterUrl);
+const parked = () => messagesIn(sqs, queues.deliveries.deadLetterUrl);
 /** Deliveries still to be attempted or settled: none once every one was delivered, dropped or parked. */
-const pending = () => messages(queues.deliveries.url);
+const pending = () => messagesIn(sqs, queues.deliveries.url);
 
 const requestsTo = (path: string) => receiver.received.filter((request) => request.path === path);
 
