@@ -7,6 +7,7 @@ import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/loca
 import { ApiClient } from '../support/api-client.js';
 import { makeImage } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
+import { startWebhookReceiver, verifyWebhook } from '../support/webhook-receiver.js';
 
 /**
  * A pipeline of this file's own that delivers every S3 event twice and hands every render job to two
@@ -169,6 +170,39 @@ describe('events under duplicate S3 and SQS deliveries', () => {
         id: `${imageId}:deleted:${deleterUpload}`,
       }),
     ]);
+  });
+
+  it('a webhook registered with the local API gets the upload’s ready once, signed, through the whole local pipeline', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const owner = uniqueOwner('hooked');
+      const client = await ApiClient.forOwner(pipeline.apiUrl, owner);
+      const registered = await client.call('POST', '/v1/webhooks', {
+        url: `${receiver.url}/in`,
+        events: ['image.ready'],
+      });
+      expect(registered.status).toBe(201);
+      const uploadId = await uploadAs(client, await makeImage('jpeg', { seed: seed++ }));
+      await until(() => readyFor(owner).length > 0, 'ready for the hooked owner');
+      const deadline = Date.now() + 120_000;
+      while (receiver.received.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await drainStream();
+      expect(receiver.received).toHaveLength(1);
+      const [delivery] = receiver.received;
+      const secret = String(registered.body.secret);
+      expect(verifyWebhook(secret, delivery?.headers ?? {}, delivery?.body ?? '')).toBe(true);
+      const body = JSON.parse(delivery?.body ?? '{}') as {
+        type: string;
+        data: { uploadId: string; id: string };
+      };
+      expect(body.type).toBe('image.ready');
+      expect(body.data.uploadId).toBe(uploadId);
+      expect(delivery?.headers['webhook-id']).toBe(body.data.id);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('no event id is ever heard twice, and every event is as its published schema says', () => {
