@@ -7,6 +7,7 @@ import { type LocalPipeline, startLocalPipeline } from '../../local/runtime/loca
 import { ApiClient } from '../support/api-client.js';
 import { makeImage } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
+import { until } from '../support/until.js';
 import { startWebhookReceiver, verifyWebhook } from '../support/webhook-receiver.js';
 
 /**
@@ -37,15 +38,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 }, 60_000);
 
-/** Waits until the events heard so far satisfy `done`; generous: the machine may be busy. */
-async function until(done: (events: PipelineEvent[]) => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (!done(heard)) {
-    if (Date.now() > deadline)
-      throw new Error(`no ${what} after 180 s; heard ${JSON.stringify(heard.map((e) => e.id))}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Waits on the events heard so far; generous (the machine may be busy), naming what was heard. */
+const untilHeard = (done: () => boolean, what: string) =>
+  until(done, () => `${what}; heard ${JSON.stringify(heard.map((event) => event.id))}`, 180_000);
 
 const ofOwner = (owner: string) => heard.filter((event) => event.owner === owner);
 const readyFor = (owner: string) => ofOwner(owner).filter((event) => event.type === 'image.ready');
@@ -62,7 +57,7 @@ async function drainStream(): Promise<void> {
     filename: 'marker.png',
     method: 'PUT',
   });
-  await until(() => readyFor(owner).length > 0, 'ready event for the marker');
+  await untilHeard(() => readyFor(owner).length > 0, 'ready event for the marker');
 }
 
 async function uploadAs(client: ApiClient, bytes: Buffer) {
@@ -83,7 +78,7 @@ describe('events under duplicate S3 and SQS deliveries', () => {
     const bytes = await makeImage('jpeg', { width: 320, height: 240, seed: seed++ });
     const [aliceUpload, bobUpload] = await Promise.all([uploadAs(asAlice, bytes), uploadAs(asBob, bytes)]);
 
-    await until(() => readyFor(alice).length > 0 && readyFor(bob).length > 0, 'ready for both owners');
+    await untilHeard(() => readyFor(alice).length > 0 && readyFor(bob).length > 0, 'ready for both owners');
     await drainStream();
 
     for (const [owner, uploadId] of [
@@ -118,12 +113,12 @@ describe('events under duplicate S3 and SQS deliveries', () => {
     const asLater = await ApiClient.forOwner(pipeline.apiUrl, later);
     const bytes = await makeImage('jpeg', { seed: seed++ });
     await uploadAs(asFirst, bytes);
-    await until(() => readyFor(first).length > 0, 'ready for the first owner');
+    await untilHeard(() => readyFor(first).length > 0, 'ready for the first owner');
 
     const laterUpload = await uploadAs(asLater, bytes);
     const junk = Buffer.from('not an image at all, only words');
     const junkUpload = await uploadAs(asLater, junk);
-    await until(() => readyFor(later).length > 0, 'ready for the later owner');
+    await untilHeard(() => readyFor(later).length > 0, 'ready for the later owner');
     await drainStream();
 
     expect(
@@ -151,7 +146,7 @@ describe('events under duplicate S3 and SQS deliveries', () => {
     const bytes = await makeImage('jpeg', { seed: seed++ });
     await uploadAs(asKeeper, bytes);
     const deleterUpload = await uploadAs(asDeleter, bytes);
-    await until(() => readyFor(keeper).length > 0 && readyFor(deleter).length > 0, 'ready for both');
+    await untilHeard(() => readyFor(keeper).length > 0 && readyFor(deleter).length > 0, 'ready for both');
     const [ready] = readyFor(deleter);
     const imageId = ready?.type === 'image.ready' ? ready.imageId : '';
 
@@ -183,11 +178,8 @@ describe('events under duplicate S3 and SQS deliveries', () => {
       });
       expect(registered.status).toBe(201);
       const uploadId = await uploadAs(client, await makeImage('jpeg', { seed: seed++ }));
-      await until(() => readyFor(owner).length > 0, 'ready for the hooked owner');
-      const deadline = Date.now() + 120_000;
-      while (receiver.received.length === 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilHeard(() => readyFor(owner).length > 0, 'ready for the hooked owner');
+      await until(() => receiver.received.length > 0, 'a delivery to the receiver');
       await drainStream();
       expect(receiver.received).toHaveLength(1);
       const [delivery] = receiver.received;

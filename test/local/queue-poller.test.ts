@@ -8,6 +8,7 @@ import { startQueuePoller } from '../../local/runtime/queue-poller.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
 import { messagesIn } from '../support/queues.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
+import { until } from '../support/until.js';
 
 const { sqs } = createAwsClients(twinEnv());
 const logger = new Logger({ serviceName: 'queue-poller-test' });
@@ -25,14 +26,6 @@ async function send(queueUrl: string, bodies: string[]) {
       Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
     }),
   );
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('the SQS event source, played locally', () => {

@@ -8,6 +8,7 @@ import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { startStreamPoller } from '../../local/runtime/stream-poller.js';
 import { TWIN_CREDENTIALS } from '../../local/twin/index.js';
 import { twinEnv, twinInfo } from '../support/twin.js';
+import { until } from '../support/until.js';
 
 const info = twinInfo();
 const { dynamo } = createAwsClients(twinEnv());
@@ -18,14 +19,6 @@ const streams = new DynamoDBStreamsClient({
 });
 const logger = new Logger({ serviceName: 'stream-poller-test' });
 afterAll(() => streams.destroy());
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not in 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The shared table's stream carries every test file's writes: this file's are under its own prefix. */
 const prefix = `STREAMTEST#${randomUUID()}#`;
