@@ -1,10 +1,7 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import middy from '@middy/core';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { catalogChangeOf } from '../adapters/aws/catalog-stream.js';
 import { cloudFrontUrlSignerFor } from '../adapters/aws/cloudfront-url-signer.js';
 import { DynamoCatalog } from '../adapters/aws/dynamo-catalog.js';
@@ -12,7 +9,8 @@ import { DynamoEventLedger } from '../adapters/aws/dynamo-event-ledger.js';
 import { EventBridgeBus } from '../adapters/aws/eventbridge-bus.js';
 import { ENV } from '../contract.js';
 import { type AnnounceDependencies, announceChange } from '../services/announce-change.js';
-import { functionRuntime, onColdStart, publishMetrics } from './function-runtime.js';
+import { functionRuntime, onColdStart } from './function-runtime.js';
+import { partialBatchHandler } from './partial-batch.js';
 import { ownerImageView } from './routes/get-image.js';
 
 export interface AnnounceHandlerDependencies extends AnnounceDependencies {
@@ -54,17 +52,8 @@ export function createAnnounceHandler(deps: AnnounceHandlerDependencies) {
     }
   }
 
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics(metrics))
-    .handler((event, context) =>
-      // One after another, so a record's changes are announced in the order they happened.
-      processPartialResponse(event, handleRecord, new BatchProcessor(EventType.DynamoDBStreams), {
-        context,
-        processInParallel: false,
-        throwOnFullBatchFailure: false,
-      }),
-    );
+  // One after another, so a record's changes are announced in the order they happened.
+  return partialBatchHandler('DynamoDBStreams', logger, metrics, handleRecord);
 }
 
 export function announceDependenciesFromEnvironment(
