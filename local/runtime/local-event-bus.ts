@@ -38,7 +38,7 @@ export class LocalEventBus implements EventBus {
   async publish(events: readonly PipelineEvent[]): Promise<{ refused: string[] }> {
     for (const event of events) {
       for (const listener of this.listeners) listener(event);
-      const envelope = this.envelope(event);
+      const envelope = eventEnvelope(event, this.region);
       await Promise.all(
         this.targets.map((target) =>
           target(envelope).catch((error: unknown) =>
@@ -49,18 +49,19 @@ export class LocalEventBus implements EventBus {
     }
     return { refused: [] };
   }
+}
 
-  private envelope(event: PipelineEvent): EventEnvelope {
-    return {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': event.type,
-      source: EVENT_SOURCE,
-      account: '000000000000',
-      time: event.occurredAt,
-      region: this.region,
-      resources: [],
-      detail: event,
-    };
-  }
+/** The event as EventBridge would hand it to a rule's target, in the local account. */
+export function eventEnvelope(event: PipelineEvent, region: string): EventEnvelope {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': event.type,
+    source: EVENT_SOURCE,
+    account: '000000000000',
+    time: event.occurredAt,
+    region,
+    resources: [],
+    detail: event,
+  };
 }

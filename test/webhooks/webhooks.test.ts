@@ -10,6 +10,7 @@ import { DEPLOYMENT_URL_POLICY, LOCAL_URL_POLICY } from '../../lambdas/core/webh
 import { createdWebhookViewSchema, webhookListSchema } from '../../lambdas/core/webhooks.js';
 import { apiDependenciesFromEnvironment, createApiHandler } from '../../lambdas/handlers/api.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
+import { eventEnvelope } from '../../local/runtime/local-event-bus.js';
 import { startLocalWebhooks, webhookEventTarget } from '../../local/runtime/webhooks.js';
 import { twinFunctionEnvironment } from '../../local/twin/environment.js';
 import { ensureWorkQueue } from '../../local/twin/provision.js';
@@ -108,18 +109,7 @@ function deletedEvent(owner: string): PipelineEvent {
 
 /** What the local bus hands its webhook target: the EventBridge envelope of the event. */
 async function publish(event: PipelineEvent): Promise<void> {
-  const envelope = {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': event.type,
-    source: 'aperture',
-    account: '000000000000',
-    time: event.occurredAt,
-    region: info.region,
-    resources: [],
-    detail: event,
-  };
-  await webhookEventTarget(sqs, queues.events.url)(envelope);
+  await webhookEventTarget(sqs, queues.events.url)(eventEnvelope(event, info.region));
 }
 
 /** Deliveries in the dead-letter queue. */
