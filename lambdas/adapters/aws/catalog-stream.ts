@@ -50,6 +50,3 @@ function map<T>(
 ): T | undefined {
   return item && from(item);
 }
-
-/** The record types whose changes are announced: what the event source's filter lets through. */
-export const ANNOUNCED_RECORD_TYPES = ['upload', 'image', 'link'] as const;
