@@ -68,11 +68,6 @@ export const pipelineEventSchema = z.discriminatedUnion('type', [
   EVENT_SCHEMAS['upload.rejected'],
 ]);
 
-export type ImageIngestedEvent = z.output<(typeof EVENT_SCHEMAS)['image.ingested']>;
-export type ImageReadyEvent = z.output<(typeof EVENT_SCHEMAS)['image.ready']>;
-export type ImageFailedEvent = z.output<(typeof EVENT_SCHEMAS)['image.failed']>;
-export type ImageDeletedEvent = z.output<(typeof EVENT_SCHEMAS)['image.deleted']>;
-export type UploadRejectedEvent = z.output<(typeof EVENT_SCHEMAS)['upload.rejected']>;
 export type PipelineEvent = z.output<typeof pipelineEventSchema>;
 
 /** Every event's JSON Schema (2020-12), one of the types: what docs/events.schema.json holds. */
