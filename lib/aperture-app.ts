@@ -1,8 +1,9 @@
-import { type App, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type App, Aspects, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { describeIssues } from '../lambdas/core/validation.js';
 import { ApertureStack } from './aperture-stack.js';
+import { StateMachineDefinitionChecks } from './state-machine-checks.js';
 
 /** `-c key=a,b` arrives as a string, cdk.json may hold a real array: both mean a list. */
 const list = z.union([
@@ -42,8 +43,9 @@ export function readContext(app: App): ApertureContext {
 }
 
 /**
- * The Aperture app: one stack, checked by cdk-nag's AWS Solutions pack on every synth. Any finding
- * not fixed or acknowledged next to its resource fails the synth.
+ * The Aperture app: one stack, checked on every synth by cdk-nag's AWS Solutions pack (any finding
+ * not fixed or acknowledged next to its resource fails the synth) and by the States Language
+ * validator (every state machine's definition).
  */
 export function buildApertureApp(app: App): ApertureStack {
   const context = readContext(app);
@@ -60,5 +62,6 @@ export function buildApertureApp(app: App): ApertureStack {
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Aspects.of(app).add(new StateMachineDefinitionChecks());
   return stack;
 }
