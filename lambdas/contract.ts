@@ -38,6 +38,8 @@ export const ENV = {
   webhookDeploymentEndpoints: 'APERTURE_WEBHOOK_DEPLOYMENT_ENDPOINTS',
   /** Where failed deliveries are parked: given to the CLI only, which replays them. */
   webhookDeadLetterQueueUrl: 'APERTURE_WEBHOOK_DEAD_LETTER_QUEUE_URL',
+  /** The bulk render queue: set on the import function, whose render jobs all go there. */
+  bulkQueueUrl: 'APERTURE_BULK_QUEUE_URL',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -296,3 +298,43 @@ export const WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS =
 
 export const WEBHOOK_FANOUT_VISIBILITY_TIMEOUT_SECONDS =
   WEBHOOK_FANOUT_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+// ---------------------------------------------------------------------------------------------------
+// Server-side import (a Step Functions Distributed Map over a source bucket's objects)
+
+/**
+ * Source objects per child execution of the import's Distributed Map (`ItemBatcher`): one import
+ * function invocation judges this many. Large enough that Step Functions' per-transition price and
+ * Lambda's per-request overhead vanish per image, small enough that a batch (`IMPORT_ITEM_CONCURRENCY`
+ * at once, each up to a second or two for a large photo) stays far inside `IMPORT_TIMEOUT_SECONDS`.
+ */
+export const IMPORT_BATCH_SIZE = 50;
+
+/** Source objects judged at once in one invocation: reads and writes overlap, memory holds four originals. */
+export const IMPORT_ITEM_CONCURRENCY = 4;
+
+/** The import function's timeout: a batch of 50 large photos takes well under a minute. */
+export const IMPORT_TIMEOUT_SECONDS = 5 * 60;
+
+/** As ingest's: the import function holds and decodes what ingest does (`INGEST_MEMORY_MB`). */
+export const IMPORT_MEMORY_MB = INGEST_MEMORY_MB;
+
+/**
+ * Child executions (batches) at once, by default: 40 × 50 items, some 400 images/s into the catalog,
+ * far below DynamoDB on-demand's and S3's per-prefix rates and Lambda's default account concurrency.
+ */
+export const IMPORT_MAX_CONCURRENCY = 40;
+
+/**
+ * The share of batches that may fail (after their retries) before the whole import stops, by
+ * default. A rejected image is not a failure (it is an answer); a failed batch is one that kept
+ * throwing (throttling, an outage), and is redriven, not lost.
+ */
+export const IMPORT_TOLERATED_FAILURE_PERCENTAGE = 5;
+
+/**
+ * Invocations at once of the bulk render function, which renders what imports queue: app uploads'
+ * lanes keep the rest of the account's concurrency, and their first thumbnail its goal, however
+ * large the library being imported.
+ */
+export const BULK_RENDER_MAX_CONCURRENCY = 10;

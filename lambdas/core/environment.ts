@@ -236,3 +236,18 @@ export function webhookEnvironmentVariables(config: WebhookEnvironment): Record<
       : {}),
   };
 }
+
+/** What the import function reads: the pipeline's environment, and the bulk queue its render jobs go to. */
+export interface ImportEnvironment extends FunctionEnvironment {
+  bulkQueueUrl: string;
+}
+
+export function readImportEnvironment(env: Record<string, string | undefined>): ImportEnvironment {
+  const bulkQueueUrl = z.url().safeParse(env[ENV.bulkQueueUrl]);
+  if (!bulkQueueUrl.success) {
+    throw new Error(
+      `Aperture import environment is invalid: ${ENV.bulkQueueUrl}: ${describeIssues(bulkQueueUrl.error)}`,
+    );
+  }
+  return { ...readFunctionEnvironment(env), bulkQueueUrl: bulkQueueUrl.data };
+}

@@ -99,7 +99,9 @@ export type RetryReason =
   /** Another publisher holds the event's claim and has not published it yet. */
   | 'event_in_flight'
   /** A webhook endpoint did not take a delivery (no answer, an error, a redirect, a forbidden address). */
-  | 'endpoint_failed';
+  | 'endpoint_failed'
+  /** Objects of an import batch failed: the batch runs again, and what it decided already is a no-op. */
+  | 'import_items_failed';
 
 /**
  * The same request may succeed later: SQS and S3 handlers let it throw so the event is delivered

@@ -1,6 +1,6 @@
 import { assessUpload } from '../core/assess-upload.js';
 import { ConflictError, RetryableError, TooLargeError } from '../core/errors.js';
-import { readHashed } from '../core/hashing.js';
+import { type HashedBytes, readHashed } from '../core/hashing.js';
 import type { ImageFacts } from '../core/image-facts.js';
 import { originalKey, uploadIdFromKey } from '../core/keys.js';
 import type { Rejection } from '../core/rejections.js';
@@ -36,7 +36,7 @@ export type IngestOutcome =
   | { outcome: 'rejected'; uploadId: string; rejection: Rejection }
   | { outcome: 'created'; uploadId: string; imageId: string }
   | { outcome: 'linked'; uploadId: string; imageId: string }
-  | { outcome: 'already_decided'; uploadId: string; imageId?: string };
+  | { outcome: 'already_decided'; uploadId: string; imageId?: string; rejection?: Rejection };
 
 /** Lost races retried before giving up to the event's own retry. */
 const MAX_COMMIT_ATTEMPTS = 4;
@@ -60,26 +60,74 @@ export async function ingestUpload(
 ): Promise<IngestOutcome> {
   const uploadId = uploadIdFromKey(object.key);
   if (!uploadId) return { outcome: 'ignored', why: 'not_an_upload_key' };
+  const source = uploadObject(deps, object.key);
 
   const upload = await deps.catalog.getUpload(uploadId);
   if (!upload) {
     // Bytes nobody was granted a URL for (or whose grant expired long ago) are not kept.
-    await deps.store.deleteUpload(object.key);
+    await source.discard();
     return {
       outcome: 'rejected',
       uploadId,
       rejection: { reason: 'no_upload_record', message: 'unknown upload' },
     };
   }
-  if (upload.state !== 'pending') return finishDecided(deps, upload, object.key);
+  if (upload.state !== 'pending') return finishDecided(deps, upload, source);
 
-  const assessment = await assess(deps, upload, object);
-  if (assessment === 'object_gone') return { outcome: 'ignored', why: 'object_gone' };
+  const read = object.size > deps.settings.maxUploadBytes ? 'too_large' : await readSource(deps, source);
+  if (read === 'object_gone') return { outcome: 'ignored', why: 'object_gone' };
+  return decideUpload(deps, upload, read, source);
+}
+
+/**
+ * Where a pending upload's bytes are: the upload key for an app's upload, a library's own object for
+ * an import. `discard` removes them once they are decided (a no-op for a source nobody may write).
+ */
+export interface UploadSource {
+  read(): Promise<AsyncIterable<Uint8Array> | undefined>;
+  discard(): Promise<void>;
+}
+
+/** What reading a source gave: its bytes, hashed as they streamed, or why there are none. */
+export type SourceRead = HashedBytes | 'too_large' | 'object_gone';
+
+function uploadObject(deps: IngestDependencies, key: string): UploadSource {
+  return { read: () => deps.store.readUpload(key), discard: () => deps.store.deleteUpload(key) };
+}
+
+/** Reads a source once, hashing as it streams, and stops past the upload size limit. */
+export async function readSource(
+  deps: Pick<IngestDependencies, 'settings'>,
+  source: UploadSource,
+): Promise<SourceRead> {
+  const body = await source.read();
+  if (!body) return 'object_gone';
+  try {
+    return await readHashed(body, deps.settings.maxUploadBytes);
+  } catch (error) {
+    if (error instanceof TooLargeError) return 'too_large';
+    throw error;
+  }
+}
+
+/**
+ * Decides a pending upload from the bytes read from its source: judged, then a new image, a link to
+ * an image that exists, or a rejection. What an app's upload and a library's import have in common,
+ * so the two can never disagree.
+ */
+export async function decideUpload(
+  deps: IngestDependencies,
+  upload: UploadRecord,
+  read: HashedBytes | 'too_large',
+  source: UploadSource,
+): Promise<IngestOutcome> {
+  const { uploadId } = upload;
+  const assessment = await assess(deps, upload, read);
   if (!assessment.accepted) {
     const rejection = assessment.rejection;
     const decided = await whenStillPending(() => deps.catalog.rejectUpload(uploadId, rejection));
-    if (!decided) return finishDecided(deps, await mustGetUpload(deps, uploadId), object.key);
-    await deps.store.deleteUpload(object.key);
+    if (!decided) return finishDecided(deps, await mustGetUpload(deps, uploadId), source);
+    await source.discard();
     return { outcome: 'rejected', uploadId, rejection };
   }
 
@@ -107,20 +155,20 @@ export async function ingestUpload(
         const image = newImageRecord(deps, sha256, uploadId, facts);
         await deps.catalog.createImage(image, link);
         await completeNewImage(deps, uploadId, image, async () => bytes);
-        await deps.store.deleteUpload(object.key);
+        await source.discard();
         return { outcome: 'created', uploadId, imageId: sha256 };
       }
       if (await deps.catalog.findLink(upload.owner, sha256))
         await deps.catalog.acceptUpload(uploadId, sha256);
       else await deps.catalog.addLink(link);
       await indexNewLink(deps, link);
-      await deps.store.deleteUpload(object.key);
+      await source.discard();
       return { outcome: 'linked', uploadId, imageId: sha256 };
     } catch (error) {
       const conflict = conflictOf(error);
       if (!conflict) throw error;
       if (conflict === 'upload_not_pending') {
-        return finishDecided(deps, await mustGetUpload(deps, uploadId), object.key);
+        return finishDecided(deps, await mustGetUpload(deps, uploadId), source);
       }
       // image_exists, image_missing, link_exists: someone else moved first; look again.
     }
@@ -136,40 +184,34 @@ type AssessedUpload =
   | { accepted: false; rejection: Rejection };
 
 /**
- * Reads the upload once (hashing as it streams) and judges its bytes; refuses early on the size alone.
- * The object must be exactly the declared size: S3 holds single uploads to it, and a multipart one is
- * checked part by part at completion, so another size means those bindings were got around.
+ * Judges the bytes read from an upload's source. They must be exactly the declared size: S3 holds
+ * single uploads to it, and a multipart one is checked part by part at completion, so another size
+ * means those bindings were got around (or, for an import, that the object changed since the listing).
  */
 async function assess(
   deps: IngestDependencies,
   upload: UploadRecord,
-  object: { key: string; size: number },
-): Promise<AssessedUpload | 'object_gone'> {
-  const limit = deps.settings.maxUploadBytes;
-  const tooLarge: AssessedUpload = {
-    accepted: false,
-    rejection: { reason: 'too_large', message: `the upload is over ${limit} bytes` },
-  };
-  if (object.size > limit) return tooLarge;
-  const body = await deps.store.readUpload(object.key);
-  if (!body) return 'object_gone';
-  try {
-    const { bytes, sha256 } = await readHashed(body, limit);
-    if (bytes.length !== upload.size) {
-      return {
-        accepted: false,
-        rejection: {
-          reason: 'size_mismatch',
-          message: `the upload has ${bytes.length} bytes where ${upload.size} were declared`,
-        },
-      };
-    }
-    const assessment = await assessUpload(bytes, sha256, upload, deps.settings);
-    return assessment.accepted ? { ...assessment, sha256, bytes } : assessment;
-  } catch (error) {
-    if (error instanceof TooLargeError) return tooLarge;
-    throw error;
+  read: HashedBytes | 'too_large',
+): Promise<AssessedUpload> {
+  if (read === 'too_large') {
+    const limit = deps.settings.maxUploadBytes;
+    return {
+      accepted: false,
+      rejection: { reason: 'too_large', message: `the upload is over ${limit} bytes` },
+    };
   }
+  const { bytes, sha256 } = read;
+  if (bytes.length !== upload.size) {
+    return {
+      accepted: false,
+      rejection: {
+        reason: 'size_mismatch',
+        message: `the upload has ${bytes.length} bytes where ${upload.size} were declared`,
+      },
+    };
+  }
+  const assessment = await assessUpload(bytes, sha256, upload, deps.settings);
+  return assessment.accepted ? { ...assessment, sha256, bytes } : assessment;
 }
 
 function newImageRecord(
@@ -194,21 +236,21 @@ function newImageRecord(
  * An upload decided by an earlier delivery: finish what that delivery may not have (queue the jobs
  * it owed, remove the upload object), change nothing else.
  */
-async function finishDecided(
+export async function finishDecided(
   deps: IngestDependencies,
   upload: UploadRecord,
-  key: string,
+  source: UploadSource,
 ): Promise<IngestOutcome> {
   const { imageId } = upload;
   if (upload.state === 'accepted' && imageId) {
     const image = await deps.catalog.getImage(imageId);
-    await completeNewImage(deps, upload.uploadId, image, () => judgedBytesAgain(deps, upload, key));
+    await completeNewImage(deps, upload.uploadId, image, () => judgedBytesAgain(deps, upload, source));
     // A first delivery that linked the image may have stopped before filing the owner's lookups.
     const link = await deps.catalog.findLink(upload.owner, imageId);
     if (link) await indexNewLink(deps, link);
   }
-  await deps.store.deleteUpload(key);
-  return { outcome: 'already_decided', uploadId: upload.uploadId, imageId };
+  await source.discard();
+  return { outcome: 'already_decided', uploadId: upload.uploadId, imageId, rejection: upload.rejection };
 }
 
 /**
@@ -233,24 +275,18 @@ async function completeNewImage(
 
 /**
  * The judged bytes, for a redelivery that owes the original (its first delivery stopped after
- * electing the upload): read from the upload key again, and only if they still hash to the image.
+ * electing the upload): read from the source again, and only if they still hash to the image.
  * Other bytes there were sent under the grant after the decision: they are removed, and the event is
  * retried until a delivery that holds the judged bytes has stored them.
  */
 async function judgedBytesAgain(
   deps: IngestDependencies,
   upload: UploadRecord,
-  key: string,
+  source: UploadSource,
 ): Promise<Buffer> {
-  const body = await deps.store.readUpload(key);
-  if (body) {
-    const read = await readHashed(body, deps.settings.maxUploadBytes).catch((error: unknown) => {
-      if (error instanceof TooLargeError) return undefined;
-      throw error;
-    });
-    if (read && read.sha256 === upload.imageId) return read.bytes;
-    await deps.store.deleteUpload(key);
-  }
+  const read = await readSource(deps, source);
+  if (typeof read === 'object' && read.sha256 === upload.imageId) return read.bytes;
+  if (read !== 'object_gone') await source.discard();
   throw new ConflictError(
     'upload_bytes_replaced',
     'the upload no longer holds the bytes its image was judged on',

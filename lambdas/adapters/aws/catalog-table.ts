@@ -36,6 +36,7 @@ export const catalogKeys = {
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   event: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' }),
+  importTally: (importId: string) => ({ pk: `IMPORT#${importId}`, sk: 'TALLY' }),
   webhook: (owner: string, webhookId: string) => ({
     pk: catalogKeys.webhooks(owner),
     sk: `${WEBHOOK_SORT_PREFIX}${webhookId}`,
