@@ -26,14 +26,20 @@ export interface CommandContext {
   /** `--stuck-after`: work queued longer ago than this and not done is taken for lost. */
   stuckAfterMs: number;
   progress: ProgressLine;
+  /** The environment the target was read from (what a function of the pipeline would get). */
+  environment: Record<string, string | undefined>;
+  /** Aborted by Ctrl-C: stop taking new work, finish what is under way, report. */
+  signal: AbortSignal;
 }
 
 /** An operator's command over the catalog, buckets and queues, through the functions' own adapters. */
 export interface PipelineCommand extends CommandBase {
   target: 'pipeline';
+  /** Its operands, as usage shows them (`ID`), if it takes any. */
+  operands?: string;
   /** Whether these flags make it queue render jobs (refused when nothing would read the queues). */
   queuesJobs(values: OptionValues): boolean;
-  run(context: CommandContext, values: OptionValues): Promise<CommandResult>;
+  run(context: CommandContext, values: OptionValues, operands: string[]): Promise<CommandResult>;
 }
 
 /** What an API command runs with. */

@@ -17,6 +17,12 @@ import type {
   PipelineCommand,
 } from './command.js';
 import { costCommand } from './commands/cost.js';
+import {
+  importCommand,
+  importResumeCommand,
+  importStatusCommand,
+  importStopCommand,
+} from './commands/import.js';
 import { ingestCommand } from './commands/ingest.js';
 import { migrateJsonCommand } from './commands/migrate-json.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -37,6 +43,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   reconcile: reconcileCommand,
   ingest: ingestCommand,
   'migrate-json': migrateJsonCommand,
+  import: importCommand,
+  'import status': importStatusCommand,
+  'import stop': importStopCommand,
+  'import resume': importResumeCommand,
   cost: costCommand,
   'webhooks replay': webhooksReplayCommand,
   'webhooks list': webhooksListCommand,
@@ -108,7 +118,7 @@ aperture <command> --help shows a command's own flags.
 }
 
 function commandUsage(name: string, command: Command): string {
-  const operands = command.target === 'api' ? ` ${command.operands}` : '';
+  const operands = command.target !== 'offline' && command.operands ? ` ${command.operands}` : '';
   return `Usage: aperture ${name}${operands} [options]
 
 ${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.
@@ -173,7 +183,7 @@ function runCommand(
 ): Promise<CommandResult> {
   switch (command.target) {
     case 'pipeline':
-      return runPipelineCommand(command, values, io, deps);
+      return runPipelineCommand(command, values, operands, io, deps);
     case 'api':
       return runApiCommand(command, values, operands, io, deps);
     case 'offline':
@@ -184,6 +194,7 @@ function runCommand(
 async function runPipelineCommand(
   command: PipelineCommand,
   values: OptionValues,
+  operands: string[],
   io: CliIo,
   deps: CliDependencies,
 ): Promise<CommandResult> {
@@ -203,8 +214,11 @@ async function runPipelineCommand(
         now: deps.now ?? (() => new Date()),
         stuckAfterMs,
         progress: progressLine(io.stderr, io.stderrIsTerminal),
+        environment: target.env,
+        signal: deps.signal ?? new AbortController().signal,
       },
       values,
+      operands,
     );
   } finally {
     await target.close();
@@ -247,7 +261,8 @@ function readOptions(
     args: [...args],
     options: { ...TARGETS[command.target].options, ...command.options },
     strict: true,
-    allowPositionals: command.target === 'api',
+    allowPositionals:
+      command.target === 'api' || (command.target === 'pipeline' && command.operands !== undefined),
   });
   return { values: values as OptionValues, operands: positionals };
 }

@@ -8,6 +8,8 @@ import { UsageError } from './usage-error.js';
 /** Where the pipeline is: an AWS deployment (operator credentials) or the local runtime. */
 export interface Target {
   config: FunctionEnvironment;
+  /** The whole environment the config was read from, for what only some commands need. */
+  env: Record<string, string | undefined>;
   clients: AwsClients;
   /** False when render jobs would be lost: the local runtime is not running, so nothing reads its queues. */
   queuesLive: boolean;
@@ -35,6 +37,8 @@ const RESOURCE_FLAGS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(WORK_LANES.map((lane) => [`${lane}-queue-url`, ENV.queueUrl(lane)])),
   'webhook-queue-url': ENV.webhookDeliveryQueueUrl,
   'webhook-dlq-url': ENV.webhookDeadLetterQueueUrl,
+  'bulk-queue-url': ENV.bulkQueueUrl,
+  'import-state-machine-arn': ENV.importStateMachineArn,
 };
 
 export const TARGET_OPTIONS = {
@@ -52,6 +56,8 @@ export const TARGET_USAGE = `Where the pipeline is (later ones win):
   --table NAME, --upload-bucket NAME, --image-bucket NAME,
   ${WORK_LANES.map((lane) => `--${lane}-queue-url URL`).join(', ')},
   --webhook-queue-url URL, --webhook-dlq-url URL (webhooks replay; the Webhooks construct's queues)
+  --bulk-queue-url URL      the bulk render queue (imports run here queue their renders there)
+  --import-state-machine-arn ARN  the import's state machine (imports run on Step Functions)
   --settings FILE           the pipeline's settings as JSON (what the functions run with)
   --local [--data-dir DIR]  the local runtime (npm start) whose data is in DIR (default .aperture,
                             env APERTURE_DATA_DIR); if it is not running, its data is opened
@@ -87,6 +93,7 @@ export async function openTarget(values: TargetValues, deps: TargetDependencies)
     const clients = createAwsClients(env);
     return {
       config,
+      env,
       clients,
       queuesLive: local?.running ?? true,
       close: async () => {

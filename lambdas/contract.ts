@@ -40,6 +40,8 @@ export const ENV = {
   webhookDeadLetterQueueUrl: 'APERTURE_WEBHOOK_DEAD_LETTER_QUEUE_URL',
   /** The bulk render queue: set on the import function, whose render jobs all go there. */
   bulkQueueUrl: 'APERTURE_BULK_QUEUE_URL',
+  /** The import's state machine: given to the CLI only, which starts and follows imports on it. */
+  importStateMachineArn: 'APERTURE_IMPORT_STATE_MACHINE_ARN',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { INPUT_FORMATS } from './formats.js';
+import { INPUT_FORMATS, type InputFormat } from './formats.js';
 import { UnreadableHeifError } from './heif/container.js';
 import { readHeif } from './heif/readable.js';
 import type { ImageFacts } from './image-facts.js';
@@ -71,7 +71,7 @@ export async function assessUpload(
   try {
     metadata = await sharp(readable, options).metadata();
   } catch (error) {
-    return decodeFailure(error);
+    return decodeFailure(error, readable, format);
   }
   const { width = 0, height = 0 } = metadata;
   const pages = metadata.pages ?? 1;
@@ -81,7 +81,7 @@ export async function assessUpload(
     // Decoding at a small size exercises the whole first page cheaply (JPEG shrinks on load).
     await sharp(readable, options).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
   } catch (error) {
-    return decodeFailure(error);
+    return decodeFailure(error, readable, format);
   }
 
   return {
@@ -102,8 +102,16 @@ export async function assessUpload(
   };
 }
 
-function decodeFailure(error: unknown): Assessment {
+function decodeFailure(error: unknown, bytes: Buffer, format: InputFormat): Assessment {
   const message = error instanceof Error ? error.message : String(error);
+  // libvips keeps one error buffer for all its threads: a decode failing while others fail may find
+  // it emptied by them, and sharp then says only this. A JPEG's bytes still say what libjpeg would
+  // have: whether they stop before the end-of-image marker ("premature end").
+  if (message === UNREPORTED_FAILURE) {
+    return format === 'jpeg' && !endsWithJpegEnd(bytes)
+      ? reject('truncated', 'the image data ends early')
+      : reject('undecodable', 'the image data cannot be decoded');
+  }
   if (/pixel limit/i.test(message)) return reject('too_many_pixels', 'the image is over the pixel limit');
   // A header that does not parse is not an image at all, whatever else libvips adds about its end.
   if (/corrupt header|contains no image|unsupported image format/i.test(message)) {
@@ -114,3 +122,9 @@ function decodeFailure(error: unknown): Assessment {
   }
   return reject('undecodable', 'the image data cannot be decoded');
 }
+
+/** What sharp says when libvips' error buffer was empty by the time it read it. */
+const UNREPORTED_FAILURE = 'Unknown error';
+
+/** A JPEG closes with its end-of-image marker, FF D9. */
+const endsWithJpegEnd = (bytes: Buffer): boolean => bytes.at(-2) === 0xff && bytes.at(-1) === 0xd9;

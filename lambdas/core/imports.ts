@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sha256Hex } from './hashing.js';
-import { REJECTION_REASONS, type RejectionReason } from './rejections.js';
+import type { RejectionReason } from './rejections.js';
 import { collectionSchema } from './uploads.js';
 
 /**
@@ -63,8 +63,8 @@ export type ImportBatch = z.infer<typeof importBatchSchema>;
  * What became of one source object:
  * - `new`: its bytes became a new image; `duplicate`: they joined an image already stored (the
  *   owner's own, from another key, or another owner's);
- * - `already_imported`: an earlier run (or an earlier attempt of this batch) decided it already;
- * - `rejected`: ingest's judgement refused it (`earlier` when that was decided before this run);
+ * - `already_imported`: an earlier import of the same object (owner, bucket, key, ETag) accepted it;
+ * - `rejected`: ingest's judgement refused it (`earlier` when an earlier import decided so);
  * - `skipped`: not a file (a folder marker) or gone since the listing;
  * - `failed`: a transient error; the batch fails so Step Functions retries it.
  */
@@ -83,10 +83,22 @@ export type ImportItemResult =
 
 export type ImportOutcome = ImportItemResult['outcome'];
 
+/** A decision an import made on an object: what its tally counts. */
+export type ImportDecision =
+  | { kind: 'new' }
+  | { kind: 'duplicate' }
+  | { kind: 'rejected'; reason: RejectionReason };
+
+/** The decision a result reports, if the result is one this import made. */
+export function decisionOf(result: ImportItemResult): ImportDecision | undefined {
+  if (result.outcome === 'new' || result.outcome === 'duplicate') return { kind: result.outcome };
+  if (result.outcome === 'rejected' && !result.earlier) return { kind: 'rejected', reason: result.reason };
+  return undefined;
+}
+
 /**
- * The decisions an import made, kept per import in the catalog and added to by each batch. Only
- * first decisions count (an upload leaves `pending` once), so a retried batch or a redriven run adds
- * nothing twice; what a rerun finds already decided is the map run's succeeded items less these.
+ * The decisions one import made, each counted once (`ImportTallies.count`). What a rerun of the same
+ * prefix found decided before is the map run's succeeded items less these.
  */
 export interface ImportTally {
   new: number;
@@ -96,27 +108,9 @@ export interface ImportTally {
 
 export const emptyTally = (): ImportTally => ({ new: 0, duplicate: 0, rejected: {} });
 
-/** The tally of a batch's results: its first decisions only. */
-export function tallyOf(results: readonly ImportItemResult[]): ImportTally {
-  const tally = emptyTally();
-  for (const result of results) {
-    if (result.outcome === 'new') tally.new += 1;
-    else if (result.outcome === 'duplicate') tally.duplicate += 1;
-    else if (result.outcome === 'rejected' && !result.earlier) {
-      tally.rejected[result.reason] = (tally.rejected[result.reason] ?? 0) + 1;
-    }
-  }
-  return tally;
-}
-
-export function addTallies(a: ImportTally, b: ImportTally): ImportTally {
-  const rejected = { ...a.rejected };
-  for (const reason of REJECTION_REASONS) {
-    const count = b.rejected[reason];
-    if (count) rejected[reason] = (rejected[reason] ?? 0) + count;
-  }
-  return { new: a.new + b.new, duplicate: a.duplicate + b.duplicate, rejected };
-}
+/** All the tally's rejections, whatever their reason. */
+export const rejectedCount = (tally: ImportTally): number =>
+  Object.values(tally.rejected).reduce((sum, count) => sum + (count ?? 0), 0);
 
 /** What a batch returns: a child execution's output, which the map's ResultWriter files. */
 export interface ImportBatchResult {

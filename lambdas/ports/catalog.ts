@@ -46,6 +46,8 @@ export interface UploadRecord {
   imageId?: string | undefined;
   /** Set once rejected. */
   rejection?: Rejection | undefined;
+  /** The server-side import that made this upload of a library's object; absent for an app's upload. */
+  importId?: string | undefined;
 }
 
 export type ImageStatus = 'processing' | 'ready' | 'failed';

@@ -1,8 +1,12 @@
-import type { ImportTally } from '../core/imports.js';
+import type { ImportDecision, ImportTally } from '../core/imports.js';
 
-/** Each import's count of the decisions it made, added to by every batch (`ImportTally`). */
+/** Each import's count of the decisions it made (`ImportTally`). */
 export interface ImportTallies {
-  add(importId: string, tally: ImportTally): Promise<void>;
+  /**
+   * Counts the decision an import made on one of its uploads, once however often it is told: the
+   * upload is marked counted in the same write, so a retried batch or a resumed run adds nothing twice.
+   */
+  count(importId: string, uploadId: string, decision: ImportDecision): Promise<void>;
   /** All zero for an import that has decided nothing (yet). */
   get(importId: string): Promise<ImportTally>;
 }

@@ -2,6 +2,7 @@ import { IMPORT_ITEM_CONCURRENCY } from '../contract.js';
 import { ConflictError, RetryableError } from '../core/errors.js';
 import { INPUT_FORMATS } from '../core/formats.js';
 import {
+  decisionOf,
   filenameOf,
   type ImportBatch,
   type ImportBatchInput,
@@ -10,7 +11,6 @@ import {
   type ImportItemResult,
   importUploadId,
   isFolderMarker,
-  tallyOf,
 } from '../core/imports.js';
 import { SNIFF_BYTES, sniff } from '../core/sniff.js';
 import type { UploadRecord } from '../ports/catalog.js';
@@ -35,11 +35,11 @@ export interface ImportDependencies extends IngestDependencies {
  * Imports one batch of a library's objects (a Distributed Map child execution): each object becomes an
  * upload of the owner's, decided by ingest's own code (`decideUpload`) from the bytes read from the
  * source bucket, which is never written. The upload id comes from the object (`importUploadId`), so
- * an object already decided, by this run or an earlier one, is only reported.
+ * an object already decided, by this run or an earlier one, is only reported; each decision is
+ * counted in the import's tally exactly once.
  *
  * Objects that fail (a dependency out of reach) do not stop the others; the batch then throws, and
- * Step Functions runs it again: what it decided is a no-op the second time. Its decisions are
- * counted first (`ImportTallies`), so none is lost with the throw.
+ * Step Functions runs it again: what it decided is a no-op the second time.
  */
 export async function importBatch(deps: ImportDependencies, batch: ImportBatch): Promise<ImportBatchResult> {
   const input = batch.BatchInput;
@@ -55,13 +55,12 @@ export async function importBatch(deps: ImportDependencies, batch: ImportBatch):
       ),
     );
   });
-  await deps.tallies.add(input.importId, tallyOf(results));
   const failed = results.filter((result) => result.outcome === 'failed');
   if (failed.length > 0) {
     throw new RetryableError(
       'import_items_failed',
-      `${failed.length} of ${results.length} objects of the batch failed: ${failed[0]?.key}: ${failed[0]?.outcome === 'failed' ? failed[0].error : ''}`,
-      { importId: input.importId, failedKeys: failed.map((result) => result.key).slice(0, 10) },
+      `${failed.length} of ${results.length} objects of the batch failed`,
+      { importId: input.importId, failed: failed.slice(0, 10) },
     );
   }
   return { importId: input.importId, results };
@@ -81,19 +80,25 @@ async function importObject(
     discard: async () => {},
   };
 
-  const known = await deps.catalog.getUpload(uploadId);
-  if (known && known.state !== 'pending') {
-    return resultOf(key, await finishDecided(deps, known, source));
+  let upload = await deps.catalog.getUpload(uploadId);
+  let outcome: IngestOutcome;
+  if (upload && upload.state !== 'pending') {
+    outcome = await finishDecided(deps, upload, source);
+  } else {
+    const tooLarge = (item.Size ?? 0) > deps.settings.maxUploadBytes;
+    const read = tooLarge ? 'too_large' : await readSource(deps, source);
+    if (read === 'object_gone') return { key, outcome: 'skipped', why: 'object_gone' };
+    upload ??= await recordImportUpload(deps, input, item, uploadId, read);
+    outcome =
+      upload.state === 'pending'
+        ? await decideUpload(deps, upload, read, source)
+        : await finishDecided(deps, upload, source);
   }
-  const tooLarge = (item.Size ?? 0) > deps.settings.maxUploadBytes;
-  const read = tooLarge ? 'too_large' : await readSource(deps, source);
-  if (read === 'object_gone') return { key, outcome: 'skipped', why: 'object_gone' };
-
-  const upload = known ?? (await recordImportUpload(deps, input, item, uploadId, read));
-  if (upload.state !== 'pending') return resultOf(key, await finishDecided(deps, upload, source));
-  return resultOf(key, await decideUpload(deps, upload, read, source));
+  const result = await resultOf(deps, input, key, outcome, upload);
+  const decision = decisionOf(result);
+  if (decision) await deps.tallies.count(input.importId, uploadId, decision);
+  return result;
 }
-
 /**
  * The upload an object becomes: declared as what its bytes are (a library's objects carry no
  * declaration to hold them to, and their stored Content-Type is often wrong) and as the size listed.
@@ -121,6 +126,7 @@ async function recordImportUpload(
     createdAt: now,
     // No URL was granted: nothing is pending past this run.
     uploadExpiresAt: now,
+    importId: input.importId,
   };
   try {
     await deps.catalog.recordUpload(upload);
@@ -133,11 +139,18 @@ async function recordImportUpload(
 }
 
 /**
- * An ingest outcome as an import reports it. An upload found already decided (by an earlier run, an
- * earlier attempt of the batch, or a concurrent one) is reported as it stands, `earlier`: its
- * decision was counted where it was made.
+ * An ingest outcome as an import reports it. An upload found decided by this same import (a retried
+ * batch, a resumed run) is reported as decided then, so the results and the tally are those of one
+ * uninterrupted run; one decided by an earlier import is reported as found (`already_imported`, or
+ * `rejected` and `earlier`).
  */
-function resultOf(key: string, outcome: IngestOutcome): ImportItemResult {
+async function resultOf(
+  deps: ImportDependencies,
+  input: ImportBatchInput,
+  key: string,
+  outcome: IngestOutcome,
+  upload: UploadRecord,
+): Promise<ImportItemResult> {
   switch (outcome.outcome) {
     case 'created':
       return { key, outcome: 'new', uploadId: outcome.uploadId, imageId: outcome.imageId };
@@ -147,10 +160,14 @@ function resultOf(key: string, outcome: IngestOutcome): ImportItemResult {
       return { key, outcome: 'rejected', uploadId: outcome.uploadId, ...outcome.rejection, earlier: false };
     case 'already_decided': {
       const { uploadId, imageId, rejection } = outcome;
-      if (rejection) return { key, outcome: 'rejected', uploadId, ...rejection, earlier: true };
+      const ours = upload.importId === input.importId;
+      if (rejection) return { key, outcome: 'rejected', uploadId, ...rejection, earlier: !ours };
       if (!imageId)
         throw new ConflictError('upload_missing', 'an accepted upload without its image', { uploadId });
-      return { key, outcome: 'already_imported', uploadId, imageId };
+      if (!ours) return { key, outcome: 'already_imported', uploadId, imageId };
+      const image = await deps.catalog.getImage(imageId);
+      const created = image?.createdByUpload === uploadId;
+      return { key, outcome: created ? 'new' : 'duplicate', uploadId, imageId };
     }
     case 'ignored':
       return { key, outcome: 'skipped', why: 'object_gone' };

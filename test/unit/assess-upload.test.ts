@@ -116,4 +116,23 @@ describe('assessing uploaded bytes', () => {
       rejection: { reason: 'truncated' },
     });
   });
+
+  it('gives the same bytes the same reason judged alone or many at once (libvips shares one error buffer)', async () => {
+    const cut = async (format: 'jpeg' | 'png') => {
+      const bytes = await makeImage(format, { width: 400, height: 300 });
+      return bytes.subarray(0, Math.floor(bytes.length / 2));
+    };
+    const reasons = async (bytes: Buffer, contentType: string, times: number) =>
+      new Set(
+        (await Promise.all(Array.from({ length: times }, () => assess(bytes, contentType)))).map(
+          (assessment) => !assessment.accepted && assessment.rejection.reason,
+        ),
+      );
+    const jpeg = await cut('jpeg');
+    const png = await cut('png');
+    expect(await reasons(jpeg, 'image/jpeg', 1)).toEqual(new Set(['truncated']));
+    expect(await reasons(jpeg, 'image/jpeg', 40)).toEqual(new Set(['truncated']));
+    expect(await reasons(png, 'image/png', 1)).toEqual(new Set(['undecodable']));
+    expect(await reasons(png, 'image/png', 40)).toEqual(new Set(['undecodable']));
+  });
 });

@@ -43,6 +43,7 @@ export function uploadToItem(upload: UploadRecord): Item {
     uploadExpiresAt: iso(upload.uploadExpiresAt),
     imageId: upload.imageId,
     rejection: upload.rejection,
+    importId: upload.importId,
     multipart: upload.multipart && { ...upload.multipart, completedAt: iso(upload.multipart.completedAt) },
     [CATALOG_TABLE.timeToLiveAttribute]:
       epochSeconds(upload.uploadExpiresAt) + PENDING_UPLOAD_RETENTION_SECONDS,
@@ -63,6 +64,7 @@ export function uploadFromItem(item: Item): UploadRecord {
     uploadExpiresAt: date(item.uploadExpiresAt) as Date,
     imageId: text(item.imageId),
     rejection: item.rejection as Rejection | undefined,
+    importId: text(item.importId),
     multipart: item.multipart ? multipartFromItem(item.multipart as Item) : undefined,
   };
 }

@@ -1,16 +1,19 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { emptyTally, type ImportTally } from '../../core/imports.js';
+import { emptyTally, type ImportDecision, type ImportTally } from '../../core/imports.js';
 import { REJECTION_REASONS } from '../../core/rejections.js';
 import type { ImportTallies } from '../../ports/import-tallies.js';
 import { catalogKeys } from './catalog-table.js';
 import { DynamoTable } from './dynamo-table.js';
 
-/** Per rejection reason, its counter's attribute: `rejected_too_large`, … */
-const rejectedAttribute = (reason: string) => `rejected_${reason}`;
+/** The tally item's counter for a decision: `new`, `duplicate`, `rejected_too_large`, … */
+const counterOf = (decision: ImportDecision): string =>
+  decision.kind === 'rejected' ? `rejected_${decision.reason}` : decision.kind;
 
 /**
  * One item per import in the catalog (`IMPORT#{id}`), its counters added to atomically (`ADD`), so
- * batches running at once never lose each other's counts.
+ * batches running at once never lose each other's counts. Each count is one transaction with a mark
+ * on the upload it counts (`tallied`, only on an upload of this import, only once): a decision is
+ * counted exactly once, whatever is retried or resumed.
  */
 export class DynamoImportTallies implements ImportTallies {
   private readonly table: DynamoTable;
@@ -19,27 +22,32 @@ export class DynamoImportTallies implements ImportTallies {
     this.table = new DynamoTable(dynamo, tableName);
   }
 
-  async add(importId: string, tally: ImportTally): Promise<void> {
-    const counters: Record<string, number> = { new: tally.new, duplicate: tally.duplicate };
-    for (const [reason, count] of Object.entries(tally.rejected)) counters[rejectedAttribute(reason)] = count;
-    const nonZero = Object.entries(counters).filter(([, count]) => count > 0);
-    if (nonZero.length === 0) return;
-    await this.table.update(
-      'add to import tally',
-      { importId },
+  async count(importId: string, uploadId: string, decision: ImportDecision): Promise<void> {
+    // Refused when counted already: nothing more to do.
+    await this.table.transact('count import decision', { importId, uploadId }, [
       {
-        Key: catalogKeys.importTally(importId),
-        UpdateExpression: `SET #type = :type ADD ${nonZero.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
-        ExpressionAttributeNames: {
-          '#type': 'type',
-          ...Object.fromEntries(nonZero.map(([name], i) => [`#c${i}`, name])),
-        },
-        ExpressionAttributeValues: {
-          ':type': 'import',
-          ...Object.fromEntries(nonZero.map(([, count], i) => [`:c${i}`, count])),
+        conflict: 'counted',
+        item: {
+          Update: {
+            Key: catalogKeys.upload(uploadId),
+            UpdateExpression: 'SET tallied = :true',
+            ConditionExpression: 'importId = :importId AND attribute_not_exists(tallied)',
+            ExpressionAttributeValues: { ':true': true, ':importId': importId },
+          },
         },
       },
-    );
+      {
+        conflict: 'counted',
+        item: {
+          Update: {
+            Key: catalogKeys.importTally(importId),
+            UpdateExpression: 'SET #type = :type ADD #counter :one',
+            ExpressionAttributeNames: { '#type': 'type', '#counter': counterOf(decision) },
+            ExpressionAttributeValues: { ':type': 'import', ':one': 1 },
+          },
+        },
+      },
+    ]);
   }
 
   async get(importId: string): Promise<ImportTally> {
@@ -49,7 +57,7 @@ export class DynamoImportTallies implements ImportTallies {
     tally.new = Number(item.new ?? 0);
     tally.duplicate = Number(item.duplicate ?? 0);
     for (const reason of REJECTION_REASONS) {
-      const count = Number(item[rejectedAttribute(reason)] ?? 0);
+      const count = Number(item[counterOf({ kind: 'rejected', reason })] ?? 0);
       if (count > 0) tally.rejected[reason] = count;
     }
     return tally;
