@@ -287,6 +287,31 @@ describe('the bulk render lane', () => {
   });
 });
 
+describe('with enrichment on', () => {
+  it('the bulk renderer feeds the enrichment lane as the thumbnails lane does, and the import files vectors as ingest does', () => {
+    const { stack, template } = synthWithSource({ settings: { enrichment: { enabled: true } } });
+    const pipeline = stack.pipeline;
+    const enriched = pipeline.bulkImport;
+    if (!enriched || !pipeline.enrichmentQueue) throw new Error('no import machinery or enrichment queue');
+    const renderGrants = grantsOf(roleStatements(template, enriched.bulkRenderFunction));
+    const thumbnailsGrants = grantsOf(roleStatements(template, pipeline.renderFunctions.thumbnails));
+    // Every grant of the thumbnails lane's worker on the same resources, but for its own log group
+    // and its own queue's consuming: the buckets, the table and the enrichment queue.
+    const ownQueue = JSON.stringify(getAtt(pipeline.queues.thumbnails.queue, 'Arn'));
+    const shared = thumbnailsGrants.filter(
+      (grant) => !grant.action.startsWith('logs:') && JSON.stringify(grant.resource) !== ownQueue,
+    );
+    expect(shared.length).toBeGreaterThan(5);
+    for (const grant of shared) expect(renderGrants).toContainEqual(grant);
+    expect(renderGrants).toContainEqual({
+      action: 'sqs:SendMessage',
+      resource: getAtt(pipeline.enrichmentQueue, 'Arn'),
+    });
+    const importGrants = grantsOf(roleStatements(template, enriched.importFunction));
+    expect(importGrants.map((g) => g.action)).toContain('s3vectors:PutVectors');
+  });
+});
+
 describe('alarms and outputs', () => {
   it('alarms on failed, aborted and timed-out imports and on a parked bulk render job', () => {
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
