@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { ApertureFunction } from '../lib/aperture-function.js';
 import { ImagePipeline } from '../lib/image-pipeline.js';
@@ -38,8 +39,12 @@ function bundleHandlers(): void {
     // The deploy's feature flags, so the bundles are exactly what `cdk synth` would make.
     const context = JSON.parse(readFileSync(join(packageRoot, 'cdk.json'), 'utf8')).context;
     const stack = new Stack(new App({ outdir, context }), 'Bundles');
-    // Enrichment on, so that its function is bundled too: a bundle does not depend on the settings.
-    new ImagePipeline(stack, 'Pipeline', { settings: { enrichment: { enabled: true } } });
+    // Enrichment on and an import source named, so that their functions are bundled too: a bundle
+    // depends on neither the settings nor the source.
+    new ImagePipeline(stack, 'Pipeline', {
+      settings: { enrichment: { enabled: true } },
+      importSources: [Bucket.fromBucketName(stack, 'ImportSource', 'any-library')],
+    });
 
     const bundles = new Map<string, string>();
     for (const construct of stack.node.findAll()) {

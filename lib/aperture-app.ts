@@ -25,6 +25,7 @@ const contextSchema = z
     jwtIssuer: z.url().optional(),
     jwtAudience: list.optional(),
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+    importSources: list.optional(),
   })
   .refine((context) => (context.jwtIssuer === undefined) === (context.jwtAudience === undefined), {
     message: 'jwtIssuer and jwtAudience go together',
@@ -52,6 +53,7 @@ export function buildApertureApp(app: App): ApertureStack {
   const stack = new ApertureStack(app, context.stackName, {
     description: 'Aperture: serverless image pipeline (uploads, dedup, variants, CDN)',
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    importSourceBucketNames: context.importSources,
     pipeline: {
       allowedOrigins: context.allowedOrigins,
       jwt:

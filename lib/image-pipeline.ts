@@ -15,6 +15,7 @@ import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../l
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
 import type { FunctionTelemetryProps } from './aperture-function.js';
+import { BulkImport, type ImportLimits } from './bulk-import.js';
 import { CatalogTable } from './catalog-table.js';
 import { Enrichment } from './enrichment.js';
 import { type CdnDomain, ImageCdn } from './image-cdn.js';
@@ -32,6 +33,7 @@ import { type LaneQueues, WorkQueues } from './work-queues.js';
 
 // What the props are built from, for stacks that embed the construct.
 export { DEFAULT_VARIANTS, type VariantSpec, watermarkedPreview } from '../lambdas/core/variants.js';
+export type { ImportLimits } from './bulk-import.js';
 export type { CdnDomain } from './image-cdn.js';
 export type { JwtAuthorization } from './pipeline-api.js';
 export type { DeploymentWebhook } from './webhooks.js';
@@ -134,6 +136,21 @@ export interface ImagePipelineProps {
    * @default - none
    */
   readonly webhookEndpoints?: DeploymentWebhook[];
+  /**
+   * Buckets a server-side import (`aperture import s3://bucket/prefix`) may read, read-only: the import
+   * lists them and gets their objects, never writes or deletes there. Naming any creates the import
+   * machinery (`bulkImport`: a Step Functions Distributed Map, the import function, the bulk render
+   * queue and its capped function, a results bucket); more with `bulkImport.addSource()`.
+   * @default - none, and no import machinery
+   */
+  readonly importSources?: IBucket[];
+  /**
+   * How hard an import may push: batches at once, the share of batches that may fail before it stops,
+   * and render invocations at once for what it queues (app uploads' lanes keep the rest of the
+   * account's concurrency).
+   * @default - 40 batches of 50 objects at once, 5% of batches may fail, 10 renders at once
+   */
+  readonly importLimits?: ImportLimits;
 }
 
 /**
@@ -180,6 +197,8 @@ export class ImagePipeline extends Construct {
   public readonly webhooks: Webhooks;
   /** Catalog changes that could not be announced after every retry, by their place in the stream; an alarm fires on any. */
   public readonly announceFailures: IQueue;
+  /** Server-side import from S3: absent unless `importSources` names a bucket. */
+  public readonly bulkImport: BulkImport | undefined;
   public readonly alarmTopic: ITopic;
   public readonly alarms: readonly Alarm[];
   public readonly dashboard: Dashboard;
@@ -349,6 +368,24 @@ export class ImagePipeline extends Construct {
       ...telemetry,
     });
 
+    const importSources = props.importSources ?? [];
+    this.bulkImport =
+      importSources.length > 0
+        ? new BulkImport(this, 'Import', {
+            environment,
+            imageBucket: this.imageBucket,
+            table: this.table,
+            sharpLayer: this.sharpLayer,
+            logBucket: this.logBucket,
+            enrichmentQueue: enrichment?.queue,
+            sources: importSources,
+            ...props.importLimits,
+            ...telemetry,
+          })
+        : undefined;
+    // An imported image's owner entries carry its stored vector, as an uploaded one's do.
+    if (this.bulkImport) enrichment?.grantVectors(this.bulkImport.importFunction, 's3vectors:PutVectors');
+
     const monitoring = new PipelineMonitoring(this, 'Monitoring', {
       lanes: this.queues,
       apiStage: api.stage,
@@ -379,6 +416,21 @@ export class ImagePipeline extends Construct {
       'Ingest',
       'An upload event failed every ingest attempt and is parked with its error: fix the cause, then replay it.',
     );
+    if (this.bulkImport) {
+      monitoring.monitorFunction(this.bulkImport.importFunction, 'ImportFunction');
+      monitoring.monitorFunction(this.bulkImport.bulkRenderFunction, 'BulkRenderFunction');
+      monitoring.monitorStateMachine(
+        this.bulkImport.stateMachine,
+        'Import',
+        'Its result files and map run say which batches failed and why: fix the cause, then redrive the execution.',
+      );
+      // No alarm on the bulk queue's age: a backlog is how an import at a capped concurrency works.
+      monitoring.monitorDeadLetterQueue(
+        this.bulkImport.bulkDeadLetterQueue,
+        'BulkRender',
+        "An imported image's render job failed every attempt and is parked in the bulk DLQ: fix the cause, then redrive.",
+      );
+    }
     this.alarmTopic = monitoring.alarmTopic;
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;

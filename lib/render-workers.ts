@@ -73,51 +73,65 @@ export class RenderWorkers extends Construct {
 
     for (const lane of WORK_LANES) {
       const worker = workers[lane];
-      const fn = worker.function;
 
       // Adds the event source mapping and grants exactly the consume actions on this lane's queue.
-      fn.addEventSource(
+      worker.function.addEventSource(
         new SqsEventSource(props.queues[lane].queue, {
           ...RENDER_EVENT_SOURCES[lane],
           reportBatchItemFailures: true,
         }),
       );
 
-      // Read the original, write derivatives: no delete, no list. (Without s3:ListBucket, S3 answers
-      // a missing original with 403 AccessDenied rather than 404 NoSuchKey.)
-      worker.grantObjectActions(
-        props.imageBucket,
-        ORIGINALS_PREFIX,
-        ['s3:GetObject'],
-        'Originals are keyed by their SHA-256 under originals/; a render worker may only get objects there.',
-      );
-      worker.grantObjectActions(
-        props.imageBucket,
-        DERIVATIVES_PREFIX,
-        ['s3:PutObject', 's3:DeleteObject'],
-        'Derivatives are content-addressed keys under derived/; a render worker only puts objects there, and removes what it put for an image deleted meanwhile.',
-      );
-
-      // Reading an image and recording its variants (conditional updates). The thumbnails lane also
-      // files the image's fingerprint for each owner: it queries the image's holders and writes the
-      // owners' index entries in batches.
-      const fingerprints = lane === 'thumbnails' ? ['dynamodb:Query', 'dynamodb:BatchWriteItem'] : [];
-      worker.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem', ...fingerprints);
-    }
-
-    const thumbnails = workers.thumbnails;
-    if (props.enrichmentQueue) {
-      // After an image's thumbnails: its analysis image (put, or removed again for an image deleted
-      // meanwhile), then its enrichment job.
-      thumbnails.grantObjectActions(
-        props.imageBucket,
-        ANALYSIS_PREFIX,
-        ['s3:PutObject', 's3:DeleteObject'],
-        'Analysis images are keyed by their image hash under analysis/; the thumbnails lane writes them there only.',
-      );
-      props.enrichmentQueue.grant(thumbnails.function, 'sqs:SendMessage');
+      grantRenderWork(worker, props, [lane]);
     }
 
     this.functions = mapLanes((lane) => workers[lane].function);
+  }
+}
+
+/** What a render worker is given to work with: the originals, the catalog, and the enrichment lane if on. */
+export type RenderWorkProps = Pick<RenderWorkersProps, 'imageBucket' | 'table' | 'enrichmentQueue'>;
+
+/**
+ * What a worker rendering the jobs of `lanes` may do, and nothing more: a lane's worker gets its own
+ * lane's; the bulk renderer, which takes jobs of every lane (lib/bulk-import.ts), gets them all.
+ */
+export function grantRenderWork(
+  worker: ApertureFunction,
+  props: RenderWorkProps,
+  lanes: readonly WorkLane[],
+): void {
+  // Read the original, write derivatives: no delete, no list. (Without s3:ListBucket, S3 answers
+  // a missing original with 403 AccessDenied rather than 404 NoSuchKey.)
+  worker.grantObjectActions(
+    props.imageBucket,
+    ORIGINALS_PREFIX,
+    ['s3:GetObject'],
+    'Originals are keyed by their SHA-256 under originals/; a render worker may only get objects there.',
+  );
+  worker.grantObjectActions(
+    props.imageBucket,
+    DERIVATIVES_PREFIX,
+    ['s3:PutObject', 's3:DeleteObject'],
+    'Derivatives are content-addressed keys under derived/; a render worker only puts objects there, and removes what it put for an image deleted meanwhile.',
+  );
+
+  // Reading an image and recording its variants (conditional updates). The thumbnails lane also
+  // files the image's fingerprint for each owner: it queries the image's holders and writes the
+  // owners' index entries in batches.
+  const thumbnails = lanes.includes('thumbnails');
+  const fingerprints = thumbnails ? ['dynamodb:Query', 'dynamodb:BatchWriteItem'] : [];
+  worker.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem', ...fingerprints);
+
+  if (thumbnails && props.enrichmentQueue) {
+    // After an image's thumbnails: its analysis image (put, or removed again for an image deleted
+    // meanwhile), then its enrichment job.
+    worker.grantObjectActions(
+      props.imageBucket,
+      ANALYSIS_PREFIX,
+      ['s3:PutObject', 's3:DeleteObject'],
+      'Analysis images are keyed by their image hash under analysis/; the thumbnails lane writes them there only.',
+    );
+    props.enrichmentQueue.grant(worker.function, 'sqs:SendMessage');
   }
 }

@@ -55,6 +55,17 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagFindings(app)).toEqual([]);
   });
 
+  it('leaves none with import source buckets named in the context: the import state machine, its functions and buckets', () => {
+    const app = newApp({ importSources: 'photo-library,old-archive' });
+    const stack = buildApertureApp(app);
+    expect(nagFindings(app)).toEqual([]);
+    // The clean report is about a stack that has the import machinery, allowed both buckets.
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    for (const bucket of ['photo-library', 'old-archive']) expect(policies).toContain(`:s3:::${bucket}/*`);
+  });
+
   it('leaves none either with a JWT issuer, a web ACL and tracing', () => {
     const app = newApp();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -62,6 +73,7 @@ describe('cdk-nag AwsSolutions', () => {
     const webAclId = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/aperture/00000000';
     const stack = new ApertureStack(app, 'Configured', {
       pipeline: { jwt: { issuer, audience: ['aperture-app'] }, webAclId, tracing: Tracing.ACTIVE },
+      importSourceBucketNames: ['photo-library'],
     });
     expect(nagFindings(app)).toEqual([]);
     // The clean report is about a stack that has all three.
@@ -71,6 +83,9 @@ describe('cdk-nag AwsSolutions', () => {
       DistributionConfig: { WebACLId: webAclId },
     });
     template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+    });
   });
 
   it('leaves none with every enrichment model on, the one wildcard (Rekognition) acknowledged with its reason', () => {
