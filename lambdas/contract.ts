@@ -100,6 +100,13 @@ export const CATALOG_TABLE = {
   timeToLiveAttribute: 'expiresAtEpoch',
   collectionIndex: { name: 'byCollection', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   /**
+   * Images by the variant set they are on (every image record has `variantSetVersion`; nothing else
+   * does), keys only: the upkeep queries the partitions of old sets and never reads a current image
+   * (docs/adr/0012-upkeep-by-variant-set-index.md). Renders rewrite `variants`, not the key, so they
+   * cost the index nothing.
+   */
+  variantSetIndex: { name: 'byVariantSet', partitionKey: 'variantSetVersion', sortKey: 'pk' },
+  /**
    * What the partition key of every webhook endpoint starts with, and of nothing else: the webhook
    * functions' IAM policy lets them read only such items (`dynamodb:LeadingKeys`).
    */

@@ -23,7 +23,7 @@ export class CatalogTable extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogTableProps) {
     super(scope, id);
-    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, variantSetIndex } = CATALOG_TABLE;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: partitionKey, type: AttributeType.STRING },
@@ -43,6 +43,14 @@ export class CatalogTable extends Construct {
       sortKey: { name: collectionIndex.sortKey, type: AttributeType.STRING },
       // Listing a collection returns the links themselves, so the index carries whole items.
       projectionType: ProjectionType.ALL,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: variantSetIndex.name,
+      partitionKey: { name: variantSetIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: variantSetIndex.sortKey, type: AttributeType.STRING },
+      // The upkeep reads each stale image itself, strongly consistent, before moving it: keys suffice,
+      // and a render's write to `variants` then never reaches the index.
+      projectionType: ProjectionType.KEYS_ONLY,
     });
   }
 }

@@ -42,6 +42,9 @@ export const reprocessCommand: PipelineCommand = {
         },
       },
       {
+        // The operator's pass reads every image: it also finds stalled renders and what the
+        // thumbnails lane should derive again, which the scheduled upkeep's index cannot.
+        scope: 'all',
         dryRun: Boolean(values['dry-run']),
         prune: Boolean(values.prune),
         stuckAfterMs: context.stuckAfterMs,

@@ -40,6 +40,20 @@ export interface MaintenanceCatalog extends RequestPathCatalog {
   /** One page of every image, link and upload, in no useful order (a strongly consistent scan). */
   scanCatalog(cursor?: string): Promise<Page<CatalogEntry>>;
   /**
+   * The variant sets images may be on, as recorded by `recordVariantSets`; undefined until the first
+   * record. One item, read strongly consistent.
+   */
+  recordedVariantSets(): Promise<string[] | undefined>;
+  /** Adds variant sets to the record (idempotent). */
+  recordVariantSets(versions: readonly string[]): Promise<void>;
+  /**
+   * One page of the variant sets images are on, from the keys of every image (repeats across pages):
+   * how a catalog that has no record yet learns its variant sets, once.
+   */
+  scanVariantSets(cursor?: string): Promise<Page<string>>;
+  /** One page of the ids of the images on `version` (eventually consistent: read each before acting). */
+  imagesOnVariantSet(version: string, cursor?: string): Promise<Page<string>>;
+  /**
    * Replaces the image's variant plan while it is still exactly `expected` and not being deleted: how
    * an image moves to a new variant set, or has variants rendered again. False when the image changed
    * meanwhile (a render landed, another run got there first).

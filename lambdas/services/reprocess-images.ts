@@ -6,7 +6,7 @@ import { variantSetVersion } from '../core/variants.js';
 import type { ImageRecord } from '../ports/catalog.js';
 import type { MaintenanceCatalog } from '../ports/maintenance-catalog.js';
 import type { ObjectInventory, StoredObject } from '../ports/object-inventory.js';
-import { catalogEntries, derivativesOf, forEachConcurrently } from './bulk-reads.js';
+import { allItems, catalogEntries, derivativesOf, forEachConcurrently } from './bulk-reads.js';
 import {
   pendingVariants,
   queueVariantRenders,
@@ -21,6 +21,12 @@ export interface ReprocessDependencies extends VariantRenderDependencies {
 }
 
 export interface ReprocessOptions {
+  /**
+   * `all` reads every image (a scan): it also finds stalled renders and missing fingerprints or
+   * enrichments on the current set. `stale` reads only the images on other variant sets, through the
+   * index (docs/adr/0012-upkeep-by-variant-set-index.md): with none, it reads no image at all.
+   */
+  scope: 'all' | 'stale';
   /** Plan and count, change nothing. */
   dryRun: boolean;
   /** Also remove the derivatives no variant of the set names, from images complete on it. */
@@ -88,7 +94,11 @@ export async function reprocessImages(
     variants: {},
     pruned: { objects: 0, bytes: 0 },
   };
-  await forEachConcurrently(scannedImages(deps.catalog), options.concurrency, async (scanned) => {
+  const images =
+    options.scope === 'all'
+      ? scannedImages(deps.catalog)
+      : imagesOnOtherSets(deps.catalog, report.variantSetVersion, options.dryRun);
+  await forEachConcurrently(images, options.concurrency, async (scanned) => {
     report.images += 1;
     let image: ImageRecord | undefined = scanned;
     for (let attempt = 1; image; attempt++) {
@@ -108,6 +118,36 @@ async function* scannedImages(catalog: MaintenanceCatalog): AsyncGenerator<Image
   for await (const entry of catalogEntries(catalog)) {
     if (entry.kind === 'image') yield entry.image;
   }
+}
+
+/**
+ * The images on variant sets other than `current`, each read afresh (the index is eventually
+ * consistent and holds keys only). Images only ever take the variant set of the deployment that
+ * writes them, so the sets recorded by each run (a deploy starts one: lib/reprocess.ts) are every set
+ * an image can be on; a catalog with no record yet learns its sets once from the index's keys.
+ */
+async function* imagesOnOtherSets(
+  catalog: MaintenanceCatalog,
+  current: string,
+  dryRun: boolean,
+): AsyncGenerator<ImageRecord> {
+  const recorded = await catalog.recordedVariantSets();
+  const known = new Set(recorded ?? (await fromAsync(allItems((cursor) => catalog.scanVariantSets(cursor)))));
+  const unrecorded = [...known, current].filter((version) => !recorded?.includes(version));
+  if (!dryRun) await catalog.recordVariantSets(unrecorded);
+  for (const version of known) {
+    if (version === current) continue;
+    for await (const imageId of allItems((cursor) => catalog.imagesOnVariantSet(version, cursor))) {
+      const image = await catalog.getImage(imageId);
+      if (image) yield image;
+    }
+  }
+}
+
+async function fromAsync<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 /** One image, as read: 'changed' when it moved under us before anything was done. */

@@ -171,6 +171,18 @@ async function allowBrowserUploads(s3: S3Client, bucket: string, origins: readon
 const CATALOG_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } as const;
 
 /** Creates the catalog table, or converges one kept from an earlier run; returns its stream's ARN. */
+const { variantSetIndex } = CATALOG_TABLE;
+
+/** The upkeep's index (lib/catalog-table.ts): images by variant set, keys only. */
+const variantSetIndexSpec = {
+  IndexName: variantSetIndex.name,
+  KeySchema: [
+    { AttributeName: variantSetIndex.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: variantSetIndex.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' as const },
+};
+
 async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Promise<string> {
   const { partitionKey, sortKey, collectionIndex, timeToLiveAttribute } = CATALOG_TABLE;
   try {
@@ -183,6 +195,7 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
           sortKey,
           collectionIndex.partitionKey,
           collectionIndex.sortKey,
+          variantSetIndex.partitionKey,
         ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: partitionKey, KeyType: 'HASH' },
@@ -197,6 +210,7 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
             ],
             Projection: { ProjectionType: 'ALL' },
           },
+          variantSetIndexSpec,
         ],
         StreamSpecification: CATALOG_STREAM,
       }),
@@ -215,6 +229,16 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
     );
   }
   const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+  if (!Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === variantSetIndexSpec.IndexName)) {
+    // A table kept from before the upkeep had its index: DynamoDB fills it from the items there.
+    await dynamodb.send(
+      new UpdateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: variantSetIndex.partitionKey, AttributeType: 'S' }],
+        GlobalSecondaryIndexUpdates: [{ Create: variantSetIndexSpec }],
+      }),
+    );
+  }
   if (Table?.LatestStreamArn && Table.StreamSpecification?.StreamEnabled) return Table.LatestStreamArn;
   // A table kept from before events existed.
   const { TableDescription } = await dynamodb.send(

@@ -288,7 +288,7 @@ describe('the enrichment lane', () => {
         inventory: new S3ObjectInventory(clients.s3, { uploads: uploadBucket, images: imageBucket }),
         now: () => new Date(),
       },
-      { dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
+      { scope: 'all', dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
     );
     expect(report.derived).toBeGreaterThanOrEqual(1);
     const mine = requeued.filter((job) => job.imageId === imageId);
@@ -312,7 +312,7 @@ describe('the enrichment lane', () => {
           inventory: new S3ObjectInventory(clients.s3, { uploads: uploadBucket, images: imageBucket }),
           now: () => new Date(now),
         },
-        { dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
+        { scope: 'all', dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
       );
       return requeued.filter((job) => job.imageId === imageId).map((job) => job.lane);
     };

@@ -13,7 +13,7 @@ import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { privateWorldForFile } from '../support/operations.js';
 
 // The hourly run as deployed: EventBridge's event to the function's own handler and its adapters.
-// It reads and moves every image there is, so it gets a twin of its own.
+// It moves every stale image there is, so it gets a twin of its own.
 const world = privateWorldForFile();
 
 const deployedBefore = parseSettings();
@@ -85,12 +85,12 @@ it('moves an image of an older variant set to the deployed one, queueing only th
     { imageId, lane: 'variants', variants: ['square'] },
   ]);
 
-  // The next hour's run finds the image current, its render under way, and queues nothing.
+  // The next hour's run finds no image on another variant set, reads none, and queues nothing.
   const next = await handler(scheduledEvent(), lambdaContext('aperture-reprocess'));
   expect(next).toMatchObject({
-    images: 1,
+    images: 0,
     moved: 0,
-    current: 1,
+    current: 0,
     requeued: 0,
     jobs: { thumbnails: 0, variants: 0 },
   });

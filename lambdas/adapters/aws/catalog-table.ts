@@ -16,6 +16,7 @@ const WEBHOOK_SORT_PREFIX = 'WEBHOOK#';
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
  * - event   `EVENT#{eventId}`  / `EVENT`             one published (or being published) event (expires by TTL)
  * - webhook `WEBHOOKS#{owner, %-encoded}` / `WEBHOOK#{webhookId}`   one of an owner's webhook endpoints
+ * - variant sets `UPKEEP#VARIANT_SETS` / `UPKEEP`     the variant sets images may be on (the upkeep's)
  *
  * Webhook items have a prefix of their own, so the delivery functions' IAM policy can name them
  * (`dynamodb:LeadingKeys`), and no query of an owner's images ever meets one.
@@ -36,6 +37,7 @@ export const catalogKeys = {
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' }),
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   event: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' }),
+  variantSets: () => ({ pk: 'UPKEEP#VARIANT_SETS', sk: 'UPKEEP' }),
   webhook: (owner: string, webhookId: string) => ({
     pk: catalogKeys.webhooks(owner),
     sk: `${WEBHOOK_SORT_PREFIX}${webhookId}`,

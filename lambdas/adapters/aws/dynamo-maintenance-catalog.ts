@@ -1,9 +1,13 @@
+import { CATALOG_TABLE } from '../../contract.js';
 import type { Page } from '../../ports/catalog.js';
 import type { CatalogEntry, MaintenanceCatalog, VariantPlan } from '../../ports/maintenance-catalog.js';
 import { decodeTrustedCursor, encodeCursor } from './catalog-cursor.js';
 import { entryFromItem } from './catalog-items.js';
 import { catalogKeys } from './catalog-table.js';
 import { DynamoCatalog } from './dynamo-catalog.js';
+
+const index = CATALOG_TABLE.variantSetIndex;
+const IMAGE_PREFIX = catalogKeys.image('').pk;
 
 /** The catalog as the operator tools read and repair it, in the same table as the request path's. */
 export class DynamoMaintenanceCatalog extends DynamoCatalog implements MaintenanceCatalog {
@@ -19,6 +23,55 @@ export class DynamoMaintenanceCatalog extends DynamoCatalog implements Maintenan
     );
     return {
       items: Items.flatMap(entryFromItem),
+      cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey),
+    };
+  }
+
+  async recordedVariantSets(): Promise<string[] | undefined> {
+    const item = await this.table.get('read variant sets', {}, catalogKeys.variantSets());
+    // The document client reads a string set as a Set.
+    return item && [...(item.versions as Set<string>)];
+  }
+
+  async recordVariantSets(versions: readonly string[]): Promise<void> {
+    if (versions.length === 0) return;
+    await this.table.update(
+      'record variant sets',
+      {},
+      {
+        Key: catalogKeys.variantSets(),
+        UpdateExpression: 'ADD versions :versions',
+        ExpressionAttributeValues: { ':versions': new Set(versions) },
+      },
+    );
+  }
+
+  async scanVariantSets(cursor?: string): Promise<Page<string>> {
+    const { Items = [], LastEvaluatedKey } = await this.table.scan(
+      'scan variant sets',
+      {},
+      { IndexName: index.name, ExclusiveStartKey: cursor ? decodeTrustedCursor(cursor) : undefined },
+    );
+    return {
+      items: [...new Set(Items.map((item) => String(item[index.partitionKey])))],
+      cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey),
+    };
+  }
+
+  async imagesOnVariantSet(version: string, cursor?: string): Promise<Page<string>> {
+    const { Items = [], LastEvaluatedKey } = await this.table.query(
+      'query images on variant set',
+      { variantSetVersion: version },
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#version = :version',
+        ExpressionAttributeNames: { '#version': index.partitionKey },
+        ExpressionAttributeValues: { ':version': version },
+        ExclusiveStartKey: cursor ? decodeTrustedCursor(cursor) : undefined,
+      },
+    );
+    return {
+      items: Items.map((item) => String(item[index.sortKey]).slice(IMAGE_PREFIX.length)),
       cursor: LastEvaluatedKey && encodeCursor(LastEvaluatedKey),
     };
   }
