@@ -19,6 +19,7 @@ import {
 } from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { DEFAULT_VARIANTS, variantSetVersion } from '../../lambdas/core/variants.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
 import { DEFAULT_ON_DEMAND_CONCURRENCY } from '../../lib/on-demand-renderer.js';
 import {
@@ -184,8 +185,8 @@ describe('buckets', () => {
 });
 
 describe('catalog table', () => {
-  it('is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the collection index', () => {
-    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
+  it('is on-demand, point-in-time recoverable, KMS-encrypted, with TTL, the collection and variant set indexes', () => {
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, variantSetIndex } = CATALOG_TABLE;
     expect(Object.values(resources('AWS::DynamoDB::Table'))).toEqual([
       expect.objectContaining({
         DeletionPolicy: 'Retain',
@@ -206,6 +207,15 @@ describe('catalog table', () => {
                 { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
               ],
             }),
+            {
+              IndexName: variantSetIndex.name,
+              KeySchema: [
+                { AttributeName: variantSetIndex.partitionKey, KeyType: 'HASH' },
+                { AttributeName: variantSetIndex.sortKey, KeyType: 'RANGE' },
+              ],
+              // Keys only: renders rewrite an image's variants, never its key, so they cost the index nothing.
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
           ],
         }),
       }),
@@ -265,7 +275,7 @@ describe('functions', () => {
     }
   });
 
-  it("are the only functions but CDK's own handler of S3 notifications", () => {
+  it("are the only functions but CDK's own handlers of S3 notifications and of AwsCustomResource", () => {
     const ours = apertureFunctions().map(logicalId);
     const others = Object.entries(resources('AWS::Lambda::Function')).filter(([id]) => !ours.includes(id));
     expect(others).toEqual([
@@ -277,6 +287,8 @@ describe('functions', () => {
           }),
         }),
       ],
+      // The variant set trigger's (lib/reprocess.ts).
+      [expect.stringMatching(/^AWS679f53fac002430cb0da5b7982bd2287/), expect.anything()],
     ]);
   });
 
@@ -296,34 +308,34 @@ describe('functions', () => {
     }
   });
 
-  it("carry no managed policy (only CDK's notifications handler has the basic execution role)", () => {
+  it("carry no managed policy (only CDK's own handlers have the basic execution role)", () => {
     const withManagedPolicies = Object.entries(resources('AWS::IAM::Role')).filter(
       ([, role]) => role.Properties.ManagedPolicyArns !== undefined,
     );
-    expect(withManagedPolicies).toEqual([
+    const basicExecution = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      ],
+    };
+    // Sorted by id: their order in the template follows construction, which is not this test's concern.
+    expect(withManagedPolicies.sort(([a], [b]) => a.localeCompare(b))).toEqual([
+      [
+        expect.stringMatching(/^AWS679f53fac002430cb0da5b7982bd2287/),
+        expect.objectContaining({
+          Properties: expect.objectContaining({ ManagedPolicyArns: [basicExecution] }),
+        }),
+      ],
       [
         expect.stringMatching(/^BucketNotificationsHandler/),
         expect.objectContaining({
-          Properties: expect.objectContaining({
-            ManagedPolicyArns: [
-              {
-                'Fn::Join': [
-                  '',
-                  [
-                    'arn:',
-                    { Ref: 'AWS::Partition' },
-                    ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-                  ],
-                ],
-              },
-            ],
-          }),
+          Properties: expect.objectContaining({ ManagedPolicyArns: [basicExecution] }),
         }),
       ],
     ]);
   });
 
-  it('reprocess hourly, reading the catalog, listing derivatives and queuing jobs, nothing else', () => {
+  it('reprocess hourly, reading stale images found in the variant set index, listing derivatives and queuing jobs, nothing else', () => {
     // Beside the webhooks' rule on the pipeline's bus (test/infra/webhooks.test.ts).
     const rules = Object.values(resources('AWS::Events::Rule'))
       .map((r) => r.Properties)
@@ -334,16 +346,74 @@ describe('functions', () => {
         Targets: [expect.objectContaining({ Arn: getAtt(pipeline().reprocessFunction, 'Arn') })],
       }),
     ]);
-    const actions = roleStatements(synth.template, pipeline().reprocessFunction)
+    const statements = roleStatements(synth.template, pipeline().reprocessFunction);
+    const actions = statements
       .flatMap((s) => asArray(s.Action))
       .filter((a) => !a.startsWith('logs:'))
       .sort();
     expect([...new Set(actions)]).toEqual([
       'dynamodb:GetItem',
+      'dynamodb:Query',
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
       's3:ListBucket',
       'sqs:SendMessage',
+    ]);
+    // Query and Scan reach the variant set index only, never the table's items.
+    const indexReads = grantsOf(
+      statements.filter((s) => asArray(s.Action).some((action) => /dynamodb:(Query|Scan)/.test(action))),
+    );
+    expect(indexReads.map(({ resource }) => resource)).toEqual([
+      {
+        'Fn::Join': ['', [getAtt(pipeline().table, 'Arn'), `/index/${CATALOG_TABLE.variantSetIndex.name}`]],
+      },
+      {
+        'Fn::Join': ['', [getAtt(pipeline().table, 'Arn'), `/index/${CATALOG_TABLE.variantSetIndex.name}`]],
+      },
+    ]);
+  });
+
+  it('reprocess when a deploy changes the variant set, and only then', () => {
+    const trigger = (template: typeof synth.template) => {
+      const found = Object.values(template.findResources('Custom::AWS'));
+      expect(found).toHaveLength(1);
+      return found[0]?.Properties as { Create: unknown; Update: unknown };
+    };
+    const deployed = trigger(synth.template);
+    const call = JSON.stringify(deployed.Update);
+    expect(call).toContain('"service\\":\\"Lambda\\"');
+    expect(call).toContain('"action\\":\\"invoke\\"');
+    expect(call).toContain('InvocationType\\":\\"Event');
+    expect(call).toContain(JSON.stringify(ref(pipeline().reprocessFunction)));
+    expect(call).toContain(variantSetVersion(parseSettings().variants));
+    expect(deployed.Create).toEqual(deployed.Update);
+
+    // CloudFormation calls the resource again only when its properties change.
+    const same = trigger(synthPipeline().template);
+    expect(same.Update).toEqual(deployed.Update);
+    const square = {
+      name: 'square',
+      fit: 'cover' as const,
+      width: 600,
+      height: 600,
+      formats: [{ format: 'webp' as const, quality: 70 }],
+    };
+    const changed = trigger(
+      synthPipeline({ settings: { variants: [...DEFAULT_VARIANTS, square] } }).template,
+    );
+    expect(changed.Update).not.toEqual(deployed.Update);
+  });
+
+  it('the variant set trigger may invoke the reprocess function and nothing else', () => {
+    const invokes = statementsOf(synth.template, 'AWS::IAM::Policy').filter((s) =>
+      asArray(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(invokes).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: getAtt(pipeline().reprocessFunction, 'Arn'),
+      },
     ]);
   });
 
