@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -238,6 +239,17 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
         GlobalSecondaryIndexUpdates: [{ Create: variantSetIndexSpec }],
       }),
     );
+    // Queries of an index still being built fail; DynamoDB Local builds it in moments.
+    for (let ready = false, polls = 0; !ready; polls++) {
+      if (polls === 600)
+        throw new Error(`${table}'s ${variantSetIndexSpec.IndexName} index is not active after a minute`);
+      const { Table: now } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+      ready =
+        now?.GlobalSecondaryIndexes?.some(
+          (index) => index.IndexName === variantSetIndexSpec.IndexName && index.IndexStatus === 'ACTIVE',
+        ) ?? false;
+      if (!ready) await setTimeout(100);
+    }
   }
   if (Table?.LatestStreamArn && Table.StreamSpecification?.StreamEnabled) return Table.LatestStreamArn;
   // A table kept from before events existed.

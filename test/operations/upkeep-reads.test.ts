@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
 import { expect, it } from 'vitest';
 import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
 import { createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoMaintenanceCatalog } from '../../lambdas/adapters/aws/dynamo-maintenance-catalog.js';
+import { CATALOG_TABLE } from '../../lambdas/contract.js';
 import { parseSettings, type Settings } from '../../lambdas/core/settings.js';
 import { DEFAULT_VARIANTS, variantSetVersion } from '../../lambdas/core/variants.js';
 import * as scheduledFunction from '../../lambdas/handlers/reprocess.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
-import { TWIN_REGION } from '../../local/twin/environment.js';
+import { TWIN_CREDENTIALS, TWIN_REGION } from '../../local/twin/environment.js';
+import { provisionTwin } from '../../local/twin/provision.js';
 import { makeImage } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { privateWorldForFile } from '../support/operations.js';
+import { until } from '../support/until.js';
 
 // The scheduled upkeep's reads, counted at the DynamoDB client it sends them with: what it costs at
 // rest and after a deploy that changes the variant set. It gets a twin of its own, so every image
@@ -133,4 +137,39 @@ it('reads no image at rest, and after a variant set change reads and moves only 
   expect(await next.run()).toMatchObject({ images: 0, moved: 0 });
   expect(imageReads(next.reads)).toEqual([]);
   expect(next.reads.map((read) => read.command).sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+});
+
+it('gives a catalog table kept from before the upkeep its index, filled from the images there', async () => {
+  const { dynamodb } = world().twin.endpoints;
+  const admin = new DynamoDBClient({
+    region: TWIN_REGION,
+    credentials: TWIN_CREDENTIALS,
+    endpoint: dynamodb,
+  });
+  const table = world().twin.resources.table;
+  const indexes = async () =>
+    (
+      (await admin.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? []
+    ).map((index) => index.IndexName);
+  try {
+    await admin.send(
+      new UpdateTableCommand({
+        TableName: table,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: CATALOG_TABLE.variantSetIndex.name } }],
+      }),
+    );
+    await until(async () => !(await indexes()).includes(CATALOG_TABLE.variantSetIndex.name));
+
+    await provisionTwin(world().twin.endpoints, TWIN_REGION);
+    expect(await indexes()).toContain(CATALOG_TABLE.variantSetIndex.name);
+    const { imageId } = await world().ingest(
+      await makeImage('jpeg', { width: 320, height: 240, seed: firstSeed() + 10 }),
+      uniqueOwner('kept'),
+      before,
+    );
+    const onBefore = await world().catalog.imagesOnVariantSet(variantSetVersion(before.variants));
+    expect(onBefore.items).toContain(imageId);
+  } finally {
+    admin.destroy();
+  }
 });
