@@ -42,8 +42,8 @@ export const reprocessCommand: PipelineCommand = {
         },
       },
       {
-        // The operator's pass reads every image: it also finds stalled renders and what the
-        // thumbnails lane should derive again, which the scheduled upkeep's index cannot.
+        // The operator's pass reads every image, whatever the upkeep index says, and files the
+        // settled ones in it: the way a catalog from before the index joins it.
         scope: 'all',
         dryRun: Boolean(values['dry-run']),
         prune: Boolean(values.prune),

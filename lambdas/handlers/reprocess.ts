@@ -19,11 +19,11 @@ export interface ReprocessHandlerDependencies extends ReprocessDependencies {
 const CONCURRENCY = 8;
 
 /**
- * The deployment's own upkeep (lib/reprocess.ts): started by each deploy that changes the variant
- * set, and every hour for what a run left. It moves the images on other variant sets only, found
- * through the index, so with none it reads no image; stalled renders and missing enrichments on the
- * current set are `aperture reprocess`'s (a full pass). A run cut short by the function's timeout
- * loses nothing: images it moved leave the old sets' partitions, and the next run does the rest.
+ * The deployment's own upkeep (lib/reprocess.ts): started by each deploy that changes the upkeep
+ * version, and every hour for what a run left or what stalled or failed on the way. It reads only
+ * what the upkeep index holds as outstanding (unsettled, or settled on an older version), so with
+ * everything settled it reads no item. A run cut short by the function's timeout loses nothing:
+ * images it moved leave the old version's partitions, and the next run does the rest.
  */
 export function createReprocessHandler(deps: ReprocessHandlerDependencies) {
   const { logger } = deps;
@@ -31,7 +31,7 @@ export function createReprocessHandler(deps: ReprocessHandlerDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
       const report = await reprocessImages(deps, {
-        scope: 'stale',
+        scope: 'outstanding',
         dryRun: false,
         prune: false,
         stuckAfterMs: DEFAULT_STUCK_AFTER_MS,

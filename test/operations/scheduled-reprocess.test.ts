@@ -63,6 +63,11 @@ it('moves an image of an older variant set to the deployed one, queueing only th
   const bytes = await makeImage('jpeg', { width: 1280, height: 960, seed: firstSeed() });
   const { imageId, jobs } = await world().ingest(bytes, uniqueOwner('owner'), deployedBefore);
   await world().render(jobs, deployedBefore);
+  // The deployment before ran its upkeep too (its deploy started it), which recorded its version.
+  const before = scheduledFunction.createReprocessHandler(
+    scheduledFunction.reprocessDependenciesFromEnvironment(world().env(deployedBefore)),
+  );
+  expect(await before(scheduledEvent(), lambdaContext('aperture-reprocess'))).toMatchObject({ images: 0 });
   const handler = scheduledFunction.createReprocessHandler(
     scheduledFunction.reprocessDependenciesFromEnvironment(world().env(deployedNow)),
   );
