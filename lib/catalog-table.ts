@@ -23,7 +23,7 @@ export class CatalogTable extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogTableProps) {
     super(scope, id);
-    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, variantSetIndex } = CATALOG_TABLE;
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, upkeepIndex } = CATALOG_TABLE;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: partitionKey, type: AttributeType.STRING },
@@ -45,11 +45,11 @@ export class CatalogTable extends Construct {
       projectionType: ProjectionType.ALL,
     });
     this.table.addGlobalSecondaryIndex({
-      indexName: variantSetIndex.name,
-      partitionKey: { name: variantSetIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: variantSetIndex.sortKey, type: AttributeType.STRING },
-      // The upkeep reads each stale image itself, strongly consistent, before moving it: keys suffice,
-      // and a render's write to `variants` then never reaches the index.
+      indexName: upkeepIndex.name,
+      partitionKey: { name: upkeepIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: upkeepIndex.sortKey, type: AttributeType.STRING },
+      // The upkeep reads each image itself, strongly consistent, before acting on it: keys suffice,
+      // and a write that leaves the key alone (most renders) then costs the index nothing.
       projectionType: ProjectionType.KEYS_ONLY,
     });
   }

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
-import { variantSetVersion } from '../lambdas/core/variants.js';
+import { upkeepVersion } from '../lambdas/core/upkeep.js';
 import type { FunctionTelemetryProps } from './aperture-function.js';
 import { CatalogTable } from './catalog-table.js';
 import { Enrichment } from './enrichment.js';
@@ -328,7 +328,7 @@ export class ImagePipeline extends Construct {
       imageBucket: this.imageBucket,
       table: this.table,
       queues: this.queues,
-      variantSetVersion: variantSetVersion(this.settings.variants),
+      upkeepVersion: upkeepVersion(this.settings),
       ...telemetry,
     }).function;
 

@@ -30,15 +30,16 @@ export interface ReprocessProps extends FunctionTelemetryProps {
   readonly imageBucket: IBucket;
   readonly table: ITable;
   readonly queues: Readonly<Record<WorkLane, LaneQueues>>;
-  /** The deployment's variant set (`variantSetVersion` of its settings): a deploy changing it starts a run. */
-  readonly variantSetVersion: string;
+  /** The deployment's `upkeepVersion` (lambdas/core/upkeep.ts): a deploy changing it starts a run. */
+  readonly upkeepVersion: string;
 }
 
 /**
- * The upkeep: keeps every image on the current variant set without an operator. The reprocess
- * function (`lambdas/handlers/reprocess.ts`) runs once as soon as a deploy changes the variant set,
- * and every hour after to finish what a run left. It finds the stale images through the catalog's
- * `byVariantSet` index, so with nothing stale a run reads one small item
+ * The upkeep: keeps every image current without an operator. The reprocess function
+ * (`lambdas/handlers/reprocess.ts`) runs once as soon as a deploy changes the upkeep version (the
+ * variant set, or what the thumbnails lane derives), and every hour after to finish what a run left
+ * and requeue what stalled or failed. It reads only what the catalog's upkeep index holds as
+ * outstanding, so with everything settled a run reads no item
  * (docs/adr/0012-upkeep-by-variant-set-index.md).
  */
 export class Reprocess extends Construct {
@@ -57,38 +58,66 @@ export class Reprocess extends Construct {
     });
     this.function = reprocess.function;
 
-    // Reading each stale image and moving its record (compare-and-set), recording the variant sets,
-    // finding the stale images in the index, listing what is stored of each.
+    // Reading each image the index names and moving or filing its record (compare-and-set).
     reprocess.grantTableActions(props.table, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Finding those images: queries of the upkeep index, never a scan of anything.
     this.function.addToRolePolicy(
       new PolicyStatement({
-        actions: ['dynamodb:Query', 'dynamodb:Scan'],
-        resources: [`${props.table.tableArn}/index/${CATALOG_TABLE.variantSetIndex.name}`],
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/${CATALOG_TABLE.upkeepIndex.name}`],
       }),
+    );
+    // The record of upkeep versions (its items are dated with UpdateItem, granted above), and
+    // nothing else in the table, by its partition key.
+    this.function.addToRolePolicy(
+      upkeepVersionsStatement(props.table, 'dynamodb:Query', 'dynamodb:DeleteItem'),
     );
     reprocess.grantListing(props.imageBucket, DERIVATIVES_PREFIX);
     for (const lane of WORK_LANES) props.queues[lane].queue.grant(this.function, 'sqs:SendMessage');
 
     new Rule(this, 'Hourly', {
-      description: 'Aperture: finish moving images to the current variant set',
+      description: 'Aperture: finish what the upkeep left, requeue what stalled or failed',
       schedule: Schedule.rate(Duration.hours(REPROCESS_INTERVAL_HOURS)),
       targets: [new LambdaFunction(this.function, { retryAttempts: 0 })],
     });
 
-    // CloudFormation updates the resource only when its properties change, and the variant set is
-    // one of them: a deploy that changes it invokes the function (asynchronously: a run may take
-    // the function's 15 minutes, longer than the deploy should wait), any other deploy does not.
+    // CloudFormation updates these resources only when their properties change, and the upkeep
+    // version is one of them: a deploy that changes it records the new version (so the upkeep knows
+    // every version images may be settled on, whatever becomes of the run), then invokes the function
+    // (asynchronously: a run may take the function's 15 minutes, longer than the deploy should wait).
+    // Any other deploy does neither.
+    const version = props.upkeepVersion;
+    const record: AwsSdkCall = {
+      service: 'DynamoDB',
+      action: 'putItem',
+      parameters: {
+        TableName: props.table.tableName,
+        Item: {
+          [CATALOG_TABLE.partitionKey]: { S: CATALOG_TABLE.upkeepVersions.partition },
+          [CATALOG_TABLE.sortKey]: { S: `${CATALOG_TABLE.upkeepVersions.sortPrefix}${version}` },
+        },
+      },
+      physicalResourceId: PhysicalResourceId.of(`upkeep-version-${version}`),
+    };
+    const recorded = new AwsCustomResource(this, 'RecordUpkeepVersion', {
+      onCreate: record,
+      onUpdate: record,
+      policy: AwsCustomResourcePolicy.fromStatements([
+        upkeepVersionsStatement(props.table, 'dynamodb:PutItem'),
+      ]),
+      installLatestAwsSdk: false,
+    });
     const invoke: AwsSdkCall = {
       service: 'Lambda',
       action: 'invoke',
       parameters: {
         FunctionName: this.function.functionName,
         InvocationType: 'Event',
-        Payload: JSON.stringify({ variantSetVersion: props.variantSetVersion }),
+        Payload: JSON.stringify({ upkeepVersion: version }),
       },
-      physicalResourceId: PhysicalResourceId.of(`variant-set-${props.variantSetVersion}`),
+      physicalResourceId: PhysicalResourceId.of(`upkeep-${version}`),
     };
-    new AwsCustomResource(this, 'OnVariantSetChange', {
+    const started = new AwsCustomResource(this, 'OnUpkeepVersionChange', {
       onCreate: invoke,
       onUpdate: invoke,
       policy: AwsCustomResourcePolicy.fromStatements([
@@ -96,9 +125,21 @@ export class Reprocess extends Construct {
       ]),
       installLatestAwsSdk: false,
     });
+    started.node.addDependency(recorded);
     acknowledgeAwsCustomResourceHandler(
       this,
-      "CDK's own handler for AwsCustomResource; the managed policy only lets it write its logs, and its one other permission is lambda:InvokeFunction on the reprocess function.",
+      "CDK's own handler for AwsCustomResource; the managed policy only lets it write its logs; its other permissions are lambda:InvokeFunction on the reprocess function and dynamodb:PutItem on the upkeep's version records.",
     );
   }
+}
+
+/** Item actions on the upkeep's version records only (`dynamodb:LeadingKeys`). */
+function upkeepVersionsStatement(table: ITable, ...actions: string[]): PolicyStatement {
+  return new PolicyStatement({
+    actions,
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CATALOG_TABLE.upkeepVersions.partition] },
+    },
+  });
 }

@@ -19,7 +19,8 @@ import {
 } from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
-import { DEFAULT_VARIANTS, variantSetVersion } from '../../lambdas/core/variants.js';
+import { upkeepVersion } from '../../lambdas/core/upkeep.js';
+import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
 import { DEFAULT_ON_DEMAND_CONCURRENCY } from '../../lib/on-demand-renderer.js';
 import {
@@ -185,8 +186,8 @@ describe('buckets', () => {
 });
 
 describe('catalog table', () => {
-  it('is on-demand, point-in-time recoverable, KMS-encrypted, with TTL, the collection and variant set indexes', () => {
-    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, variantSetIndex } = CATALOG_TABLE;
+  it('is on-demand, point-in-time recoverable, KMS-encrypted, with TTL, the collection and upkeep indexes', () => {
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, upkeepIndex } = CATALOG_TABLE;
     expect(Object.values(resources('AWS::DynamoDB::Table'))).toEqual([
       expect.objectContaining({
         DeletionPolicy: 'Retain',
@@ -208,10 +209,10 @@ describe('catalog table', () => {
               ],
             }),
             {
-              IndexName: variantSetIndex.name,
+              IndexName: upkeepIndex.name,
               KeySchema: [
-                { AttributeName: variantSetIndex.partitionKey, KeyType: 'HASH' },
-                { AttributeName: variantSetIndex.sortKey, KeyType: 'RANGE' },
+                { AttributeName: upkeepIndex.partitionKey, KeyType: 'HASH' },
+                { AttributeName: upkeepIndex.sortKey, KeyType: 'RANGE' },
               ],
               // Keys only: renders rewrite an image's variants, never its key, so they cost the index nothing.
               Projection: { ProjectionType: 'KEYS_ONLY' },
@@ -335,7 +336,7 @@ describe('functions', () => {
     ]);
   });
 
-  it('reprocess hourly, reading stale images found in the variant set index, listing derivatives and queuing jobs, nothing else', () => {
+  it('reprocess hourly, finding images through the upkeep index alone, listing derivatives and queuing jobs, nothing else', () => {
     // Beside the webhooks' rule on the pipeline's bus (test/infra/webhooks.test.ts).
     const rules = Object.values(resources('AWS::Events::Rule'))
       .map((r) => r.Properties)
@@ -352,45 +353,67 @@ describe('functions', () => {
       .filter((a) => !a.startsWith('logs:'))
       .sort();
     expect([...new Set(actions)]).toEqual([
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
-      'dynamodb:Scan',
       'dynamodb:UpdateItem',
       's3:ListBucket',
       'sqs:SendMessage',
     ]);
-    // Query and Scan reach the variant set index only, never the table's items.
-    const indexReads = grantsOf(
-      statements.filter((s) => asArray(s.Action).some((action) => /dynamodb:(Query|Scan)/.test(action))),
+    // No scan of anything; queries of the upkeep index, and of the table only where the upkeep's
+    // version records are (their partition key), which is all it may delete.
+    const table = getAtt(pipeline().table, 'Arn');
+    const upkeepIndex = { 'Fn::Join': ['', [table, `/index/${CATALOG_TABLE.upkeepIndex.name}`]] };
+    const onVersions = {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CATALOG_TABLE.upkeepVersions.partition] },
+    };
+    const queriesAndDeletes = statements.filter((s) =>
+      asArray(s.Action).some((action) => /dynamodb:(Query|DeleteItem)/.test(action)),
     );
-    expect(indexReads.map(({ resource }) => resource)).toEqual([
+    expect(queriesAndDeletes).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: upkeepIndex },
       {
-        'Fn::Join': ['', [getAtt(pipeline().table, 'Arn'), `/index/${CATALOG_TABLE.variantSetIndex.name}`]],
-      },
-      {
-        'Fn::Join': ['', [getAtt(pipeline().table, 'Arn'), `/index/${CATALOG_TABLE.variantSetIndex.name}`]],
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:Query'],
+        Resource: table,
+        Condition: onVersions,
       },
     ]);
   });
 
-  it('reprocess when a deploy changes the variant set, and only then', () => {
-    const trigger = (template: typeof synth.template) => {
-      const found = Object.values(template.findResources('Custom::AWS'));
-      expect(found).toHaveLength(1);
-      return found[0]?.Properties as { Create: unknown; Update: unknown };
+  it('record the upkeep version and start the upkeep when a deploy changes it, and only then', () => {
+    const calls = (template: typeof synth.template) => {
+      const found = Object.entries(template.findResources('Custom::AWS'));
+      expect(found).toHaveLength(2);
+      const [record, start] = ['RecordUpkeepVersion', 'OnUpkeepVersionChange'].map((id) => {
+        const [, resource] = found.find(([logical]) => logical.includes(id)) ?? [];
+        return resource as { Properties: { Create: unknown; Update: unknown }; DependsOn?: string[] };
+      });
+      if (!record || !start) throw new Error('both custom resources are there');
+      return { record, start };
     };
-    const deployed = trigger(synth.template);
-    const call = JSON.stringify(deployed.Update);
-    expect(call).toContain('"service\\":\\"Lambda\\"');
-    expect(call).toContain('"action\\":\\"invoke\\"');
-    expect(call).toContain('InvocationType\\":\\"Event');
-    expect(call).toContain(JSON.stringify(ref(pipeline().reprocessFunction)));
-    expect(call).toContain(variantSetVersion(parseSettings().variants));
-    expect(deployed.Create).toEqual(deployed.Update);
+    const deployed = calls(synth.template);
+    const version = upkeepVersion(parseSettings());
+    const start = JSON.stringify(deployed.start.Properties.Update);
+    expect(start).toContain('"service\\":\\"Lambda\\"');
+    expect(start).toContain('"action\\":\\"invoke\\"');
+    expect(start).toContain('InvocationType\\":\\"Event');
+    expect(start).toContain(JSON.stringify(ref(pipeline().reprocessFunction)));
+    expect(start).toContain(version);
+    const record = JSON.stringify(deployed.record.Properties.Update);
+    expect(record).toContain('"action\\":\\"putItem\\"');
+    expect(record).toContain(`${CATALOG_TABLE.upkeepVersions.sortPrefix}${version}`);
+    for (const { Properties } of [deployed.record, deployed.start])
+      expect(Properties.Create).toEqual(Properties.Update);
+    // Recorded before the run starts, so the run always finds the version it runs on recorded.
+    expect(deployed.start.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(/RecordUpkeepVersion/)]),
+    );
 
-    // CloudFormation calls the resource again only when its properties change.
-    const same = trigger(synthPipeline().template);
-    expect(same.Update).toEqual(deployed.Update);
+    // CloudFormation calls the resources again only when their properties change: a changed variant
+    // set or a changed enrichment does, another deploy does not.
+    const same = calls(synthPipeline().template);
+    expect(same.start.Properties.Update).toEqual(deployed.start.Properties.Update);
     const square = {
       name: 'square',
       fit: 'cover' as const,
@@ -398,23 +421,33 @@ describe('functions', () => {
       height: 600,
       formats: [{ format: 'webp' as const, quality: 70 }],
     };
-    const changed = trigger(
-      synthPipeline({ settings: { variants: [...DEFAULT_VARIANTS, square] } }).template,
-    );
-    expect(changed.Update).not.toEqual(deployed.Update);
+    for (const settings of [{ variants: [...DEFAULT_VARIANTS, square] }, { nearDuplicates: false }]) {
+      const changed = calls(synthPipeline({ settings }).template);
+      expect(changed.start.Properties.Update).not.toEqual(deployed.start.Properties.Update);
+      expect(changed.record.Properties.Update).not.toEqual(deployed.record.Properties.Update);
+    }
   });
 
-  it('the variant set trigger may invoke the reprocess function and nothing else', () => {
-    const invokes = statementsOf(synth.template, 'AWS::IAM::Policy').filter((s) =>
-      asArray(s.Action).includes('lambda:InvokeFunction'),
-    );
-    expect(invokes).toEqual([
+  it('the upkeep version triggers may invoke the reprocess function and write version records, nothing else', () => {
+    const all = statementsOf(synth.template, 'AWS::IAM::Policy');
+    expect(all.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))).toEqual([
       {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
         Resource: getAtt(pipeline().reprocessFunction, 'Arn'),
       },
     ]);
+    // The one PutItem on the version records is the trigger's: the reprocess function only dates them.
+    const onVersions = all.filter((s) =>
+      JSON.stringify(s.Condition ?? {}).includes(CATALOG_TABLE.upkeepVersions.partition),
+    );
+    expect(onVersions.map((s) => s.Action)).toEqual([
+      ['dynamodb:DeleteItem', 'dynamodb:Query'],
+      'dynamodb:PutItem',
+    ]);
+    expect(roleStatements(synth.template, pipeline().reprocessFunction)).not.toContainEqual(
+      expect.objectContaining({ Action: 'dynamodb:PutItem' }),
+    );
   });
 
   it('grant no wildcard action anywhere in the stack', () => {
