@@ -1,6 +1,7 @@
 import {
   ANNOUNCE_MEMORY_MB,
   API_MEMORY_MB,
+  CATALOG_TABLE,
   ENRICHMENT_MEMORY_MB,
   INGEST_MEMORY_MB,
   RENDER_MEMORY_MB,
@@ -247,10 +248,11 @@ export const ASSUMED = {
   /** DynamoDB's per-item storage overhead. */
   itemOverheadBytes: 100,
   /**
-   * An image's entry in the `byVariantSet` index, keys only: its `pk` (`IMAGE#` and 64 hex), `sk`
-   * and variant set version, plus DynamoDB's 100 bytes per index item.
+   * An image's entry in the upkeep index, keys only: its `pk` (`IMAGE#` and 64 hex), `sk` and
+   * `upkeepKey` (the upkeep version and shard, ~20 bytes), their names, and DynamoDB's 100 bytes per
+   * index item.
    */
-  variantSetIndexItemBytes: 200,
+  upkeepIndexItemBytes: 200,
   /** Log bytes per function invocation: Lambda's START/END/REPORT, one Powertools line, one EMF line. */
   logBytesPerInvocation: 1500,
   /**
@@ -734,6 +736,10 @@ export function estimateCost(
   // conditional update per render job; the update to `ready`. Reads are strongly consistent: the
   // API's duplicate check and status read (upload and image), ingest's upload and image, one per job.
   const writeUnits = 1 + 4 * 2 + 1 + jobs + 1;
+  // The upkeep index (ADR 12): the entry ingest's put makes (unsettled), then the write that files
+  // the settled image, on the record (its size then: enriched, with the lane on) and in the index,
+  // where a changed key is a delete and a put.
+  const upkeepWriteUnits = 1 + (lane.enabled ? lane.recordWriteUnits : 1) + 2;
   const events = links * ASSUMED.eventsPerLink;
   const readUnits = 3 + 2 + jobs;
   const logBytes =
@@ -753,6 +759,7 @@ export function estimateCost(
     line('s3Reads', 'S3 GET: upload, original per job', images * (1 + jobs)),
     line('sqsRequests', 'SQS requests: send, receive, delete per job', images * jobs * 3),
     line('dynamoWrites', 'DynamoDB writes', images * writeUnits),
+    line('dynamoWrites', 'DynamoDB writes: upkeep index, filed as settled', images * upkeepWriteUnits),
     line('dynamoReads', 'DynamoDB reads', images * readUnits),
     // The events (ADR 11): each put on the bus once, claimed and marked in the ledger; the announce
     // function reads an accepted upload's image and link, and a settled image's holders.
@@ -774,8 +781,8 @@ export function estimateCost(
     line('dynamoBackup', 'DynamoDB point-in-time recovery', catalogGb),
     line(
       'dynamoStorage',
-      'DynamoDB storage: variant set index (keys only)',
-      (images * ASSUMED.variantSetIndexItemBytes) / GB,
+      'DynamoDB storage: upkeep index (keys only)',
+      (images * ASSUMED.upkeepIndexItemBytes) / GB,
     ),
   ]);
 
@@ -1138,7 +1145,7 @@ function generalAssumptions(
       ? `A view is one variant, each as likely, in the format the CDN prefers (AVIF, then WebP, then JPEG): ${kb(bytesPerView)}.`
       : `A view is ${kb(bytesPerView)}, as given.`,
     `CloudFront answers ${Math.round(ASSUMED.cdnHitRatio * 100)}% of views from its caches; the rest are S3 GETs.`,
-    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record, ${kb(ASSUMED.linkItemBytes)} link and ${kb(ASSUMED.holderItemBytes)} holder per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), never read whole: the hourly upkeep finds stale images in a keys-only index (${kb(ASSUMED.variantSetIndexItemBytes)} an image) and at rest reads one record a run.`,
+    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record, ${kb(ASSUMED.linkItemBytes)} link and ${kb(ASSUMED.holderItemBytes)} holder per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), never read whole: the upkeep finds what is outstanding in a keys-only index (${kb(ASSUMED.upkeepIndexItemBytes)} an image: 1 WRU for its entry, 3 more to file it as settled) and at rest reads no item.`,
     `Logs: ${kb(ASSUMED.logBytesPerInvocation)} per invocation, ${kb(ASSUMED.logBytesPerApiRequest)} per API access log line.`,
   ];
 }
@@ -1185,7 +1192,7 @@ function enrichmentAssumptions(workload: Workload, settings: CostedSettings, lan
 
 const EXCLUDED = [
   'Free tiers; volume tiers (S3 past 50 TB, CloudFront past 10 TB a month are cheaper).',
-  'Fixed monthly costs that do not grow with images: alarms, the dashboard, the pollers’ empty SQS receives, the scheduled upkeep’s runs (each, with nothing stale, one read of the variant set record: 730 RRU a month, under a cent).',
+  `Fixed monthly costs that do not grow with images: alarms, the dashboard, the pollers’ empty SQS receives, the scheduled upkeep’s runs (at rest each is ${CATALOG_TABLE.upkeepIndex.shards} empty index queries and two empty range queries, at most ${CATALOG_TABLE.upkeepIndex.shards / 2 + 2} RRU: ${count(HOURS_PER_MONTH * (CATALOG_TABLE.upkeepIndex.shards / 2 + 2))} RRU a month, under a cent).`,
   'KMS: no keys to pay for: the buckets use SSE-S3, the queues SQS-managed keys, the table the AWS-managed key (whose few calls an hour DynamoDB caches). NAT gateways: none, the functions run outside a VPC.',
   'Transfer from S3 to CloudFront (free), into AWS (free), and the uploads bucket’s storage (objects live seconds).',
   'S3 and CloudFront access logs (about 0.5 KB per request, kept 30 days), log storage, X-Ray (off by default).',

@@ -146,6 +146,16 @@ describe('cost model: the enrichment lane', () => {
     );
   });
 
+  it('files an enriched image as settled at its enriched size: the record’s update, then the index', () => {
+    const plain = estimate(on({ enabled: false }));
+    const enriched = estimate(on());
+    const recordUnits = item(enriched, 'DynamoDB writes: the enriched record').quantity / 1000;
+    expect(recordUnits).toBeGreaterThan(1);
+    // The entry's first write, the record's update, the entry's delete and put.
+    expect(item(plain, 'DynamoDB writes: upkeep index').quantity).toBe(1000 * (1 + 1 + 2));
+    expect(item(enriched, 'DynamoDB writes: upkeep index').quantity).toBe(1000 * (1 + recordUnits + 2));
+  });
+
   it('counts the entries the index terms make: tags, their words, the caption’s other words, colours', () => {
     const { tags } = parseSettings().enrichment;
     const tagNames = Array.from({ length: tags.maxTags }, (_, i) => `label${i}`);
