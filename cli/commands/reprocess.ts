@@ -66,6 +66,7 @@ function describeReprocess(report: ReprocessReport): string {
     table([
       ['images read', count(report.images)],
       ['  already on the set', count(report.current)],
+      ['    of which filed as settled for the upkeep', count(report.settled)],
       ['  moved to the set', count(report.moved)],
       ['  stalled renders queued again', count(report.requeued)],
       ['  fingerprint or enrichment missing, thumbnails queued again', count(report.derived)],
