@@ -4,6 +4,7 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { expect, it } from 'vitest';
 import { type RenderJob, renderJobSchema, WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { upkeepVersion } from '../../lambdas/core/upkeep.js';
 import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lambdas/core/variants.js';
 import * as scheduledFunction from '../../lambdas/handlers/reprocess.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
@@ -86,18 +87,25 @@ it('moves an image of an older variant set to the deployed one, queueing only th
     variantSetVersion: variantSetVersion(deployedNow.variants),
     variants: { thumb: 'ready', small: 'ready', medium: 'ready', large: 'ready', square: 'pending' },
   });
-  expect((await queuedJobs()).map(({ imageId, lane, variants }) => ({ imageId, lane, variants }))).toEqual([
+  const queued = await queuedJobs();
+  expect(queued.map(({ imageId, lane, variants }) => ({ imageId, lane, variants }))).toEqual([
     { imageId, lane: 'variants', variants: ['square'] },
   ]);
 
-  // The next hour's run finds no image on another variant set, reads none, and queues nothing.
+  // The next hour's run finds the image on the set, its render under way (unsettled until it
+  // lands), and queues nothing.
   const next = await handler(scheduledEvent(), lambdaContext('aperture-reprocess'));
   expect(next).toMatchObject({
-    images: 0,
+    images: 1,
     moved: 0,
-    current: 0,
+    current: 1,
     requeued: 0,
     jobs: { thumbnails: 0, variants: 0 },
   });
   expect(await queuedJobs()).toEqual([]);
+
+  // Once the render lands the image is settled, and a run reads nothing.
+  await world().render(queued, deployedNow);
+  expect((await world().catalog.getImage(imageId))?.settledOn).toBe(upkeepVersion(deployedNow));
+  expect(await handler(scheduledEvent(), lambdaContext('aperture-reprocess'))).toMatchObject({ images: 0 });
 });
