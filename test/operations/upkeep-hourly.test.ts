@@ -1,3 +1,4 @@
+import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, it } from 'vitest';
 import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
@@ -6,9 +7,12 @@ import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { upkeepVersion } from '../../lambdas/core/upkeep.js';
 import { allItems } from '../../lambdas/services/bulk-reads.js';
+import { TWIN_CREDENTIALS, TWIN_REGION } from '../../local/twin/environment.js';
+import { provisionTwin } from '../../local/twin/provision.js';
 import { makeImage } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { aperture, privateWorldForFile } from '../support/operations.js';
+import { until } from '../support/until.js';
 import { deployedUpkeep, itemsRead } from '../support/upkeep.js';
 
 // What the hourly run is still for once deploys start the upkeep: the work that stalled or failed on
@@ -105,4 +109,41 @@ it('files images a catalog from before the index holds (no upkeep key) on the op
   ))
     filed.push(id);
   expect(filed).toContain(imageId);
+});
+
+it('gives a catalog table kept from before the upkeep its index, filled from the images that carry a key', async () => {
+  const { dynamodb } = world().twin.endpoints;
+  const admin = new DynamoDBClient({
+    region: TWIN_REGION,
+    credentials: TWIN_CREDENTIALS,
+    endpoint: dynamodb,
+  });
+  const table = world().twin.resources.table;
+  const { name } = CATALOG_TABLE.upkeepIndex;
+  const indexes = async () =>
+    (
+      (await admin.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? []
+    ).map((index) => index.IndexName);
+  try {
+    const { imageId } = await world().ingest(
+      await makeImage('jpeg', { width: 320, height: 240, seed: firstSeed() + 20 }),
+      uniqueOwner('kept'),
+      settings,
+    );
+    await admin.send(
+      new UpdateTableCommand({
+        TableName: table,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }],
+      }),
+    );
+    await until(async () => !(await indexes()).includes(name), 'the upkeep index gone');
+
+    await provisionTwin(world().twin.endpoints, TWIN_REGION);
+    expect(await indexes()).toContain(name);
+    expect((await world().catalog.unsettledImages()).items).toContain(imageId);
+    // Left at rest for the other tests: failed, it leaves the index.
+    await world().catalog.failImage(imageId, { reason: 'truncated', message: 'set aside by this test' });
+  } finally {
+    admin.destroy();
+  }
 });
