@@ -104,6 +104,20 @@ export const CATALOG_TABLE = {
   timeToLiveAttribute: 'expiresAtEpoch',
   collectionIndex: { name: 'byCollection', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   /**
+   * The upkeep's index (docs/adr/0012-upkeep-by-variant-set-index.md), keys only, over image records
+   * alone. `upkeepKey` is `unsettled#{shard}` while an image has work outstanding (created, moved,
+   * rendering, enriching), `{upkeep version}#{shard}` once it is settled on that version, and absent
+   * on a failed image. The upkeep queries the unsettled shards and those of older versions, so with
+   * everything settled it reads no item. The shard (from the image's hash) spreads the current
+   * version's images over `shards` partitions: one index partition takes ~1,000 writes a second.
+   */
+  upkeepIndex: { name: 'byUpkeep', partitionKey: 'upkeepKey', sortKey: 'pk', shards: 16 },
+  /**
+   * The upkeep's record of the versions images may be settled on: one item each, `sk` the prefix and
+   * the version. The deploy writes the new version's (lib/reprocess.ts), the upkeep dates and retires them.
+   */
+  upkeepVersions: { partition: 'UPKEEP#VERSIONS', sortPrefix: 'VERSION#' },
+  /**
    * What the partition key of every webhook endpoint starts with, and of nothing else: the webhook
    * functions' IAM policy lets them read only such items (`dynamodb:LeadingKeys`).
    */
@@ -190,10 +204,9 @@ export const REPROCESS_MEMORY_MB = 512;
 export const REPROCESS_TIMEOUT_SECONDS = 15 * 60;
 
 /**
- * How often the deployment runs reprocess (lib/reprocess.ts), each run reading the whole catalog:
- * within this long of a deploy that changes the variant set, images start moving to it; a run cut
- * short is carried on by the next. Operators who cannot wait run `aperture reprocess` right after
- * the deploy.
+ * How often the deployment's upkeep runs (lib/reprocess.ts) besides the run each deploy that changes
+ * the upkeep version starts: it carries on a run cut short and requeues what stalled or failed on the
+ * way (renders, enrichments), reading only the images the upkeep index holds as unsettled or stale.
  */
 export const REPROCESS_INTERVAL_HOURS = 1;
 

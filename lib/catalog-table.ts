@@ -23,7 +23,7 @@ export class CatalogTable extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogTableProps) {
     super(scope, id);
-    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, upkeepIndex } = CATALOG_TABLE;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: partitionKey, type: AttributeType.STRING },
@@ -43,6 +43,14 @@ export class CatalogTable extends Construct {
       sortKey: { name: collectionIndex.sortKey, type: AttributeType.STRING },
       // Listing a collection returns the links themselves, so the index carries whole items.
       projectionType: ProjectionType.ALL,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: upkeepIndex.name,
+      partitionKey: { name: upkeepIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: upkeepIndex.sortKey, type: AttributeType.STRING },
+      // The upkeep reads each image itself, strongly consistent, before acting on it: keys suffice,
+      // and a write that leaves the key alone (most renders) then costs the index nothing.
+      projectionType: ProjectionType.KEYS_ONLY,
     });
   }
 }

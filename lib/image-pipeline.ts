@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import { parseSettings, type Settings, type SettingsInput } from '../lambdas/core/settings.js';
+import { upkeepVersion } from '../lambdas/core/upkeep.js';
 import type { FunctionTelemetryProps } from './aperture-function.js';
 import { BulkImport, type ImportLimits } from './bulk-import.js';
 import { CatalogTable } from './catalog-table.js';
@@ -346,6 +347,7 @@ export class ImagePipeline extends Construct {
       imageBucket: this.imageBucket,
       table: this.table,
       queues: this.queues,
+      upkeepVersion: upkeepVersion(this.settings),
       ...telemetry,
     }).function;
 

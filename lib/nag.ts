@@ -36,16 +36,29 @@ function flatten(value: unknown): string {
  * acknowledged. Call after the first `addEventNotification` in the stack, which creates it.
  */
 export function acknowledgeBucketNotificationsHandler(scope: IConstruct): void {
-  const handlers = Stack.of(scope).node.children.filter((child) =>
-    child.node.id.startsWith('BucketNotificationsHandler'),
+  acknowledgeCdkHandlerRole(
+    scope,
+    'BucketNotificationsHandler',
+    "CDK's own deploy-time handler for S3 notifications; the managed policy only lets it write its logs, and its one other permission is s3:PutBucketNotification on the upload bucket.",
   );
+}
+
+/**
+ * `AwsCustomResource`s share one handler per stack, which CDK builds with the same managed role and
+ * a fixed id. Call after the first `AwsCustomResource` in the stack, which creates it.
+ */
+export function acknowledgeAwsCustomResourceHandler(scope: IConstruct, reason: string): void {
+  acknowledgeCdkHandlerRole(scope, 'AWS679f53fac002430cb0da5b7982bd2287', reason);
+}
+
+function acknowledgeCdkHandlerRole(scope: IConstruct, idPrefix: string, reason: string): void {
+  const handlers = Stack.of(scope).node.children.filter((child) => child.node.id.startsWith(idPrefix));
   const [handler] = handlers;
   if (!handler || handlers.length > 1) {
-    throw new Error(`expected one S3 notifications handler in the stack, found ${handlers.length}`);
+    throw new Error(`expected one ${idPrefix} handler in the stack, found ${handlers.length}`);
   }
   Validations.of(handler).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      "CDK's own deploy-time handler for S3 notifications; the managed policy only lets it write its logs, and its one other permission is s3:PutBucketNotification on the upload bucket.",
+    reason,
   });
 }

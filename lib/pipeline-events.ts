@@ -57,14 +57,14 @@ export class PipelineEvents extends Construct {
       description: "Aperture's pipeline events (docs/events.md)",
     });
     for (const type of EVENT_TYPES) {
-      const schema = new CfnSchema(this, `Schema-${type}`, {
+      // Named by the registry's attribute, which already orders the registry first.
+      new CfnSchema(this, `Schema-${type}`, {
         registryName: this.schemaRegistry.attrRegistryName,
         schemaName: `${EVENT_SOURCE}@${type}`,
         type: 'JSONSchemaDraft4',
         description: `detail of ${type} (detail.version 1)`,
         content: JSON.stringify(registryJsonSchema(type)),
       });
-      schema.addDependency(this.schemaRegistry);
     }
 
     const announce = new ApertureFunction(this, 'Announce', {

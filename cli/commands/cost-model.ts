@@ -1,11 +1,11 @@
 import {
   ANNOUNCE_MEMORY_MB,
   API_MEMORY_MB,
+  CATALOG_TABLE,
   ENRICHMENT_MEMORY_MB,
   INGEST_MEMORY_MB,
   RENDER_MEMORY_MB,
   RENDER_MIN_MEMORY_MB,
-  REPROCESS_INTERVAL_HOURS,
   REPROCESS_MEMORY_MB,
 } from '../../lambdas/contract.js';
 import type { EncoderSettings } from '../../lambdas/core/encoder-settings.js';
@@ -247,8 +247,12 @@ export const ASSUMED = {
   holderItemBytes: 550,
   /** DynamoDB's per-item storage overhead. */
   itemOverheadBytes: 100,
-  /** The scheduled reprocess's scan, as Lambda time per MB of catalog read (1 MB pages). */
-  reprocessScanMsPerMb: 150,
+  /**
+   * An image's entry in the upkeep index, keys only: its `pk` (`IMAGE#` and 64 hex), `sk` and
+   * `upkeepKey` (the upkeep version and shard, ~20 bytes), their names, and DynamoDB's 100 bytes per
+   * index item.
+   */
+  upkeepIndexItemBytes: 200,
   /** Log bytes per function invocation: Lambda's START/END/REPORT, one Powertools line, one EMF line. */
   logBytesPerInvocation: 1500,
   /**
@@ -420,8 +424,6 @@ export interface Deployment {
   memoryMb: { api: number; ingest: number; reprocess: number; enrichment: number } & Readonly<
     Record<WorkLane, number>
   >;
-  /** Runs of the scheduled reprocess, a consistent scan of the whole catalog, per hour. */
-  reprocessRunsPerHour: number;
 }
 
 /** The settings that decide what is billed: the variants, and what is derived from every image. */
@@ -438,7 +440,6 @@ export function costedDeployment(settings: CostedSettings): Deployment {
       enrichment: ENRICHMENT_MEMORY_MB,
       ...RENDER_MEMORY_MB,
     },
-    reprocessRunsPerHour: 1 / REPROCESS_INTERVAL_HOURS,
   };
 }
 
@@ -735,6 +736,10 @@ export function estimateCost(
   // conditional update per render job; the update to `ready`. Reads are strongly consistent: the
   // API's duplicate check and status read (upload and image), ingest's upload and image, one per job.
   const writeUnits = 1 + 4 * 2 + 1 + jobs + 1;
+  // The upkeep index (ADR 12): the entry ingest's put makes (unsettled), then the write that files
+  // the settled image, on the record (its size then: enriched, with the lane on) and in the index,
+  // where a changed key is a delete and a put.
+  const upkeepWriteUnits = 1 + (lane.enabled ? lane.recordWriteUnits : 1) + 2;
   const events = links * ASSUMED.eventsPerLink;
   const readUnits = 3 + 2 + jobs;
   const logBytes =
@@ -754,6 +759,7 @@ export function estimateCost(
     line('s3Reads', 'S3 GET: upload, original per job', images * (1 + jobs)),
     line('sqsRequests', 'SQS requests: send, receive, delete per job', images * jobs * 3),
     line('dynamoWrites', 'DynamoDB writes', images * writeUnits),
+    line('dynamoWrites', 'DynamoDB writes: upkeep index, filed as settled', images * upkeepWriteUnits),
     line('dynamoReads', 'DynamoDB reads', images * readUnits),
     // The events (ADR 11): each put on the bus once, claimed and marked in the ledger; the announce
     // function reads an accepted upload's image and link, and a settled image's holders.
@@ -768,26 +774,16 @@ export function estimateCost(
 
   const catalogBytes = ASSUMED.imageItemBytes + links * (ASSUMED.linkItemBytes + ASSUMED.holderItemBytes);
   const catalogGb = (images * (catalogBytes + (1 + 2 * links) * ASSUMED.itemOverheadBytes)) / GB;
-  const reprocessRuns = deployment.reprocessRunsPerHour * HOURS_PER_MONTH;
-  const reprocessScan = (bytesPerImage: number, of: string) => [
-    line(
-      'dynamoReads',
-      `DynamoDB reads: reprocess scans${of} (${count(reprocessRuns)} a month)`,
-      (reprocessRuns * images * bytesPerImage) / 4096,
-    ),
-    line(
-      'lambdaCompute',
-      `Lambda compute: reprocess${of} (${memory.reprocess} MB)`,
-      reprocessRuns *
-        gbSeconds(((images * bytesPerImage) / 1e6) * ASSUMED.reprocessScanMsPerMb, memory.reprocess),
-    ),
-  ];
   const storage = section('Storage', 'month', [
     line('s3Storage', 'S3 Standard: originals', (images * originalBytes) / GB),
     line('s3Storage', 'S3 Standard: derivatives', (images * derivativeBytes) / GB),
     line('dynamoStorage', 'DynamoDB storage: image records, links, holders', catalogGb),
     line('dynamoBackup', 'DynamoDB point-in-time recovery', catalogGb),
-    ...reprocessScan(catalogBytes, ''),
+    line(
+      'dynamoStorage',
+      'DynamoDB storage: upkeep index (keys only)',
+      (images * ASSUMED.upkeepIndexItemBytes) / GB,
+    ),
   ]);
 
   // What enrichment and near-duplicates add to the table: the entries, and the record's new attributes.
@@ -808,7 +804,6 @@ export function estimateCost(
             entriesGb,
           ),
           line('dynamoBackup', 'DynamoDB point-in-time recovery', entriesGb),
-          ...reprocessScan(entryBytes, ' of the entries'),
         ]
       : []),
   ]);
@@ -1150,7 +1145,7 @@ function generalAssumptions(
       ? `A view is one variant, each as likely, in the format the CDN prefers (AVIF, then WebP, then JPEG): ${kb(bytesPerView)}.`
       : `A view is ${kb(bytesPerView)}, as given.`,
     `CloudFront answers ${Math.round(ASSUMED.cdnHitRatio * 100)}% of views from its caches; the rest are S3 GETs.`,
-    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record, ${kb(ASSUMED.linkItemBytes)} link and ${kb(ASSUMED.holderItemBytes)} holder per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), read whole by the hourly reprocess's consistent scan (${ASSUMED.reprocessScanMsPerMb} ms of Lambda per MB).`,
+    `Catalog: ${kb(ASSUMED.imageItemBytes)} image record, ${kb(ASSUMED.linkItemBytes)} link and ${kb(ASSUMED.holderItemBytes)} holder per image (each at most 1 KB: 1 WRU a write, 2 in a transaction), never read whole: the upkeep finds what is outstanding in a keys-only index (${kb(ASSUMED.upkeepIndexItemBytes)} an image: 1 WRU for its entry, 3 more to file it as settled) and at rest reads no item.`,
     `Logs: ${kb(ASSUMED.logBytesPerInvocation)} per invocation, ${kb(ASSUMED.logBytesPerApiRequest)} per API access log line.`,
   ];
 }
@@ -1162,7 +1157,7 @@ function enrichmentAssumptions(workload: Workload, settings: CostedSettings, lan
   const waits = Object.entries(lane.modelWaitMs).map(([model, ms]) => `${model} ${ms} ms`);
   const owners = links === 1 ? 'one owner links each image' : `${links} owners link each image`;
   const entries = (what: string, perLink: number) =>
-    `${perLink} ${what} entries per link (${owners}), each a ${kb(ASSUMED.indexEntryBytes)} item in the catalog table: 1 WRU to write, and read by every reprocess scan.`;
+    `${perLink} ${what} entries per link (${owners}), each a ${kb(ASSUMED.indexEntryBytes)} item in the catalog table: 1 WRU to write.`;
   const enriched = enrichment.enabled
     ? [
         `Enrichment prices: ${PRICES_REGION}, taken ${ENRICHMENT_PRICES_TAKEN_ON} (Rekognition's first million images a month, Bedrock on demand, S3 Vectors); sources in docs/cost.md.`,
@@ -1197,7 +1192,7 @@ function enrichmentAssumptions(workload: Workload, settings: CostedSettings, lan
 
 const EXCLUDED = [
   'Free tiers; volume tiers (S3 past 50 TB, CloudFront past 10 TB a month are cheaper).',
-  'Fixed monthly costs that do not grow with images: alarms, the dashboard, the pollers’ empty SQS receives, the scheduled reprocess’s invocations.',
+  `Fixed monthly costs that do not grow with images: alarms, the dashboard, the pollers’ empty SQS receives, the scheduled upkeep’s runs (at rest each is ${CATALOG_TABLE.upkeepIndex.shards} empty index queries and two empty range queries, at most ${CATALOG_TABLE.upkeepIndex.shards / 2 + 2} RRU: ${count(HOURS_PER_MONTH * (CATALOG_TABLE.upkeepIndex.shards / 2 + 2))} RRU a month, under a cent).`,
   'KMS: no keys to pay for: the buckets use SSE-S3, the queues SQS-managed keys, the table the AWS-managed key (whose few calls an hour DynamoDB caches). NAT gateways: none, the functions run outside a VPC.',
   'Transfer from S3 to CloudFront (free), into AWS (free), and the uploads bucket’s storage (objects live seconds).',
   'S3 and CloudFront access logs (about 0.5 KB per request, kept 30 days), log storage, X-Ray (off by default).',

@@ -42,6 +42,9 @@ export const reprocessCommand: PipelineCommand = {
         },
       },
       {
+        // The operator's pass reads every image, whatever the upkeep index says, and files the
+        // settled ones in it: the way a catalog from before the index joins it.
+        scope: 'all',
         dryRun: Boolean(values['dry-run']),
         prune: Boolean(values.prune),
         stuckAfterMs: context.stuckAfterMs,
@@ -63,6 +66,7 @@ function describeReprocess(report: ReprocessReport): string {
     table([
       ['images read', count(report.images)],
       ['  already on the set', count(report.current)],
+      ['    of which filed as settled for the upkeep', count(report.settled)],
       ['  moved to the set', count(report.moved)],
       ['  stalled renders queued again', count(report.requeued)],
       ['  fingerprint or enrichment missing, thumbnails queued again', count(report.derived)],

@@ -73,6 +73,7 @@ export function enrichDependenciesFromEnvironment(
   const catalog = new DynamoCatalog(clients.dynamo, config.table);
   return {
     settings: config.settings.enrichment,
+    pipelineSettings: config.settings,
     catalog,
     store: new S3DerivativeStore(clients.s3, config.imageBucket),
     models: awsEnrichmentModels(config.settings.enrichment, env),

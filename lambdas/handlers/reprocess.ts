@@ -19,9 +19,11 @@ export interface ReprocessHandlerDependencies extends ReprocessDependencies {
 const CONCURRENCY = 8;
 
 /**
- * `aperture reprocess` run by the deployment itself, every hour (lib/reprocess.ts). A run
- * cut short by the function's timeout loses nothing: images it moved are current and skipped by the
- * next run, which carries on with the rest.
+ * The deployment's own upkeep (lib/reprocess.ts): started by each deploy that changes the upkeep
+ * version, and every hour for what a run left or what stalled or failed on the way. It reads only
+ * what the upkeep index holds as outstanding (unsettled, or settled on an older version), so with
+ * everything settled it reads no item. A run cut short by the function's timeout loses nothing:
+ * images it moved leave the old version's partitions, and the next run does the rest.
  */
 export function createReprocessHandler(deps: ReprocessHandlerDependencies) {
   const { logger } = deps;
@@ -29,6 +31,7 @@ export function createReprocessHandler(deps: ReprocessHandlerDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
       const report = await reprocessImages(deps, {
+        scope: 'outstanding',
         dryRun: false,
         prune: false,
         stuckAfterMs: DEFAULT_STUCK_AFTER_MS,

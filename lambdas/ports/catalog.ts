@@ -82,6 +82,12 @@ export interface ImageRecord extends ImageFacts, RenderExtras {
   deletingSince?: Date | undefined;
   /** What the enrichment lane learned, and where it stands; absent until it is queued. */
   enrichment?: Enrichment | undefined;
+  /**
+   * The upkeep version (`upkeepVersion` in core/upkeep.ts) the image was last found settled on: how
+   * the upkeep files it. Absent while it has work outstanding (a new image, one moved or requeued),
+   * and on a failed image.
+   */
+  settledOn?: string | undefined;
 }
 
 /** One owner's claim on a content-addressed image. */
@@ -168,6 +174,12 @@ export interface RequestPathCatalog {
    * already `ready` (a render failure never takes back what is served; a lost original does).
    */
   failImage(imageId: string, failure: Rejection, options?: { evenIfReady?: boolean }): Promise<void>;
+  /**
+   * Files a settled image (`isSettled`) for the upkeep as settled on `upkeepVersion`, while it is
+   * still exactly as judged (status, variant set, variants, fingerprint and enrichment versions);
+   * false when it moved meanwhile, and it stays where the upkeep looks.
+   */
+  settleImage(image: ImageRecord, upkeepVersion: string): Promise<boolean>;
 
   /**
    * Marks the image's enrichment `pending` on `version`, unless it is already done or failed on that

@@ -31,6 +31,13 @@ export interface VariantPlan {
   jobsQueuedAt: Date | undefined;
 }
 
+/** An upkeep version the deployment has been on, and since when. */
+export interface UpkeepVersion {
+  version: string;
+  /** When the upkeep first ran on it; undefined until then (the deploy records it undated). */
+  recordedAt: Date | undefined;
+}
+
 /**
  * The repairs read the records as the request path does and decide uploads and fail images as it
  * would, hence the extension. Each repair is conditional on what was seen: false means the catalog
@@ -39,6 +46,23 @@ export interface VariantPlan {
 export interface MaintenanceCatalog extends RequestPathCatalog {
   /** One page of every image, link and upload, in no useful order (a strongly consistent scan). */
   scanCatalog(cursor?: string): Promise<Page<CatalogEntry>>;
+  /**
+   * The upkeep versions recorded besides `current`: those images may still be settled on. Read
+   * strongly consistent; with none, no item is read.
+   */
+  otherUpkeepVersions(current: string): Promise<UpkeepVersion[]>;
+  getUpkeepVersion(version: string): Promise<UpkeepVersion | undefined>;
+  /** Records `version` as deployed since `at`, unless it is dated already (kept as it was). */
+  recordUpkeepVersion(version: string, at: Date): Promise<void>;
+  /** Forgets a version no image is settled on any more. */
+  retireUpkeepVersion(version: string): Promise<void>;
+  /**
+   * One page of the ids of the images settled on `version`, from the upkeep index (eventually
+   * consistent, keys only: read each image before acting).
+   */
+  imagesSettledOn(version: string, cursor?: string): Promise<Page<string>>;
+  /** One page of the ids of the images with work outstanding, from the upkeep index (the same). */
+  unsettledImages(cursor?: string): Promise<Page<string>>;
   /**
    * Replaces the image's variant plan while it is still exactly `expected` and not being deleted: how
    * an image moves to a new variant set, or has variants rendered again. False when the image changed

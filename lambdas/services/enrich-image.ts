@@ -10,12 +10,13 @@ import {
 import { DependencyRefusedError } from '../core/errors.js';
 import { analysisKey } from '../core/keys.js';
 import { UnreadableAnalysisImageError } from '../core/render/analysis-image.js';
-import type { EnrichmentSettings } from '../core/settings.js';
+import type { EnrichmentSettings, Settings } from '../core/settings.js';
 import type { RequestPathCatalog } from '../ports/catalog.js';
 import type { DerivativeStore } from '../ports/derivative-store.js';
 import type { Captioner, Embedder, Moderator, Tagger } from '../ports/enrichment.js';
 import type { ImageEmbeddings } from '../ports/image-embeddings.js';
 import { type OwnerIndexDependencies, reindexImage } from './owner-index-sync.js';
+import { fileIfSettled } from './variant-renders.js';
 
 /** The models enrichment runs; only the tagger is always there (the rest follow the settings). */
 export interface EnrichmentModels {
@@ -27,6 +28,8 @@ export interface EnrichmentModels {
 
 export interface EnrichDependencies extends OwnerIndexDependencies {
   settings: EnrichmentSettings;
+  /** All the settings: enough to tell when an enrichment is the last thing its image waited for. */
+  pipelineSettings: Settings;
   catalog: RequestPathCatalog;
   /** Where the thumbnails lane left the analysis image. */
   store: Pick<DerivativeStore, 'readDerivative'>;
@@ -80,6 +83,7 @@ export async function enrichImage(deps: EnrichDependencies, job: EnrichmentJob):
   const updated = await deps.catalog.recordEnrichment(imageId, record);
   if (!updated) return { outcome: 'stale', imageId, why: 'other_version' };
   const owners = await reindexImage(deps, imageId, image, updated);
+  await fileIfSettled(deps.catalog, deps.pipelineSettings, updated);
   return { outcome: 'enriched', imageId, tags: record.tags?.length ?? 0, owners: owners.length };
 }
 

@@ -13,6 +13,7 @@ import { noteNearDuplicate } from './near-duplicates.js';
 import { reindexImage } from './owner-index-sync.js';
 import { type QueueEnrichmentDependencies, queueEnrichment } from './queue-enrichment.js';
 import { readTrustedOriginal, storeDerivatives, toDerivative } from './render-io.js';
+import { fileIfSettled } from './variant-renders.js';
 
 export interface RenderDependencies extends QueueEnrichmentDependencies {
   settings: Settings;
@@ -83,6 +84,9 @@ export async function renderJob(deps: RenderDependencies, job: RenderJob): Promi
   try {
     if (extras.fingerprint) await fileFingerprint(deps, image, updated, extras.fingerprint);
     if (job.lane === 'thumbnails') await queueEnrichment(deps, updated, original);
+    // The render that finishes the image takes it out of what the upkeep reads; with enrichment on,
+    // the enrichment does (the one just queued is still pending).
+    await fileIfSettled(deps.catalog, deps.settings, updated);
   } catch (error) {
     throw new DerivedFilingError(
       `image ${imageId}: its variants are recorded, filing what they yield failed`,

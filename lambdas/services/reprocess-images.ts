@@ -1,13 +1,16 @@
 import { needsEnrichment } from '../core/enrichment.js';
 import { needsFingerprint } from '../core/near-duplicates.js';
 import { laneOf, mapLanes, planVariantJobs, type RenderJob, type WorkLane } from '../core/render-jobs.js';
+import { upkeepVersion } from '../core/upkeep.js';
 import { planVariantSet, staleDerivativeKeys } from '../core/variant-set-plan.js';
 import { variantSetVersion } from '../core/variants.js';
 import type { ImageRecord } from '../ports/catalog.js';
 import type { MaintenanceCatalog } from '../ports/maintenance-catalog.js';
 import type { ObjectInventory, StoredObject } from '../ports/object-inventory.js';
-import { catalogEntries, derivativesOf, forEachConcurrently } from './bulk-reads.js';
+import { allItems, catalogEntries, derivativesOf, forEachConcurrently } from './bulk-reads.js';
 import {
+  awaitsFiling,
+  fileIfSettled,
   pendingVariants,
   queueVariantRenders,
   stalledVariants,
@@ -21,6 +24,13 @@ export interface ReprocessDependencies extends VariantRenderDependencies {
 }
 
 export interface ReprocessOptions {
+  /**
+   * `all` reads every image (a scan), and files the settled ones for the upkeep (how a catalog from
+   * before the upkeep index joins it). `outstanding` reads only what the upkeep index holds as not
+   * settled on the current upkeep version: images with work outstanding, and those settled on older
+   * versions (docs/adr/0012-upkeep-by-variant-set-index.md). With everything settled it reads no item.
+   */
+  scope: 'all' | 'outstanding';
   /** Plan and count, change nothing. */
   dryRun: boolean;
   /** Also remove the derivatives no variant of the set names, from images complete on it. */
@@ -33,6 +43,8 @@ export interface ReprocessOptions {
 
 export interface ReprocessReport {
   variantSetVersion: string;
+  /** What images are settled on under the settings (`upkeepVersion`, core/upkeep.ts). */
+  upkeepVersion: string;
   dryRun: boolean;
   /** Images read. */
   images: number;
@@ -49,6 +61,11 @@ export interface ReprocessReport {
    * again, which fingerprints the image, makes the analysis image and queues the enrichment.
    */
   derived: number;
+  /**
+   * Of `current`, those found settled and filed so (on a dry run: would be): the upkeep reads them
+   * no more until the upkeep version changes.
+   */
+  settled: number;
   /** Left alone: failed, being deleted, not yet through ingest, or changed by others throughout. */
   left: { failed: number; deleting: number; ingesting: number; changed: number };
   jobs: Record<WorkLane, number>;
@@ -77,18 +94,24 @@ export async function reprocessImages(
 ): Promise<ReprocessReport> {
   const report: ReprocessReport = {
     variantSetVersion: variantSetVersion(deps.settings.variants),
+    upkeepVersion: upkeepVersion(deps.settings),
     dryRun: options.dryRun,
     images: 0,
     current: 0,
     moved: 0,
     requeued: 0,
     derived: 0,
+    settled: 0,
     left: { failed: 0, deleting: 0, ingesting: 0, changed: 0 },
     jobs: mapLanes(() => 0),
     variants: {},
     pruned: { objects: 0, bytes: 0 },
   };
-  await forEachConcurrently(scannedImages(deps.catalog), options.concurrency, async (scanned) => {
+  const images =
+    options.scope === 'all'
+      ? scannedImages(deps.catalog)
+      : outstandingImages(deps, options, report.upkeepVersion);
+  await forEachConcurrently(images, options.concurrency, async (scanned) => {
     report.images += 1;
     let image: ImageRecord | undefined = scanned;
     for (let attempt = 1; image; attempt++) {
@@ -107,6 +130,40 @@ export async function reprocessImages(
 async function* scannedImages(catalog: MaintenanceCatalog): AsyncGenerator<ImageRecord> {
   for await (const entry of catalogEntries(catalog)) {
     if (entry.kind === 'image') yield entry.image;
+  }
+}
+
+/**
+ * The images the upkeep index holds as not settled on `current`: those with work outstanding, then
+ * those settled on older upkeep versions. Each is read afresh (the index is eventually consistent and
+ * holds keys only). Every run records the version it runs on, so a deploy that changes it leaves the
+ * old one recorded until no image is settled on it; it is retired once the current one has been
+ * deployed for `stuckAfterMs`, after which the old deployment's renders still in flight are done.
+ */
+async function* outstandingImages(
+  deps: ReprocessDependencies,
+  options: ReprocessOptions,
+  current: string,
+): AsyncGenerator<ImageRecord> {
+  const { catalog } = deps;
+  if (!options.dryRun) await catalog.recordUpkeepVersion(current, deps.now());
+  const read = async function* (ids: AsyncIterable<string>) {
+    for await (const imageId of ids) {
+      const image = await catalog.getImage(imageId);
+      if (image) yield image;
+    }
+  };
+  yield* read(allItems((cursor) => catalog.unsettledImages(cursor)));
+  for (const { version } of await catalog.otherUpkeepVersions(current)) {
+    let found = 0;
+    for await (const image of read(allItems((cursor) => catalog.imagesSettledOn(version, cursor)))) {
+      found += 1;
+      yield image;
+    }
+    if (found > 0 || options.dryRun) continue;
+    const since = (await catalog.getUpkeepVersion(current))?.recordedAt ?? deps.now();
+    if (deps.now().getTime() - since.getTime() >= options.stuckAfterMs)
+      await catalog.retireUpkeepVersion(version);
   }
 }
 
@@ -160,6 +217,10 @@ async function reprocessImage(
       tallyJobs(report, jobs);
     } else {
       report.current += 1;
+      const filed = options.dryRun
+        ? awaitsFiling(image, settings)
+        : await fileIfSettled(deps.catalog, settings, image);
+      if (filed) report.settled += 1;
       if (options.prune && pendingVariants(image, settings).length === 0) {
         await prune(deps, options, report, await derivativesOf(deps.inventory, image.imageId));
       }

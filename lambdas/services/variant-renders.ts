@@ -1,13 +1,17 @@
+import { enrichmentVersion } from '../core/enrichment.js';
+import { needsFingerprint } from '../core/near-duplicates.js';
 import { planVariantJobs, type RenderJob } from '../core/render-jobs.js';
 import type { Settings } from '../core/settings.js';
+import { upkeepVersion } from '../core/upkeep.js';
 import { variantSetVersion } from '../core/variants.js';
-import type { ImageRecord, VariantStatus } from '../ports/catalog.js';
+import type { ImageRecord, RequestPathCatalog, VariantStatus } from '../ports/catalog.js';
 import type { MaintenanceCatalog, VariantPlan } from '../ports/maintenance-catalog.js';
 import type { WorkQueue } from '../ports/work-queue.js';
 
 /**
  * Queuing renders of chosen variants outside ingest (reprocess, reconcile), and telling when queued
- * renders have stalled. Shared so that both commands move images the same way.
+ * renders have stalled or an image is settled. Shared so that both commands, and the render and
+ * enrichment lanes, judge images the same way.
  */
 
 export interface VariantRenderDependencies {
@@ -63,6 +67,39 @@ export function stalledVariants(
   const stalled = rendersQueuedSince(image).getTime() <= now.getTime() - stuckAfterMs;
   if (!current || !stalled || image.status === 'failed' || image.deletingSince) return [];
   return pendingVariants(image, settings);
+}
+
+/**
+ * Nothing left to do for the image under `settings`: ready, every variant of the current set
+ * rendered (or skipped), its fingerprint and enrichment made by the versions asked for (a failed
+ * enrichment is final too). The upkeep stops looking at an image once it is, until the upkeep
+ * version changes (core/upkeep.ts).
+ */
+export function isSettled(image: ImageRecord, settings: Settings): boolean {
+  if (image.status !== 'ready' || image.deletingSince) return false;
+  if (image.variantSetVersion !== variantSetVersion(settings.variants)) return false;
+  if (pendingVariants(image, settings).length > 0 || needsFingerprint(image, settings)) return false;
+  if (!settings.enrichment.enabled) return true;
+  const { enrichment } = image;
+  return enrichment?.version === enrichmentVersion(settings.enrichment) && enrichment.status !== 'pending';
+}
+
+/** Settled, but not yet filed as settled on the settings' upkeep version. */
+export function awaitsFiling(image: ImageRecord, settings: Settings): boolean {
+  return image.settledOn !== upkeepVersion(settings) && isSettled(image, settings);
+}
+
+/**
+ * Files the image as settled if it is and is not filed so yet: called with the image as written by
+ * whatever may have finished its last outstanding work (a render, an enrichment), so that the
+ * upkeep never has to read it. True when it filed it.
+ */
+export async function fileIfSettled(
+  catalog: Pick<RequestPathCatalog, 'settleImage'>,
+  settings: Settings,
+  image: ImageRecord,
+): Promise<boolean> {
+  return awaitsFiling(image, settings) && (await catalog.settleImage(image, upkeepVersion(settings)));
 }
 
 /**

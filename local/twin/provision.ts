@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -170,6 +171,18 @@ async function allowBrowserUploads(s3: S3Client, bucket: string, origins: readon
 /** The stream the construct gives the table (lib/catalog-table.ts): what the announce function reads. */
 const CATALOG_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } as const;
 
+const { upkeepIndex } = CATALOG_TABLE;
+
+/** The upkeep's index (lib/catalog-table.ts), keys only. */
+const upkeepIndexSpec = {
+  IndexName: upkeepIndex.name,
+  KeySchema: [
+    { AttributeName: upkeepIndex.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: upkeepIndex.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' as const },
+};
+
 /** Creates the catalog table, or converges one kept from an earlier run; returns its stream's ARN. */
 async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Promise<string> {
   const { partitionKey, sortKey, collectionIndex, timeToLiveAttribute } = CATALOG_TABLE;
@@ -183,6 +196,7 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
           sortKey,
           collectionIndex.partitionKey,
           collectionIndex.sortKey,
+          upkeepIndex.partitionKey,
         ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: partitionKey, KeyType: 'HASH' },
@@ -197,6 +211,7 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
             ],
             Projection: { ProjectionType: 'ALL' },
           },
+          upkeepIndexSpec,
         ],
         StreamSpecification: CATALOG_STREAM,
       }),
@@ -215,6 +230,28 @@ async function ensureCatalogTable(dynamodb: DynamoDBClient, table: string): Prom
     );
   }
   const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+  if (!Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === upkeepIndexSpec.IndexName)) {
+    // A table kept from before the upkeep had its index. Its older images carry no key: `aperture
+    // reprocess` files them (docs/operations.md), as after upgrading a deployment.
+    await dynamodb.send(
+      new UpdateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: upkeepIndex.partitionKey, AttributeType: 'S' }],
+        GlobalSecondaryIndexUpdates: [{ Create: upkeepIndexSpec }],
+      }),
+    );
+    // Queries of an index still being built fail; DynamoDB Local builds it in moments.
+    for (let ready = false, polls = 0; !ready; polls++) {
+      if (polls === 600)
+        throw new Error(`${table}'s ${upkeepIndexSpec.IndexName} index is not active after a minute`);
+      const { Table: now } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+      ready =
+        now?.GlobalSecondaryIndexes?.some(
+          (index) => index.IndexName === upkeepIndexSpec.IndexName && index.IndexStatus === 'ACTIVE',
+        ) ?? false;
+      if (!ready) await setTimeout(100);
+    }
+  }
   if (Table?.LatestStreamArn && Table.StreamSpecification?.StreamEnabled) return Table.LatestStreamArn;
   // A table kept from before events existed.
   const { TableDescription } = await dynamodb.send(

@@ -16,6 +16,7 @@ import { indexTerm, indexTerms, vectorKey } from '../../lambdas/core/index-terms
 import { analysisKey } from '../../lambdas/core/keys.js';
 import type { RenderJob } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { upkeepVersion } from '../../lambdas/core/upkeep.js';
 import { createEnrichHandler, enrichDependenciesFromEnvironment } from '../../lambdas/handlers/enrich.js';
 import type { Tagger } from '../../lambdas/ports/enrichment.js';
 import { deleteImage } from '../../lambdas/services/delete-image.js';
@@ -134,6 +135,8 @@ describe('the enrichment lane', () => {
     const [first, second] = [uniqueOwner('first'), uniqueOwner('second')];
     const bytes = await photo();
     const { imageId, queued } = await uploadAndRender(first, bytes);
+    // Rendered, its enrichment pending: the upkeep still watches it.
+    expect((await catalog.getImage(imageId))?.settledOn).toBeUndefined();
     const answer = await deliver(
       seeing(
         { name: ' Dog ', confidence: 0.92 },
@@ -146,6 +149,8 @@ describe('the enrichment lane', () => {
 
     const image = await catalog.getImage(imageId);
     expect(image?.status).toBe('ready');
+    // The enrichment was the last thing it waited for: it files the image as settled.
+    expect(image?.settledOn).toBe(upkeepVersion(settings));
     expect(image?.enrichment).toMatchObject({
       status: 'done',
       version,
@@ -288,7 +293,7 @@ describe('the enrichment lane', () => {
         inventory: new S3ObjectInventory(clients.s3, { uploads: uploadBucket, images: imageBucket }),
         now: () => new Date(),
       },
-      { dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
+      { scope: 'all', dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
     );
     expect(report.derived).toBeGreaterThanOrEqual(1);
     const mine = requeued.filter((job) => job.imageId === imageId);
@@ -312,7 +317,7 @@ describe('the enrichment lane', () => {
           inventory: new S3ObjectInventory(clients.s3, { uploads: uploadBucket, images: imageBucket }),
           now: () => new Date(now),
         },
-        { dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
+        { scope: 'all', dryRun: false, prune: false, stuckAfterMs: 3_600_000, concurrency: 4 },
       );
       return requeued.filter((job) => job.imageId === imageId).map((job) => job.lane);
     };

@@ -170,7 +170,11 @@ describe('with buckets brought along', () => {
     expect(
       template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 's3.amazonaws.com' } }),
     ).toEqual({});
-    expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual(
+    // Less CDK's own handler of the variant set trigger (lib/reprocess.ts), which is no S3 notification's.
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+    const trigger = functions.filter((id) => id.startsWith('AWS679f53fac002430cb0da5b7982bd2287'));
+    expect(trigger).toHaveLength(1);
+    expect(functions.filter((id) => !trigger.includes(id)).sort()).toEqual(
       [
         construct.apiFunction,
         construct.ingestFunction,

@@ -19,6 +19,8 @@ import {
 } from '../../lambdas/contract.js';
 import { WORK_LANES, type WorkLane } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { upkeepVersion } from '../../lambdas/core/upkeep.js';
+import { DEFAULT_VARIANTS } from '../../lambdas/core/variants.js';
 import { MAX_QUEUE_AGE } from '../../lib/monitoring.js';
 import { DEFAULT_ON_DEMAND_CONCURRENCY } from '../../lib/on-demand-renderer.js';
 import {
@@ -184,8 +186,8 @@ describe('buckets', () => {
 });
 
 describe('catalog table', () => {
-  it('is on-demand, point-in-time recoverable, KMS-encrypted, with TTL and the collection index', () => {
-    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex } = CATALOG_TABLE;
+  it('is on-demand, point-in-time recoverable, KMS-encrypted, with TTL, the collection and upkeep indexes', () => {
+    const { partitionKey, sortKey, timeToLiveAttribute, collectionIndex, upkeepIndex } = CATALOG_TABLE;
     expect(Object.values(resources('AWS::DynamoDB::Table'))).toEqual([
       expect.objectContaining({
         DeletionPolicy: 'Retain',
@@ -206,6 +208,15 @@ describe('catalog table', () => {
                 { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
               ],
             }),
+            {
+              IndexName: upkeepIndex.name,
+              KeySchema: [
+                { AttributeName: upkeepIndex.partitionKey, KeyType: 'HASH' },
+                { AttributeName: upkeepIndex.sortKey, KeyType: 'RANGE' },
+              ],
+              // Keys only: renders rewrite an image's variants, never its key, so they cost the index nothing.
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
           ],
         }),
       }),
@@ -265,7 +276,7 @@ describe('functions', () => {
     }
   });
 
-  it("are the only functions but CDK's own handler of S3 notifications", () => {
+  it("are the only functions but CDK's own handlers of S3 notifications and of AwsCustomResource", () => {
     const ours = apertureFunctions().map(logicalId);
     const others = Object.entries(resources('AWS::Lambda::Function')).filter(([id]) => !ours.includes(id));
     expect(others).toEqual([
@@ -277,6 +288,8 @@ describe('functions', () => {
           }),
         }),
       ],
+      // The variant set trigger's (lib/reprocess.ts).
+      [expect.stringMatching(/^AWS679f53fac002430cb0da5b7982bd2287/), expect.anything()],
     ]);
   });
 
@@ -296,34 +309,34 @@ describe('functions', () => {
     }
   });
 
-  it("carry no managed policy (only CDK's notifications handler has the basic execution role)", () => {
+  it("carry no managed policy (only CDK's own handlers have the basic execution role)", () => {
     const withManagedPolicies = Object.entries(resources('AWS::IAM::Role')).filter(
       ([, role]) => role.Properties.ManagedPolicyArns !== undefined,
     );
-    expect(withManagedPolicies).toEqual([
+    const basicExecution = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      ],
+    };
+    // Sorted by id: their order in the template follows construction, which is not this test's concern.
+    expect(withManagedPolicies.sort(([a], [b]) => a.localeCompare(b))).toEqual([
+      [
+        expect.stringMatching(/^AWS679f53fac002430cb0da5b7982bd2287/),
+        expect.objectContaining({
+          Properties: expect.objectContaining({ ManagedPolicyArns: [basicExecution] }),
+        }),
+      ],
       [
         expect.stringMatching(/^BucketNotificationsHandler/),
         expect.objectContaining({
-          Properties: expect.objectContaining({
-            ManagedPolicyArns: [
-              {
-                'Fn::Join': [
-                  '',
-                  [
-                    'arn:',
-                    { Ref: 'AWS::Partition' },
-                    ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-                  ],
-                ],
-              },
-            ],
-          }),
+          Properties: expect.objectContaining({ ManagedPolicyArns: [basicExecution] }),
         }),
       ],
     ]);
   });
 
-  it('reprocess hourly, reading the catalog, listing derivatives and queuing jobs, nothing else', () => {
+  it('reprocess hourly, finding images through the upkeep index alone, listing derivatives and queuing jobs, nothing else', () => {
     // Beside the webhooks' rule on the pipeline's bus (test/infra/webhooks.test.ts).
     const rules = Object.values(resources('AWS::Events::Rule'))
       .map((r) => r.Properties)
@@ -334,17 +347,107 @@ describe('functions', () => {
         Targets: [expect.objectContaining({ Arn: getAtt(pipeline().reprocessFunction, 'Arn') })],
       }),
     ]);
-    const actions = roleStatements(synth.template, pipeline().reprocessFunction)
+    const statements = roleStatements(synth.template, pipeline().reprocessFunction);
+    const actions = statements
       .flatMap((s) => asArray(s.Action))
       .filter((a) => !a.startsWith('logs:'))
       .sort();
     expect([...new Set(actions)]).toEqual([
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
-      'dynamodb:Scan',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
       's3:ListBucket',
       'sqs:SendMessage',
     ]);
+    // No scan of anything; queries of the upkeep index, and of the table only where the upkeep's
+    // version records are (their partition key), which is all it may delete.
+    const table = getAtt(pipeline().table, 'Arn');
+    const upkeepIndex = { 'Fn::Join': ['', [table, `/index/${CATALOG_TABLE.upkeepIndex.name}`]] };
+    const onVersions = {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CATALOG_TABLE.upkeepVersions.partition] },
+    };
+    const queriesAndDeletes = statements.filter((s) =>
+      asArray(s.Action).some((action) => /dynamodb:(Query|DeleteItem)/.test(action)),
+    );
+    expect(queriesAndDeletes).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: upkeepIndex },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:Query'],
+        Resource: table,
+        Condition: onVersions,
+      },
+    ]);
+  });
+
+  it('record the upkeep version and start the upkeep when a deploy changes it, and only then', () => {
+    const calls = (template: typeof synth.template) => {
+      const found = Object.entries(template.findResources('Custom::AWS'));
+      expect(found).toHaveLength(2);
+      const [record, start] = ['RecordUpkeepVersion', 'OnUpkeepVersionChange'].map((id) => {
+        const [, resource] = found.find(([logical]) => logical.includes(id)) ?? [];
+        return resource as { Properties: { Create: unknown; Update: unknown }; DependsOn?: string[] };
+      });
+      if (!record || !start) throw new Error('both custom resources are there');
+      return { record, start };
+    };
+    const deployed = calls(synth.template);
+    const version = upkeepVersion(parseSettings());
+    const start = JSON.stringify(deployed.start.Properties.Update);
+    expect(start).toContain('"service\\":\\"Lambda\\"');
+    expect(start).toContain('"action\\":\\"invoke\\"');
+    expect(start).toContain('InvocationType\\":\\"Event');
+    expect(start).toContain(JSON.stringify(ref(pipeline().reprocessFunction)));
+    expect(start).toContain(version);
+    const record = JSON.stringify(deployed.record.Properties.Update);
+    expect(record).toContain('"action\\":\\"putItem\\"');
+    expect(record).toContain(`${CATALOG_TABLE.upkeepVersions.sortPrefix}${version}`);
+    for (const { Properties } of [deployed.record, deployed.start])
+      expect(Properties.Create).toEqual(Properties.Update);
+    // Recorded before the run starts, so the run always finds the version it runs on recorded.
+    expect(deployed.start.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(/RecordUpkeepVersion/)]),
+    );
+
+    // CloudFormation calls the resources again only when their properties change: a changed variant
+    // set or a changed enrichment does, another deploy does not.
+    const same = calls(synthPipeline().template);
+    expect(same.start.Properties.Update).toEqual(deployed.start.Properties.Update);
+    const square = {
+      name: 'square',
+      fit: 'cover' as const,
+      width: 600,
+      height: 600,
+      formats: [{ format: 'webp' as const, quality: 70 }],
+    };
+    for (const settings of [{ variants: [...DEFAULT_VARIANTS, square] }, { nearDuplicates: false }]) {
+      const changed = calls(synthPipeline({ settings }).template);
+      expect(changed.start.Properties.Update).not.toEqual(deployed.start.Properties.Update);
+      expect(changed.record.Properties.Update).not.toEqual(deployed.record.Properties.Update);
+    }
+  });
+
+  it('the upkeep version triggers may invoke the reprocess function and write version records, nothing else', () => {
+    const all = statementsOf(synth.template, 'AWS::IAM::Policy');
+    expect(all.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: getAtt(pipeline().reprocessFunction, 'Arn'),
+      },
+    ]);
+    // The one PutItem on the version records is the trigger's: the reprocess function only dates them.
+    const onVersions = all.filter((s) =>
+      JSON.stringify(s.Condition ?? {}).includes(CATALOG_TABLE.upkeepVersions.partition),
+    );
+    expect(onVersions.map((s) => s.Action)).toEqual([
+      ['dynamodb:DeleteItem', 'dynamodb:Query'],
+      'dynamodb:PutItem',
+    ]);
+    expect(roleStatements(synth.template, pipeline().reprocessFunction)).not.toContainEqual(
+      expect.objectContaining({ Action: 'dynamodb:PutItem' }),
+    );
   });
 
   it('grant no wildcard action anywhere in the stack', () => {

@@ -56,7 +56,7 @@ async function reprocess(
       queue: options.queue ?? { enqueue: async (queued) => void jobs.push(...queued) },
       now: options.now ?? (() => new Date()),
     },
-    { dryRun: false, prune: options.prune ?? false, stuckAfterMs: HOUR, concurrency: 4 },
+    { scope: 'all', dryRun: false, prune: options.prune ?? false, stuckAfterMs: HOUR, concurrency: 4 },
   );
   return { report, jobs };
 }

@@ -4,6 +4,7 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { expect, it } from 'vitest';
 import { type RenderJob, renderJobSchema, WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
+import { upkeepVersion } from '../../lambdas/core/upkeep.js';
 import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lambdas/core/variants.js';
 import * as scheduledFunction from '../../lambdas/handlers/reprocess.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
@@ -13,7 +14,7 @@ import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { privateWorldForFile } from '../support/operations.js';
 
 // The hourly run as deployed: EventBridge's event to the function's own handler and its adapters.
-// It reads and moves every image there is, so it gets a twin of its own.
+// It moves every stale image there is, so it gets a twin of its own.
 const world = privateWorldForFile();
 
 const deployedBefore = parseSettings();
@@ -63,6 +64,11 @@ it('moves an image of an older variant set to the deployed one, queueing only th
   const bytes = await makeImage('jpeg', { width: 1280, height: 960, seed: firstSeed() });
   const { imageId, jobs } = await world().ingest(bytes, uniqueOwner('owner'), deployedBefore);
   await world().render(jobs, deployedBefore);
+  // The deployment before ran its upkeep too (its deploy started it), which recorded its version.
+  const before = scheduledFunction.createReprocessHandler(
+    scheduledFunction.reprocessDependenciesFromEnvironment(world().env(deployedBefore)),
+  );
+  expect(await before(scheduledEvent(), lambdaContext('aperture-reprocess'))).toMatchObject({ images: 0 });
   const handler = scheduledFunction.createReprocessHandler(
     scheduledFunction.reprocessDependenciesFromEnvironment(world().env(deployedNow)),
   );
@@ -81,11 +87,13 @@ it('moves an image of an older variant set to the deployed one, queueing only th
     variantSetVersion: variantSetVersion(deployedNow.variants),
     variants: { thumb: 'ready', small: 'ready', medium: 'ready', large: 'ready', square: 'pending' },
   });
-  expect((await queuedJobs()).map(({ imageId, lane, variants }) => ({ imageId, lane, variants }))).toEqual([
+  const queued = await queuedJobs();
+  expect(queued.map(({ imageId, lane, variants }) => ({ imageId, lane, variants }))).toEqual([
     { imageId, lane: 'variants', variants: ['square'] },
   ]);
 
-  // The next hour's run finds the image current, its render under way, and queues nothing.
+  // The next hour's run finds the image on the set, its render under way (unsettled until it
+  // lands), and queues nothing.
   const next = await handler(scheduledEvent(), lambdaContext('aperture-reprocess'));
   expect(next).toMatchObject({
     images: 1,
@@ -95,4 +103,9 @@ it('moves an image of an older variant set to the deployed one, queueing only th
     jobs: { thumbnails: 0, variants: 0 },
   });
   expect(await queuedJobs()).toEqual([]);
+
+  // Once the render lands the image is settled, and a run reads nothing.
+  await world().render(queued, deployedNow);
+  expect((await world().catalog.getImage(imageId))?.settledOn).toBe(upkeepVersion(deployedNow));
+  expect(await handler(scheduledEvent(), lambdaContext('aperture-reprocess'))).toMatchObject({ images: 0 });
 });

@@ -137,10 +137,23 @@ describe('cost model: the enrichment lane', () => {
     const { enrichment, nearDuplicates } = one.perImage.indexEntriesPerLink;
     expect(item(one, 'DynamoDB writes: search entries').quantity).toBe(1000 * enrichment);
     expect(item(one, 'DynamoDB writes: near-duplicate entries').quantity).toBe(1000 * nearDuplicates);
-    // Every entry is stored, backed up and scanned by every reprocess run.
-    expect(item(three, 'DynamoDB reads: reprocess scans of the entries').quantity).toBeGreaterThan(
-      item(one, 'DynamoDB reads: reprocess scans of the entries').quantity * 2,
+    // Every entry is stored and backed up; the upkeep never reads one.
+    expect(item(three, 'DynamoDB storage: entries').quantity).toBeGreaterThan(
+      item(one, 'DynamoDB storage: entries').quantity * 2,
     );
+    expect(three.sections.enrichmentStorage.items.map((line) => line.item)).not.toContainEqual(
+      expect.stringMatching(/reads/),
+    );
+  });
+
+  it('files an enriched image as settled at its enriched size: the record’s update, then the index', () => {
+    const plain = estimate(on({ enabled: false }));
+    const enriched = estimate(on());
+    const recordUnits = item(enriched, 'DynamoDB writes: the enriched record').quantity / 1000;
+    expect(recordUnits).toBeGreaterThan(1);
+    // The entry's first write, the record's update, the entry's delete and put.
+    expect(item(plain, 'DynamoDB writes: upkeep index').quantity).toBe(1000 * (1 + 1 + 2));
+    expect(item(enriched, 'DynamoDB writes: upkeep index').quantity).toBe(1000 * (1 + recordUnits + 2));
   });
 
   it('counts the entries the index terms make: tags, their words, the caption’s other words, colours', () => {

@@ -10,7 +10,6 @@ import {
   type Deployment,
   ENCODE_MS_PER_MEGAPIXEL,
   estimateCost,
-  HOURS_PER_MONTH,
   INGEST_BENCH,
   INGEST_MS_PER_MEGAPIXEL,
   LANE_ENCODE_FACTOR,
@@ -29,7 +28,7 @@ import {
 } from '../../cli/commands/cost-model.js';
 import { holderToItem, imageToItem, linkToItem } from '../../lambdas/adapters/aws/catalog-items.js';
 import { catalogKeys } from '../../lambdas/adapters/aws/catalog-table.js';
-import { RENDER_MEMORY_MB, RENDER_MIN_MEMORY_MB, REPROCESS_MEMORY_MB } from '../../lambdas/contract.js';
+import { RENDER_MEMORY_MB, RENDER_MIN_MEMORY_MB } from '../../lambdas/contract.js';
 import { PRODUCTION_ENCODERS } from '../../lambdas/core/encoder-settings.js';
 import type { Enrichment } from '../../lambdas/core/enrichment.js';
 import { OUTPUT_FORMAT_NAMES } from '../../lambdas/core/formats.js';
@@ -231,8 +230,13 @@ describe('cost model', () => {
     expect(cost('DynamoDB reads')).toBeCloseTo(0.000875, 12);
     // 5,000 MB of originals for a month at $0.023 per GB.
     expect(cost('S3 Standard: originals')).toBeCloseTo(((1000 * 5e6) / GB) * 0.023, 12);
-    // 730 scans of 2,200 bytes an image (record, link, holder), 4 KB per RRU, at $0.125 per million.
-    expect(cost('DynamoDB reads: reprocess')).toBeCloseTo(((730 * 1000 * 2200) / 4096) * 0.125e-6, 12);
+    // No reprocess scan: at rest the upkeep reads no item, a fixed cost outside the model.
+    expect(lines(estimate).filter((line) => /reprocess|scan/.test(line.item))).toEqual([]);
+    // The upkeep index: its entry written once (1 WRU), then the image filed as settled: the record
+    // (1 WRU) and the entry's key changed (a delete and a put, 2 WRU); 4 WRU at $0.625 per million.
+    expect(cost('DynamoDB writes: upkeep index')).toBeCloseTo(1000 * 4 * 0.625e-6, 12);
+    // Its entries, 200 bytes an image, kept at $0.25 per GB.
+    expect(cost('DynamoDB storage: upkeep index')).toBeCloseTo(((1000 * 200) / GB) * 0.25, 12);
     // 10,000 views of 100 kB at $0.085 per GB, $0.01 per 10,000 requests, $0.10 per million functions.
     expect(cost('CloudFront transfer')).toBeCloseTo((1e4 * 1e5 * 0.085) / GB, 12);
     expect(cost('CloudFront HTTPS')).toBeCloseTo(0.01, 12);
@@ -261,17 +265,6 @@ describe('cost model', () => {
     const twice = estimateCost(workload({ searchesPerMonth: 5000 }), enriched, doubled);
     expect(twice.totals.overMonths).toBeCloseTo(estimate.totals.overMonths * 2, 8);
     expect(twice.totals.searchPerMonth).toBeCloseTo(estimate.totals.searchPerMonth * 2, 8);
-  });
-
-  it('bills the deployment it is given: memory and the reprocess schedule', () => {
-    const estimate = estimateCost(workload(), deployment);
-    expect(item(estimate, 'Lambda compute: reprocess').item).toContain(`(${REPROCESS_MEMORY_MB} MB)`);
-    expect(item(estimate, 'DynamoDB reads: reprocess').item).toContain(`(${HOURS_PER_MONTH} a month)`);
-    const daily = estimateCost(workload(), { ...deployment, reprocessRunsPerHour: 1 / 24 });
-    expect(item(daily, 'DynamoDB reads: reprocess').quantity).toBeCloseTo(
-      item(estimate, 'DynamoDB reads: reprocess').quantity / 24,
-      6,
-    );
   });
 
   it('refuses a workload it cannot price', () => {

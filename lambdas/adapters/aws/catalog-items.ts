@@ -2,10 +2,11 @@ import { CATALOG_TABLE } from '../../contract.js';
 import type { Enrichment } from '../../core/enrichment.js';
 import type { EventType } from '../../core/events.js';
 import type { Rejection } from '../../core/rejections.js';
+import { upkeepShard } from '../../core/upkeep.js';
 import type { WebhookEndpoint } from '../../core/webhooks.js';
 import type { ImageLink, ImageRecord, MultipartFacts, UploadRecord } from '../../ports/catalog.js';
 import type { CatalogEntry } from '../../ports/maintenance-catalog.js';
-import { catalogKeys } from './catalog-table.js';
+import { catalogKeys, upkeepKeys } from './catalog-table.js';
 
 /**
  * Records ⇄ DynamoDB items. Dates are stored as ISO strings (sortable, readable in the console);
@@ -78,16 +79,29 @@ function multipartFromItem(item: Item): MultipartFacts {
   };
 }
 
+const UPKEEP_KEY = CATALOG_TABLE.upkeepIndex.partitionKey;
+
 export function imageToItem(image: ImageRecord): Item {
+  const { settledOn: _filedBelow, ...fields } = image;
   return {
     ...catalogKeys.image(image.imageId),
     type: 'image',
-    ...image,
+    ...fields,
     createdAt: iso(image.createdAt),
     jobsQueuedAt: iso(image.jobsQueuedAt),
     deletingSince: iso(image.deletingSince),
     enrichment: image.enrichment && enrichmentToItem(image.enrichment),
+    ...(image.status === 'failed' ? {} : { [UPKEEP_KEY]: upkeepKeyOf(image.imageId, image.settledOn) }),
   };
+}
+
+/**
+ * An image's partition in the upkeep index: under the upkeep version it settled on, or with the
+ * unsettled ones. A failed image has none: the upkeep has nothing to do for it, ever.
+ */
+export function upkeepKeyOf(imageId: string, settledOn?: string): string {
+  const shard = upkeepShard(imageId, CATALOG_TABLE.upkeepIndex.shards);
+  return settledOn === undefined ? upkeepKeys.unsettled(shard) : upkeepKeys.settled(settledOn, shard);
 }
 
 export function enrichmentToItem(enrichment: Enrichment): Item {
@@ -95,9 +109,10 @@ export function enrichmentToItem(enrichment: Enrichment): Item {
 }
 
 export function imageFromItem(item: Item): ImageRecord {
-  const { pk: _pk, sk: _sk, type: _type, ...fields } = item;
+  const { pk: _pk, sk: _sk, type: _type, [UPKEEP_KEY]: upkeepKey, ...fields } = item;
   return {
     ...(fields as unknown as ImageRecord),
+    settledOn: typeof upkeepKey === 'string' ? upkeepKeys.settledOn(upkeepKey) : undefined,
     createdAt: date(item.createdAt) as Date,
     jobsQueuedAt: date(item.jobsQueuedAt),
     deletingSince: date(item.deletingSince),

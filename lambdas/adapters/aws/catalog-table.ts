@@ -1,6 +1,7 @@
 import { CATALOG_TABLE } from '../../contract.js';
 
 const WEBHOOK_SORT_PREFIX = 'WEBHOOK#';
+const UNSETTLED = 'unsettled';
 
 /**
  * How the adapter lays out items in the catalog table (`CATALOG_TABLE` in the deployment contract),
@@ -16,6 +17,7 @@ const WEBHOOK_SORT_PREFIX = 'WEBHOOK#';
  * - lease   `LEASE#{name}`     / `LEASE`             a short claim on render work (expires by TTL)
  * - event   `EVENT#{eventId}`  / `EVENT`             one published (or being published) event (expires by TTL)
  * - webhook `WEBHOOKS#{owner, %-encoded}` / `WEBHOOK#{webhookId}`   one of an owner's webhook endpoints
+ * - upkeep  `UPKEEP#VERSIONS`  / `VERSION#{version}` an upkeep version images may be settled on
  *
  * Webhook items have a prefix of their own, so the delivery functions' IAM policy can name them
  * (`dynamodb:LeadingKeys`), and no query of an owner's images ever meets one.
@@ -37,6 +39,10 @@ export const catalogKeys = {
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   event: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' }),
   importTally: (importId: string) => ({ pk: `IMPORT#${importId}`, sk: 'TALLY' }),
+  upkeepVersion: (version: string) => ({
+    pk: CATALOG_TABLE.upkeepVersions.partition,
+    sk: `${CATALOG_TABLE.upkeepVersions.sortPrefix}${version}`,
+  }),
   webhook: (owner: string, webhookId: string) => ({
     pk: catalogKeys.webhooks(owner),
     sk: `${WEBHOOK_SORT_PREFIX}${webhookId}`,
@@ -45,4 +51,20 @@ export const catalogKeys = {
   webhooks: (owner: string) => `${CATALOG_TABLE.webhookPartitionPrefix}${encodeURIComponent(owner)}`,
   /** The `byCollection` partition of one owner's collection. */
   collection: (owner: string, collection: string) => `OWNER#${owner}#COLLECTION#${collection}`,
+};
+
+/**
+ * An image's partition in the upkeep index (`CATALOG_TABLE.upkeepIndex`): `{label}#{shard}`, the
+ * label being the upkeep version it settled on or `unsettled` (no upkeep version is: they are hex).
+ */
+export const upkeepKeys = {
+  settled: (version: string, shard: number) => `${version}#${shard}`,
+  unsettled: (shard: number) => `${UNSETTLED}#${shard}`,
+  /** The upkeep version an index key files its image under; undefined for an unsettled one. */
+  settledOn: (key: string): string | undefined => {
+    const label = key.slice(0, key.lastIndexOf('#'));
+    return label === UNSETTLED ? undefined : label;
+  },
+  /** The upkeep version of a version record's sort key. */
+  versionOf: (sortKey: string) => sortKey.slice(CATALOG_TABLE.upkeepVersions.sortPrefix.length),
 };

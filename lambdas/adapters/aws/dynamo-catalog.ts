@@ -22,6 +22,7 @@ import {
   imageToItem,
   linkFromItem,
   linkToItem,
+  upkeepKeyOf,
   uploadFromItem,
   uploadToItem,
 } from './catalog-items.js';
@@ -286,9 +287,10 @@ export class DynamoCatalog implements RequestPathCatalog {
       { imageId },
       {
         Key: catalogKeys.image(imageId),
-        UpdateExpression: 'SET #status = :failed, failure = :failure',
+        // A failed image leaves the upkeep index: nothing is left that the upkeep could do for it.
+        UpdateExpression: 'SET #status = :failed, failure = :failure REMOVE #upkeep',
         ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince)${notReady}`,
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#upkeep': CATALOG_TABLE.upkeepIndex.partitionKey },
         ExpressionAttributeValues: {
           ':failed': 'failed',
           ':failure': failure,
@@ -296,6 +298,49 @@ export class DynamoCatalog implements RequestPathCatalog {
         },
       },
     );
+  }
+
+  async settleImage(image: ImageRecord, upkeepVersion: string): Promise<boolean> {
+    const names: Record<string, string> = {
+      '#upkeep': CATALOG_TABLE.upkeepIndex.partitionKey,
+      '#status': 'status',
+      '#variants': 'variants',
+    };
+    const values: Record<string, unknown> = {
+      ':key': upkeepKeyOf(image.imageId, upkeepVersion),
+      ':status': image.status,
+      ':variantSet': image.variantSetVersion,
+      // A map compares equal only with every entry the same: no requeue or render landed meanwhile.
+      ':variants': image.variants,
+    };
+    const unchanged = [
+      'attribute_exists(pk)',
+      'attribute_not_exists(deletingSince)',
+      '#status = :status',
+      'variantSetVersion = :variantSet',
+      '#variants = :variants',
+    ];
+    if (image.fingerprint) {
+      values[':fingerprint'] = image.fingerprint.version;
+      unchanged.push('fingerprint.version = :fingerprint');
+    } else unchanged.push('attribute_not_exists(fingerprint)');
+    if (image.enrichment) {
+      values[':enrichment'] = image.enrichment.version;
+      values[':enrichmentStatus'] = image.enrichment.status;
+      unchanged.push('enrichment.version = :enrichment', 'enrichment.#status = :enrichmentStatus');
+    } else unchanged.push('attribute_not_exists(enrichment)');
+    const { written } = await this.table.update(
+      'settle image',
+      { imageId: image.imageId },
+      {
+        Key: catalogKeys.image(image.imageId),
+        UpdateExpression: 'SET #upkeep = :key',
+        ConditionExpression: unchanged.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    );
+    return written;
   }
 
   async queueEnrichment(imageId: string, version: string): Promise<boolean> {

@@ -1,9 +1,19 @@
+import { CATALOG_TABLE } from '../../contract.js';
 import type { Page } from '../../ports/catalog.js';
-import type { CatalogEntry, MaintenanceCatalog, VariantPlan } from '../../ports/maintenance-catalog.js';
+import type {
+  CatalogEntry,
+  MaintenanceCatalog,
+  UpkeepVersion,
+  VariantPlan,
+} from '../../ports/maintenance-catalog.js';
 import { decodeTrustedCursor, encodeCursor } from './catalog-cursor.js';
-import { entryFromItem } from './catalog-items.js';
-import { catalogKeys } from './catalog-table.js';
+import { entryFromItem, upkeepKeyOf } from './catalog-items.js';
+import { catalogKeys, upkeepKeys } from './catalog-table.js';
 import { DynamoCatalog } from './dynamo-catalog.js';
+import type { Item } from './dynamo-table.js';
+
+const index = CATALOG_TABLE.upkeepIndex;
+const IMAGE_PREFIX = catalogKeys.image('').pk;
 
 /** The catalog as the operator tools read and repair it, in the same table as the request path's. */
 export class DynamoMaintenanceCatalog extends DynamoCatalog implements MaintenanceCatalog {
@@ -23,6 +33,94 @@ export class DynamoMaintenanceCatalog extends DynamoCatalog implements Maintenan
     };
   }
 
+  async otherUpkeepVersions(current: string): Promise<UpkeepVersion[]> {
+    // Two ranges around the current version's record, so that at rest (no other) both read no item.
+    const ranges = await Promise.all(
+      ['<', '>'].map((operator) =>
+        this.table.query(
+          'list upkeep versions',
+          {},
+          {
+            KeyConditionExpression: `pk = :versions AND sk ${operator} :current`,
+            ExpressionAttributeValues: {
+              ':versions': CATALOG_TABLE.upkeepVersions.partition,
+              ':current': catalogKeys.upkeepVersion(current).sk,
+            },
+            ConsistentRead: true,
+          },
+        ),
+      ),
+    );
+    // A handful of records, one a deploy that changed the version since the last was retired: one page.
+    return ranges.flatMap(({ Items = [] }) => Items.map(upkeepVersionFromItem));
+  }
+
+  async getUpkeepVersion(version: string): Promise<UpkeepVersion | undefined> {
+    const item = await this.table.get('get upkeep version', {}, catalogKeys.upkeepVersion(version));
+    return item && upkeepVersionFromItem(item);
+  }
+
+  async recordUpkeepVersion(version: string, at: Date): Promise<void> {
+    // The deploy records the version first (lib/reprocess.ts), without a date: the first run dates it.
+    await this.table.update(
+      'record upkeep version',
+      {},
+      {
+        Key: catalogKeys.upkeepVersion(version),
+        UpdateExpression: 'SET recordedAt = if_not_exists(recordedAt, :at)',
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      },
+    );
+  }
+
+  async retireUpkeepVersion(version: string): Promise<void> {
+    await this.table.delete('retire upkeep version', {}, { Key: catalogKeys.upkeepVersion(version) });
+  }
+
+  async imagesSettledOn(version: string, cursor?: string): Promise<Page<string>> {
+    return this.upkeepPartition((shard) => upkeepKeys.settled(version, shard), cursor);
+  }
+
+  async unsettledImages(cursor?: string): Promise<Page<string>> {
+    return this.upkeepPartition(upkeepKeys.unsettled, cursor);
+  }
+
+  /**
+   * One page of the image ids in every shard of one upkeep partition, shard after shard; an empty
+   * shard costs a query that reads no item. The cursor carries the shard and the key within it.
+   */
+  private async upkeepPartition(
+    keyOf: (shard: number) => string,
+    cursor: string | undefined,
+  ): Promise<Page<string>> {
+    const from = cursor ? (decodeTrustedCursor(cursor) as { shard: number; key?: Item }) : { shard: 0 };
+    for (let shard = from.shard, startKey = from.key; shard < index.shards; shard++, startKey = undefined) {
+      const { Items = [], LastEvaluatedKey } = await this.table.query(
+        'query upkeep index',
+        { shard },
+        {
+          IndexName: index.name,
+          KeyConditionExpression: '#key = :key',
+          ExpressionAttributeNames: { '#key': index.partitionKey },
+          ExpressionAttributeValues: { ':key': keyOf(shard) },
+          ExclusiveStartKey: startKey,
+        },
+      );
+      const next = LastEvaluatedKey
+        ? { shard, key: LastEvaluatedKey }
+        : shard + 1 < index.shards
+          ? { shard: shard + 1 }
+          : undefined;
+      if (Items.length > 0 || LastEvaluatedKey) {
+        return {
+          items: Items.map((item) => String(item[index.sortKey]).slice(IMAGE_PREFIX.length)),
+          cursor: next && encodeCursor(next),
+        };
+      }
+    }
+    return { items: [] };
+  }
+
   async replaceVariantPlan(
     imageId: string,
     expected: VariantPlan,
@@ -34,12 +132,18 @@ export class DynamoMaintenanceCatalog extends DynamoCatalog implements Maintenan
       { imageId },
       {
         Key: catalogKeys.image(imageId),
+        // With work queued again, the image is unsettled until its renders settle it.
         UpdateExpression:
-          'SET variantSetVersion = :nextVersion, #status = :nextStatus, #variants = :nextVariants, jobsQueuedAt = :nextQueued',
+          'SET variantSetVersion = :nextVersion, #status = :nextStatus, #variants = :nextVariants, jobsQueuedAt = :nextQueued, #upkeep = :unsettled',
         // A map compares equal only with every entry the same: no render has landed meanwhile.
         ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletingSince) AND variantSetVersion = :version AND #status = :status AND #variants = :variants AND ${queued}`,
-        ExpressionAttributeNames: { '#status': 'status', '#variants': 'variants' },
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#variants': 'variants',
+          '#upkeep': index.partitionKey,
+        },
         ExpressionAttributeValues: {
+          ':unsettled': upkeepKeyOf(imageId),
           ':version': expected.variantSetVersion,
           ':status': expected.status,
           ':variants': expected.variants,
@@ -106,4 +210,9 @@ export class DynamoMaintenanceCatalog extends DynamoCatalog implements Maintenan
     );
     return written;
   }
+}
+
+function upkeepVersionFromItem(item: Item): UpkeepVersion {
+  const recordedAt = typeof item.recordedAt === 'string' ? new Date(item.recordedAt) : undefined;
+  return { version: upkeepKeys.versionOf(String(item.sk)), recordedAt };
 }
