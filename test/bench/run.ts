@@ -703,6 +703,7 @@ if (sections.has('import-priority')) {
         'library judged',
         'library ready',
         'arm s',
+        'load average',
       ],
       importPriority.arms.map((r) => [
         r.arm,
