@@ -251,3 +251,8 @@ export function readImportEnvironment(env: Record<string, string | undefined>): 
   }
   return { ...readFunctionEnvironment(env), bulkQueueUrl: bulkQueueUrl.data };
 }
+
+/** The inverse of readImportEnvironment: what the construct (and the local runtime) sets. */
+export function importEnvironmentVariables(config: ImportEnvironment): Record<string, string> {
+  return { ...functionEnvironmentVariables(config), [ENV.bulkQueueUrl]: config.bulkQueueUrl };
+}

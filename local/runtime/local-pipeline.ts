@@ -36,12 +36,12 @@ import { startLocalCdn } from '../cdn/server.js';
 import { localEnrichment } from '../enrichment/local-enrichment.js';
 import { functionUrlEvent } from '../events/function-url-event.js';
 import { lambdaContext } from '../events/lambda-context.js';
-import { twinFunctionEnvironment } from '../twin/environment.js';
+import { twinFunctionEnvironment, twinImportEnvironment } from '../twin/environment.js';
 import { startTwin, TWIN_CREDENTIALS, type TwinInfo, twinEnvironment } from '../twin/index.js';
 import { buildWebAssets } from '../web/assets.js';
 import { LocalEventBus } from './local-event-bus.js';
 import { startQueuePoller } from './queue-poller.js';
-import { type RenderLanesOptions, startRenderLanes } from './render-lanes.js';
+import { type RenderLanesOptions, startBulkLane, startRenderLanes } from './render-lanes.js';
 import { publishRuntimeFile } from './runtime-file.js';
 import { type S3TriggerOptions, startS3Trigger } from './s3-trigger.js';
 import { startStreamPoller } from './stream-poller.js';
@@ -62,6 +62,12 @@ export interface LocalPipelineOptions {
   /** Render invocations at once per lane. @default the machine's cores */
   workers?: number;
   /**
+   * Render invocations at once on the bulk queue (imports' jobs): the local equal of
+   * `BULK_RENDER_MAX_CONCURRENCY`. One of a laptop's few cores, as ten are of an account's thousand:
+   * an import renders steadily, and app uploads' lanes keep the other cores. @default 1
+   */
+  bulkWorkers?: number;
+  /**
    * Whether this process renders. The fault suite renders in worker processes of its own (see
    * `startRenderLanes`), so that it can kill one mid-batch. @default true
    */
@@ -78,6 +84,8 @@ export interface LocalPipeline {
   apiUrl: string;
   cdnUrl: string;
   twin: TwinInfo;
+  /** What the import function runs with here: its render jobs go to the bulk queue this pipeline renders. */
+  importEnvironment: Record<string, string>;
   /** The bus the pipeline's events go to: the demo page's event stream, webhooks and tests listen here. */
   events: Pick<LocalEventBus, 'listen' | 'addTarget'>;
   /** An outage drill (the fault suite): DynamoDB Local stops and starts again, its data kept. */
@@ -210,15 +218,24 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     stops.push(() => trigger.stop());
     if (options.renderInProcess ?? true) {
+      const render = createRenderHandler(renderDependenciesFromEnvironment(env));
       const lanes = startRenderLanes({
         sqs: clients.sqs,
         twin,
-        handler: createRenderHandler(renderDependenciesFromEnvironment(env)),
+        handler: render,
         workers: options.workers ?? availableParallelism(),
         logger,
         ...(options.redeliverRenderJob ? { redeliver: options.redeliverRenderJob } : {}),
       });
       stops.push(() => lanes.stop());
+      const bulk = startBulkLane({
+        sqs: clients.sqs,
+        twin,
+        handler: render,
+        workers: options.bulkWorkers ?? 1,
+        logger,
+      });
+      stops.push(() => bulk.stop());
       if (offline) {
         const enrichment = startQueuePoller({
           sqs: clients.sqs,
@@ -271,6 +288,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       apiUrl: server.url,
       cdnUrl: cdn.url,
       twin: { region: twin.region, endpoints: twin.endpoints, resources: twin.resources },
+      importEnvironment: twinImportEnvironment(twin, settings, cdn.url),
       events,
       restartDynamoDb: () => twin.restartDynamoDb(),
       stop: () => {

@@ -4,7 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { RENDER_BATCH_SIZE, RENDER_TIMEOUT_SECONDS } from '../../lambdas/contract.js';
 import { WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import type { TwinInfo } from '../twin/index.js';
-import { startQueuePoller } from './queue-poller.js';
+import { type QueuePoller, startQueuePoller } from './queue-poller.js';
 
 export interface RenderLanesOptions {
   sqs: SQSClient;
@@ -38,4 +38,24 @@ export function startRenderLanes(options: RenderLanesOptions): { stop(): Promise
       await Promise.all(pollers.map((poller) => poller.stop()));
     },
   };
+}
+
+/**
+ * The bulk queue's event source mapping: what imports queue, of either lane, one job per invocation
+ * (a variants job takes seconds; a batch would only make one slow image hold up the others) within
+ * the variants lane's timeout, by at most `workers` invocations at once: the local equal of
+ * `BULK_RENDER_MAX_CONCURRENCY`.
+ */
+export function startBulkLane(options: Omit<RenderLanesOptions, 'redeliver'>): QueuePoller {
+  return startQueuePoller({
+    sqs: options.sqs,
+    queue: options.twin.resources.bulkQueue,
+    region: options.twin.region,
+    batchSize: 1,
+    concurrency: options.workers,
+    functionName: 'aperture-render-bulk',
+    timeoutSeconds: RENDER_TIMEOUT_SECONDS.variants,
+    handler: options.handler,
+    logger: options.logger,
+  });
 }

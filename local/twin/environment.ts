@@ -1,6 +1,7 @@
 import {
   type FunctionEnvironment,
   functionEnvironmentVariables,
+  importEnvironmentVariables,
   webhookEnvironmentVariables,
 } from '../../lambdas/core/environment.js';
 import { mapLanes } from '../../lambdas/core/render-jobs.js';
@@ -50,7 +51,29 @@ export function twinFunctionEnvironment(
   settings: Settings,
   cdnBaseUrl: string,
 ): Record<string, string> {
-  const config: FunctionEnvironment = {
+  return {
+    ...twinEnvironment(info),
+    ...functionEnvironmentVariables(twinFunctionConfig(info, settings, cdnBaseUrl)),
+  };
+}
+
+/** What the import function gets against the twin: the pipeline's environment and the twin's bulk queue. */
+export function twinImportEnvironment(
+  info: TwinInfo,
+  settings: Settings,
+  cdnBaseUrl: string,
+): Record<string, string> {
+  return {
+    ...twinEnvironment(info),
+    ...importEnvironmentVariables({
+      ...twinFunctionConfig(info, settings, cdnBaseUrl),
+      bulkQueueUrl: info.resources.bulkQueue.url,
+    }),
+  };
+}
+
+function twinFunctionConfig(info: TwinInfo, settings: Settings, cdnBaseUrl: string): FunctionEnvironment {
+  return {
     settings,
     uploadBucket: info.resources.uploadBucket,
     imageBucket: info.resources.imageBucket,
@@ -67,7 +90,6 @@ export function twinFunctionEnvironment(
       deadLetterQueueUrl: info.resources.webhookDeliveries.deadLetterUrl,
     },
   };
-  return { ...twinEnvironment(info), ...functionEnvironmentVariables(config) };
 }
 
 /** What the webhook functions get against the twin: its deliveries queue, unless told another. */

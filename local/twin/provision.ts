@@ -32,6 +32,7 @@ export const TWIN_NAMES = {
   enrichmentQueue: 'aperture-enrichment',
   webhookEvents: 'aperture-webhook-events',
   webhookDeliveries: 'aperture-webhook-deliveries',
+  bulkQueue: 'aperture-bulk',
 } as const;
 
 export interface WorkQueue {
@@ -57,6 +58,8 @@ export interface TwinResources {
    * runtime with another sets its own (`local/runtime/webhooks.ts`).
    */
   webhookDeliveries: WorkQueue;
+  /** Every render job of an import, of either lane: its own queue, so app uploads' lanes never wait behind a library. */
+  bulkQueue: WorkQueue;
 }
 
 export interface TwinEndpoints {
@@ -79,8 +82,8 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
   const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
   const sqs = new SQSClient({ ...config, endpoint: endpoints.sqs });
   try {
-    const [queues, enrichmentQueue, webhookEvents, webhookDeliveries, , , tableStreamArn] = await Promise.all(
-      [
+    const [queues, enrichmentQueue, webhookEvents, webhookDeliveries, bulkQueue, , , tableStreamArn] =
+      await Promise.all([
         provisionQueues(sqs),
         ensureWorkQueue(sqs, TWIN_NAMES.enrichmentQueue, ENRICHMENT_VISIBILITY_TIMEOUT_SECONDS),
         ensureWorkQueue(sqs, TWIN_NAMES.webhookEvents, WEBHOOK_FANOUT_VISIBILITY_TIMEOUT_SECONDS),
@@ -90,13 +93,14 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
           WEBHOOK_DELIVERY_VISIBILITY_TIMEOUT_SECONDS,
           deliveryAttempts(parseSettings().webhooks.retryScheduleSeconds),
         ),
+        // A bulk job may be a variants job, the slower lane's: its timeout bounds every job there.
+        ensureWorkQueue(sqs, TWIN_NAMES.bulkQueue, visibilityTimeoutSeconds('variants')),
         ensureBucket(s3, TWIN_NAMES.uploadBucket).then(() =>
           allowBrowserUploads(s3, TWIN_NAMES.uploadBucket, ['*']),
         ),
         ensureBucket(s3, TWIN_NAMES.imageBucket),
         ensureCatalogTable(dynamodb, TWIN_NAMES.table),
-      ],
-    );
+      ]);
     return {
       uploadBucket: TWIN_NAMES.uploadBucket,
       imageBucket: TWIN_NAMES.imageBucket,
@@ -106,6 +110,7 @@ export async function provisionTwin(endpoints: TwinEndpoints, region: string): P
       enrichmentQueue,
       webhookEvents,
       webhookDeliveries,
+      bulkQueue,
     };
   } finally {
     s3.destroy();

@@ -25,6 +25,47 @@ export interface LatencyResult {
 const POLL_MS = 50;
 
 /**
+ * Sends one photo as an app does (presigned POST) and times it from the moment S3 answered: until
+ * the API reports its `thumb` variant ready, and then (unless `thumbnailOnly`) the whole image.
+ */
+export async function timeUpload(
+  client: ApiClient,
+  photo: Buffer,
+  options: { thumbnailOnly?: boolean; pollMs?: number } = {},
+): Promise<{ toThumbnail: number; toReady?: number }> {
+  const answer = await client.upload(photo, {
+    contentType: 'image/jpeg',
+    filename: 'photo.jpg',
+    method: 'POST',
+  });
+  if (answer.status !== 201 || (answer.s3Status ?? 500) >= 300)
+    throw new Error(`upload refused: ${answer.status}`);
+  const uploaded = performance.now();
+  const imageId = createHash('sha256').update(photo).digest('hex');
+  let thumbnailAt: number | undefined;
+  for (;;) {
+    const { status, body } = await client.call('GET', `/v1/images/${imageId}`);
+    const variants = (body.variants ?? []) as Array<{ name: string; status: string }>;
+    if (
+      status === 200 &&
+      thumbnailAt === undefined &&
+      variants.some((v) => v.name === 'thumb' && v.status === 'ready')
+    ) {
+      thumbnailAt = performance.now();
+      if (options.thumbnailOnly) return { toThumbnail: thumbnailAt - uploaded };
+    }
+    if (body.status === 'ready' || body.status === 'failed') {
+      if (body.status === 'failed') throw new Error(`image failed: ${JSON.stringify(body)}`);
+      return {
+        toThumbnail: (thumbnailAt ?? performance.now()) - uploaded,
+        toReady: performance.now() - uploaded,
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? POLL_MS));
+  }
+}
+
+/**
  * Upload-to-thumbnail and upload-to-ready on the local runtime (`npm start` in process, its own
  * emulators and data dir): photo-like JPEGs sent by a few uploaders at once through the presigned
  * POST, each timed from the moment S3 answered the upload until the API reports the thumbnail, then
@@ -51,34 +92,9 @@ export async function benchLocalLatency(options: {
     let next = 0;
     const uploader = async () => {
       for (let photo = photos[next++]; photo; photo = photos[next++]) {
-        const answer = await client.upload(photo, {
-          contentType: 'image/jpeg',
-          filename: 'photo.jpg',
-          method: 'POST',
-        });
-        if (answer.status !== 201 || (answer.s3Status ?? 500) >= 300)
-          throw new Error(`upload refused: ${answer.status}`);
-        const uploaded = performance.now();
-        const imageId = createHash('sha256').update(photo).digest('hex');
-        let thumbnailAt: number | undefined;
-        for (;;) {
-          const { status, body } = await client.call('GET', `/v1/images/${imageId}`);
-          const variants = (body.variants ?? []) as Array<{ name: string; status: string }>;
-          if (
-            status === 200 &&
-            thumbnailAt === undefined &&
-            variants.some((v) => v.name === 'thumb' && v.status === 'ready')
-          ) {
-            thumbnailAt = performance.now();
-          }
-          if (body.status === 'ready' || body.status === 'failed') {
-            if (body.status === 'failed') throw new Error(`image failed: ${JSON.stringify(body)}`);
-            toThumbnail.push((thumbnailAt ?? performance.now()) - uploaded);
-            toReady.push(performance.now() - uploaded);
-            break;
-          }
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        }
+        const timed = await timeUpload(client, photo);
+        toThumbnail.push(timed.toThumbnail);
+        if (timed.toReady !== undefined) toReady.push(timed.toReady);
       }
     };
     await Promise.all(Array.from({ length: options.uploaders }, uploader));

@@ -6,7 +6,8 @@
  * `aperture migrate-json` needs for a large document, and what the offline enrichment models cost per
  * image and a local vector search over 100k images, and what a search costs over 100k images' index
  * entries on DynamoDB Local, and what a phone's HEIC costs to judge, decode and render next to the same
- * pixels as a JPEG. Prints Markdown tables and writes
+ * pixels as a JPEG, and how long app uploads wait for their first thumbnail while a library is imported.
+ * Prints Markdown tables and writes
  * `test/bench/results.json`. Speed targets live here, never in timed tests.
  *
  *   npm run bench -- --iterations 3 --ingest-iterations 15 --concurrency 1 --no-corpus
@@ -17,6 +18,7 @@
  *   npm run bench -- --only enrichment --enrichment-iterations 3 --vectors 100000
  *   npm run bench -- --only search --search-images 100000 --search-owners 400 --search-queries 30
  *   npm run bench -- --only heic
+ *   npm run bench -- --only import-priority --priority-imports 200 --priority-uploads 12
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -33,6 +35,7 @@ import { BULK_CPU_MEASURE, type BulkResult, benchBulkIngest } from './bulk-inges
 import { benchLocalEnrichment, benchVectorSearch } from './enrichment.js';
 import { benchHeic, type HeicResult } from './heic.js';
 import { corpusImages, generatedImages } from './images.js';
+import { benchImportPriority, type ImportPriorityResult } from './import-priority.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLocalLatency, type LatencyResult } from './local-latency.js';
 import { benchMigrateLarge, type MigrateLargeResult } from './migrate-large.js';
@@ -70,10 +73,10 @@ const { values: args } = parseArgs({
     'ingest-iterations': { type: 'string', default: '15' },
     concurrency: { type: 'string' },
     'no-corpus': { type: 'boolean', default: false },
-    /** Comma-separated sections to run: ingest, render, sweep, latency, bulk, migrate, adversarial, enrichment, search, heic. */
+    /** Comma-separated sections to run: ingest, render, sweep, latency, bulk, migrate, adversarial, enrichment, search, heic, import-priority. */
     only: {
       type: 'string',
-      default: 'ingest,render,sweep,latency,bulk,migrate,adversarial,enrichment,search,heic',
+      default: 'ingest,render,sweep,latency,bulk,migrate,adversarial,enrichment,search,heic,import-priority',
     },
     /** Timed runs of each encoder configuration in the sweep. */
     'sweep-iterations': { type: 'string', default: '2' },
@@ -100,6 +103,10 @@ const { values: args } = parseArgs({
     'search-queries': { type: 'string', default: '30' },
     /** BatchWriteItem chunks in flight while seeding the search bench's table. */
     'search-seed-concurrency': { type: 'string', default: '8' },
+    /** The library imported while app uploads are timed, its originals; the app uploads, one every interval. */
+    'priority-imports': { type: 'string', default: '200' },
+    'priority-uploads': { type: 'string', default: '12' },
+    'priority-interval-ms': { type: 'string', default: '3000' },
   },
 });
 const SECTIONS = [
@@ -113,6 +120,7 @@ const SECTIONS = [
   'enrichment',
   'search',
   'heic',
+  'import-priority',
 ] as const;
 const sections = new Set(args.only.split(','));
 for (const section of sections) {
@@ -670,6 +678,55 @@ if (sections.has('heic')) {
   }
 }
 
+let importPriority: ImportPriorityResult | undefined;
+if (sections.has('import-priority')) {
+  const options = {
+    imports: count('priority-imports', args['priority-imports']),
+    uploads: count('priority-uploads', args['priority-uploads']),
+    uploadIntervalMs: count('priority-interval-ms', args['priority-interval-ms']),
+  };
+  console.log(
+    `\n## App uploads' first thumbnail while a library of ${options.imports} is imported, on the local runtime:` +
+      ` no import, the import's render jobs on the bulk queue, the same on the app lanes\n`,
+  );
+  importPriority = await benchImportPriority({
+    ...options,
+    repoRoot,
+    log: (line) => console.error(`import-priority: ${line}`),
+  });
+  console.log(
+    markdownTable(
+      [
+        'import',
+        'first thumbnail wall ms',
+        '× idle (median / p95)',
+        'library judged',
+        'library ready',
+        'arm s',
+        'load average',
+      ],
+      importPriority.arms.map((r) => [
+        r.arm,
+        pair(r.toFirstThumbnail),
+        `${r.versusIdle.median.toFixed(2)}× / ${r.versusIdle.p95.toFixed(2)}×`,
+        r.arm === 'idle' ? '–' : String(r.libraryJudged),
+        r.arm === 'idle' ? '–' : String(r.libraryReady),
+        String(r.seconds),
+        String(r.loadAverage),
+      ]),
+    ),
+  );
+  const { library, photo } = importPriority;
+  console.log(
+    `\nLibrary: ${library.images} ${library.source} originals (${library.mb} MB; copies of ${library.originals.join(', ')}),` +
+      ` imported in batches of ${library.batchSize} one after another. App: ${importPriority.uploads} photo-like ${photo.width}x${photo.height}` +
+      ` JPEGs, one every ${importPriority.uploadIntervalMs} ms from when the import's first batch was judged; each timed` +
+      ` from its S3 upload done to \`thumb\` ready. ${importPriority.workersPerLane} render invocations at once per app lane,` +
+      ` ${importPriority.bulkWorkers} on the bulk queue. Library judged / ready: when the last app thumbnail was ready.` +
+      ' Load average: 1-minute, then, of the whole (shared) machine.',
+  );
+}
+
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = Math.round((performance.now() - started) / 1000);
 console.log(`\nPeak RSS ${peakRssMb} MB; ${seconds} s in all.`);
@@ -699,6 +756,7 @@ const results = {
   ...(enrichment ? { enrichment, vectorSearch } : {}),
   ...(search ? { search } : {}),
   ...(heic ? { heic } : {}),
+  ...(importPriority ? { importPriority } : {}),
   peakRssMb,
   seconds,
 };

@@ -340,10 +340,15 @@ describe('SQS (fauxqs)', () => {
   /** A private queue pair made by the same code as the lanes, so tests never race the handlers. */
   const privateQueue = () => ensureWorkQueue(sqs, `emulator-test-${randomUUID()}`, 30);
 
-  it.each(WORK_LANES)(
-    'provisions the %s lane as the construct does: DLQ redrive and visibility timeout',
-    async (lane) => {
-      const queue = resources.queues[lane];
+  it.each([
+    ...WORK_LANES.map(
+      (lane) => [`the ${lane} lane`, resources.queues[lane], visibilityTimeoutSeconds(lane)] as const,
+    ),
+    // Imports' jobs of either lane: the slower lane's timeout bounds them all.
+    ['the bulk queue', resources.bulkQueue, visibilityTimeoutSeconds('variants')] as const,
+  ])(
+    'provisions %s as the construct does: DLQ redrive and visibility timeout',
+    async (_name, queue, visibility) => {
       const { Attributes } = await sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queue.url,
@@ -354,7 +359,7 @@ describe('SQS (fauxqs)', () => {
         deadLetterTargetArn: queue.deadLetterArn,
         maxReceiveCount: MAX_RECEIVE_COUNT,
       });
-      expect(Number(Attributes?.VisibilityTimeout)).toBe(visibilityTimeoutSeconds(lane));
+      expect(Number(Attributes?.VisibilityTimeout)).toBe(visibility);
     },
   );
 
