@@ -55,7 +55,7 @@ export class StepFunctionsImports implements ImportEngine {
       input: JSON.parse(execution.input ?? '{}') as ImportRunInput,
       items,
       tally: await this.tallies.get(importId),
-      results: undefined,
+      results: resultsOf(execution.output),
       cause: cause || undefined,
     };
   }
@@ -79,4 +79,12 @@ export class StepFunctionsImports implements ImportEngine {
   private executionArn(importId: string): string {
     return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${importId}`;
   }
+}
+
+/** Where the map's ResultWriter filed the results: its manifest, named in a finished execution's output. */
+function resultsOf(output: string | undefined): string | undefined {
+  if (!output) return undefined;
+  const details = (JSON.parse(output) as { ResultWriterDetails?: { Bucket?: string; Key?: string } })
+    .ResultWriterDetails;
+  return details?.Bucket && details.Key ? `s3://${details.Bucket}/${details.Key}` : undefined;
 }

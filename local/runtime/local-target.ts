@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { LocalApi } from '../../cli/api-target.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
 import { LocalJwt } from '../api/local-jwt.js';
-import { twinFunctionEnvironment } from '../twin/environment.js';
+import { twinImportEnvironment } from '../twin/environment.js';
 import { startTwin } from '../twin/index.js';
 import { readRuntimeFile } from './runtime-file.js';
 
@@ -35,7 +35,7 @@ export async function openLocalTarget(dataDir: string): Promise<LocalTarget> {
   const runtime = await readRuntimeFile(dataDir);
   if (runtime && isRunning(runtime.pid)) {
     return {
-      env: twinFunctionEnvironment(runtime, runtime.settings, runtime.cdnBaseUrl),
+      env: twinImportEnvironment(runtime, runtime.settings, runtime.cdnBaseUrl),
       running: true,
       close: async () => {},
     };
@@ -47,7 +47,7 @@ export async function openLocalTarget(dataDir: string): Promise<LocalTarget> {
   if (!found) throw new LocalRuntimeNotFoundError(`no local runtime data in ${dataDir}: run npm start first`);
   const twin = await startTwin({ dataDir });
   return {
-    env: twinFunctionEnvironment(
+    env: twinImportEnvironment(
       twin,
       runtime?.settings ?? parseSettings(),
       runtime?.cdnBaseUrl ?? DEFAULT_CDN_BASE_URL,

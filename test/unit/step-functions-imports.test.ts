@@ -32,6 +32,14 @@ const statusAnswers = (status: string, counts?: Record<string, number>) => [
     ...(status === 'FAILED'
       ? { error: 'States.ExceedToleratedFailureThreshold', cause: 'too many failed' }
       : {}),
+    ...(status === 'SUCCEEDED'
+      ? {
+          output: JSON.stringify({
+            MapRunArn: MAP_RUN,
+            ResultWriterDetails: { Bucket: 'import-results', Key: 'imports/abc/manifest.json' },
+          }),
+        }
+      : {}),
   }),
   answer(200, { mapRuns: counts ? [{ executionArn: EXECUTION, mapRunArn: MAP_RUN, startDate: 1 }] : [] }),
   ...(counts
@@ -97,6 +105,21 @@ describe('StepFunctionsImports (request shapes and answers only: that the state 
     expect(sent[2]?.json).toEqual({ mapRunArn: MAP_RUN });
     expect(view.items).toEqual({ total: 1000, succeeded: 800, failed: 50, pending: 150 });
     expect(view.tally).toEqual(tally);
+  });
+
+  it("names the result files from a finished execution's output", async () => {
+    const counts = {
+      pending: 0,
+      running: 0,
+      succeeded: 100,
+      failed: 0,
+      timedOut: 0,
+      aborted: 0,
+      total: 100,
+      resultsWritten: 100,
+    };
+    const { imports: subject } = imports(...statusAnswers('SUCCEEDED', counts));
+    expect((await subject.status('import-1')).results).toBe('s3://import-results/imports/abc/manifest.json');
   });
 
   it('reports why an import failed', async () => {
