@@ -1,10 +1,20 @@
+import { RECONCILE_MAX_CONCURRENCY } from '../../lambdas/contract.js';
 import { derivativesPrefix } from '../../lambdas/core/keys.js';
+import { reconcileSlices } from '../../lambdas/core/reconcile-slices.js';
+import { reconcileBatch } from '../../lambdas/handlers/reconcile-slice.js';
+import { forEachConcurrently } from '../../lambdas/services/bulk-reads.js';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../../lambdas/services/reconcile/findings.js';
-import { type ReconcileReport, reconcile } from '../../lambdas/services/reconcile/reconcile.js';
+import {
+  combineReports,
+  type ReconcileDependencies,
+  type ReconcileOptions,
+  type ReconcileReport,
+  reconcile,
+} from '../../lambdas/services/reconcile/reconcile.js';
 import { parseDuration } from '../arguments.js';
-import type { PipelineCommand } from '../command.js';
+import type { CommandContext, PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';
-import { readProgress } from '../progress.js';
+import { ratePerSecond, readProgress } from '../progress.js';
 
 /** As `--stuck-after`'s default: far longer than any ingest or purge takes to write what it writes. */
 const DEFAULT_GRACE = '1h';
@@ -30,20 +40,60 @@ export const reconcileCommand: PipelineCommand = {
   summary: 'find (and with --fix repair) where the catalog and the buckets disagree',
   usage: `  --fix           repair what is found, each finding checked again first (default: report only)
   --grace D       objects younger than this are never taken for orphans, whatever --stuck-after
-                  says: an ingest may have just stored them (default ${DEFAULT_GRACE})`,
-  options: { fix: { type: 'boolean', default: false }, grace: { type: 'string' } },
+                  says: an ingest may have just stored them (default ${DEFAULT_GRACE})
+  --whole         audit in one pass holding every record in memory, instead of slice by slice as
+                  the deployment's state machine does (docs/operations.md#reconcile)`,
+  options: {
+    fix: { type: 'boolean', default: false },
+    grace: { type: 'string' },
+    whole: { type: 'boolean', default: false },
+  },
   queuesJobs: (values) => Boolean(values.fix),
   async run(context, values) {
     const graceMs = parseDuration(typeof values.grace === 'string' ? values.grace : DEFAULT_GRACE, '--grace');
-    const progress = readProgress(context.progress, 'reconcile');
-    const report = await reconcile(
-      { ...context.adapters, now: context.now, onProgress: progress.onProgress },
-      { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs, graceMs },
-    );
-    progress.done();
+    const options = { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs, graceMs };
+    const deps = { ...context.adapters, now: context.now };
+    const report = values.whole
+      ? await reconcileWhole(context, deps, options)
+      : await reconcileBySlices(context, deps, options);
     return { text: describeReconcile(report), json: report };
   },
 };
+
+async function reconcileWhole(
+  context: CommandContext,
+  deps: ReconcileDependencies,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const progress = readProgress(context.progress, 'reconcile');
+  const report = await reconcile({ ...deps, onProgress: progress.onProgress }, options);
+  progress.done();
+  return report;
+}
+
+/**
+ * Every slice through the slice function's own code, `RECONCILE_MAX_CONCURRENCY` at once, one slice
+ * a batch: what the deployment's Distributed Map runs (lib/reconcile-map.ts), on this machine.
+ */
+async function reconcileBySlices(
+  context: CommandContext,
+  deps: ReconcileDependencies,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const slices = reconcileSlices();
+  const reports: ReconcileReport[] = [];
+  const startedAt = Date.now();
+  const line = () =>
+    `reconcile: ${count(reports.length)} of ${count(slices.length)} slices (${ratePerSecond(reports.length, startedAt)})`;
+  await forEachConcurrently(slices, RECONCILE_MAX_CONCURRENCY, async (slice) => {
+    await reconcileBatch(deps, { Items: [slice], BatchInput: options }, (report) => {
+      reports.push(report);
+      context.progress.update(line);
+    });
+  });
+  context.progress.done(line);
+  return combineReports(options.fix, reports);
+}
 
 function describeReconcile(report: ReconcileReport): string {
   const header = report.fix ? ['', 'found', 'repaired', 'cleared on a second look'] : ['', 'found'];

@@ -17,7 +17,15 @@ import type {
 export type CatalogEntry =
   | { kind: 'image'; image: ImageRecord }
   | { kind: 'link'; link: ImageLink }
+  /** The same claim as a link, kept in its image's partition (written and removed with the link). */
+  | { kind: 'holder'; link: ImageLink }
   | { kind: 'upload'; upload: UploadRecord };
+
+/** One segment of a parallel scan: `segment` of `totalSegments`, each item in exactly one. */
+export interface ScanSegment {
+  segment: number;
+  totalSegments: number;
+}
 
 /**
  * What an image is to be rendered as: its variant set, each variant's status, the image's status and
@@ -37,8 +45,11 @@ export interface VariantPlan {
  * moved meanwhile, and the caller reads again and decides again.
  */
 export interface MaintenanceCatalog extends RequestPathCatalog {
-  /** One page of every image, link and upload, in no useful order (a strongly consistent scan). */
-  scanCatalog(cursor?: string): Promise<Page<CatalogEntry>>;
+  /**
+   * One page of every image, link, holder and upload, in no useful order (a strongly consistent
+   * scan); of one segment's only, when given one.
+   */
+  scanCatalog(cursor?: string, segment?: ScanSegment): Promise<Page<CatalogEntry>>;
   /**
    * Replaces the image's variant plan while it is still exactly `expected` and not being deleted: how
    * an image moves to a new variant set, or has variants rendered again. False when the image changed

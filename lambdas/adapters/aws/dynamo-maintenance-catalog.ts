@@ -1,5 +1,10 @@
 import type { Page } from '../../ports/catalog.js';
-import type { CatalogEntry, MaintenanceCatalog, VariantPlan } from '../../ports/maintenance-catalog.js';
+import type {
+  CatalogEntry,
+  MaintenanceCatalog,
+  ScanSegment,
+  VariantPlan,
+} from '../../ports/maintenance-catalog.js';
 import { decodeTrustedCursor, encodeCursor } from './catalog-cursor.js';
 import { entryFromItem } from './catalog-items.js';
 import { catalogKeys } from './catalog-table.js';
@@ -7,12 +12,14 @@ import { DynamoCatalog } from './dynamo-catalog.js';
 
 /** The catalog as the operator tools read and repair it, in the same table as the request path's. */
 export class DynamoMaintenanceCatalog extends DynamoCatalog implements MaintenanceCatalog {
-  async scanCatalog(cursor?: string): Promise<Page<CatalogEntry>> {
+  async scanCatalog(cursor?: string, segment?: ScanSegment): Promise<Page<CatalogEntry>> {
     const { Items = [], LastEvaluatedKey } = await this.table.scan(
       'scan catalog',
-      {},
+      { ...segment },
       {
         ConsistentRead: true,
+        Segment: segment?.segment,
+        TotalSegments: segment?.totalSegments,
         // The cursor is the previous page's, handed straight back by the same process.
         ExclusiveStartKey: cursor ? decodeTrustedCursor(cursor) : undefined,
       },
