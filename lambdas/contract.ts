@@ -328,5 +328,5 @@ export const RECONCILE_SLICE_TIMEOUT_SECONDS = 15 * 60;
  */
 export const RECONCILE_LISTED_FINDINGS = 100;
 
-/** Where the map's `ResultWriter` puts each run's results, in the image bucket. */
-export const RECONCILE_REPORTS_PREFIX = 'reports/reconcile/';
+/** Where the map's `ResultWriter` puts each run's results, in the reconcile reports bucket. */
+export const RECONCILE_REPORTS_PREFIX = 'reconcile/';

@@ -10,6 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
@@ -23,6 +24,7 @@ import { PipelineMonitoring } from './monitoring.js';
 import { OnDemandRenderer } from './on-demand-renderer.js';
 import { type JwtAuthorization, PipelineApi } from './pipeline-api.js';
 import { PipelineEvents } from './pipeline-events.js';
+import { ReconcileMap } from './reconcile-map.js';
 import { RenderWorkers } from './render-workers.js';
 import { Reprocess } from './reprocess.js';
 import { SharpLayer } from './sharp-layer.js';
@@ -168,6 +170,11 @@ export class ImagePipeline extends Construct {
   public readonly onDemandFunction: IFunction;
   /** Moves images to the current variant set after a deploy that changes it, and hourly. */
   public readonly reprocessFunction: IFunction;
+  /**
+   * `aperture reconcile` over every slice of the catalog and buckets (a Distributed Map); a dry run
+   * unless started with `{"fix": true}`.
+   */
+  public readonly reconcileStateMachine: IStateMachine;
   /** The enrichment lane's queue, fed by the thumbnails lane; absent unless `settings.enrichment.enabled`. */
   public readonly enrichmentQueue: IQueue | undefined;
   /** Tags, colours, captions and embeddings of each image; absent unless `settings.enrichment.enabled`. */
@@ -330,6 +337,18 @@ export class ImagePipeline extends Construct {
       ...telemetry,
     }).function;
 
+    const reconcile = new ReconcileMap(this, 'Reconcile', {
+      environment,
+      uploadBucket: this.uploadBucket,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      queues: this.queues,
+      distribution: this.distribution,
+      logBucket: this.logBucket,
+      ...telemetry,
+    });
+    this.reconcileStateMachine = reconcile.stateMachine;
+
     const events = new PipelineEvents(this, 'Events', {
       environment,
       table: this.table,
@@ -363,6 +382,13 @@ export class ImagePipeline extends Construct {
         'variants not rendered yet got 429s. Raise onDemandConcurrency, or find in the CDN logs who asks for so many.',
     );
     monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
+    monitoring.monitorFunction(reconcile.auditFunction, 'ReconcileAuditFunction');
+    monitoring.monitorFunction(reconcile.repairFunction, 'ReconcileRepairFunction');
+    monitoring.monitorStateMachine(
+      reconcile.stateMachine,
+      'Reconcile',
+      'A reconcile run failed or timed out: a slice failed every retry, so its report is incomplete. See the map run, fix the cause, then redrive it.',
+    );
     if (enrichment && this.enrichmentFunction) {
       monitoring.monitorFunction(this.enrichmentFunction, 'EnrichmentFunction');
       // A parked job's image says enrichment failed and is still served: fix the cause, then redrive.

@@ -12,6 +12,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
 import type { LaneQueues } from './work-queues.js';
@@ -120,6 +121,23 @@ export class PipelineMonitoring extends Construct {
         metric: fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
         above: MAX_QUEUE_AGE.toMilliseconds(),
         description: `${label}: events are over ${MAX_QUEUE_AGE.toMinutes()} minutes behind the catalog's changes.`,
+      },
+    });
+  }
+
+  /** Alarms on a state machine's executions that failed or timed out: each is a run left unfinished. */
+  public monitorStateMachine(stateMachine: IStateMachine, label: string, description: string): void {
+    const period = Duration.minutes(5);
+    this.addAlarmRow(`${label} runs`, {
+      [`${label}ExecutionsFailed`]: {
+        metric: stateMachine.metricFailed({ statistic: 'Sum', period }),
+        above: 0,
+        description,
+      },
+      [`${label}ExecutionsTimedOut`]: {
+        metric: stateMachine.metricTimedOut({ statistic: 'Sum', period }),
+        above: 0,
+        description,
       },
     });
   }

@@ -23,6 +23,8 @@ function flatten(value: unknown): string {
     const getAtt = fn['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
     if (typeof fn.Ref === 'string') return `<${fn.Ref}>`;
+    // cdk-nag writes a selected part of a token (a state machine's name from its ARN) as its JSON.
+    if ('Fn::Select' in fn) return JSON.stringify(value);
   }
   throw new Error(`cannot name the nag finding for resource ${JSON.stringify(value)}`);
 }

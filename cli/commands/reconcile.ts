@@ -3,7 +3,12 @@ import { derivativesPrefix } from '../../lambdas/core/keys.js';
 import { reconcileSlices } from '../../lambdas/core/reconcile-slices.js';
 import { reconcileBatch } from '../../lambdas/handlers/reconcile-slice.js';
 import { forEachConcurrently } from '../../lambdas/services/bulk-reads.js';
-import { FINDING_KINDS, type Finding, type FindingKind } from '../../lambdas/services/reconcile/findings.js';
+import {
+  DEFAULT_GRACE_MS,
+  FINDING_KINDS,
+  type Finding,
+  type FindingKind,
+} from '../../lambdas/services/reconcile/findings.js';
 import {
   combineReports,
   type ReconcileDependencies,
@@ -15,9 +20,6 @@ import { parseDuration } from '../arguments.js';
 import type { CommandContext, PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';
 import { ratePerSecond, readProgress } from '../progress.js';
-
-/** As `--stuck-after`'s default: far longer than any ingest or purge takes to write what it writes. */
-const DEFAULT_GRACE = '1h';
 
 /** Findings listed one per line in the human output; `--json` has them all. */
 const LISTED_FINDINGS = 50;
@@ -40,7 +42,7 @@ export const reconcileCommand: PipelineCommand = {
   summary: 'find (and with --fix repair) where the catalog and the buckets disagree',
   usage: `  --fix           repair what is found, each finding checked again first (default: report only)
   --grace D       objects younger than this are never taken for orphans, whatever --stuck-after
-                  says: an ingest may have just stored them (default ${DEFAULT_GRACE})
+                  says: an ingest may have just stored them (default ${DEFAULT_GRACE_MS / 3_600_000}h)
   --whole         audit in one pass holding every record in memory, instead of slice by slice as
                   the deployment's state machine does (docs/operations.md#reconcile)`,
   options: {
@@ -50,7 +52,8 @@ export const reconcileCommand: PipelineCommand = {
   },
   queuesJobs: (values) => Boolean(values.fix),
   async run(context, values) {
-    const graceMs = parseDuration(typeof values.grace === 'string' ? values.grace : DEFAULT_GRACE, '--grace');
+    const graceMs =
+      typeof values.grace === 'string' ? parseDuration(values.grace, '--grace') : DEFAULT_GRACE_MS;
     const options = { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs, graceMs };
     const deps = { ...context.adapters, now: context.now };
     const report = values.whole

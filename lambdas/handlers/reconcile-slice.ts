@@ -8,11 +8,13 @@ import { RECONCILE_LISTED_FINDINGS } from '../contract.js';
 import { ValidationError } from '../core/errors.js';
 import { isShard } from '../core/reconcile-slices.js';
 import { describeIssues } from '../core/validation.js';
+import { DEFAULT_GRACE_MS } from '../services/reconcile/findings.js';
 import {
   type ReconcileDependencies,
   type ReconcileReport,
   reconcileSlice,
 } from '../services/reconcile/reconcile.js';
+import { DEFAULT_STUCK_AFTER_MS } from '../services/variant-renders.js';
 import { functionRuntime, onColdStart } from './function-runtime.js';
 
 export interface ReconcileSliceHandlerDependencies extends ReconcileDependencies {
@@ -26,13 +28,16 @@ const sliceSchema = z.union([
     .refine(({ segment, totalSegments }) => segment < totalSegments, 'segment beyond totalSegments'),
 ]);
 
-/** A Distributed Map batch (`ItemBatcher`): the slices, and the run's options as `BatchInput`. */
+/**
+ * A Distributed Map batch (`ItemBatcher`): the slices, and the run's options as `BatchInput`, the
+ * thresholds `aperture reconcile`'s defaults unless given.
+ */
 export const reconcileBatchSchema = z.object({
   Items: z.array(sliceSchema).min(1),
   BatchInput: z.strictObject({
     fix: z.boolean(),
-    graceMs: z.int().nonnegative(),
-    stuckAfterMs: z.int().nonnegative(),
+    graceMs: z.int().nonnegative().default(DEFAULT_GRACE_MS),
+    stuckAfterMs: z.int().nonnegative().default(DEFAULT_STUCK_AFTER_MS),
   }),
 });
 

@@ -89,6 +89,12 @@ export interface AuditOptions {
   graceMs: number;
 }
 
+/**
+ * How young an object may be and still not be taken for an orphan, unless the operator says
+ * otherwise: as `--stuck-after`'s default, far longer than any ingest or purge takes to write what it writes.
+ */
+export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+
 export function auditClock(now: Date, options: AuditOptions): Clock {
   const olderThan = (ms: number) => (date: Date) => date.getTime() <= now.getTime() - ms;
   return {
