@@ -1,4 +1,4 @@
-import { RECONCILE_MAX_CONCURRENCY } from '../../lambdas/contract.js';
+import { RECONCILE_LISTED_FINDINGS, RECONCILE_MAX_CONCURRENCY } from '../../lambdas/contract.js';
 import { derivativesPrefix } from '../../lambdas/core/keys.js';
 import { reconcileSlices } from '../../lambdas/core/reconcile-slices.js';
 import { reconcileBatch } from '../../lambdas/handlers/reconcile-slice.js';
@@ -21,7 +21,7 @@ import type { CommandContext, PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';
 import { ratePerSecond, readProgress } from '../progress.js';
 
-/** Findings listed one per line in the human output; `--json` has them all. */
+/** Findings listed one per line in the human output; `--json` has every one the slices listed. */
 const LISTED_FINDINGS = 50;
 
 const LABELS: Readonly<Record<FindingKind, string>> = {
@@ -108,13 +108,14 @@ function describeReconcile(report: ReconcileReport): string {
   const listed = report.findings
     .slice(0, LISTED_FINDINGS)
     .map((finding) => `  ${finding.kind}  ${describe(finding)}`);
-  const more = report.findings.length - listed.length;
+  const total = report.findings.length + report.unlisted;
+  const more = total - listed.length;
   return [
-    report.findings.length === 0
+    total === 0
       ? 'The catalog and the buckets agree.'
       : report.fix
-        ? `${count(report.findings.length)} inconsistencies found and repaired where they still held.`
-        : `${count(report.findings.length)} inconsistencies found; nothing changed (--fix repairs them).`,
+        ? `${count(total)} inconsistencies found and repaired where they still held.`
+        : `${count(total)} inconsistencies found; nothing changed (--fix repairs them).`,
     '',
     table([header, ...rows]),
     ...(report.fix
@@ -124,7 +125,13 @@ function describeReconcile(report: ReconcileReport): string {
       ? ['', `${count(report.outdatedImages)} images are on an older variant set: aperture reprocess`]
       : []),
     ...(listed.length > 0 ? ['', ...listed] : []),
-    ...(more > 0 ? [`  … and ${count(more)} more (--json lists them all)`] : []),
+    ...(more > 0
+      ? [
+          report.unlisted > 0
+            ? `  … and ${count(more)} more (each slice lists ${RECONCILE_LISTED_FINDINGS}; --whole lists them all)`
+            : `  … and ${count(more)} more (--json lists them all)`,
+        ]
+      : []),
   ].join('\n');
 }
 
