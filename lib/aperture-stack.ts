@@ -31,7 +31,7 @@ export class ApertureStack extends Stack {
       description: "Where the pipeline's events go (docs/events.md)",
     });
     new CfnOutput(this, 'ReconcileStateMachineArn', {
-      value: this.pipeline.reconcileStateMachine.stateMachineArn,
+      value: this.pipeline.reconcile.stateMachine.stateMachineArn,
       description:
         'Reconcile at scale: start it with {} (dry run) or {"fix": true} (docs/operations.md#reconcile)',
     });

@@ -10,7 +10,6 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { functionEnvironmentVariables, rendererEnvironmentVariables } from '../lambdas/core/environment.js';
 import { mapLanes, WORK_LANES, type WorkLane } from '../lambdas/core/render-jobs.js';
@@ -171,10 +170,10 @@ export class ImagePipeline extends Construct {
   /** Moves images to the current variant set after a deploy that changes it, and hourly. */
   public readonly reprocessFunction: IFunction;
   /**
-   * `aperture reconcile` over every slice of the catalog and buckets (a Distributed Map); a dry run
-   * unless started with `{"fix": true}`.
+   * `aperture reconcile` over every slice of the catalog and buckets: its state machine (a
+   * Distributed Map; a dry run unless started with `{"fix": true}`), functions and reports bucket.
    */
-  public readonly reconcileStateMachine: IStateMachine;
+  public readonly reconcile: ReconcileMap;
   /** The enrichment lane's queue, fed by the thumbnails lane; absent unless `settings.enrichment.enabled`. */
   public readonly enrichmentQueue: IQueue | undefined;
   /** Tags, colours, captions and embeddings of each image; absent unless `settings.enrichment.enabled`. */
@@ -337,7 +336,7 @@ export class ImagePipeline extends Construct {
       ...telemetry,
     }).function;
 
-    const reconcile = new ReconcileMap(this, 'Reconcile', {
+    this.reconcile = new ReconcileMap(this, 'Reconcile', {
       environment,
       uploadBucket: this.uploadBucket,
       imageBucket: this.imageBucket,
@@ -347,7 +346,6 @@ export class ImagePipeline extends Construct {
       logBucket: this.logBucket,
       ...telemetry,
     });
-    this.reconcileStateMachine = reconcile.stateMachine;
 
     const events = new PipelineEvents(this, 'Events', {
       environment,
@@ -382,10 +380,10 @@ export class ImagePipeline extends Construct {
         'variants not rendered yet got 429s. Raise onDemandConcurrency, or find in the CDN logs who asks for so many.',
     );
     monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
-    monitoring.monitorFunction(reconcile.auditFunction, 'ReconcileAuditFunction');
-    monitoring.monitorFunction(reconcile.repairFunction, 'ReconcileRepairFunction');
+    monitoring.monitorFunction(this.reconcile.auditFunction, 'ReconcileAuditFunction');
+    monitoring.monitorFunction(this.reconcile.repairFunction, 'ReconcileRepairFunction');
     monitoring.monitorStateMachine(
-      reconcile.stateMachine,
+      this.reconcile.stateMachine,
       'Reconcile',
       'A reconcile run failed or timed out: a slice failed every retry, so its report is incomplete. See the map run, fix the cause, then redrive it.',
     );

@@ -162,6 +162,7 @@ export class ReconcileMap extends Construct {
       itemBatcher: new ItemBatcher({ maxItemsPerBatch: 1, batchInput: { fix } }),
       maxConcurrency: RECONCILE_MAX_CONCURRENCY,
       // A failed slice leaves the report incomplete: the run fails (and alarms) rather than pass.
+      // 0 is also Step Functions' default, so CDK leaves the field out of the definition.
       toleratedFailurePercentage: 0,
       // Slices may run up to Lambda's 15 minutes, past an Express child's 5.
       mapExecutionType: StateMachineType.STANDARD,

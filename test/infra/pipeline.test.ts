@@ -50,6 +50,8 @@ const apertureFunctions = () => [
   ...WORK_LANES.map((lane) => pipeline().renderFunctions[lane]),
   pipeline().onDemandFunction,
   pipeline().reprocessFunction,
+  pipeline().reconcile.auditFunction,
+  pipeline().reconcile.repairFunction,
   pipeline().announceFunction,
   pipeline().webhooks.fanOutFunction,
   pipeline().webhooks.deliveryFunction,
