@@ -89,9 +89,14 @@ const isTlsOnlyDeny = (statement: { Effect: string; Condition?: Record<string, R
   statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false';
 
 describe('buckets', () => {
-  const buckets = () => [pipeline().uploadBucket, pipeline().imageBucket, pipeline().logBucket];
+  const buckets = () => [
+    pipeline().uploadBucket,
+    pipeline().imageBucket,
+    pipeline().logBucket,
+    pipeline().reconcile.reportBucket,
+  ];
 
-  it('creates exactly the upload, image and access-log buckets', () => {
+  it('creates exactly the upload, image, access-log and reconcile report buckets', () => {
     expect(Object.keys(resources('AWS::S3::Bucket')).sort()).toEqual(buckets().map(logicalId).sort());
   });
 
@@ -135,8 +140,12 @@ describe('buckets', () => {
     }
   });
 
-  it('logs accesses to the upload and image buckets into the log bucket', () => {
-    for (const bucket of [pipeline().uploadBucket, pipeline().imageBucket]) {
+  it('logs accesses to the upload, image and report buckets into the log bucket', () => {
+    for (const bucket of [
+      pipeline().uploadBucket,
+      pipeline().imageBucket,
+      pipeline().reconcile.reportBucket,
+    ]) {
       expect(resources('AWS::S3::Bucket')[logicalId(bucket)]?.Properties.LoggingConfiguration).toMatchObject({
         DestinationBucketName: ref(pipeline().logBucket),
       });
