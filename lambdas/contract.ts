@@ -353,3 +353,35 @@ export const IMPORT_TOLERATED_FAILURE_PERCENTAGE = 5;
  * large the library being imported.
  */
 export const BULK_RENDER_MAX_CONCURRENCY = 10;
+// Reconcile at scale: a Step Functions Distributed Map over slices (lib/reconcile-map.ts)
+
+/**
+ * The catalog→object half of reconcile is a parallel Scan in this many segments. At 5 million
+ * images the table holds some 15 million image, holder and link items (more with enrichment's
+ * index entries): a segment reads 1/256 of it, some 60,000 items, about a minute of consistent
+ * pages, and keeps one small summary per image of its segment (some 20,000).
+ */
+export const RECONCILE_SCAN_SEGMENTS = 256;
+
+/**
+ * Slices audited at once, on AWS (the map's `MaxConcurrency`) and locally alike. Each running
+ * segment reads a 1 MB page (256 consistent read units) every 100-300 ms, so 16 of them draw some
+ * 15,000-40,000 read units a second: within an on-demand table's default 40,000 per table, and
+ * the SDK's retries absorb a throttle. Raise it only with the table's limit.
+ */
+export const RECONCILE_MAX_CONCURRENCY = 16;
+
+/** One slice holds at most a chunk of images and one page at once: memory is not what bounds it. */
+export const RECONCILE_SLICE_MEMORY_MB = 512;
+
+/** Lambda's longest; a shard of 5 million images (some 20,000) takes about a minute. */
+export const RECONCILE_SLICE_TIMEOUT_SECONDS = 15 * 60;
+
+/**
+ * Findings a slice lists in its result (its counts are always exact): a Step Functions result is
+ * at most 256 KB, and a finding some 200 bytes.
+ */
+export const RECONCILE_LISTED_FINDINGS = 100;
+
+/** Where the map's `ResultWriter` puts each run's results, in the reconcile reports bucket. */
+export const RECONCILE_REPORTS_PREFIX = 'reconcile/';

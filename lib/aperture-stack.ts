@@ -43,6 +43,11 @@ export class ApertureStack extends Stack {
       value: this.pipeline.eventBus.eventBusName,
       description: "Where the pipeline's events go (docs/events.md)",
     });
+    new CfnOutput(this, 'ReconcileStateMachineArn', {
+      value: this.pipeline.reconcile.stateMachine.stateMachineArn,
+      description:
+        'Reconcile at scale: start it with {} (dry run) or {"fix": true} (docs/operations.md#reconcile)',
+    });
     new CfnOutput(this, 'WebhookDeliveryQueueUrl', {
       value: this.pipeline.webhooks.deliveryQueue.queueUrl,
       description: 'aperture webhooks replay --webhook-queue-url',

@@ -25,6 +25,7 @@ import { PipelineMonitoring } from './monitoring.js';
 import { OnDemandRenderer } from './on-demand-renderer.js';
 import { type JwtAuthorization, PipelineApi } from './pipeline-api.js';
 import { PipelineEvents } from './pipeline-events.js';
+import { ReconcileMap } from './reconcile-map.js';
 import { RenderWorkers } from './render-workers.js';
 import { Reprocess } from './reprocess.js';
 import { SharpLayer } from './sharp-layer.js';
@@ -186,6 +187,11 @@ export class ImagePipeline extends Construct {
   public readonly onDemandFunction: IFunction;
   /** Moves images to the current variant set after a deploy that changes it, and hourly. */
   public readonly reprocessFunction: IFunction;
+  /**
+   * `aperture reconcile` over every slice of the catalog and buckets: its state machine (a
+   * Distributed Map; a dry run unless started with `{"fix": true}`), functions and reports bucket.
+   */
+  public readonly reconcile: ReconcileMap;
   /** The enrichment lane's queue, fed by the thumbnails lane; absent unless `settings.enrichment.enabled`. */
   public readonly enrichmentQueue: IQueue | undefined;
   /** Tags, colours, captions and embeddings of each image; absent unless `settings.enrichment.enabled`. */
@@ -351,6 +357,17 @@ export class ImagePipeline extends Construct {
       ...telemetry,
     }).function;
 
+    this.reconcile = new ReconcileMap(this, 'Reconcile', {
+      environment,
+      uploadBucket: this.uploadBucket,
+      imageBucket: this.imageBucket,
+      table: this.table,
+      queues: this.queues,
+      distribution: this.distribution,
+      logBucket: this.logBucket,
+      ...telemetry,
+    });
+
     const events = new PipelineEvents(this, 'Events', {
       environment,
       table: this.table,
@@ -402,6 +419,13 @@ export class ImagePipeline extends Construct {
         'variants not rendered yet got 429s. Raise onDemandConcurrency, or find in the CDN logs who asks for so many.',
     );
     monitoring.monitorFunction(this.reprocessFunction, 'ReprocessFunction');
+    monitoring.monitorFunction(this.reconcile.auditFunction, 'ReconcileAuditFunction');
+    monitoring.monitorFunction(this.reconcile.repairFunction, 'ReconcileRepairFunction');
+    monitoring.monitorStateMachine(
+      this.reconcile.stateMachine,
+      'Reconcile',
+      'A slice failed every retry (or the run was stopped), so its report is incomplete: see the map run, fix the cause, then redrive it.',
+    );
     if (enrichment && this.enrichmentFunction) {
       monitoring.monitorFunction(this.enrichmentFunction, 'EnrichmentFunction');
       // A parked job's image says enrichment failed and is still served: fix the cause, then redrive.

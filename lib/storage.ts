@@ -17,6 +17,7 @@ export const ACCESS_LOG_PREFIXES = {
   uploadBucket: 's3/uploads/',
   imageBucket: 's3/images/',
   cdn: 'cloudfront/',
+  reconcileReports: 's3/reconcile-reports/',
 } as const;
 
 export interface ImageStorageProps {
@@ -124,7 +125,7 @@ export class ImageStorage extends Construct {
  * With RemovalPolicy.DESTROY a bucket is deleted only when empty: emptying it is left to the operator
  * rather than to an auto-delete custom resource that could wipe images on a mistaken stack update.
  */
-function privateBucketDefaults(removalPolicy: RemovalPolicy) {
+export function privateBucketDefaults(removalPolicy: RemovalPolicy) {
   return {
     blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,

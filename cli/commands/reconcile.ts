@@ -1,15 +1,27 @@
+import { RECONCILE_LISTED_FINDINGS, RECONCILE_MAX_CONCURRENCY } from '../../lambdas/contract.js';
 import { derivativesPrefix } from '../../lambdas/core/keys.js';
-import { FINDING_KINDS, type Finding, type FindingKind } from '../../lambdas/services/reconcile/findings.js';
-import { type ReconcileReport, reconcile } from '../../lambdas/services/reconcile/reconcile.js';
+import { reconcileSlices } from '../../lambdas/core/reconcile-slices.js';
+import { reconcileBatch } from '../../lambdas/handlers/reconcile-slice.js';
+import { forEachConcurrently } from '../../lambdas/services/bulk-reads.js';
+import {
+  DEFAULT_GRACE_MS,
+  FINDING_KINDS,
+  type Finding,
+  type FindingKind,
+} from '../../lambdas/services/reconcile/findings.js';
+import {
+  combineReports,
+  type ReconcileDependencies,
+  type ReconcileOptions,
+  type ReconcileReport,
+  reconcile,
+} from '../../lambdas/services/reconcile/reconcile.js';
 import { parseDuration } from '../arguments.js';
-import type { PipelineCommand } from '../command.js';
+import type { CommandContext, PipelineCommand } from '../command.js';
 import { count, table } from '../format.js';
-import { readProgress } from '../progress.js';
+import { ratePerSecond, readProgress } from '../progress.js';
 
-/** As `--stuck-after`'s default: far longer than any ingest or purge takes to write what it writes. */
-const DEFAULT_GRACE = '1h';
-
-/** Findings listed one per line in the human output; `--json` has them all. */
+/** Findings listed one per line in the human output; `--json` has every one the slices listed. */
 const LISTED_FINDINGS = 50;
 
 const LABELS: Readonly<Record<FindingKind, string>> = {
@@ -30,20 +42,61 @@ export const reconcileCommand: PipelineCommand = {
   summary: 'find (and with --fix repair) where the catalog and the buckets disagree',
   usage: `  --fix           repair what is found, each finding checked again first (default: report only)
   --grace D       objects younger than this are never taken for orphans, whatever --stuck-after
-                  says: an ingest may have just stored them (default ${DEFAULT_GRACE})`,
-  options: { fix: { type: 'boolean', default: false }, grace: { type: 'string' } },
+                  says: an ingest may have just stored them (default ${DEFAULT_GRACE_MS / 3_600_000}h)
+  --whole         audit in one pass holding every record in memory, instead of slice by slice as
+                  the deployment's state machine does (docs/operations.md#reconcile)`,
+  options: {
+    fix: { type: 'boolean', default: false },
+    grace: { type: 'string' },
+    whole: { type: 'boolean', default: false },
+  },
   queuesJobs: (values) => Boolean(values.fix),
   async run(context, values) {
-    const graceMs = parseDuration(typeof values.grace === 'string' ? values.grace : DEFAULT_GRACE, '--grace');
-    const progress = readProgress(context.progress, 'reconcile');
-    const report = await reconcile(
-      { ...context.adapters, now: context.now, onProgress: progress.onProgress },
-      { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs, graceMs },
-    );
-    progress.done();
+    const graceMs =
+      typeof values.grace === 'string' ? parseDuration(values.grace, '--grace') : DEFAULT_GRACE_MS;
+    const options = { fix: Boolean(values.fix), stuckAfterMs: context.stuckAfterMs, graceMs };
+    const deps = { ...context.adapters, now: context.now };
+    const report = values.whole
+      ? await reconcileWhole(context, deps, options)
+      : await reconcileBySlices(context, deps, options);
     return { text: describeReconcile(report), json: report };
   },
 };
+
+async function reconcileWhole(
+  context: CommandContext,
+  deps: ReconcileDependencies,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const progress = readProgress(context.progress, 'reconcile');
+  const report = await reconcile({ ...deps, onProgress: progress.onProgress }, options);
+  progress.done();
+  return report;
+}
+
+/**
+ * Every slice through the slice function's own code, `RECONCILE_MAX_CONCURRENCY` at once, one slice
+ * a batch: what the deployment's Distributed Map runs (lib/reconcile-map.ts), on this machine.
+ */
+async function reconcileBySlices(
+  context: CommandContext,
+  deps: ReconcileDependencies,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const slices = reconcileSlices();
+  const reports: ReconcileReport[] = [];
+  const startedAt = Date.now();
+  const line = () =>
+    `reconcile: ${count(reports.length)} of ${count(slices.length)} slices (${ratePerSecond(reports.length, startedAt)})`;
+  await forEachConcurrently(slices, RECONCILE_MAX_CONCURRENCY, async (slice) => {
+    await reconcileBatch(deps, { Items: [slice], BatchInput: options }, (report) => {
+      reports.push(report);
+      context.progress.update(line);
+    });
+  });
+  context.progress.done(line);
+  return combineReports(options.fix, reports);
+}
 
 function describeReconcile(report: ReconcileReport): string {
   const header = report.fix ? ['', 'found', 'repaired', 'cleared on a second look'] : ['', 'found'];
@@ -55,13 +108,14 @@ function describeReconcile(report: ReconcileReport): string {
   const listed = report.findings
     .slice(0, LISTED_FINDINGS)
     .map((finding) => `  ${finding.kind}  ${describe(finding)}`);
-  const more = report.findings.length - listed.length;
+  const total = report.findings.length + report.unlisted;
+  const more = total - listed.length;
   return [
-    report.findings.length === 0
+    total === 0
       ? 'The catalog and the buckets agree.'
       : report.fix
-        ? `${count(report.findings.length)} inconsistencies found and repaired where they still held.`
-        : `${count(report.findings.length)} inconsistencies found; nothing changed (--fix repairs them).`,
+        ? `${count(total)} inconsistencies found and repaired where they still held.`
+        : `${count(total)} inconsistencies found; nothing changed (--fix repairs them).`,
     '',
     table([header, ...rows]),
     ...(report.fix
@@ -71,7 +125,13 @@ function describeReconcile(report: ReconcileReport): string {
       ? ['', `${count(report.outdatedImages)} images are on an older variant set: aperture reprocess`]
       : []),
     ...(listed.length > 0 ? ['', ...listed] : []),
-    ...(more > 0 ? [`  … and ${count(more)} more (--json lists them all)`] : []),
+    ...(more > 0
+      ? [
+          report.unlisted > 0
+            ? `  … and ${count(more)} more (each slice lists ${RECONCILE_LISTED_FINDINGS}; --whole lists them all)`
+            : `  … and ${count(more)} more (--json lists them all)`,
+        ]
+      : []),
   ].join('\n');
 }
 

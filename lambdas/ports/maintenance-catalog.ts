@@ -17,7 +17,15 @@ import type {
 export type CatalogEntry =
   | { kind: 'image'; image: ImageRecord }
   | { kind: 'link'; link: ImageLink }
+  /** The same claim as a link, kept in its image's partition (written and removed with the link). */
+  | { kind: 'holder'; link: ImageLink }
   | { kind: 'upload'; upload: UploadRecord };
+
+/** One segment of a parallel scan: `segment` of `totalSegments`, each item in exactly one. */
+export interface ScanSegment {
+  segment: number;
+  totalSegments: number;
+}
 
 /**
  * What an image is to be rendered as: its variant set, each variant's status, the image's status and
@@ -44,8 +52,11 @@ export interface UpkeepVersion {
  * moved meanwhile, and the caller reads again and decides again.
  */
 export interface MaintenanceCatalog extends RequestPathCatalog {
-  /** One page of every image, link and upload, in no useful order (a strongly consistent scan). */
-  scanCatalog(cursor?: string): Promise<Page<CatalogEntry>>;
+  /**
+   * One page of every image, link, holder and upload, in no useful order (a strongly consistent
+   * scan); of one segment's only, when given one.
+   */
+  scanCatalog(cursor?: string, segment?: ScanSegment): Promise<Page<CatalogEntry>>;
   /**
    * The upkeep versions recorded besides `current`: those images may still be settled on. Read
    * strongly consistent; with none, no item is read.

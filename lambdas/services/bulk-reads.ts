@@ -1,7 +1,7 @@
 import { derivativesPrefix } from '../core/keys.js';
 import type { Settings } from '../core/settings.js';
 import type { Page } from '../ports/catalog.js';
-import type { CatalogEntry, MaintenanceCatalog } from '../ports/maintenance-catalog.js';
+import type { CatalogEntry, MaintenanceCatalog, ScanSegment } from '../ports/maintenance-catalog.js';
 import type { BucketRole, ObjectInventory, StoredObject } from '../ports/object-inventory.js';
 
 /**
@@ -37,9 +37,12 @@ export async function* allItems<T>(
   } while (cursor);
 }
 
-/** Every image, link and upload of the catalog (one scan). */
-export function catalogEntries(catalog: MaintenanceCatalog): AsyncGenerator<CatalogEntry> {
-  return allItems((cursor) => catalog.scanCatalog(cursor));
+/** Every image, link, holder and upload of the catalog (one scan), or of one segment of it. */
+export function catalogEntries(
+  catalog: MaintenanceCatalog,
+  segment?: ScanSegment,
+): AsyncGenerator<CatalogEntry> {
+  return allItems((cursor) => catalog.scanCatalog(cursor, segment));
 }
 
 /** Every object under a prefix, in key order. */

@@ -113,7 +113,7 @@ export async function gatherStats(
       progress();
       if (entry.kind === 'image') countImage(entry.image);
       else if (entry.kind === 'link') stats.links += 1;
-      else {
+      else if (entry.kind === 'upload') {
         const { upload } = entry;
         stats.uploads.total += 1;
         stats.uploads[upload.state] += 1;

@@ -131,8 +131,10 @@ describe('with buckets brought along', () => {
     'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${bucket}/${pattern}`]],
   });
 
-  it('creates only the log bucket and grants on the given buckets', () => {
-    expect(Object.keys(template.findResources('AWS::S3::Bucket'))).toEqual([logicalId(construct.logBucket)]);
+  it("creates only the log bucket (and reconcile reports' own) and grants on the given buckets", () => {
+    expect(Object.keys(template.findResources('AWS::S3::Bucket')).sort()).toEqual(
+      [construct.logBucket, construct.reconcile.reportBucket].map(logicalId).sort(),
+    );
     for (const fn of Object.values(functionsOf(construct, template))) {
       expect(fn?.Environment.Variables).toMatchObject({
         [ENV.uploadBucket]: 'my-uploads',
@@ -184,6 +186,8 @@ describe('with buckets brought along', () => {
         construct.announceFunction,
         construct.webhooks.fanOutFunction,
         construct.webhooks.deliveryFunction,
+        construct.reconcile.auditFunction,
+        construct.reconcile.repairFunction,
       ]
         .map(logicalId)
         .sort(),

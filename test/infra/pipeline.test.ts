@@ -52,6 +52,8 @@ const apertureFunctions = () => [
   ...WORK_LANES.map((lane) => pipeline().renderFunctions[lane]),
   pipeline().onDemandFunction,
   pipeline().reprocessFunction,
+  pipeline().reconcile.auditFunction,
+  pipeline().reconcile.repairFunction,
   pipeline().announceFunction,
   pipeline().webhooks.fanOutFunction,
   pipeline().webhooks.deliveryFunction,
@@ -89,9 +91,14 @@ const isTlsOnlyDeny = (statement: { Effect: string; Condition?: Record<string, R
   statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false';
 
 describe('buckets', () => {
-  const buckets = () => [pipeline().uploadBucket, pipeline().imageBucket, pipeline().logBucket];
+  const buckets = () => [
+    pipeline().uploadBucket,
+    pipeline().imageBucket,
+    pipeline().logBucket,
+    pipeline().reconcile.reportBucket,
+  ];
 
-  it('creates exactly the upload, image and access-log buckets', () => {
+  it('creates exactly the upload, image, access-log and reconcile report buckets', () => {
     expect(Object.keys(resources('AWS::S3::Bucket')).sort()).toEqual(buckets().map(logicalId).sort());
   });
 
@@ -135,8 +142,12 @@ describe('buckets', () => {
     }
   });
 
-  it('logs accesses to the upload and image buckets into the log bucket', () => {
-    for (const bucket of [pipeline().uploadBucket, pipeline().imageBucket]) {
+  it('logs accesses to the upload, image and report buckets into the log bucket', () => {
+    for (const bucket of [
+      pipeline().uploadBucket,
+      pipeline().imageBucket,
+      pipeline().reconcile.reportBucket,
+    ]) {
       expect(resources('AWS::S3::Bucket')[logicalId(bucket)]?.Properties.LoggingConfiguration).toMatchObject({
         DestinationBucketName: ref(pipeline().logBucket),
       });
@@ -430,7 +441,10 @@ describe('functions', () => {
 
   it('the upkeep version triggers may invoke the reprocess function and write version records, nothing else', () => {
     const all = statementsOf(synth.template, 'AWS::IAM::Policy');
-    expect(all.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))).toEqual([
+    const invoking = all.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
+    expect(
+      invoking.filter((s) => JSON.stringify(s.Resource).includes(logicalId(pipeline().reprocessFunction))),
+    ).toEqual([
       {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',

@@ -4,7 +4,12 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { runCli } from '../../cli/main.js';
-import { imageToItem, linkToItem, uploadToItem } from '../../lambdas/adapters/aws/catalog-items.js';
+import {
+  holderToItem,
+  imageToItem,
+  linkToItem,
+  uploadToItem,
+} from '../../lambdas/adapters/aws/catalog-items.js';
 import { type AwsClients, createAwsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoMaintenanceCatalog } from '../../lambdas/adapters/aws/dynamo-maintenance-catalog.js';
 import { DynamoOwnerIndex } from '../../lambdas/adapters/aws/dynamo-owner-index.js';
@@ -41,7 +46,10 @@ export interface PrivateWorld {
   render(jobs: readonly RenderJob[], settings: Settings): Promise<string[]>;
   /** An image's derivatives, key → ETag. */
   derivatives(imageId: string): Promise<Map<string, string>>;
-  /** Writes records as they are stored, without the pipeline's transactions: how inconsistencies are planted. */
+  /**
+   * Writes records as they are stored (a link with its holder, as every transaction writes them),
+   * without the pipeline's transactions: how inconsistencies are planted.
+   */
   put(record: { image?: ImageRecord; link?: ImageLink; upload?: UploadRecord }): Promise<void>;
   putObject(bucket: 'uploads' | 'images', key: string, bytes: number): Promise<void>;
   stop(): Promise<void>;
@@ -110,7 +118,12 @@ export async function startPrivateWorld(): Promise<PrivateWorld> {
       return new Map(Contents.map((object) => [object.Key ?? '', object.ETag ?? '']));
     },
     async put({ image, link, upload }) {
-      const items = [image && imageToItem(image), link && linkToItem(link), upload && uploadToItem(upload)];
+      const items = [
+        image && imageToItem(image),
+        link && linkToItem(link),
+        link && holderToItem(link),
+        upload && uploadToItem(upload),
+      ];
       for (const item of items) {
         if (item) await clients.dynamo.send(new PutCommand({ TableName: twin.resources.table, Item: item }));
       }

@@ -206,6 +206,8 @@ export function entryFromItem(item: Item): CatalogEntry[] {
       return [{ kind: 'image', image: imageFromItem(item) }];
     case 'link':
       return [{ kind: 'link', link: linkFromItem(item) }];
+    case 'holder':
+      return [{ kind: 'holder', link: linkFromItem(item) }];
     case 'upload':
       return [{ kind: 'upload', upload: uploadFromItem(item) }];
     default:

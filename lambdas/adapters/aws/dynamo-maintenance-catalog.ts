@@ -3,6 +3,7 @@ import type { Page } from '../../ports/catalog.js';
 import type {
   CatalogEntry,
   MaintenanceCatalog,
+  ScanSegment,
   UpkeepVersion,
   VariantPlan,
 } from '../../ports/maintenance-catalog.js';
@@ -17,12 +18,14 @@ const IMAGE_PREFIX = catalogKeys.image('').pk;
 
 /** The catalog as the operator tools read and repair it, in the same table as the request path's. */
 export class DynamoMaintenanceCatalog extends DynamoCatalog implements MaintenanceCatalog {
-  async scanCatalog(cursor?: string): Promise<Page<CatalogEntry>> {
+  async scanCatalog(cursor?: string, segment?: ScanSegment): Promise<Page<CatalogEntry>> {
     const { Items = [], LastEvaluatedKey } = await this.table.scan(
       'scan catalog',
-      {},
+      { ...segment },
       {
         ConsistentRead: true,
+        Segment: segment?.segment,
+        TotalSegments: segment?.totalSegments,
         // The cursor is the previous page's, handed straight back by the same process.
         ExclusiveStartKey: cursor ? decodeTrustedCursor(cursor) : undefined,
       },

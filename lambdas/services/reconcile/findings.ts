@@ -72,7 +72,7 @@ type LinkOwners = Map<string, string[]>;
  * How the audit judges time: `settled` work is old enough not to be under way any more; an object
  * `pastGrace` is old enough for no write under way to explain it.
  */
-interface Clock {
+export interface Clock {
   now: Date;
   settled: (date: Date) => boolean;
   pastGrace: (date: Date) => boolean;
@@ -90,6 +90,41 @@ export interface AuditOptions {
 }
 
 /**
+ * How young an object may be and still not be taken for an orphan, unless the operator says
+ * otherwise: as `--stuck-after`'s default, far longer than any ingest or purge takes to write what it writes.
+ */
+export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+
+export function auditClock(now: Date, options: AuditOptions): Clock {
+  const olderThan = (ms: number) => (date: Date) => date.getTime() <= now.getTime() - ms;
+  return {
+    now,
+    settled: olderThan(options.stuckAfterMs),
+    pastGrace: olderThan(options.graceMs),
+    stuckAfterMs: options.stuckAfterMs,
+  };
+}
+
+/** Counts what a pass reads, for the progress line. */
+export function readCounter(deps: AuditDependencies) {
+  const read: ReadCounts = { catalogItems: 0, objects: 0 };
+  return {
+    read,
+    catalogItem: () => {
+      read.catalogItems += 1;
+      deps.onProgress?.(read);
+    },
+    object: (object: StoredObject): StoredObject => {
+      read.objects += 1;
+      deps.onProgress?.(read);
+      return object;
+    },
+  };
+}
+
+type Counted = (object: StoredObject) => StoredObject;
+
+/**
  * Compares the whole catalog (one consistent scan) with the whole image and upload buckets (one
  * listing each) and names every inconsistency. Anything younger than `stuckAfterMs` is left out, as
  * it may be work under way (an ingest between its record and its original, a purge between its
@@ -98,46 +133,32 @@ export interface AuditOptions {
  * re-checked before it is repaired.
  */
 export async function findInconsistencies(deps: AuditDependencies, options: AuditOptions): Promise<Audit> {
-  const now = deps.now();
-  const olderThan = (ms: number) => (date: Date) => date.getTime() <= now.getTime() - ms;
-  const clock: Clock = {
-    now,
-    settled: olderThan(options.stuckAfterMs),
-    pastGrace: olderThan(options.graceMs),
-    stuckAfterMs: options.stuckAfterMs,
-  };
-  const read: ReadCounts = { catalogItems: 0, objects: 0 };
-  const counted = (object: StoredObject): StoredObject => {
-    read.objects += 1;
-    deps.onProgress?.(read);
-    return object;
-  };
+  const clock = auditClock(deps.now(), options);
+  const counter = readCounter(deps);
 
   const [{ images, links }, originals] = await Promise.all([
-    readCatalog(deps, read),
-    readOriginals(deps.inventory, counted),
+    readCatalog(deps, counter.catalogItem),
+    readOriginals(deps.inventory, counter.object),
   ]);
   const records = recordFindings(images, links, originals, deps.settings, clock);
   const findings = [...records.findings];
   for (const [imageId, object] of originals) {
-    if (!images.has(imageId) && clock.pastGrace(object.lastModified))
-      findings.push({ kind: 'orphan_original', imageId, key: object.key });
+    if (!images.has(imageId)) findings.push(...orphanOriginal(imageId, object, clock));
   }
-  findings.push(...(await derivativeFindings(deps, images, records.renderable, clock, counted)));
-  findings.push(...(await abandonedUploads(deps, clock, counted)));
+  findings.push(...(await derivativeFindings(deps, images, records.renderable, clock, counter.object)));
+  findings.push(...(await abandonedUploads(deps, clock, counter.object, UPLOADS_PREFIX)));
   return { findings, outdatedImages: records.outdatedImages };
 }
 
 /** Every image record, and the owners of every link, from one scan. */
 async function readCatalog(
   deps: AuditDependencies,
-  read: ReadCounts,
+  counted: () => void,
 ): Promise<{ images: Map<string, ImageRecord>; links: LinkOwners }> {
   const images = new Map<string, ImageRecord>();
   const links: LinkOwners = new Map();
   for await (const entry of catalogEntries(deps.catalog)) {
-    read.catalogItems += 1;
-    deps.onProgress?.(read);
+    counted();
     if (entry.kind === 'image') images.set(entry.image.imageId, entry.image);
     else if (entry.kind === 'link') {
       const owners = links.get(entry.link.imageId);
@@ -151,14 +172,91 @@ async function readCatalog(
 /** Every original, by the image it holds. */
 async function readOriginals(
   inventory: ObjectInventory,
-  counted: (object: StoredObject) => StoredObject,
+  counted: Counted,
 ): Promise<Map<string, StoredObject>> {
   const originals = new Map<string, StoredObject>();
-  for await (const object of storedObjects(inventory, 'images', ORIGINALS_PREFIX)) {
-    const imageId = imageIdOfOriginalKey(counted(object).key);
-    if (imageId) originals.set(imageId, object);
-  }
+  for await (const { imageId, object } of originalsUnder(inventory, counted, ORIGINALS_PREFIX))
+    originals.set(imageId, object);
   return originals;
+}
+
+/** The originals under a prefix of `originals/`, in key order, so in image id order. */
+export async function* originalsUnder(
+  inventory: ObjectInventory,
+  counted: Counted,
+  prefix: string,
+): AsyncGenerator<{ imageId: string; object: StoredObject }> {
+  for await (const object of storedObjects(inventory, 'images', prefix)) {
+    const imageId = imageIdOfOriginalKey(counted(object).key);
+    if (imageId) yield { imageId, object };
+  }
+}
+
+/** An original whose image has no record, once no ingest under way can explain it. */
+export function orphanOriginal(imageId: string, object: StoredObject, clock: Clock): Finding[] {
+  return clock.pastGrace(object.lastModified) ? [{ kind: 'orphan_original', imageId, key: object.key }] : [];
+}
+
+/** Derivatives whose image has no record, once no render under way can explain the newest. */
+export function orphanDerivatives(
+  imageId: string,
+  objects: readonly StoredObject[],
+  clock: Clock,
+): Finding[] {
+  const newest = new Date(Math.max(...objects.map((object) => object.lastModified.getTime())));
+  return clock.pastGrace(newest)
+    ? [{ kind: 'orphan_derivatives', imageId, keys: objects.map((object) => object.key) }]
+    : [];
+}
+
+/** Links to an image with no record, or one being deleted. */
+export function danglingLinks(
+  imageId: string,
+  owners: readonly string[],
+  image: ImageRecord | undefined,
+): Finding[] {
+  return !image || image.deletingSince
+    ? owners.map((owner) => ({ kind: 'dangling_link', owner, imageId }) as const)
+    : [];
+}
+
+/**
+ * What an image's record says against its link count, before its objects are looked at; and
+ * whether its original is to be looked for (an image past ingest, linked, not failed).
+ */
+export function judgeRecord(
+  image: ImageRecord,
+  linkCount: number,
+  clock: Clock,
+): { findings: Finding[]; wantsOriginal: boolean } {
+  const { imageId, refCount } = image;
+  if (image.deletingSince) {
+    const stuck = clock.settled(image.deletingSince);
+    return {
+      findings: stuck ? [{ kind: 'stuck_deletion', imageId, deletingSince: image.deletingSince }] : [],
+      wantsOriginal: false,
+    };
+  }
+  if (linkCount === 0)
+    return { findings: [{ kind: 'unlinked_image', imageId, refCount }], wantsOriginal: false };
+  const findings: Finding[] =
+    refCount === linkCount ? [] : [{ kind: 'ref_count_mismatch', imageId, refCount, links: linkCount }];
+  // Until ingest has queued the jobs, it may still be storing the original: its business, for a while.
+  const ingested = image.jobsQueuedAt !== undefined || clock.settled(image.createdAt);
+  return { findings, wantsOriginal: image.status !== 'failed' && ingested };
+}
+
+/**
+ * An image whose original was looked for: missing, on an older variant set (due for reprocess), or
+ * renderable, its variants then worth checking against its derivatives.
+ */
+export function judgeOriginal(
+  image: ImageRecord,
+  hasOriginal: boolean,
+  version: string,
+): 'missing_original' | 'outdated' | 'renderable' {
+  if (!hasOriginal) return 'missing_original';
+  return image.variantSetVersion === version ? 'renderable' : 'outdated';
 }
 
 /**
@@ -177,31 +275,16 @@ function recordFindings(
   const renderable = new Map<string, ImageRecord>();
   let outdatedImages = 0;
   const version = variantSetVersion(settings.variants);
-  for (const [imageId, owners] of links) {
-    const image = images.get(imageId);
-    if (!image || image.deletingSince) {
-      for (const owner of owners) findings.push({ kind: 'dangling_link', owner, imageId });
-    }
-  }
+  for (const [imageId, owners] of links)
+    findings.push(...danglingLinks(imageId, owners, images.get(imageId)));
   for (const image of images.values()) {
-    const { imageId, refCount } = image;
-    if (image.deletingSince) {
-      if (clock.settled(image.deletingSince))
-        findings.push({ kind: 'stuck_deletion', imageId, deletingSince: image.deletingSince });
-      continue;
-    }
-    const linkCount = links.get(imageId)?.length ?? 0;
-    if (linkCount === 0) {
-      findings.push({ kind: 'unlinked_image', imageId, refCount });
-      continue;
-    }
-    if (refCount !== linkCount)
-      findings.push({ kind: 'ref_count_mismatch', imageId, refCount, links: linkCount });
-    // Until ingest has queued the jobs, it may still be storing the original: its business, for a while.
-    const ingested = image.jobsQueuedAt !== undefined || clock.settled(image.createdAt);
-    if (image.status === 'failed' || !ingested) continue;
-    if (!originals.has(imageId)) findings.push({ kind: 'missing_original', imageId });
-    else if (image.variantSetVersion !== version) outdatedImages += 1;
+    const { imageId } = image;
+    const judged = judgeRecord(image, links.get(imageId)?.length ?? 0, clock);
+    findings.push(...judged.findings);
+    if (!judged.wantsOriginal) continue;
+    const verdict = judgeOriginal(image, originals.has(imageId), version);
+    if (verdict === 'missing_original') findings.push({ kind: 'missing_original', imageId });
+    else if (verdict === 'outdated') outdatedImages += 1;
     else renderable.set(imageId, image);
   }
   return { findings, renderable, outdatedImages };
@@ -213,39 +296,50 @@ async function derivativeFindings(
   images: ReadonlyMap<string, ImageRecord>,
   renderable: ReadonlyMap<string, ImageRecord>,
   clock: Clock,
-  counted: (object: StoredObject) => StoredObject,
+  counted: Counted,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const checkVariants = (image: ImageRecord, keys: readonly string[]) => {
-    const stored = storedVariants(image.imageId, deps.settings.variants, keys);
-    const absent = deps.settings.variants
-      .map((v) => v.name)
-      .filter((name) => image.variants[name] === 'ready' && !stored.has(name));
-    const stalled = stalledVariants(image, deps.settings, clock.now, clock.stuckAfterMs);
-    if (absent.length > 0 || stalled.length > 0)
-      findings.push({ kind: 'missing_variants', imageId: image.imageId, absent, stalled });
-    else if (
-      image.status === 'processing' &&
-      pendingVariants(image, deps.settings).length === 0 &&
-      clock.settled(rendersQueuedSince(image))
-    )
-      findings.push({ kind: 'unmarked_ready', imageId: image.imageId });
-  };
   const unseen = new Map(renderable);
-  for await (const { imageId, objects } of derivativeGroups(deps.inventory, counted)) {
-    const keys = objects.map((object) => object.key);
-    const newest = new Date(Math.max(...objects.map((object) => object.lastModified.getTime())));
+  for await (const { imageId, objects } of derivativeGroups(deps.inventory, counted, DERIVATIVES_PREFIX)) {
     if (!images.has(imageId)) {
-      if (clock.pastGrace(newest)) findings.push({ kind: 'orphan_derivatives', imageId, keys });
+      findings.push(...orphanDerivatives(imageId, objects, clock));
       continue;
     }
     const image = unseen.get(imageId);
     unseen.delete(imageId);
-    if (image) checkVariants(image, keys);
+    if (image) findings.push(...variantFindings(deps.settings, image, objects, clock));
   }
   // Renderable images without a single derivative.
-  for (const image of unseen.values()) checkVariants(image, []);
+  for (const image of unseen.values()) findings.push(...variantFindings(deps.settings, image, [], clock));
   return findings;
+}
+
+/**
+ * A renderable image's variants against its stored derivatives: ones to render again (gone, or
+ * stalled), or, with none, an image done whose `ready` was never written.
+ */
+export function variantFindings(
+  settings: Settings,
+  image: ImageRecord,
+  derivatives: readonly StoredObject[],
+  clock: Clock,
+): Finding[] {
+  const stored = storedVariants(
+    image.imageId,
+    settings.variants,
+    derivatives.map((object) => object.key),
+  );
+  const absent = settings.variants
+    .map((v) => v.name)
+    .filter((name) => image.variants[name] === 'ready' && !stored.has(name));
+  const stalled = stalledVariants(image, settings, clock.now, clock.stuckAfterMs);
+  if (absent.length > 0 || stalled.length > 0)
+    return [{ kind: 'missing_variants', imageId: image.imageId, absent, stalled }];
+  const unmarked =
+    image.status === 'processing' &&
+    pendingVariants(image, settings).length === 0 &&
+    clock.settled(rendersQueuedSince(image));
+  return unmarked ? [{ kind: 'unmarked_ready', imageId: image.imageId }] : [];
 }
 
 /**
@@ -253,16 +347,17 @@ async function derivativeFindings(
  * retries. A multipart object is dated from the upload's start and may be completed until the upload
  * is aborted, so its lifetime is the upload's.
  */
-async function abandonedUploads(
+export async function abandonedUploads(
   deps: AuditDependencies,
   clock: Clock,
-  counted: (object: StoredObject) => StoredObject,
+  counted: Counted,
+  prefix: string,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const graceMs = (lifetimeSeconds: number) => (lifetimeSeconds + INGEST_RETRY_WINDOW_SECONDS) * 1000;
   const olderThan = (object: StoredObject, lifetimeSeconds: number) =>
     object.lastModified.getTime() <= clock.now.getTime() - graceMs(lifetimeSeconds);
-  for await (const object of storedObjects(deps.inventory, 'uploads', UPLOADS_PREFIX)) {
+  for await (const object of storedObjects(deps.inventory, 'uploads', prefix)) {
     if (!olderThan(counted(object), deps.settings.presignTtlSeconds)) continue;
     const uploadId = uploadIdFromKey(object.key);
     const upload = uploadId ? await deps.catalog.getUpload(uploadId) : undefined;
@@ -286,15 +381,16 @@ export async function countLinks(
 }
 
 /**
- * `derived/` one image at a time: keys come in order, and an image's all share its prefix, so they
- * arrive together. Keys that name no image's prefix are passed over.
+ * A prefix of `derived/` one image at a time: keys come in order, and an image's all share its
+ * prefix, so they arrive together. Keys that name no image's prefix are passed over.
  */
-async function* derivativeGroups(
+export async function* derivativeGroups(
   inventory: ObjectInventory,
-  counted: (object: StoredObject) => StoredObject,
+  counted: Counted,
+  prefix: string,
 ): AsyncGenerator<{ imageId: string; objects: StoredObject[] }> {
   let group: { imageId: string; objects: StoredObject[] } | undefined;
-  for await (const object of storedObjects(inventory, 'images', DERIVATIVES_PREFIX)) {
+  for await (const object of storedObjects(inventory, 'images', prefix)) {
     const imageId = imageIdOfDerivativeKey(counted(object).key);
     if (!imageId) continue;
     if (group?.imageId !== imageId) {
