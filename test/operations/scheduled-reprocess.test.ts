@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { ScheduledEvent } from 'aws-lambda';
 import { expect, it } from 'vitest';
 import { type RenderJob, renderJobSchema, WORK_LANES } from '../../lambdas/core/render-jobs.js';
 import { parseSettings } from '../../lambdas/core/settings.js';
@@ -8,10 +6,10 @@ import { upkeepVersion } from '../../lambdas/core/upkeep.js';
 import { DEFAULT_VARIANTS, type VariantSpec, variantSetVersion } from '../../lambdas/core/variants.js';
 import * as scheduledFunction from '../../lambdas/handlers/reprocess.js';
 import { lambdaContext } from '../../local/events/lambda-context.js';
-import { TWIN_REGION } from '../../local/twin/environment.js';
 import { makeImage } from '../support/images.js';
 import { firstSeed, uniqueOwner } from '../support/isolation.js';
 import { privateWorldForFile } from '../support/operations.js';
+import { scheduledEvent } from '../support/upkeep.js';
 
 // The hourly run as deployed: EventBridge's event to the function's own handler and its adapters.
 // It moves every stale image there is, so it gets a twin of its own.
@@ -26,21 +24,6 @@ const square: VariantSpec = {
   formats: [{ format: 'webp', quality: 70 }],
 };
 const deployedNow = parseSettings({ variants: [...DEFAULT_VARIANTS, square] });
-
-/** What EventBridge delivers to its target for a `rate(1 hour)` rule. */
-function scheduledEvent(): ScheduledEvent {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: TWIN_REGION,
-    resources: [`arn:aws:events:${TWIN_REGION}:123456789012:rule/aperture-reprocess-schedule`],
-    detail: {},
-  };
-}
 
 /** Every job on the twin's work queues, taken off them. */
 async function queuedJobs(): Promise<RenderJob[]> {

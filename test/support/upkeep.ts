@@ -65,7 +65,8 @@ function partitionKey(item: Record<string, unknown>): string {
   return typeof pk === 'string' ? pk : pk.S;
 }
 
-function scheduledEvent(): ScheduledEvent {
+/** What EventBridge delivers to its target for the upkeep's `rate(1 hour)` rule. */
+export function scheduledEvent(): ScheduledEvent {
   return {
     version: '0',
     id: randomUUID(),
