@@ -289,19 +289,25 @@ describe('DynamoDB (DynamoDB Local)', () => {
     });
   });
 
-  it('has the collection index, projecting every attribute, and answers queries on it', async () => {
-    const { collectionIndex } = CATALOG_TABLE;
+  it('has the collection index, projecting every attribute, and answers queries on it; and the keys-only upkeep index', async () => {
+    const { collectionIndex, upkeepIndex } = CATALOG_TABLE;
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: table }));
-    expect(Table?.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({
-        IndexName: collectionIndex.name,
-        KeySchema: [
-          { AttributeName: collectionIndex.partitionKey, KeyType: 'HASH' },
-          { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      }),
-    ]);
+    const byName = (name: string) => Table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === name);
+    expect(Table?.GlobalSecondaryIndexes).toHaveLength(2);
+    expect(byName(collectionIndex.name)).toMatchObject({
+      KeySchema: [
+        { AttributeName: collectionIndex.partitionKey, KeyType: 'HASH' },
+        { AttributeName: collectionIndex.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(byName(upkeepIndex.name)).toMatchObject({
+      KeySchema: [
+        { AttributeName: upkeepIndex.partitionKey, KeyType: 'HASH' },
+        { AttributeName: upkeepIndex.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
 
     const collection = `COLLECTION#${randomUUID()}`;
     const link = {
