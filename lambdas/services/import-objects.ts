@@ -23,6 +23,7 @@ import {
   type IngestDependencies,
   type IngestOutcome,
   readSource,
+  type SourceRead,
   type UploadSource,
 } from './ingest-upload.js';
 
@@ -109,7 +110,7 @@ async function recordImportUpload(
   input: ImportBatchInput,
   item: ImportItem,
   uploadId: string,
-  read: Exclude<Awaited<ReturnType<typeof readSource>>, 'object_gone'>,
+  read: Exclude<SourceRead, 'object_gone'>,
 ): Promise<UploadRecord> {
   const now = deps.now();
   const bytes = read === 'too_large' ? undefined : read.bytes;

@@ -5,9 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RECONCILE_SCAN_SEGMENTS } from '../../lambdas/contract.js';
 import { derivativeKey, originalKey, uploadKey } from '../../lambdas/core/keys.js';
 import { type ReconcileSlice, reconcileSlices } from '../../lambdas/core/reconcile-slices.js';
-import { parseSettings } from '../../lambdas/core/settings.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
-import type { VariantSpec } from '../../lambdas/core/variants.js';
 import { createReconcileSliceHandler, reconcileBatch } from '../../lambdas/handlers/reconcile-slice.js';
 import type { Finding } from '../../lambdas/services/reconcile/findings.js';
 import {
@@ -19,13 +17,8 @@ import { lambdaContext } from '../../local/events/lambda-context.js';
 import { imageRecord } from '../support/catalog-records.js';
 import { makeImage } from '../support/images.js';
 import { aperture, link, privateWorldForFile, sha256, uploadRecord } from '../support/operations.js';
+import { HOUR, later, settings, skippedAll, variant } from '../support/reconcile.js';
 
-const settings = parseSettings();
-const HOUR = 3_600_000;
-/** Past every threshold: an hour for stuck work, the URL's lifetime plus ingest's six hours for uploads. */
-const later = () => new Date(Date.now() + 7 * HOUR);
-const variant = (name: string) => settings.variants.find((v) => v.name === name) as VariantSpec;
-const skippedAll = Object.fromEntries(settings.variants.map((v) => [v.name, 'skipped' as const]));
 const options = { fix: false, stuckAfterMs: HOUR, graceMs: HOUR };
 
 const world = privateWorldForFile();

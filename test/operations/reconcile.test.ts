@@ -9,22 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { UPLOADS_PREFIX } from '../../lambdas/contract.js';
 import { derivativeKey, derivativesPrefix, originalKey, uploadKey } from '../../lambdas/core/keys.js';
 import { renderJobSchema } from '../../lambdas/core/render-jobs.js';
-import { parseSettings } from '../../lambdas/core/settings.js';
 import { newUploadId } from '../../lambdas/core/uploads.js';
-import type { VariantSpec } from '../../lambdas/core/variants.js';
 import { type Finding, findInconsistencies } from '../../lambdas/services/reconcile/findings.js';
 import type { ReconcileReport } from '../../lambdas/services/reconcile/reconcile.js';
 import { repairFinding } from '../../lambdas/services/reconcile/repairs.js';
 import { imageRecord } from '../support/catalog-records.js';
 import { makeImage } from '../support/images.js';
 import { aperture, link, privateWorldForFile, sha256, uploadRecord } from '../support/operations.js';
-
-const settings = parseSettings();
-const HOUR = 3_600_000;
-/** Past every threshold: an hour for stuck work, the URL's lifetime plus ingest's six hours for uploads. */
-const later = () => new Date(Date.now() + 7 * HOUR);
-const variant = (name: string) => settings.variants.find((v) => v.name === name) as VariantSpec;
-const skippedAll = Object.fromEntries(settings.variants.map((v) => [v.name, 'skipped' as const]));
+import { HOUR, later, settings, skippedAll, variant } from '../support/reconcile.js';
 
 const world = privateWorldForFile();
 
